@@ -1,0 +1,75 @@
+/// A parsed JSON value, for the places that need the whole tree (comparing a retried event with
+/// the stored one). Intake's hot path never builds one.
+public indirect enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Parses a complete JSON text; nil when it is not valid JSON.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        var scanner = JSONScanner(bytes, maxDepth: 128)
+        guard let value = try? parseValue(&scanner, depth: 0), (try? scanner.expectEnd()) != nil else { return nil }
+        return value
+    }
+
+    /// Parses JSON from an array of bytes.
+    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { parse($0) }
+    }
+
+    private static func parseValue(_ scanner: inout JSONScanner, depth: Int) throws(EventError) -> JSONValue {
+        guard let byte = scanner.peek() else { throw scanner.error("unexpected end") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            guard depth < scanner.maxDepth else { throw scanner.error("too deep") }
+            scanner.index += 1
+            var object: [String: JSONValue] = [:]
+            if scanner.peek() == UInt8(ascii: "}") {
+                scanner.index += 1
+                return .object(object)
+            }
+            while true {
+                let key = scanner.decode(try scanner.scanString())
+                try scanner.expect(UInt8(ascii: ":"), "':'")
+                object[key] = try parseValue(&scanner, depth: depth + 1)
+                guard let next = scanner.peek() else { throw scanner.error("unexpected end") }
+                scanner.index += 1
+                if next == UInt8(ascii: "}") { return .object(object) }
+                guard next == UInt8(ascii: ",") else { throw scanner.error("expected ','") }
+            }
+        case UInt8(ascii: "["):
+            guard depth < scanner.maxDepth else { throw scanner.error("too deep") }
+            scanner.index += 1
+            var array: [JSONValue] = []
+            if scanner.peek() == UInt8(ascii: "]") {
+                scanner.index += 1
+                return .array(array)
+            }
+            while true {
+                array.append(try parseValue(&scanner, depth: depth + 1))
+                guard let next = scanner.peek() else { throw scanner.error("unexpected end") }
+                scanner.index += 1
+                if next == UInt8(ascii: "]") { return .array(array) }
+                guard next == UInt8(ascii: ",") else { throw scanner.error("expected ','") }
+            }
+        case UInt8(ascii: "\""):
+            return .string(scanner.decode(try scanner.scanString()))
+        case UInt8(ascii: "t"):
+            try scanner.literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try scanner.literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try scanner.literal("null")
+            return .null
+        default:
+            let range = try scanner.scanNumber()
+            let text = String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[range]), as: UTF8.self)
+            return .number(Double(text) ?? .nan)
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// What a machine client's API token may do. `admin` includes every other scope.
+public enum Scope: String, Sendable, Codable, CaseIterable {
+    /// Submit events (`POST /v1/events`).
+    case eventsWrite = "events:write"
+    /// Submit user reports (`POST /v1/reports`).
+    case reportsWrite = "reports:write"
+    /// Read events, entities and configuration.
+    case read
+    /// Everything, including managing tokens.
+    case admin
+
+    /// Whether a token holding `granted` may act under `self`.
+    public func isSatisfied(by granted: some Sequence<Scope>) -> Bool {
+        granted.contains { $0 == self || $0 == .admin }
+    }
+}

@@ -1,0 +1,151 @@
+public import Metrics
+public import WardenCore
+public import WardenStore
+
+/// How a submission's body is framed.
+public enum IntakeFormat: Sendable {
+    /// One JSON event (`application/json`).
+    case json
+    /// One JSON event per line (`application/x-ndjson`).
+    case ndjson
+}
+
+/// Why a whole submission was refused before any line was looked at.
+public enum IntakeError: Error, Equatable {
+    /// The body holds no event at all.
+    case emptyBody
+}
+
+/// Intake: validates submissions line by line, commits the valid lines durably (group-committed
+/// with concurrent submissions) and answers for every line. Invalid lines change nothing.
+public final class Intake: Sendable {
+    /// What a valid event is.
+    public let schema: EventSchema
+    private let committer: GroupCommitter
+    private let clock: any WallClock
+    private let counters: [LineStatus: Counter]
+
+    /// Creates intake over a store. Metrics go to `metrics` (the global factory by default).
+    public init(store: any EventStore, schema: EventSchema, clock: any WallClock = SystemWallClock(),
+                metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.schema = schema
+        self.clock = clock
+        var counters: [LineStatus: Counter] = [:]
+        for status in [LineStatus.accepted, .duplicate, .conflict, .rejected] {
+            counters[status] = Counter(label: "warden_intake_events_total", dimensions: [("status", status.rawValue)], factory: metrics)
+        }
+        self.counters = counters
+        let commitTimer = Metrics.Timer(label: "warden_intake_commit_seconds", dimensions: [], factory: metrics)
+        let groupSize = Recorder(label: "warden_intake_group_submissions", dimensions: [], aggregate: true, factory: metrics)
+        committer = GroupCommitter(store: store, clock: clock) { submissions, _, seconds in
+            commitTimer.recordNanoseconds(Int64(seconds * 1e9))
+            groupSize.record(submissions)
+        }
+    }
+
+    /// Validates and commits a body; returns when every valid line is durable.
+    public func submit(_ body: [UInt8], format: IntakeFormat) async throws -> IntakeResult {
+        let prepared = body.withUnsafeBufferPointer { prepare($0, format: format) }
+        return try await commit(prepared)
+    }
+
+    /// A user report, stored as an event of the reserved type `report`.
+    public func submit(report: ReportSubmission, defaultID: String) async throws -> IntakeResult {
+        do {
+            let json = try report.eventJSON(defaultID: defaultID, now: clock.nowMillis())
+            return try await submit(json, format: .json)
+        } catch let error as EventError {
+            let result = IntakeResult(results: [LineResult(line: 1, id: report.id, status: .rejected, error: LineError(error, position: nil))])
+            count(result)
+            return result
+        }
+    }
+
+    /// A body split into lines, validated, with the valid lines copied out for committing.
+    public struct Prepared: Sendable {
+        fileprivate var results: [LineResult]
+        fileprivate var events: [IncomingEvent]
+        fileprivate var eventLines: [Int]
+        /// Number of lines in the body that hold something.
+        public var lineCount: Int { results.count }
+    }
+
+    /// Parses and validates a body (no I/O). Cheap to call from many tasks at once.
+    public func prepare(_ body: UnsafeBufferPointer<UInt8>, format: IntakeFormat) -> Prepared {
+        let now = clock.nowMillis()
+        var prepared = Prepared(results: [], events: [], eventLines: [])
+        switch format {
+        case .json:
+            if body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) {
+                check(body, line: 1, now: now, into: &prepared) { error in
+                    error.offset.map { TextPosition(offset: $0, in: body) }
+                }
+            }
+        case .ndjson:
+            let lines = NDJSON.lines(body)
+            prepared.results.reserveCapacity(lines.count)
+            prepared.events.reserveCapacity(lines.count)
+            prepared.eventLines.reserveCapacity(lines.count)
+            for line in lines {
+                check(UnsafeBufferPointer(rebasing: body[line.range]), line: line.number, now: now, into: &prepared) { error in
+                    error.offset.map { TextPosition(line: line.number, column: $0 + 1) }
+                }
+            }
+        }
+        return prepared
+    }
+
+    private func check(
+        _ bytes: UnsafeBufferPointer<UInt8>, line: Int, now: Int64, into prepared: inout Prepared,
+        position: (EventError) -> TextPosition?
+    ) {
+        do {
+            let parsed = try schema.parse(bytes, now: now)
+            prepared.eventLines.append(prepared.results.count)
+            prepared.events.append(IncomingEvent(parsed: parsed, body: Array(bytes)))
+            prepared.results.append(LineResult(line: line, id: parsed.id, status: .accepted))
+        } catch {
+            prepared.results.append(LineResult(line: line, status: .rejected, error: LineError(error, position: position(error))))
+        }
+    }
+
+    /// Commits the valid lines of a prepared body and completes the per-line answer.
+    public func commit(_ prepared: Prepared) async throws -> IntakeResult {
+        guard !prepared.results.isEmpty else { throw IntakeError.emptyBody }
+        var results = prepared.results
+        if !prepared.events.isEmpty {
+            let outcomes = try await committer.append(prepared.events)
+            for (index, outcome) in zip(prepared.eventLines, outcomes) {
+                switch outcome {
+                case .accepted(let seq):
+                    results[index].seq = seq
+                case .duplicate(let seq):
+                    results[index].status = .duplicate
+                    results[index].seq = seq
+                case .conflict(let seq):
+                    results[index].status = .conflict
+                    results[index].error = LineError(
+                        code: "conflict", field: "id",
+                        message: "event \(results[index].id ?? "") is already stored (seq \(seq)) with different content; a new event needs a new id")
+                }
+            }
+        }
+        let result = IntakeResult(results: results)
+        count(result)
+        return result
+    }
+
+    private func count(_ result: IntakeResult) {
+        counters[.accepted]?.increment(by: result.accepted)
+        counters[.duplicate]?.increment(by: result.duplicates)
+        counters[.conflict]?.increment(by: result.conflicts)
+        counters[.rejected]?.increment(by: result.rejected)
+    }
+}
+
+extension LineError {
+    /// Describes an event error, with the position of a syntax error when known.
+    public init(_ error: EventError, position: TextPosition?) {
+        self.init(code: error.kind.rawValue, field: error.field, line: position?.line, column: position?.column, message: error.message)
+    }
+}

@@ -1,0 +1,153 @@
+import Crypto
+import Foundation
+public import WardenCore
+import Yams
+
+/// A policy pack: a folder versioned as a whole. This build reads `pack.yaml` (name, extra entity
+/// types) and `taxonomy.yaml` (severities and categories); loading reports every problem at once.
+public struct PolicyPack: Sendable {
+    /// The pack's name.
+    public var name: String
+    /// The folder it was loaded from.
+    public var directory: String
+    /// A version derived from the content of every file in the pack.
+    public var version: String
+    /// Registered entity types (built-in plus the pack's).
+    public var entityTypes: EntityTypes
+    /// The policy taxonomy.
+    public var taxonomy: Taxonomy
+
+    /// The event schema the pack implies.
+    public var eventSchema: EventSchema {
+        EventSchema(entityTypes: entityTypes, reportReasons: taxonomy.categoryIDs)
+    }
+
+    private struct Manifest: Decodable {
+        var name: String
+        var description: String?
+        var entityTypes: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, description
+            case entityTypes = "entity_types"
+        }
+    }
+
+    /// Loads and validates the pack in `directory`.
+    public static func load(from directory: String) throws(PolicyPackError) -> PolicyPack {
+        var problems: [PolicyPackError.Problem] = []
+        let manifest: Manifest? = decode("pack.yaml", in: directory, problems: &problems)
+        let taxonomy: Taxonomy? = decode("taxonomy.yaml", in: directory, problems: &problems)
+
+        var entityTypes = EntityTypes()
+        if let manifest {
+            for (index, name) in (manifest.entityTypes ?? []).enumerated() where !EntityTypes.isWellFormed(name) {
+                problems.append(.init(file: "pack.yaml", path: "entity_types[\(index)]",
+                                      message: "\"\(name)\" is not a valid entity type: use lower-case letters, digits and _"))
+            }
+            entityTypes = EntityTypes(additional: manifest.entityTypes ?? [])
+        }
+        if let taxonomy {
+            for problem in taxonomy.problems() {
+                problems.append(.init(file: "taxonomy.yaml", path: problem.path, message: problem.message))
+            }
+        }
+        guard problems.isEmpty, let manifest, let taxonomy else {
+            throw PolicyPackError(directory: directory, problems: problems)
+        }
+        return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
+                          entityTypes: entityTypes, taxonomy: taxonomy)
+    }
+
+    private static func decode<T: Decodable>(_ file: String, in directory: String, problems: inout [PolicyPackError.Problem]) -> T? {
+        let path = (directory as NSString).appendingPathComponent(file)
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            problems.append(.init(file: file, message: "is missing or not UTF-8 text; every pack needs \(file)"))
+            return nil
+        }
+        do {
+            return try YAMLDecoder().decode(T.self, from: text)
+        } catch let error as DecodingError {
+            problems.append(.init(decoding: error, file: file))
+        } catch {
+            problems.append(.init(file: file, message: "is not valid YAML: \(error)"))
+        }
+        return nil
+    }
+
+    /// SHA-256 over every regular file's relative path and content, in path order; 12 hex digits.
+    private static func digest(of directory: String) -> String {
+        var hasher = SHA256()
+        let base = URL(fileURLWithPath: directory)
+        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+        for file in files {
+            let url = base.appendingPathComponent(file)
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true,
+                  let content = FileManager.default.contents(atPath: url.path) else { continue }
+            hasher.update(data: Data(file.utf8))
+            hasher.update(data: Data([0]))
+            hasher.update(data: content)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+    }
+}
+
+/// Every problem found while loading a policy pack.
+public struct PolicyPackError: Error, CustomStringConvertible {
+    /// One problem, located by file and, where known, line, column or field path.
+    public struct Problem: Sendable, CustomStringConvertible {
+        /// File name within the pack.
+        public var file: String
+        /// 1-based line, when known.
+        public var line: Int?
+        /// 1-based column, when known.
+        public var column: Int?
+        /// Field path within the file, when known.
+        public var path: String?
+        /// What is wrong and what to do.
+        public var message: String
+
+        init(file: String, line: Int? = nil, column: Int? = nil, path: String? = nil, message: String) {
+            self.file = file
+            self.line = line
+            self.column = column
+            self.path = path
+            self.message = message
+        }
+
+        init(decoding error: DecodingError, file: String) {
+            func describe(_ path: [any CodingKey]) -> String {
+                path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined().trimmingPrefix(".").description
+            }
+            switch error {
+            case .keyNotFound(let key, let context):
+                self.init(file: file, path: describe(context.codingPath + [key]), message: "is required")
+            case .typeMismatch(let type, let context):
+                self.init(file: file, path: describe(context.codingPath), message: "should be a \(type): \(context.debugDescription)")
+            case .valueNotFound(let type, let context):
+                self.init(file: file, path: describe(context.codingPath), message: "needs a \(type) value")
+            case .dataCorrupted(let context):
+                self.init(file: file, path: describe(context.codingPath), message: "\(context.debugDescription) \(context.underlyingError.map { "\($0)" } ?? "")")
+            @unknown default:
+                self.init(file: file, message: "\(error)")
+            }
+        }
+
+        public var description: String {
+            var location = file
+            if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+            if let path, !path.isEmpty { location += " \(path)" }
+            return "\(location): \(message)"
+        }
+    }
+
+    /// The pack's folder.
+    public var directory: String
+    /// All problems, in file order.
+    public var problems: [Problem]
+
+    public var description: String {
+        "policy pack \(directory) has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
+            + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,98 @@
+public import WardenCore
+
+/// An event ready to append: the fields intake extracted and the text to keep.
+public struct IncomingEvent: Sendable {
+    /// The extracted, validated fields.
+    public var parsed: ParsedEvent
+    /// The event's JSON text exactly as received.
+    public var body: [UInt8]
+
+    /// Pairs fields and text.
+    public init(parsed: ParsedEvent, body: [UInt8]) {
+        self.parsed = parsed
+        self.body = body
+    }
+}
+
+/// What the log did with one appended event.
+public enum AppendOutcome: Sendable, Equatable {
+    /// Stored at this sequence number.
+    case accepted(seq: Int64)
+    /// Already stored at this sequence number with the same content.
+    case duplicate(seq: Int64)
+    /// The id is taken, at this sequence number, by different content.
+    case conflict(seq: Int64)
+}
+
+/// An event as stored in the log.
+public struct StoredEvent: Sendable, Equatable {
+    /// Position in the log; strictly increasing in append order.
+    public var seq: Int64
+    /// The client's id.
+    public var id: String
+    /// Event type.
+    public var type: String
+    /// When it happened (ms since the epoch).
+    public var occurredAt: Int64
+    /// When Warden committed it (ms since the epoch).
+    public var receivedAt: Int64
+    /// The JSON text as received.
+    public var body: [UInt8]
+
+    /// Creates a stored event.
+    public init(seq: Int64, id: String, type: String, occurredAt: Int64, receivedAt: Int64, body: [UInt8]) {
+        self.seq = seq
+        self.id = id
+        self.type = type
+        self.occurredAt = occurredAt
+        self.receivedAt = receivedAt
+        self.body = body
+    }
+}
+
+/// An entity with the context an investigator wants first.
+public struct EntityDetail: Sendable, Equatable {
+    /// A linked entity: one that appeared in an event together with this one.
+    public struct Link: Sendable, Equatable {
+        /// The other entity.
+        public var entity: EntityRef
+        /// The first event (sequence number) they shared.
+        public var firstSeq: Int64
+    }
+
+    /// The entity.
+    public var ref: EntityRef
+    /// Earliest `occurred_at` of any event naming it.
+    public var firstSeenAt: Int64
+    /// How many events name it.
+    public var eventCount: Int
+    /// Its most recent events, newest first.
+    public var recentEvents: [StoredEvent]
+    /// Linked entities, most recently linked first.
+    public var links: [Link]
+}
+
+/// Totals over the store, for readiness checks, metrics and the CLI.
+public struct StoreStatistics: Sendable, Equatable {
+    /// Events in the log.
+    public var eventCount: Int
+    /// Highest sequence number (0 when empty).
+    public var lastSeq: Int64
+    /// Distinct entities.
+    public var entityCount: Int
+}
+
+/// The append-only event log and the entity graph maintained from it.
+public protocol EventStore: Sendable {
+    /// Appends events in one transaction, in order, and answers per event. Entities and links are
+    /// maintained in the same transaction. Nothing is visible, and nothing is answered, before it is durable.
+    func append(_ events: [IncomingEvent], receivedAt: Int64) async throws -> [AppendOutcome]
+    /// The event with this client id.
+    func event(id: String) async throws -> StoredEvent?
+    /// Events after `seq` in log order, optionally of one type.
+    func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent]
+    /// An entity with its recent events and links, or nil if no event named it.
+    func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail?
+    /// Totals.
+    func statistics() async throws -> StoreStatistics
+}

@@ -1,0 +1,39 @@
+import WardenCore
+
+/// Entity keys and links known to be committed, so intake skips writes that would change nothing.
+/// Entries are added only after their transaction commits, and entities are never deleted, so an
+/// entry is never wrong; a miss just costs an upsert. Bounded: when full it starts over.
+struct EntityCache: Sendable {
+    struct Entry: Sendable {
+        var key: Int64
+        var firstSeenAt: Int64
+    }
+
+    struct Link: Hashable, Sendable {
+        let low: Int64
+        let high: Int64
+        init(_ a: Int64, _ b: Int64) {
+            low = min(a, b)
+            high = max(a, b)
+        }
+    }
+
+    /// What one transaction learned, merged in after it commits.
+    struct Staged {
+        var entities: [EntityRef: Entry] = [:]
+        var links = Set<Link>()
+    }
+
+    static let maxEntities = 200_000
+    static let maxLinks = 1_000_000
+
+    var entities: [EntityRef: Entry] = [:]
+    var links = Set<Link>()
+
+    mutating func merge(_ staged: Staged) {
+        if entities.count + staged.entities.count > Self.maxEntities { entities.removeAll(keepingCapacity: true) }
+        if links.count + staged.links.count > Self.maxLinks { links.removeAll(keepingCapacity: true) }
+        entities.merge(staged.entities) { _, new in new }
+        links.formUnion(staged.links)
+    }
+}

@@ -1,0 +1,61 @@
+import GRDB
+
+/// The SQLite schema, as GRDB migrations. Constraints live in the database ("trust SQLite more
+/// than yourself"): types, lengths, foreign keys, uniqueness, and triggers that keep the event log
+/// append-only.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: event log, entities, tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE entity (
+                    key INTEGER PRIMARY KEY,
+                    type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 40),
+                    id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 256),
+                    first_seen_at INTEGER NOT NULL,
+                    first_seq INTEGER NOT NULL CHECK (first_seq > 0),
+                    UNIQUE (type, id)
+                );
+
+                CREATE TABLE event (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 200),
+                    type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
+                    occurred_at INTEGER NOT NULL CHECK (occurred_at >= 0),
+                    received_at INTEGER NOT NULL,
+                    body TEXT NOT NULL CHECK (length(body) >= 2)
+                );
+                CREATE INDEX event_by_type ON event(type, seq);
+
+                CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+                CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+                CREATE TABLE event_entity (
+                    entity INTEGER NOT NULL REFERENCES entity(key),
+                    seq INTEGER NOT NULL REFERENCES event(seq),
+                    PRIMARY KEY (entity, seq)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE entity_link (
+                    a INTEGER NOT NULL REFERENCES entity(key),
+                    b INTEGER NOT NULL REFERENCES entity(key),
+                    first_seq INTEGER NOT NULL REFERENCES event(seq),
+                    PRIMARY KEY (a, b),
+                    CHECK (a <> b)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE api_token (
+                    id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+                    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+                    secret_hash BLOB NOT NULL UNIQUE CHECK (length(secret_hash) = 32),
+                    scopes TEXT NOT NULL CHECK (length(scopes) > 0),
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER CHECK (revoked_at IS NULL OR revoked_at >= created_at)
+                );
+                """)
+        }
+        return migrator
+    }
+}
