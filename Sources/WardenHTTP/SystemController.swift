@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import WardenCore
+import WardenEngine
+
+/// Health, readiness, metrics, the OpenAPI document and the taxonomy.
+struct SystemController {
+    let readiness: @Sendable () async throws -> Void
+    let registry: PrometheusCollectorRegistry
+    let pack: PolicyPack
+
+    func addRoutes(to routes: RouteTable) {
+        routes.add(.get, "/healthz", scope: nil) { _, _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        routes.add(.get, "/readyz", scope: nil, ready)
+        routes.add(.get, "/metrics", scope: nil) { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        routes.add(.get, "/openapi.json", scope: nil) { _, _ in .json(Array(OpenAPIDocument.json.utf8)) }
+        routes.add(.get, "/v1/taxonomy", scope: .read, taxonomy)
+    }
+
+    @Sendable func ready(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        do {
+            try await readiness()
+            return .json(Array(#"{"status":"ready"}"#.utf8))
+        } catch {
+            context.logger.error("readiness check failed", metadata: ["error": "\(error)"])
+            throw Problem(.serviceUnavailable, "not-ready", title: "Not ready", detail: "the store does not answer")
+        }
+    }
+
+    @Sendable func taxonomy(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var writer = JSONWriter(capacity: 4096)
+        writer.beginObject()
+        writer.field("pack", pack.name)
+        writer.field("version", pack.version)
+        writer.key("taxonomy")
+        writer.raw(try encoder.encode(pack.taxonomy))
+        writer.endObject()
+        return .json(writer.bytes)
+    }
+}
