@@ -1,0 +1,237 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import WardenCore
+import WardenEngine
+import WardenHTTP
+import WardenSimulation
+import WardenStore
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure hot paths. Build with -c release for figures worth writing down.",
+        subcommands: [IngestBench.self, StoreBench.self]
+    )
+}
+
+/// Simulated events for benchmarks, generated before the clock starts.
+private func benchEvents(count: Int, seed: UInt64) -> [SimulatedEvent] {
+    var options = SimulationOptions(start: SystemWallClock().nowMillis() - 86_400_000)
+    options.seed = seed
+    options.rate = 1000
+    options.cycleMillis = 600_000
+    var simulator = Simulator(options: options)
+    return (0..<count).compactMap { _ in simulator.next() }
+}
+
+private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+/// Peak and current resident memory of this process, in MiB, from /proc.
+private func memoryMiB(pid: String = "self") -> (peak: Double, current: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+    func value(_ key: String) -> Double {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kib / 1024
+    }
+    return (value("VmHWM:"), value("VmRSS:"))
+}
+
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Drive the real HTTP intake on loopback with NDJSON batches of simulated events.",
+        discussion: "Without --to, starts an embedded server on a fresh temporary data directory. Prints events/s and request latency percentiles."
+    )
+
+    @Option(help: "Events to send.") var events = 200_000
+    @Option(help: "Events per request.") var batch = 1000
+    @Option(help: "Concurrent connections.") var connections = 4
+    @Option(help: "Base URL of a running server (default: an embedded one).") var to: String?
+    @Option(help: "API token for --to (default: $WARDEN_TOKEN).") var token: String?
+    @Option(help: "With --to, the server's pid, to report its resident memory.") var serverPid: String?
+    @Option(help: "Random seed for the simulated events.") var seed: UInt64 = 7
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let generated = benchEvents(count: events, seed: seed)
+        var bodies: [[UInt8]] = []
+        for start in stride(from: 0, to: generated.count, by: batch) {
+            var body: [UInt8] = []
+            for event in generated[start..<min(start + batch, generated.count)] {
+                body += event.json
+                body.append(UInt8(ascii: "\n"))
+            }
+            bodies.append(body)
+        }
+        let bytes = bodies.reduce(0) { $0 + $1.count }
+
+        if let to {
+            let report = try await drive(bodies, url: to, token: token ?? ProcessInfo.processInfo.environment["WARDEN_TOKEN"])
+            print(report.render(json: json, bytes: bytes, rss: serverPid.map { memoryMiB(pid: $0) }))
+            return
+        }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dataDir = DataDirectory(path: directory)
+        try dataDir.prepare()
+        let store = try SQLiteStore(path: dataDir.databasePath)
+        let pack = try PackOption().load()
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let tokens = AccessTokens(store: store)
+        let (_, secret) = try await tokens.create(name: "bench", scopes: [.eventsWrite])
+        let intake = Intake(store: store, schema: pack.eventSchema, metrics: factory)
+        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
+                                          readiness: { try await store.ping() })
+        var settings = ServerSettings()
+        settings.port = 0
+        var logger = Logger(label: "warden-bench")
+        logger.logLevel = .warning
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = WardenApplication.build(components, settings: settings, logger: logger) { port in portContinuation.yield(port) }
+        let report = try await withThrowingTaskGroup(of: BenchReport?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var iterator = portStream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
+            let report = try await drive(bodies, url: "http://127.0.0.1:\(port)", token: secret)
+            group.cancelAll()
+            return report
+        }
+        let stored = try await store.statistics().eventCount
+        guard stored == events else { throw ValidationError("the store holds \(stored) events, expected \(events)") }
+        print(report.render(json: json, bytes: bytes, rss: memoryMiB()))
+    }
+
+    private func drive(_ bodies: [[UInt8]], url: String, token: String?) async throws -> BenchReport {
+        let client = HTTPClient.shared
+        let sender = HTTPSender(client: client, baseURL: url, token: token)
+        let next = NextIndex()
+        var progress = ProgressBar(label: "bench ingest", total: bodies.count)
+        let started = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    var latencies: [Double] = []
+                    while let index = next.take(below: bodies.count) {
+                        let sent = ContinuousClock.now
+                        let result = try await sender.send(bodies[index])
+                        latencies.append(sent.duration(to: .now).seconds)
+                        guard result.rejected + result.conflicts == 0 else {
+                            throw ValidationError("batch \(index) had \(result.rejected) rejected and \(result.conflicts) conflicting lines")
+                        }
+                    }
+                    return latencies
+                }
+            }
+            var all: [Double] = []
+            for try await part in group {
+                all += part
+                progress.update(all.count)
+            }
+            return all.sorted()
+        }
+        progress.finish()
+        let seconds = started.duration(to: .now).seconds
+        let eventCount = bodies.reduce(0) { $0 + $1.count(where: { $0 == UInt8(ascii: "\n") }) }
+        return BenchReport(events: eventCount, seconds: seconds, latencies: latencies, batch: batch, connections: connections)
+    }
+}
+
+/// Hands out request indexes to the connections.
+private final class NextIndex: Sendable {
+    private let counter = Mutex(0)
+    func take(below limit: Int) -> Int? {
+        counter.withLock { value in
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
+
+import Synchronization
+
+private struct BenchReport {
+    var events: Int
+    var seconds: Double
+    var latencies: [Double]
+    var batch: Int
+    var connections: Int
+
+    func render(json: Bool, bytes: Int, rss: (peak: Double, current: Double)?) -> String {
+        let rate = Double(events) / seconds
+        let ms = { (p: Double) in (percentile(latencies, p) * 1000 * 100).rounded() / 100 }
+        if json {
+            var object: [String: Any] = [
+                "events": events, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": Int(rate),
+                "batch": batch, "connections": connections, "mb_per_sec": (Double(bytes) / seconds / 1e6 * 10).rounded() / 10,
+                "latency_ms": ["p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0)],
+            ]
+            if let rss { object["rss_peak_mib"] = rss.peak.rounded() }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+        var text = "\(events) events in \(String(format: "%.2f", seconds))s: \(Int(rate)) events/s durable "
+        text += "(batches of \(batch), \(connections) connections)\n"
+        text += "request latency ms: p50 \(ms(0.5))  p90 \(ms(0.9))  p99 \(ms(0.99))  max \(ms(1.0))"
+        if let rss { text += "\nresident memory: peak \(Int(rss.peak)) MiB" }
+        return text
+    }
+}
+
+struct StoreBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Append pre-validated simulated events straight to the SQLite store, without HTTP.",
+        discussion: "Measures the store's durable insert rate (one transaction per batch, synchronous=FULL)."
+    )
+
+    @Option(help: "Events to append.") var events = 200_000
+    @Option(help: "Events per transaction.") var batch = 1000
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let pack = try PackOption().load()
+        let schema = pack.eventSchema
+        let now = SystemWallClock().nowMillis()
+        let generated = benchEvents(count: events, seed: 11)
+        var batches: [[IncomingEvent]] = []
+        for start in stride(from: 0, to: generated.count, by: batch) {
+            batches.append(try generated[start..<min(start + batch, generated.count)].map { event in
+                let parsed = try event.json.withUnsafeBufferPointer { try schema.parse($0, now: now) }
+                return IncomingEvent(parsed: parsed, body: event.json)
+            })
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try DataDirectory(path: directory).prepare()
+        let store = try SQLiteStore(path: DataDirectory(path: directory).databasePath)
+        var progress = ProgressBar(label: "bench store", total: batches.count)
+        let started = ContinuousClock.now
+        for (index, events) in batches.enumerated() {
+            _ = try await store.append(events, receivedAt: now)
+            progress.update(index + 1)
+        }
+        progress.finish()
+        let seconds = started.duration(to: .now).seconds
+        let rate = Int(Double(events) / seconds)
+        if json {
+            printJSON(["events": events, "batch": batch, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": rate])
+        } else {
+            print("\(events) events appended in \(String(format: "%.2f", seconds))s: \(rate) events/s durable (transactions of \(batch))")
+        }
+    }
+}

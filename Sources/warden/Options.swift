@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenEngine
+import WardenStore
+
+/// `--data-dir`, shared by every command that works on a data directory.
+struct DataDirOption: ParsableArguments {
+    @Option(name: .long, help: "The data directory (created on first use).")
+    var dataDir = "./warden-data"
+}
+
+/// `--policy-pack`, shared by commands that need the policy pack.
+struct PackOption: ParsableArguments {
+    @Option(name: .long, help: "The policy pack directory.")
+    var policyPack = "policies/example"
+
+    func load() throws -> PolicyPack {
+        guard FileManager.default.fileExists(atPath: policyPack) else {
+            throw ValidationError("policy pack \(policyPack) not found; run from the Warden checkout or pass --policy-pack DIR")
+        }
+        do {
+            return try PolicyPack.load(from: policyPack)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// An opened data directory: locked, migrated, with the pack loaded.
+struct OpenedDataDir {
+    let directory: DataDirectory
+    let lock: DataDirectoryLock?
+    let store: SQLiteStore
+
+    /// Opens the directory. `exclusive` takes its lock: commands that append events need it,
+    /// because a running server caches entity keys; token management does not.
+    init(path: String, exclusive: Bool = true) throws {
+        directory = DataDirectory(path: path)
+        try directory.prepare()
+        lock = exclusive ? try directory.lock() : nil
+        store = try SQLiteStore(path: directory.databasePath)
+    }
+}
+
+/// Writes a progress bar to standard error when it is a terminal.
+struct ProgressBar {
+    let total: Int?
+    let label: String
+    let enabled = isatty(STDERR_FILENO) == 1
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    let started = ContinuousClock.now
+
+    init(label: String, total: Int?) {
+        self.label = label
+        self.total = total
+    }
+
+    mutating func update(_ done: Int, force: Bool = false) {
+        guard enabled, force || lastDraw.duration(to: .now) > .milliseconds(100) else { return }
+        lastDraw = .now
+        let seconds = max(started.duration(to: .now).seconds, 0.001)
+        let rate = Int(Double(done) / seconds)
+        var line = "\r\(label) "
+        if let total, total > 0 {
+            let width = 30
+            let filled = min(width, done * width / total)
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)"
+        } else {
+            line += "\(done)"
+        }
+        line += "  \(rate)/s   "
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// Parses `90s`, `10m`, `1h`, `2d` into milliseconds.
+func parseDuration(_ text: String) throws -> Int64 {
+    let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+    guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value > 0 else {
+        throw ValidationError("\(text) is not a duration; use a number and s, m, h or d, such as 10m")
+    }
+    return value * scale
+}
+
+func printJSON(_ object: [String: Any]) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Warden: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warden",
+        abstract: "Warden: trust & safety operations in one binary.",
+        discussion: "Start with `warden serve --demo`, then open the address it prints.",
+        subcommands: [Serve.self, Ingest.self, Simulate.self, Bench.self, Tokens.self]
+    )
+}
