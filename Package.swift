@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenStoreTests",
-            dependencies: ["WardenCore", "WardenStore"],
+            dependencies: ["WardenCore", "WardenStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -46,10 +46,20 @@ public struct Simulator: Sendable, IteratorProtocol {
     private var readyIndex = 0
     private var scheduled: [SimulatedEvent] = []
     private var startedCampaigns = Set<String>()
+    private let runID: String
 
     /// Creates a simulator.
     public init(options: SimulationOptions) {
         self.options = options
+        // Event ids carry a fingerprint of the options, so replaying one run gives duplicates while
+        // runs with other options never collide with it.
+        var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
+        let description = "\(options.seed)|\(options.start)|\(options.cycleMillis)|\(options.rate)|\(options.users)|"
+            + options.campaigns.map(\.rawValue).joined(separator: ",")
+        for byte in description.utf8 {
+            fingerprint = (fingerprint ^ UInt64(byte)) &* 0x100_0000_01B3
+        }
+        runID = String(fingerprint % (1 << 40), radix: 36)
         random = SplitMix64(seed: options.seed)
         userCount = max(options.users, 10)
     }
@@ -322,7 +332,7 @@ public struct Simulator: Sendable, IteratorProtocol {
         _ type: String, _ time: Int64, actorID: String, entities: [(String, String)], data: [(String, Value)], truth: [TruthRecord] = []
     ) -> SimulatedEvent {
         serial += 1
-        let id = "sim\(options.seed)-\(serial)"
+        let id = "sim-\(runID)-\(serial)"
         var writer = JSONWriter(capacity: 320)
         writer.beginObject()
         writer.field("id", id)

@@ -52,6 +52,7 @@ struct IngestBench: AsyncParsableCommand {
         discussion: "Without --to, starts an embedded server on a fresh temporary data directory. Prints events/s and request latency percentiles."
     )
 
+    @OptionGroup var pack: PackOption
     @Option(help: "Events to send.") var events = 200_000
     @Option(help: "Events per request.") var batch = 1000
     @Option(help: "Concurrent connections.") var connections = 4
@@ -85,18 +86,18 @@ struct IngestBench: AsyncParsableCommand {
         let dataDir = DataDirectory(path: directory)
         try dataDir.prepare()
         let store = try SQLiteStore(path: dataDir.databasePath)
-        let pack = try PackOption().load()
+        let policyPack = try self.pack.load()
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         let tokens = AccessTokens(store: store)
         let (_, secret) = try await tokens.create(name: "bench", scopes: [.eventsWrite])
-        let intake = Intake(store: store, schema: pack.eventSchema, metrics: factory)
-        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
+        let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
+        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
                                           readiness: { try await store.ping() })
         var settings = ServerSettings()
         settings.port = 0
         var logger = Logger(label: "warden-bench")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = WardenApplication.build(components, settings: settings, logger: logger) { port in portContinuation.yield(port) }
         let report = try await withThrowingTaskGroup(of: BenchReport?.self) { group in
@@ -199,13 +200,13 @@ struct StoreBench: AsyncParsableCommand {
         discussion: "Measures the store's durable insert rate (one transaction per batch, synchronous=FULL)."
     )
 
+    @OptionGroup var pack: PackOption
     @Option(help: "Events to append.") var events = 200_000
     @Option(help: "Events per transaction.") var batch = 1000
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
-        let pack = try PackOption().load()
-        let schema = pack.eventSchema
+        let schema = try pack.load().eventSchema
         let now = SystemWallClock().nowMillis()
         let generated = benchEvents(count: events, seed: 11)
         var batches: [[IncomingEvent]] = []

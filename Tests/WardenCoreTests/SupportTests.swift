@@ -1,0 +1,103 @@
+import Testing
+import WardenSimulation
+@testable import WardenCore
+
+@Suite struct SupportTests {
+    @Test func ndjsonSkipsBlankLinesButCountsThem() {
+        let body = Array("{\"a\":1}\r\n\n  \n{\"b\":2}\n{\"c\":3}".utf8)
+        let lines = body.withUnsafeBufferPointer { NDJSON.lines($0) }
+        #expect(lines.map(\.number) == [1, 4, 5])
+        #expect(lines[0].range == 0..<7)
+    }
+
+    @Test func positionsCountLinesAndColumns() {
+        let bytes = Array("{\n  \"a\": x\n}".utf8)
+        let position = bytes.withUnsafeBufferPointer { TextPosition(offset: 9, in: $0) }
+        #expect(position == TextPosition(line: 2, column: 8))
+    }
+
+    @Test func jsonWriterOutputParsesBack() {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("text", "quote \" backslash \\ newline \n tab \t bell \u{07} é")
+        writer.key("list")
+        writer.beginArray()
+        writer.number(Int64(-3))
+        writer.number(2.5)
+        writer.bool(true)
+        writer.null()
+        writer.endArray()
+        writer.endObject()
+        #expect(JSONValue.parse(writer.bytes) == .object([
+            "text": .string("quote \" backslash \\ newline \n tab \t bell \u{07} é"),
+            "list": .array([.number(-3), .number(2.5), .bool(true), .null]),
+        ]))
+    }
+
+    @Test func jsonValuesCompareObjectsRegardlessOfKeyOrder() {
+        #expect(JSONValue.parse(Array(#"{"a":1,"b":[true,{"c":"d"}]}"#.utf8)) == JSONValue.parse(Array(#" { "b" : [ true , {"c":"d"} ] , "a" : 1.0 } "#.utf8)))
+        #expect(JSONValue.parse(Array(#"{"a":1}"#.utf8)) != JSONValue.parse(Array(#"{"a":2}"#.utf8)))
+    }
+
+    @Test func ipAddresses() {
+        for valid in ["203.0.113.7", "0.0.0.0", "2001:db8::1", "::1", "::", "fe80::1%eth0", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8"] {
+            #expect(IPAddress.isValid(valid), "\(valid)")
+        }
+        for invalid in ["256.1.1.1", "1.2.3", "01.2.3.4", "abc", "1::2::3", "1:2:3:4:5:6:7:8:9", "12345::1", ""] {
+            #expect(!IPAddress.isValid(invalid), "\(invalid)")
+        }
+    }
+
+    @Test func entityRefsParseTypeColonID() {
+        #expect(EntityRef(parsing: "ip:2001:db8::1") == EntityRef(type: "ip", id: "2001:db8::1"))
+        #expect(EntityRef(parsing: "user") == nil)
+        #expect(EntityRef(parsing: ":x") == nil)
+    }
+
+    @Test func taxonomyReportsEveryProblem() {
+        let taxonomy = Taxonomy(severities: [], categories: [
+            .init(id: "spam", name: "Spam"), .init(id: "spam", name: "Again"), .init(id: "fraud.scam", name: "Scam"), .init(id: "Bad Id", name: ""),
+        ])
+        let paths = taxonomy.problems().map(\.path)
+        #expect(paths == ["severities", "categories[1].id", "categories[2].id", "categories[3].id", "categories[3].name"])
+    }
+}
+
+@Suite struct SimulatorTests {
+    static let reasons: Set<String> = ["spam", "harassment", "harassment.bullying"]
+
+    func run(seed: UInt64, count: Int) -> [SimulatedEvent] {
+        var options = SimulationOptions(start: 1_793_491_200_000)
+        options.seed = seed
+        options.rate = 10
+        options.cycleMillis = 600_000
+        var simulator = Simulator(options: options)
+        return (0..<count).compactMap { _ in simulator.next() }
+    }
+
+    @Test func sameSeedSameTraffic() {
+        #expect(run(seed: 1, count: 3000).map(\.json) == run(seed: 1, count: 3000).map(\.json))
+        #expect(run(seed: 1, count: 100).map(\.json) != run(seed: 2, count: 100).map(\.json))
+    }
+
+    @Test func everyEventIsValidAndInTimeOrderWithUniqueIDs() throws {
+        let events = run(seed: 5, count: 12_000)
+        let schema = EventSchema(reportReasons: Self.reasons)
+        var ids = Set<String>()
+        for (index, event) in events.enumerated() {
+            _ = try event.json.withUnsafeBufferPointer { buffer throws(EventError) in try schema.parse(buffer, now: event.occurredAt) }
+            #expect(ids.insert(event.id).inserted)
+            if index > 0 { #expect(events[index - 1].occurredAt <= event.occurredAt) }
+        }
+    }
+
+    @Test func everyCampaignRunsWithGroundTruth() {
+        let events = run(seed: 3, count: 12_000)
+        let campaigns = Set(events.flatMap(\.truth).filter { $0.kind == "campaign" }.map(\.campaign))
+        #expect(campaigns == Set(Campaign.allCases))
+        let farm = events.filter { $0.truth.contains { $0.campaign == .signupFarm && $0.kind == "event" && $0.cycle == 0 } }
+        #expect(farm.count == 60)
+        let reports = events.filter { $0.truth.contains { $0.campaign == .harassmentPileOn } && $0.json.starts(with: Array(#"{"id":"#.utf8)) && String(decoding: $0.json, as: UTF8.self).contains(#""type":"report""#) }
+        #expect(!reports.isEmpty)
+    }
+}

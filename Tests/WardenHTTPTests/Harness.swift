@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Prometheus
+import WardenCore
+import WardenEngine
+import WardenStore
+@testable import WardenHTTP
+
+/// A Warden API over a fresh SQLite store, the example policy pack and a fixed clock.
+struct Harness {
+    struct FixedClock: WallClock {
+        func nowMillis() -> Int64 { 1_795_428_000_000 }
+    }
+
+    static let packDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("policies/example").path
+
+    let store: SQLiteStore
+    let components: WardenComponents
+    let registry: PrometheusCollectorRegistry
+    let admin: String
+    let writer: String
+    let reader: String
+    var settings = ServerSettings()
+
+    static func make(maxBodyBytes: Int = 8 << 20) async throws -> Harness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
+        let pack = try PolicyPack.load(from: packDirectory)
+        let registry = PrometheusCollectorRegistry()
+        let tokens = AccessTokens(store: store, clock: FixedClock())
+        let admin = try await tokens.create(name: "admin", scopes: [.admin]).1
+        let writer = try await tokens.create(name: "writer", scopes: [.eventsWrite]).1
+        let reader = try await tokens.create(name: "reader", scopes: [.read]).1
+        let intake = Intake(store: store, schema: pack.eventSchema, clock: FixedClock(), metrics: PrometheusMetricsFactory(registry: registry))
+        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
+                                          readiness: { try await store.ping() })
+        var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
+        harness.settings.maxBodyBytes = maxBodyBytes
+        return harness
+    }
+
+    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let (router, _) = WardenApplication.buildRouter(components, settings: settings)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = Application(router: router, logger: logger)
+        try await app.test(.router, body)
+    }
+}
+
+extension TestClientProtocol {
+    @discardableResult
+    func post(_ path: String, token: String?, contentType: String? = "application/json", body: String) async throws -> TestResponse {
+        try await post(path, token: token, contentType: contentType, bytes: Array(body.utf8))
+    }
+
+    @discardableResult
+    func post(_ path: String, token: String?, contentType: String? = "application/json", bytes: [UInt8]) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let contentType { headers[.contentType] = contentType }
+        return try await execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+
+    func get(_ path: String, token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: path, method: .get, headers: headers)
+    }
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+
+    var results: [[String: Any]] {
+        json["results"] as? [[String: Any]] ?? []
+    }
+}
+
+func eventJSON(_ id: String, text: String = "hi", actor: String = "u1") -> String {
+    #"{"id":"\#(id)","type":"message.sent","occurred_at":"2026-11-23T10:00:00Z","actor":{"type":"user","id":"\#(actor)"},"entities":{"ip":"203.0.113.7","device":"d9"},"data":{"text":"\#(text)","recipient":"u2"}}"#
+}

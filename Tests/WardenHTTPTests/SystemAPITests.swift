@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WardenCore
+@testable import WardenHTTP
+
+@Suite struct SystemAPITests {
+    @Test func openAPIDocumentsExactlyTheRegisteredRoutesAndTheirScopes() async throws {
+        let harness = try await Harness.make()
+        let (_, table) = WardenApplication.buildRouter(harness.components, settings: harness.settings)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        var documented: [String: String?] = [:]
+        for (path, operations) in paths {
+            for (method, operation) in operations {
+                let scope = (operation as? [String: Any])?["x-warden-scope"]
+                documented.updateValue(scope as? String, forKey: "\(method.uppercased()) \(path)")
+            }
+        }
+        var registered: [String: String?] = [:]
+        for route in table.routes { registered.updateValue(route.scope?.rawValue, forKey: "\(route.method) \(route.path)") }
+        #expect(registered.count == table.routes.count)
+        #expect(Set(documented.keys) == Set(registered.keys))
+        for (route, scope) in registered { #expect(documented[route] == scope, "\(route)") }
+    }
+
+    @Test func everyProtectedRouteRefusesMissingAndInsufficientTokens() async throws {
+        let harness = try await Harness.make()
+        let routes = WardenApplication.buildRouter(harness.components, settings: harness.settings).1.routes
+        try await harness.test { client in
+            for route in routes {
+                let path = route.path.replacingOccurrences(of: "{type}", with: "user").replacingOccurrences(of: "{id}", with: "u1")
+                let method = HTTPRequest.Method(rawValue: route.method)!
+                let anonymous = try await client.execute(uri: path, method: method)
+                guard let scope = route.scope else {
+                    #expect(anonymous.status != .unauthorized, "\(route.path)")
+                    continue
+                }
+                #expect(anonymous.status == .unauthorized, "\(route.method) \(route.path)")
+                #expect(anonymous.headers[.wwwAuthenticate] != nil)
+                let wrong = scope == .read ? harness.writer : harness.reader
+                let refused = try await client.execute(uri: path, method: method, headers: [.authorization: "Bearer \(wrong)"])
+                #expect(refused.status == .forbidden, "\(route.method) \(route.path)")
+                let bogus = try await client.execute(uri: path, method: method, headers: [.authorization: "Bearer wdn_not_a_token"])
+                #expect(bogus.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func healthReadinessAndMetrics() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            #expect(try await client.get("/healthz", token: nil).status == .ok)
+            #expect(try await client.get("/readyz", token: nil).status == .ok)
+            _ = try await client.post("/v1/events", token: harness.writer, body: eventJSON("m1"))
+            _ = try await client.post("/v1/events", token: harness.writer, body: #"{"id":"m2"}"#)
+            let metrics = String(buffer: try await client.get("/metrics", token: nil).body)
+            #expect(metrics.contains(#"warden_intake_events_total{status="accepted"} 1"#))
+            #expect(metrics.contains(#"warden_intake_events_total{status="rejected"} 1"#))
+            #expect(metrics.contains("warden_intake_commit_seconds"))
+            let taxonomy = try await client.get("/v1/taxonomy", token: harness.reader)
+            #expect(taxonomy.json["pack"] as? String == "example")
+            let missing = try await client.get("/v1/nothing-here", token: nil)
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType] == "application/problem+json")
+        }
+    }
+}
