@@ -99,6 +99,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardenEngineTests",
+            dependencies: ["WardenCore", "WardenStore", "WardenEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
                 "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP",

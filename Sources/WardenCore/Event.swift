@@ -14,6 +14,16 @@ public struct ParsedEvent: Sendable, Equatable {
     /// The byte range of the `data` object within the event's text, if present.
     public var dataRange: Range<Int>?
 
+    /// Creates a parsed event (intake makes these with ``EventSchema/parse(_:now:)``).
+    public init(id: String, type: String, occurredAt: Int64, actor: EntityRef?, entities: [EntityRef], dataRange: Range<Int>?) {
+        self.id = id
+        self.type = type
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.entities = entities
+        self.dataRange = dataRange
+    }
+
     /// Every entity the event involves, actor first, without repeats.
     public var involvedEntities: [EntityRef] {
         var all: [EntityRef] = []

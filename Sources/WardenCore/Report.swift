@@ -74,6 +74,15 @@ public struct ReportSubmission: Codable, Sendable, Equatable {
         }
     }
 
+    /// The submission's own name for a field of the stored event, so errors point at what the
+    /// client sent (`reason`, not `data.reason`).
+    public static func submissionField(forEventField field: String) -> String {
+        if field == "actor" || field.hasPrefix("actor.") { return "reporter" + field.dropFirst("actor".count) }
+        if field.hasPrefix("data.") { return String(field.dropFirst("data.".count)) }
+        if field.hasPrefix("entities") { return "subject" }
+        return field
+    }
+
     private struct StoredReport: Encodable {
         struct Data: Encodable {
             var reason: String

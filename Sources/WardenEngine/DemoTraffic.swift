@@ -22,7 +22,11 @@ public struct DemoTraffic: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { try await stream() }
+        do {
+            try await cancelWhenGracefulShutdown { try await stream() }
+        } catch is CancellationError {
+            // Shutting down.
+        }
     }
 
     private func stream() async throws {

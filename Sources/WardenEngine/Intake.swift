@@ -24,6 +24,8 @@ public final class Intake: Sendable {
     private let committer: GroupCommitter
     private let clock: any WallClock
     private let counters: [LineStatus: Counter]
+    /// When intake last committed; background consumers give way while it is busy.
+    public let activity = IntakeActivity()
 
     /// Creates intake over a store. Metrics go to `metrics` (the global factory by default).
     public init(store: any EventStore, schema: EventSchema, clock: any WallClock = SystemWallClock(),
@@ -37,7 +39,9 @@ public final class Intake: Sendable {
         self.counters = counters
         let commitTimer = Metrics.Timer(label: "warden_intake_commit_seconds", dimensions: [], factory: metrics)
         let groupSize = Recorder(label: "warden_intake_group_submissions", dimensions: [], aggregate: true, factory: metrics)
+        let activity = self.activity
         committer = GroupCommitter(store: store, clock: clock) { submissions, _, seconds in
+            activity.recordCommit(at: IntakeActivity.now())
             commitTimer.recordNanoseconds(Int64(seconds * 1e9))
             groupSize.record(submissions)
         }
@@ -53,7 +57,13 @@ public final class Intake: Sendable {
     public func submit(report: ReportSubmission, defaultID: String) async throws -> IntakeResult {
         do {
             let json = try report.eventJSON(defaultID: defaultID, now: clock.nowMillis())
-            return try await submit(json, format: .json)
+            var result = try await submit(json, format: .json)
+            for index in result.results.indices {
+                if let field = result.results[index].error?.field {
+                    result.results[index].error?.field = ReportSubmission.submissionField(forEventField: field)
+                }
+            }
+            return result
         } catch let error as EventError {
             let result = IntakeResult(results: [LineResult(line: 1, id: report.id, status: .rejected, error: LineError(error, position: nil))])
             count(result)

@@ -1,10 +1,13 @@
 import Hummingbird
 import WardenCore
+import WardenEngine
 import WardenStore
 
 /// `GET /v1/entities/{type}/{id}`: an entity with its recent events and linked entities.
 struct EntitiesController {
     let store: any EventStore
+    /// The most events a read will index itself before answering from a lagging graph.
+    static let catchUpLimit: Int64 = 20_000
 
     func addRoutes(to routes: RouteTable) {
         routes.add(.get, "/v1/entities/{type}/{id}", scope: .read, show)
@@ -14,6 +17,9 @@ struct EntitiesController {
         let ref = EntityRef(type: try context.parameters.require("type"), id: try context.parameters.require("id"))
         let recent = try EventsController.integer(request, "events", default: 20, range: 0...500)
         let links = try EventsController.integer(request, "links", default: 50, range: 0...1000)
+        // Read your writes: when the graph is only a little behind the log, bring it up to date first.
+        let status = try await store.entityIndexStatus()
+        if status.lag > 0, status.lag <= Self.catchUpLimit { try await EntityIndexer.catchUp(store) }
         guard let detail = try await store.entity(ref, recentLimit: Int(recent), linkLimit: Int(links)) else {
             throw Problem.notFound("no event has named \(ref)")
         }
@@ -22,6 +28,7 @@ struct EntitiesController {
         Encode.entity(detail.ref, into: &writer)
         writer.field("first_seen_at", Timestamp.formatRFC3339(detail.firstSeenAt))
         writer.field("event_count", Int64(detail.eventCount))
+        writer.field("indexed_through_seq", detail.indexedThroughSeq)
         writer.key("recent_events")
         writer.beginArray()
         for event in detail.recentEvents { Encode.storedEvent(event, into: &writer) }

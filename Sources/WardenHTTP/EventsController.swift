@@ -69,15 +69,27 @@ struct EventsController {
         }
     }
 
+    /// Collects the body up to `limit` bytes. A larger body is read to its end and discarded
+    /// (up to a hard cap) before the 413, so the client, still sending, gets to read the answer.
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        let tooLarge = Problem(.contentTooLarge, "body-too-large", title: "Body too large",
-                               detail: "the body is larger than \(limit) bytes; split it into smaller batches")
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw tooLarge
+        let drainCap = 256 << 20
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        var collected = ByteBuffer()
+        var received = 0
+        if declared.map({ $0 <= limit }) ?? true { collected.reserveCapacity(min(declared ?? 64 * 1024, limit)) }
+        for try await var part in request.body {
+            received += part.readableBytes
+            if received <= limit {
+                collected.writeBuffer(&part)
+            } else if received > drainCap {
+                break
+            }
         }
+        guard received <= limit else {
+            throw Problem(.contentTooLarge, "body-too-large", title: "Body too large",
+                          detail: "the body is larger than \(limit) bytes; split it into smaller batches")
+        }
+        return collected
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int64, range: ClosedRange<Int64>) throws -> Int64 {

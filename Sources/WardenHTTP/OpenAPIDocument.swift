@@ -221,6 +221,7 @@ enum OpenAPIDocument {
           "200": {"description": "The entity.", "content": {"application/json": {"schema": {"type": "object", "properties": {
             "entity": {"type": "string"}, "type": {"type": "string"}, "id": {"type": "string"},
             "first_seen_at": {"type": "string", "format": "date-time"}, "event_count": {"type": "integer"},
+            "indexed_through_seq": {"type": "integer", "description": "The log position the entity graph reflects."},
             "recent_events": {"type": "array", "items": {"$ref": "#/components/schemas/StoredEvent"}},
             "links": {"type": "array", "items": {"type": "object", "properties": {
               "entity": {"type": "string"}, "type": {"type": "string"}, "id": {"type": "string"}, "first_seq": {"type": "integer"}}}}}}}}},

@@ -58,6 +58,12 @@ public struct EntityDetail: Sendable, Equatable {
         public var entity: EntityRef
         /// The first event (sequence number) they shared.
         public var firstSeq: Int64
+
+        /// Creates a link.
+        public init(entity: EntityRef, firstSeq: Int64) {
+            self.entity = entity
+            self.firstSeq = firstSeq
+        }
     }
 
     /// The entity.
@@ -70,6 +76,38 @@ public struct EntityDetail: Sendable, Equatable {
     public var recentEvents: [StoredEvent]
     /// Linked entities, most recently linked first.
     public var links: [Link]
+    /// The log position the entity graph reflects (see ``EventStore/indexEntities(limit:)``).
+    public var indexedThroughSeq: Int64
+
+    /// Creates a detail.
+    public init(ref: EntityRef, firstSeenAt: Int64, eventCount: Int, recentEvents: [StoredEvent], links: [Link], indexedThroughSeq: Int64) {
+        self.ref = ref
+        self.firstSeenAt = firstSeenAt
+        self.eventCount = eventCount
+        self.recentEvents = recentEvents
+        self.links = links
+        self.indexedThroughSeq = indexedThroughSeq
+    }
+}
+
+/// How far the entity graph is behind the log.
+public struct EntityIndexProgress: Sendable, Equatable {
+    /// Events indexed by this call.
+    public var indexed: Int
+    /// The last event the graph reflects.
+    public var indexedThroughSeq: Int64
+    /// The last event in the log.
+    public var lastSeq: Int64
+
+    /// Events not yet indexed.
+    public var lag: Int64 { lastSeq - indexedThroughSeq }
+
+    /// Creates a progress report.
+    public init(indexed: Int, indexedThroughSeq: Int64, lastSeq: Int64) {
+        self.indexed = indexed
+        self.indexedThroughSeq = indexedThroughSeq
+        self.lastSeq = lastSeq
+    }
 }
 
 /// Totals over the store, for readiness checks, metrics and the CLI.
@@ -80,12 +118,22 @@ public struct StoreStatistics: Sendable, Equatable {
     public var lastSeq: Int64
     /// Distinct entities.
     public var entityCount: Int
+
+    /// Creates totals.
+    public init(eventCount: Int, lastSeq: Int64, entityCount: Int) {
+        self.eventCount = eventCount
+        self.lastSeq = lastSeq
+        self.entityCount = entityCount
+    }
 }
 
-/// The append-only event log and the entity graph maintained from it.
+/// The append-only event log and the entity graph derived from it.
+///
+/// Appending is the durable, acknowledged step; the graph follows the log through
+/// ``indexEntities(limit:)``, a consumer with a cursor kept in the same store (DESIGN.md §1, §4).
 public protocol EventStore: Sendable {
-    /// Appends events in one transaction, in order, and answers per event. Entities and links are
-    /// maintained in the same transaction. Nothing is visible, and nothing is answered, before it is durable.
+    /// Appends events in one transaction, in order, and answers per event. Nothing is visible, and
+    /// nothing is answered, before it is durable.
     func append(_ events: [IncomingEvent], receivedAt: Int64) async throws -> [AppendOutcome]
     /// The event with this client id.
     func event(id: String) async throws -> StoredEvent?
@@ -95,4 +143,13 @@ public protocol EventStore: Sendable {
     func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail?
     /// Totals.
     func statistics() async throws -> StoreStatistics
+    /// Brings the entity graph up to date with the log by at most `limit` events, in one
+    /// transaction with the graph's cursor; returns what it did and how far behind it still is.
+    func indexEntities(limit: Int) async throws -> EntityIndexProgress
+    /// How far the entity graph is behind the log.
+    func entityIndexStatus() async throws -> EntityIndexProgress
+    /// Moves committed log data into its final place, off the commit path; `truncate` also
+    /// reclaims the space. Returns how much was pending (store-specific units).
+    @discardableResult
+    func checkpoint(truncate: Bool) async throws -> Int
 }

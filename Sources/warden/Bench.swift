@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import WardenCore
@@ -99,7 +100,10 @@ struct IngestBench: AsyncParsableCommand {
         var logger = Logger(label: "warden-bench")
         logger.logLevel = .critical
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = WardenApplication.build(components, settings: settings, logger: logger) { port in portContinuation.yield(port) }
+        let indexer = EntityIndexer(store: store, activity: intake.activity, logger: logger, metrics: factory)
+        let app = WardenApplication.build(components, settings: settings, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
+            portContinuation.yield(port)
+        }
         let report = try await withThrowingTaskGroup(of: BenchReport?.self) { group in
             group.addTask {
                 try await app.runService(gracefulShutdownSignals: [])
@@ -128,7 +132,7 @@ struct IngestBench: AsyncParsableCommand {
                     var latencies: [Double] = []
                     while let index = next.take(below: bodies.count) {
                         let sent = ContinuousClock.now
-                        let result = try await sender.send(bodies[index])
+                        let result = try await sender.sendCounting(bodies[index])
                         latencies.append(sent.duration(to: .now).seconds)
                         guard result.rejected + result.conflicts == 0 else {
                             throw ValidationError("batch \(index) had \(result.rejected) rejected and \(result.conflicts) conflicting lines")
@@ -146,8 +150,24 @@ struct IngestBench: AsyncParsableCommand {
         }
         progress.finish()
         let seconds = started.duration(to: .now).seconds
+        try await waitForEntityGraph(url: url)
+        let graphSeconds = started.duration(to: .now).seconds
         let eventCount = bodies.reduce(0) { $0 + $1.count(where: { $0 == UInt8(ascii: "\n") }) }
-        return BenchReport(events: eventCount, seconds: seconds, latencies: latencies, batch: batch, connections: connections)
+        return BenchReport(events: eventCount, seconds: seconds, graphSeconds: graphSeconds, latencies: latencies, batch: batch,
+                           connections: connections)
+    }
+
+    /// Polls `/metrics` until the entity graph has caught up with the log.
+    private func waitForEntityGraph(url: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.trimmingSuffix("/") + "/metrics"), timeout: .seconds(10))
+            let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+            let lag = text.split(separator: "\n").first { $0.hasPrefix("warden_entity_index_lag_events ") }?.split(separator: " ").last
+            if let lag, Double(lag) == 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ValidationError("the entity graph did not catch up within 10 minutes")
     }
 }
 
@@ -168,6 +188,7 @@ import Synchronization
 private struct BenchReport {
     var events: Int
     var seconds: Double
+    var graphSeconds: Double
     var latencies: [Double]
     var batch: Int
     var connections: Int
@@ -180,6 +201,8 @@ private struct BenchReport {
                 "events": events, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": Int(rate),
                 "batch": batch, "connections": connections, "mb_per_sec": (Double(bytes) / seconds / 1e6 * 10).rounded() / 10,
                 "latency_ms": ["p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1.0)],
+                "entity_graph_caught_up_seconds": (graphSeconds * 1000).rounded() / 1000,
+                "end_to_end_events_per_sec": Int(Double(events) / graphSeconds),
             ]
             if let rss { object["rss_peak_mib"] = rss.peak.rounded() }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
@@ -187,7 +210,8 @@ private struct BenchReport {
         }
         var text = "\(events) events in \(String(format: "%.2f", seconds))s: \(Int(rate)) events/s durable "
         text += "(batches of \(batch), \(connections) connections)\n"
-        text += "request latency ms: p50 \(ms(0.5))  p90 \(ms(0.9))  p99 \(ms(0.99))  max \(ms(1.0))"
+        text += "request latency ms: p50 \(ms(0.5))  p90 \(ms(0.9))  p99 \(ms(0.99))  max \(ms(1.0))\n"
+        text += "entity graph caught up after \(String(format: "%.2f", graphSeconds))s: \(Int(Double(events) / graphSeconds)) events/s end to end"
         if let rss { text += "\nresident memory: peak \(Int(rss.peak)) MiB" }
         return text
     }
@@ -229,10 +253,16 @@ struct StoreBench: AsyncParsableCommand {
         progress.finish()
         let seconds = started.duration(to: .now).seconds
         let rate = Int(Double(events) / seconds)
+        let indexStarted = ContinuousClock.now
+        try await EntityIndexer.catchUp(store, batchSize: 5000)
+        let indexSeconds = indexStarted.duration(to: .now).seconds
+        let indexRate = Int(Double(events) / indexSeconds)
         if json {
-            printJSON(["events": events, "batch": batch, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": rate])
+            printJSON(["events": events, "batch": batch, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": rate,
+                       "entity_index_seconds": (indexSeconds * 1000).rounded() / 1000, "entity_index_events_per_sec": indexRate])
         } else {
             print("\(events) events appended in \(String(format: "%.2f", seconds))s: \(rate) events/s durable (transactions of \(batch))")
+            print("entity graph indexed in \(String(format: "%.2f", indexSeconds))s: \(indexRate) events/s (transactions of 5000)")
         }
     }
 }

@@ -14,8 +14,30 @@ struct HTTPSender {
         var description: String
     }
 
+    /// The counts at the head of an intake answer.
+    struct Counts: Decodable {
+        var accepted: Int
+        var duplicates: Int
+        var conflicts: Int
+        var rejected: Int
+    }
+
     /// Sends one NDJSON body and returns the decoded answer.
     func send(_ body: [UInt8]) async throws -> IntakeResult {
+        try JSONDecoder().decode(IntakeResult.self, from: Data(buffer: try await post(body)))
+    }
+
+    /// Sends one NDJSON body and reads only the counts (for load generation, where decoding a
+    /// thousand per-line results would cost the client more than the server spends on them).
+    func sendCounting(_ body: [UInt8]) async throws -> Counts {
+        let answer = try await post(body)
+        let view = answer.readableBytesView
+        let marker = Array(#","results""#.utf8)
+        guard let end = view.firstRange(of: marker) else { throw Failure(description: "unexpected answer: \(String(buffer: answer).prefix(200))") }
+        return try JSONDecoder().decode(Counts.self, from: Data(view[..<end.lowerBound]) + Data("}".utf8))
+    }
+
+    private func post(_ body: [UInt8]) async throws -> ByteBuffer {
         var attempt = 0
         while true {
             attempt += 1
@@ -32,7 +54,7 @@ struct HTTPSender {
                 if status == 401 || status == 403 || status == 413 || status == 415 {
                     throw FatalFailure(description: "server answered \(status): \(String(buffer: answer))")
                 }
-                return try JSONDecoder().decode(IntakeResult.self, from: Data(buffer: answer))
+                return answer
             } catch let error as FatalFailure {
                 throw error
             } catch {

@@ -108,6 +108,11 @@ struct Ingest: AsyncParsableCommand {
         try await flush()
         progress.update(total == nil ? totals.lines : bytesRead, force: true)
         progress.finish()
+        if let opened {
+            var indexing = ProgressBar(label: "entity graph", total: nil)
+            try await EntityIndexer.catchUp(opened.store) { indexing.update(Int($0.indexedThroughSeq)) }
+            indexing.finish()
+        }
 
         let seconds = max(started.duration(to: .now).seconds, 0.001)
         if json {

@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
         var settings = ServerSettings()
         settings.host = host
         settings.port = port
-        var services: [any Service] = []
+        var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger)]
         if demo {
             services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
         }

@@ -93,6 +93,7 @@ import WardenCore
             #expect(again.json["duplicates"] as? Int == 1)
             let badReason = try await client.post("/v1/reports", token: harness.admin, body: report.replacingOccurrences(of: "harassment.bullying", with: "rudeness"))
             #expect(badReason.status == .unprocessableContent)
+            #expect(badReason.json["field"] as? String == "reason")
             let missing = try await client.post("/v1/reports", token: harness.admin, body: #"{"reporter":{"type":"user","id":"u9"},"reason":"spam"}"#)
             #expect(missing.status == .unprocessableContent)
             let noReporter = try await client.post("/v1/reports", token: harness.admin, body: #"{"subject":{"type":"user","id":"u9"},"reason":"spam"}"#)
@@ -111,6 +112,7 @@ import WardenCore
             let ip = try await client.get("/v1/entities/ip/203.0.113.7", token: harness.reader)
             #expect(ip.status == .ok)
             #expect(ip.json["event_count"] as? Int == 2)
+            #expect(ip.json["indexed_through_seq"] as? Int == 2)
             let links = (ip.json["links"] as? [[String: Any]] ?? []).compactMap { $0["entity"] as? String }
             #expect(Set(links) == ["user:u1", "user:u2", "device:d9"])
             #expect(try await client.get("/v1/entities/ip/192.0.2.1", token: harness.reader).status == .notFound)

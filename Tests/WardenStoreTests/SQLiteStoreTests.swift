@@ -59,6 +59,8 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
             _ = try await store.append([try event("e1", actor: "u1", ip: "203.0.113.7", at: "2026-11-23T10:00:00Z"),
                                         try event("e2", actor: "u2", ip: "203.0.113.7", at: "2026-11-23T09:00:00Z")], receivedAt: 5)
             _ = try await store.append([try event("e3", actor: "u1", ip: "198.51.100.1")], receivedAt: 6)
+            #expect(try await store.entityIndexStatus().lag == 3)
+            #expect(try await store.indexEntities(limit: 100) == EntityIndexProgress(indexed: 3, indexedThroughSeq: 3, lastSeq: 3))
             let ip = try #require(try await store.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 10, linkLimit: 10))
             #expect(ip.eventCount == 2)
             #expect(ip.firstSeenAt == Timestamp.parseRFC3339("2026-11-23T09:00:00Z"))
@@ -75,7 +77,9 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     @Test func anEarlierEventLowersFirstSeenOfACachedEntity() async throws {
         try await withStore { store, _ in
             _ = try await store.append([try event("e1", at: "2026-11-23T10:00:00Z")], receivedAt: 5)
+            _ = try await store.indexEntities(limit: 100)
             _ = try await store.append([try event("e2", at: "2026-11-22T10:00:00Z")], receivedAt: 6)
+            _ = try await store.indexEntities(limit: 100)
             let user = try #require(try await store.entity(EntityRef(type: "user", id: "u1"), recentLimit: 1, linkLimit: 1))
             #expect(user.firstSeenAt == Timestamp.parseRFC3339("2026-11-22T10:00:00Z"))
         }
@@ -99,9 +103,45 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     @Test func everythingSurvivesReopening() async throws {
         try await withStore { store, path in
             _ = try await store.append([try event("e1"), try event("e2", actor: "u2")], receivedAt: 5)
+            _ = try await store.indexEntities(limit: 1)
             let reopened = try SQLiteStore(path: path)
             #expect(try await reopened.append([try event("e1"), try event("e3")], receivedAt: 6) == [.duplicate(seq: 1), .accepted(seq: 3)])
+            #expect(try await reopened.indexEntities(limit: 100).indexed == 2)
             #expect(try await reopened.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 5, linkLimit: 5)?.eventCount == 3)
+        }
+    }
+
+    @Test func theEntityIndexIsTheSameHoweverItIsBatched() async throws {
+        func graph(_ batch: Int) async throws -> [String] {
+            try await withStore { store, _ in
+                var events: [IncomingEvent] = []
+                for index in 0..<60 {
+                    events.append(try event("e\(index)", actor: "u\(index % 7)", ip: "203.0.113.\(index % 5)", at: "2026-11-23T10:\(10 + index % 40):00Z"))
+                }
+                _ = try await store.append(events, receivedAt: 1)
+                while try await store.indexEntities(limit: batch).indexed > 0 {}
+                #expect(try await store.indexEntities(limit: batch).indexed == 0)
+                return try await store.pool.read { db in
+                    try String.fetchAll(db, sql: """
+                        SELECT 'e' || type || ':' || id || '@' || first_seen_at || '#' || first_seq FROM entity
+                        UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity
+                        UNION ALL SELECT 'l' || a || '-' || b || ':' || first_seq FROM entity_link
+                        """).sorted()
+                }
+            }
+        }
+        let whole = try await graph(1000)
+        #expect(whole.count > 100)
+        #expect(try await graph(1) == whole)
+        #expect(try await graph(7) == whole)
+    }
+
+    @Test func checkpointsRunBesideTheWriter() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append([try event("e1")], receivedAt: 1)
+            #expect(try await store.checkpoint(truncate: false) >= 0)
+            #expect(try await store.checkpoint(truncate: true) >= 0)
+            #expect(try await store.event(id: "e1") != nil)
         }
     }
 

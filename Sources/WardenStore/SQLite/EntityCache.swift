@@ -1,3 +1,4 @@
+import Synchronization
 import WardenCore
 
 /// Entity keys and links known to be committed, so intake skips writes that would change nothing.
@@ -35,5 +36,14 @@ struct EntityCache: Sendable {
         if links.count + staged.links.count > Self.maxLinks { links.removeAll(keepingCapacity: true) }
         entities.merge(staged.entities) { _, new in new }
         links.formUnion(staged.links)
+    }
+}
+
+/// The cache shared by a store's transactions and their commit hooks.
+final class SharedEntityCache: Sendable {
+    private let state = Mutex(EntityCache())
+
+    func withLock<T, E: Error>(_ body: (inout EntityCache) throws(E) -> T) throws(E) -> T {
+        try state.withLock { (cache: inout EntityCache) throws(E) -> T in try body(&cache) }
     }
 }

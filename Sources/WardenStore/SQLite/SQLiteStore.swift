@@ -5,12 +5,18 @@ public import WardenCore
 
 /// The embedded store: one SQLite database in WAL mode through one GRDB `DatabasePool`.
 ///
-/// Commits are durable before they return (`synchronous = FULL`). Intake's inserts go through
-/// prepared statements and a cache of entity keys and links that are known to be committed, so a
-/// batch of 1,000 events that mostly names known users and IPs writes little more than the events.
+/// Commits are durable before they return (`synchronous = FULL`). Appending writes only the event
+/// rows, through prepared statements; the entity graph is derived from the log by
+/// ``indexEntities(limit:)``, a consumer with its own cursor (see `SQLiteStore+EntityIndex.swift`).
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
-    private let cache = Mutex(EntityCache())
+    let cache = SharedEntityCache()
+
+    /// WAL size (pages) at which a commit checkpoints by itself.
+    static let backstopCheckpointPages = 50_000
+    /// A separate connection for checkpoints, so copying the WAL into the database never holds
+    /// the pool's writer (intake keeps committing meanwhile).
+    private let checkpointer: DatabaseQueue
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -18,9 +24,29 @@ public final class SQLiteStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A 64 MiB page cache keeps the entity indexes' hot pages in memory.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoints run off the commit path (``checkpoint(truncate:)``, driven by the engine);
+            // the automatic one, which would stall whichever commit crosses the threshold, is only
+            // a backstop for processes that never call it.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Schema.migrator.migrate(pool)
+        var checkpointConfiguration = Configuration()
+        checkpointConfiguration.busyMode = .timeout(10)
+        checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
+    }
+
+    /// Copies committed WAL frames into the database file without blocking readers or the writer
+    /// (`PASSIVE`), or, with `truncate`, waits for them and resets the WAL to zero bytes. Returns
+    /// the WAL's size in frames before the call.
+    @discardableResult
+    public func checkpoint(truncate: Bool = false) async throws -> Int {
+        try await checkpointer.writeWithoutTransaction { db in
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
+            return row?[1] ?? 0
+        }
     }
 
     /// Whether the database answers a query.
@@ -34,37 +60,21 @@ public final class SQLiteStore: Sendable {
 extension SQLiteStore: EventStore {
     public func append(_ events: [IncomingEvent], receivedAt: Int64) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
-        let known = cache.withLock { $0 }
-        let (outcomes, staged) = try await pool.write { db in
-            try Self.appendInTransaction(db, events, receivedAt: receivedAt, known: known)
+        return try await pool.write { db in
+            try Self.appendInTransaction(db, events, receivedAt: receivedAt)
         }
-        cache.withLock { $0.merge(staged) }
-        return outcomes
     }
 
-    private static func appendInTransaction(
-        _ db: Database, _ events: [IncomingEvent], receivedAt: Int64, known: EntityCache
-    ) throws -> ([AppendOutcome], EntityCache.Staged) {
+    /// Appends event rows only; the entity graph follows through ``indexEntities(limit:)``.
+    private static func appendInTransaction(_ db: Database, _ events: [IncomingEvent], receivedAt: Int64) throws -> [AppendOutcome] {
         let insertEvent = try RawStatement(db, """
-            INSERT INTO event (seq, id, type, occurred_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO event (seq, id, type, occurred_at, received_at, entities, body) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """)
         let findEvent = try RawStatement(db, "SELECT seq, body FROM event WHERE id = ?")
-        let upsertEntity = try RawStatement(db, """
-            INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
-            ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
-            RETURNING key, first_seen_at
-            """)
-        let lowerFirstSeen = try RawStatement(db, "UPDATE entity SET first_seen_at = ? WHERE key = ? AND first_seen_at > ?")
-        let insertMention = try RawStatement(db, "INSERT INTO event_entity (entity, seq) VALUES (?, ?)")
-        let insertLink = try RawStatement(db, "INSERT INTO entity_link (a, b, first_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-
         var nextSeq = (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0) + 1
-        var staged = EntityCache.Staged()
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
-        var keys: [Int64] = []
-
         for event in events {
             let parsed = event.parsed
             insertEvent.reset()
@@ -73,68 +83,22 @@ extension SQLiteStore: EventStore {
             insertEvent.bind(3, parsed.type)
             insertEvent.bind(4, parsed.occurredAt)
             insertEvent.bind(5, receivedAt)
-            insertEvent.bind(6, utf8: event.body)
+            insertEvent.bind(6, EntityList.encode(parsed.involvedEntities))
+            insertEvent.bind(7, utf8: event.body)
             try insertEvent.step()
-            guard insertEvent.changes == 1 else {
-                findEvent.reset()
-                findEvent.bind(1, parsed.id)
-                guard try findEvent.step() else { throw StoreError.inconsistent("event \(parsed.id) conflicted but cannot be read") }
-                let seq = findEvent.int64(0)
-                let sameContent = JSONValue.parse(findEvent.text(1)) == JSONValue.parse(event.body)
-                outcomes.append(sameContent ? .duplicate(seq: seq) : .conflict(seq: seq))
+            if insertEvent.changes == 1 {
+                outcomes.append(.accepted(seq: nextSeq))
+                nextSeq += 1
                 continue
             }
-            let seq = nextSeq
-            nextSeq += 1
-            outcomes.append(.accepted(seq: seq))
-
-            keys.removeAll(keepingCapacity: true)
-            for ref in parsed.involvedEntities {
-                let key: Int64
-                if let entry = staged.entities[ref] ?? known.entities[ref] {
-                    key = entry.key
-                    if parsed.occurredAt < entry.firstSeenAt {
-                        lowerFirstSeen.reset()
-                        lowerFirstSeen.bind(1, parsed.occurredAt)
-                        lowerFirstSeen.bind(2, key)
-                        lowerFirstSeen.bind(3, parsed.occurredAt)
-                        try lowerFirstSeen.step()
-                        staged.entities[ref] = .init(key: key, firstSeenAt: parsed.occurredAt)
-                    }
-                } else {
-                    upsertEntity.reset()
-                    upsertEntity.bind(1, ref.type)
-                    upsertEntity.bind(2, ref.id)
-                    upsertEntity.bind(3, parsed.occurredAt)
-                    upsertEntity.bind(4, seq)
-                    guard try upsertEntity.step() else { throw StoreError.inconsistent("entity \(ref) was not returned") }
-                    key = upsertEntity.int64(0)
-                    staged.entities[ref] = .init(key: key, firstSeenAt: upsertEntity.int64(1))
-                    while try upsertEntity.step() {}
-                }
-                insertMention.reset()
-                insertMention.bind(1, key)
-                insertMention.bind(2, seq)
-                try insertMention.step()
-                keys.append(key)
-            }
-
-            for (offset, first) in keys.enumerated() {
-                for second in keys[(offset + 1)...] {
-                    let pair = EntityCache.Link(first, second)
-                    guard !staged.links.contains(pair), !known.links.contains(pair) else { continue }
-                    for (a, b) in [(first, second), (second, first)] {
-                        insertLink.reset()
-                        insertLink.bind(1, a)
-                        insertLink.bind(2, b)
-                        insertLink.bind(3, seq)
-                        try insertLink.step()
-                    }
-                    staged.links.insert(pair)
-                }
-            }
+            findEvent.reset()
+            findEvent.bind(1, parsed.id)
+            guard try findEvent.step() else { throw StoreError.inconsistent("event \(parsed.id) conflicted but cannot be read") }
+            let seq = findEvent.int64(0)
+            let sameContent = JSONValue.parse(findEvent.text(1)) == JSONValue.parse(event.body)
+            outcomes.append(sameContent ? .duplicate(seq: seq) : .conflict(seq: seq))
         }
-        return (outcomes, staged)
+        return outcomes
     }
 
     public func event(id: String) async throws -> StoredEvent? {
@@ -179,7 +143,9 @@ extension SQLiteStore: EventStore {
                 """, arguments: [key, linkLimit]).map { row in
                     EntityDetail.Link(entity: EntityRef(type: row["type"], id: row["id"]), firstSeq: row["first_seq"])
                 }
-            return EntityDetail(ref: ref, firstSeenAt: row["first_seen_at"], eventCount: eventCount, recentEvents: recent, links: links)
+            let indexed = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
+            return EntityDetail(ref: ref, firstSeenAt: row["first_seen_at"], eventCount: eventCount, recentEvents: recent, links: links,
+                                indexedThroughSeq: indexed)
         }
     }
 

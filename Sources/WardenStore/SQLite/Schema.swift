@@ -17,12 +17,18 @@ enum Schema {
                     UNIQUE (type, id)
                 );
 
+                CREATE TABLE consumer_cursor (
+                    name TEXT PRIMARY KEY,
+                    seq INTEGER NOT NULL CHECK (seq >= 0)
+                );
+
                 CREATE TABLE event (
                     seq INTEGER PRIMARY KEY,
                     id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 200),
                     type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 100),
                     occurred_at INTEGER NOT NULL CHECK (occurred_at >= 0),
                     received_at INTEGER NOT NULL,
+                    entities TEXT NOT NULL,
                     body TEXT NOT NULL CHECK (length(body) >= 2)
                 );
                 CREATE INDEX event_by_type ON event(type, seq);

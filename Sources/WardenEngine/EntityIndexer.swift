@@ -1,0 +1,72 @@
+public import Logging
+public import Metrics
+public import ServiceLifecycle
+public import WardenStore
+
+/// Keeps the entity graph following the event log. Intake acknowledges once events are durable;
+/// this consumer then derives entities, mentions and links in batches, with its cursor committed
+/// in the same transaction. Its lag is exported as `warden_entity_index_lag_events`.
+///
+/// SQLite has one writer, so the indexer gives way to intake: while intake is committing it
+/// waits, unless the graph has fallen more than `maxLag` events behind, in which case it takes
+/// its turn with small batches. Bursts are acknowledged at full intake speed and the graph catches
+/// up in the lull; under sustained overload intake slows to what both together can do.
+public struct EntityIndexer: Service {
+    private let store: any EventStore
+    private let activity: IntakeActivity?
+    private let maxLag: Int64
+    private let logger: Logger
+    private let lag: Gauge
+
+    /// An indexer over `store` that gives way to `activity`'s commits while the lag is under `maxLag`.
+    public init(store: any EventStore, activity: IntakeActivity? = nil, maxLag: Int64 = 500_000, logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.store = store
+        self.activity = activity
+        self.maxLag = maxLag
+        self.logger = logger
+        lag = Gauge(label: "warden_entity_index_lag_events", dimensions: [], factory: metrics)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let busy = activity?.isBusy(at: IntakeActivity.now()) ?? false
+                    if busy {
+                        let status = try await store.entityIndexStatus()
+                        lag.record(status.lag)
+                        if status.lag < maxLag {
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
+                    }
+                    let progress = try await store.indexEntities(limit: busy ? 500 : 5000)
+                    lag.record(progress.lag)
+                    if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(50)) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("entity indexing failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Indexes until the graph reflects the whole log (as of the call), calling `progress` after
+    /// each batch. Used by offline commands and by reads that promise to see their own writes.
+    @discardableResult
+    public static func catchUp(
+        _ store: any EventStore, batchSize: Int = 5000, progress: (EntityIndexProgress) -> Void = { _ in }
+    ) async throws -> EntityIndexProgress {
+        var status = try await store.entityIndexStatus()
+        let target = status.lastSeq
+        while status.indexedThroughSeq < target {
+            status = try await store.indexEntities(limit: batchSize)
+            progress(status)
+            if status.indexed == 0 { break }
+        }
+        return status
+    }
+}

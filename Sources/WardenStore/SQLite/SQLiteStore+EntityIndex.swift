@@ -1,0 +1,162 @@
+import GRDB
+import WardenCore
+
+/// Names shared by the entity index.
+enum EntityIndex {
+    static let cursorName = "entity_index"
+}
+
+/// The `entities` column: an event's entities as `type:id` lines, actor first. Entity ids never
+/// contain control characters (intake refuses them), so a newline separates them safely.
+enum EntityList {
+    static func encode(_ refs: [EntityRef]) -> String {
+        refs.map(\.description).joined(separator: "\n")
+    }
+
+    static func decode(_ text: [UInt8]) -> [EntityRef] {
+        text.split(separator: UInt8(ascii: "\n")).compactMap { EntityRef(parsing: String(decoding: $0, as: UTF8.self)) }
+    }
+}
+
+extension SQLiteStore {
+    /// Brings the entity graph (entities, which events name them, links between entities that share
+    /// an event) up to date with the log, at most `limit` events per call, in one transaction that
+    /// also advances the index's cursor, so a crash and replay never doubles or skips an event.
+    public func indexEntities(limit: Int) async throws -> EntityIndexProgress {
+        let cache = self.cache
+        return try await pool.write { db in
+            // The cache is read in place (borrowed, never copied) and extended only once the
+            // transaction has committed, on the writer queue, so it never holds an uncommitted key.
+            let (progress, staged) = try cache.withLock { known in
+                try Self.indexInTransaction(db, limit: limit, known: known)
+            }
+            db.afterNextTransaction(onCommit: { _ in cache.withLock { $0.merge(staged) } })
+            return progress
+        }
+    }
+
+    /// How far the entity graph is behind the log.
+    public func entityIndexStatus() async throws -> EntityIndexProgress {
+        try await pool.read { db in
+            let indexed = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
+            let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
+            return EntityIndexProgress(indexed: 0, indexedThroughSeq: indexed, lastSeq: last)
+        }
+    }
+
+    private static func indexInTransaction(_ db: Database, limit: Int, known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
+        let cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
+        let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
+        let readEvents = try RawStatement(db, "SELECT seq, occurred_at, entities FROM event WHERE seq > ? ORDER BY seq LIMIT ?")
+        let upsertEntity = try RawStatement(db, """
+            INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
+            ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
+            RETURNING key, first_seen_at
+            """)
+        let lowerFirstSeen = try RawStatement(db, "UPDATE entity SET first_seen_at = ? WHERE key = ? AND first_seen_at > ?")
+        let insertMention = try RawStatement(db, "INSERT INTO event_entity (entity, seq) VALUES (?, ?)")
+        let insertLink = try RawStatement(db, "INSERT INTO entity_link (a, b, first_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+
+        var staged = EntityCache.Staged()
+        var mentions: [Mention] = []
+        var links: [Link] = []
+        var keys: [Int64] = []
+        var indexed = 0
+        var through = cursor
+
+        readEvents.bind(1, cursor)
+        readEvents.bind(2, Int64(limit))
+        var rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])] = []
+        while try readEvents.step() {
+            rows.append((readEvents.int64(0), readEvents.int64(1), EntityList.decode(readEvents.text(2))))
+        }
+        for row in rows {
+            indexed += 1
+            through = row.seq
+            keys.removeAll(keepingCapacity: true)
+            for ref in row.refs {
+                let key: Int64
+                if let entry = staged.entities[ref] ?? known.entities[ref] {
+                    key = entry.key
+                    if row.occurredAt < entry.firstSeenAt {
+                        lowerFirstSeen.reset()
+                        lowerFirstSeen.bind(1, row.occurredAt)
+                        lowerFirstSeen.bind(2, key)
+                        lowerFirstSeen.bind(3, row.occurredAt)
+                        try lowerFirstSeen.step()
+                        staged.entities[ref] = .init(key: key, firstSeenAt: row.occurredAt)
+                    }
+                } else {
+                    upsertEntity.reset()
+                    upsertEntity.bind(1, ref.type)
+                    upsertEntity.bind(2, ref.id)
+                    upsertEntity.bind(3, row.occurredAt)
+                    upsertEntity.bind(4, row.seq)
+                    guard try upsertEntity.step() else { throw StoreError.inconsistent("entity \(ref) was not returned") }
+                    key = upsertEntity.int64(0)
+                    staged.entities[ref] = .init(key: key, firstSeenAt: upsertEntity.int64(1))
+                    while try upsertEntity.step() {}
+                }
+                mentions.append(Mention(key, row.seq))
+                keys.append(key)
+            }
+            for (offset, first) in keys.enumerated() {
+                for second in keys[(offset + 1)...] {
+                    let pair = EntityCache.Link(first, second)
+                    guard !staged.links.contains(pair), !known.links.contains(pair) else { continue }
+                    links.append(Link(first, second, row.seq))
+                    links.append(Link(second, first, row.seq))
+                    staged.links.insert(pair)
+                }
+            }
+        }
+
+        // Index rows go in key order: neighbouring inserts then touch neighbouring B-tree pages,
+        // so a batch dirties (and writes to the WAL) far fewer pages than arrival order would.
+        mentions.sort()
+        for mention in mentions {
+            insertMention.reset()
+            insertMention.bind(1, mention.entity)
+            insertMention.bind(2, mention.seq)
+            try insertMention.step()
+        }
+        links.sort()
+        for link in links {
+            insertLink.reset()
+            insertLink.bind(1, link.a)
+            insertLink.bind(2, link.b)
+            insertLink.bind(3, link.seq)
+            try insertLink.step()
+        }
+        if indexed > 0 {
+            try db.execute(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+                           arguments: [EntityIndex.cursorName, through])
+        }
+        return (EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: lastSeq), staged)
+    }
+}
+
+/// An `event_entity` row.
+private struct Mention: Comparable {
+    var entity: Int64
+    var seq: Int64
+    init(_ entity: Int64, _ seq: Int64) {
+        self.entity = entity
+        self.seq = seq
+    }
+    static func < (lhs: Mention, rhs: Mention) -> Bool { (lhs.entity, lhs.seq) < (rhs.entity, rhs.seq) }
+}
+
+/// An `entity_link` row.
+private struct Link: Comparable {
+    var a: Int64
+    var b: Int64
+    var seq: Int64
+    init(_ a: Int64, _ b: Int64, _ seq: Int64) {
+        self.a = a
+        self.b = b
+        self.seq = seq
+    }
+    static func < (lhs: Link, rhs: Link) -> Bool { (lhs.a, lhs.b) < (rhs.a, rhs.b) }
+}
+

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+import Testing
+import WardenCore
+import WardenStore
+@testable import WardenEngine
+
+/// An event store that records each append and takes its time, so concurrent callers pile up.
+final class SlowStore: EventStore {
+    let appends = Mutex<[Int]>([])
+    let failOn: String?
+    private let next = Mutex<Int64>(1)
+
+    init(failOn: String? = nil) {
+        self.failOn = failOn
+    }
+
+    func append(_ events: [IncomingEvent], receivedAt: Int64) async throws -> [AppendOutcome] {
+        appends.withLock { $0.append(events.count) }
+        try await Task.sleep(for: .milliseconds(30))
+        if let failOn, events.contains(where: { $0.parsed.id == failOn }) { throw StoreError.inconsistent("refused \(failOn)") }
+        return events.map { _ in .accepted(seq: next.withLock { value in defer { value += 1 }; return value }) }
+    }
+
+    func event(id: String) async throws -> StoredEvent? { nil }
+    func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent] { [] }
+    func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail? { nil }
+    func statistics() async throws -> StoreStatistics { StoreStatistics(eventCount: 0, lastSeq: 0, entityCount: 0) }
+    func indexEntities(limit: Int) async throws -> EntityIndexProgress { EntityIndexProgress(indexed: 0, indexedThroughSeq: 0, lastSeq: 0) }
+    func entityIndexStatus() async throws -> EntityIndexProgress { EntityIndexProgress(indexed: 0, indexedThroughSeq: 0, lastSeq: 0) }
+    func checkpoint(truncate: Bool) async throws -> Int { 0 }
+}
+
+func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
+    (0..<count).map { index in
+        IncomingEvent(parsed: ParsedEvent(id: "\(prefix)-\(index)", type: "x", occurredAt: 0, actor: nil, entities: [], dataRange: nil), body: [])
+    }
+}
+
+@Suite struct GroupCommitterTests {
+    @Test func concurrentCallersShareTransactionsAndEachGetsItsOwnOutcomes() async throws {
+        let store = SlowStore()
+        let committer = GroupCommitter(store: store, clock: SystemWallClock()) { _, _, _ in }
+        let answers = try await withThrowingTaskGroup(of: (Int, [AppendOutcome]).self) { group in
+            for caller in 0..<16 {
+                group.addTask { (caller, try await committer.append(events("c\(caller)", caller + 1))) }
+            }
+            return try await group.reduce(into: [Int: [AppendOutcome]]()) { $0[$1.0] = $1.1 }
+        }
+        for caller in 0..<16 { #expect(answers[caller]?.count == caller + 1) }
+        let seqs = answers.values.flatMap { $0 }.map { outcome -> Int64 in
+            if case .accepted(let seq) = outcome { return seq }
+            return -1
+        }
+        #expect(Set(seqs).count == seqs.count)
+        let appends = store.appends.withLock { $0 }
+        #expect(appends.reduce(0, +) == (1...16).reduce(0, +))
+        #expect(appends.count < 16, "expected grouped commits, got \(appends)")
+    }
+
+    @Test func oneFailingSubmissionDoesNotFailItsNeighbours() async throws {
+        let store = SlowStore(failOn: "bad-0")
+        let committer = GroupCommitter(store: store, clock: SystemWallClock()) { _, _, _ in }
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for name in ["a", "b", "bad", "c", "d"] {
+                group.addTask {
+                    do {
+                        _ = try await committer.append(events(name, 2))
+                        return (name, true)
+                    } catch {
+                        return (name, false)
+                    }
+                }
+            }
+            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results == ["a": true, "b": true, "bad": false, "c": true, "d": true])
+    }
+}

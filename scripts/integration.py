@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Integration checks against a real `warden` binary: crash recovery under load, the bad-input
+corpus over real HTTP, first-start bootstrap, graceful shutdown and the CLI. Standard library only."""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+TOKEN = "integration-token-0123456789"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACK = os.path.join(ROOT, "policies", "example")
+failures = []
+
+
+def check(condition, message):
+    if condition:
+        print(f"  ok   {message}")
+    else:
+        print(f"  FAIL {message}")
+        failures.append(message)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, binary, data_dir, env_token=TOKEN):
+        self.binary, self.data_dir, self.port = binary, data_dir, free_port()
+        env = dict(os.environ)
+        env.pop("WARDEN_BOOTSTRAP_TOKEN", None)
+        if env_token:
+            env["WARDEN_BOOTSTRAP_TOKEN"] = env_token
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="warden-serve-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [binary, "serve", "--data-dir", data_dir, "--port", str(self.port), "--policy-pack", PACK, "--log-level", "warning"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(self.url + "/readyz", timeout=1).status == 200:
+                    return
+            except Exception:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become ready:\n" + self.output())
+
+    def output(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+
+def request(url, body=None, content_type="application/x-ndjson", token=TOKEN, method=None, timeout=30):
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Type"), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type"), error.read()
+
+
+def event_count(data_dir):
+    db = sqlite3.connect(f"file:{os.path.join(data_dir, 'warden.sqlite')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM event").fetchone()[0]
+    finally:
+        db.close()
+
+
+def simulate(binary, path, events, seed=11):
+    subprocess.run([binary, "simulate", "--seed", str(seed), "--events", str(events), "--rate", "200", "--out", path,
+                    "--start", "2026-11-20T00:00:00Z"], check=True, stderr=subprocess.DEVNULL)
+    with open(path, "rb") as f:
+        return [line for line in f.read().split(b"\n") if line]
+
+
+def test_crash_recovery(binary, work):
+    print("crash: kill -9 during sustained intake, restart, nothing acknowledged is lost or doubled")
+    lines = simulate(binary, os.path.join(work, "load.ndjson"), 120_000)
+    batches = [lines[i:i + 500] for i in range(0, len(lines), 500)]
+    data_dir = os.path.join(work, "crash-data")
+    server = Server(binary, data_dir)
+    acknowledged, lock, next_batch = set(), threading.Lock(), [0]
+
+    def sender():
+        while True:
+            with lock:
+                index = next_batch[0]
+                next_batch[0] += 1
+            if index >= len(batches):
+                return
+            try:
+                status, _, _ = request(server.url + "/v1/events", b"\n".join(batches[index]))
+                if status == 200:
+                    with lock:
+                        acknowledged.add(index)
+            except Exception:
+                return
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.time() + 20
+    while time.time() < deadline and len(acknowledged) < 40:
+        time.sleep(0.05)
+    server.kill()
+    for thread in threads:
+        thread.join()
+    check(0 < len(acknowledged) < len(batches), f"killed mid-load after {len(acknowledged)} of {len(batches)} batches were acknowledged")
+
+    server = Server(binary, data_dir)
+    db = sqlite3.connect(f"file:{os.path.join(data_dir, 'warden.sqlite')}?mode=ro", uri=True)
+    stored = {row[0] for row in db.execute("SELECT id FROM event")}
+    seqs = [row[0] for row in db.execute("SELECT seq FROM event ORDER BY seq")]
+    db.close()
+    acked_ids = {json.loads(line)["id"] for index in acknowledged for line in batches[index]}
+    check(acked_ids <= stored, f"all {len(acked_ids)} acknowledged events are stored after restart")
+    check(seqs == list(range(1, len(seqs) + 1)), "the log's sequence is dense and increasing after the crash")
+
+    totals = {"accepted": 0, "duplicates": 0, "conflicts": 0, "rejected": 0}
+    for index, batch in enumerate(batches):
+        if index > 60 and index not in acknowledged and index % 7:
+            continue
+        status, _, body = request(server.url + "/v1/events", b"\n".join(batch))
+        answer = json.loads(body)
+        for key in totals:
+            totals[key] += answer[key]
+    resent_acked = sum(len(batches[i]) for i in acknowledged)
+    check(totals["duplicates"] >= resent_acked, f"retried batches are absorbed as duplicates ({totals['duplicates']} duplicates)")
+    check(totals["conflicts"] == 0 and totals["rejected"] == 0, "no retried line conflicts or is rejected")
+    db = sqlite3.connect(f"file:{os.path.join(data_dir, 'warden.sqlite')}?mode=ro", uri=True)
+    count, distinct = db.execute("SELECT count(*), count(DISTINCT id) FROM event").fetchone()
+    db.close()
+    check(count == distinct, f"every event is stored exactly once ({count} events)")
+    check(server.stop() == 0, "SIGTERM stops the server gracefully with exit status 0")
+
+
+def test_bad_inputs(binary, work):
+    print("bad input: each gets its documented error over real HTTP and the store is unchanged")
+    data_dir = os.path.join(work, "bad-data")
+    server = Server(binary, data_dir)
+    good = b'{"id":"ok-1","type":"message.sent","occurred_at":"2026-11-23T10:00:00Z","actor":{"type":"user","id":"u1"},"entities":{"ip":"203.0.113.7"},"data":{"text":"hi"}}'
+    status, _, _ = request(server.url + "/v1/events", good, "application/json")
+    check(status == 200, "a valid event is accepted")
+    before = event_count(data_dir)
+    garbage = bytes(random.Random(5).getrandbits(8) for _ in range(4096))
+    ten_mb_line = b'{"id":"big","type":"x","occurred_at":"2026-11-23T10:00:00Z","data":{"t":"' + b"x" * (10 * 1024 * 1024) + b'"}}'
+    two_mb_line = b'{"id":"big2","type":"x","occurred_at":"2026-11-23T10:00:00Z","data":{"t":"' + b"x" * (2 * 1024 * 1024) + b'"}}'
+    corpus = [
+        ("truncated JSON", good[:40], "application/json", 400, "malformed-json"),
+        ("wrong types", b'{"id":["a"],"type":7,"occurred_at":"2026-11-23T10:00:00Z"}', "application/json", 422, "invalid-event"),
+        ("huge strings", b'{"id":"' + b"i" * 100_000 + b'","type":"x","occurred_at":"2026-11-23T10:00:00Z"}', "application/json", 422, "invalid-event"),
+        ("bad timestamp", b'{"id":"t","type":"x","occurred_at":"23/11/2026 10:00"}', "application/json", 422, "invalid-event"),
+        ("unknown entity type", b'{"id":"u","type":"x","occurred_at":"2026-11-23T10:00:00Z","entities":{"planet":"mars"}}', "application/json", 422, "invalid-event"),
+        ("empty body", b"", "application/json", 400, "empty-body"),
+        ("binary garbage", garbage, "application/x-ndjson", 400, "malformed-json"),
+        ("10 MB line", ten_mb_line, "application/x-ndjson", 413, "body-too-large"),
+        ("2 MB line (over the 1 MiB event limit)", two_mb_line, "application/x-ndjson", 422, "invalid-event"),
+        ("wrong media type", good, "text/csv", 415, "unsupported-media-type"),
+        ("conflicting id", good.replace(b'"hi"', b'"changed"'), "application/json", 409, "event-conflict"),
+    ]
+    for name, body, content_type, expected, slug in corpus:
+        status, media, answer = request(server.url + "/v1/events", body, content_type)
+        problem = json.loads(answer) if media and "json" in media else {}
+        check(status == expected and media == "application/problem+json" and problem.get("type") == f"urn:warden:problem:{slug}",
+              f"{name}: {status} {problem.get('type')} — {str(problem.get('detail'))[:70]}")
+    status, _, _ = request(server.url + "/v1/events", good, "application/json", token=None)
+    check(status == 401, "no token: 401")
+    check(event_count(data_dir) == before, "the store is unchanged by the whole corpus")
+    server.stop()
+
+
+def test_bootstrap_and_cli(binary, work):
+    print("first start, tokens and the CLI")
+    data_dir = os.path.join(work, "fresh-data")
+    server = Server(binary, data_dir, env_token=None)
+    out = server.output()
+    secret = next((line.split(": ", 1)[1].strip() for line in out.splitlines() if "admin API token" in line), None)
+    check(secret is not None and secret.startswith("wdn_"), "the first start prints an admin token")
+    status, _, _ = request(server.url + "/v1/taxonomy", token=secret, content_type=None)
+    check(status == 200, "the printed token works")
+    result = subprocess.run([binary, "ingest", os.path.join(work, "load.ndjson"), "--data-dir", data_dir, "--policy-pack", PACK],
+                            capture_output=True, text=True)
+    check(result.returncode != 0 and "in use" in result.stderr, "offline ingest refuses a data dir a server is using")
+    server.stop()
+    server = Server(binary, data_dir, env_token=None)
+    check("admin API token" not in server.output(), "the token is printed only on the first start")
+    with open(os.path.join(work, "mixed.ndjson"), "wb") as f:
+        f.write(b"\n".join(simulate(binary, os.path.join(work, "small.ndjson"), 3000, seed=3)) + b"\n{broken\n")
+    result = subprocess.run([binary, "ingest", os.path.join(work, "mixed.ndjson"), "--to", server.url, "--token", secret, "--json"],
+                            capture_output=True, text=True)
+    summary = json.loads(result.stdout)
+    check(result.returncode == 1 and summary["accepted"] == 3000 and summary["rejected"] == 1 and summary["errors"][0]["line"] == 3001,
+          f"ingest --to --json reports each outcome and the failing file line, exit 1 ({result.stdout.strip()[:90]})")
+    server.stop()
+
+    offline = os.path.join(work, "offline-data")
+    result = subprocess.run([binary, "ingest", os.path.join(work, "small.ndjson"), "--data-dir", offline, "--policy-pack", PACK, "--json"],
+                            capture_output=True, text=True)
+    check(result.returncode == 0 and json.loads(result.stdout)["accepted"] == 3000, "ingest straight into a data dir")
+    result = subprocess.run([binary, "ingest", "-", "--data-dir", offline, "--policy-pack", PACK, "--json"],
+                            input=open(os.path.join(work, "small.ndjson")).read(), capture_output=True, text=True)
+    check(json.loads(result.stdout)["duplicates"] == 3000, "re-ingesting from standard input yields duplicates only")
+
+    a = simulate(binary, os.path.join(work, "a.ndjson"), 5000, seed=9)
+    b = simulate(binary, os.path.join(work, "b.ndjson"), 5000, seed=9)
+    c = simulate(binary, os.path.join(work, "c.ndjson"), 5000, seed=10)
+    check(a == b and a != c, "simulate is deterministic for a seed and differs across seeds")
+    subprocess.run([binary, "simulate", "--duration", "10m", "--cycle", "10m", "--rate", "5", "--out", os.path.join(work, "t.ndjson")],
+                   check=True, stderr=subprocess.DEVNULL)
+    with open(os.path.join(work, "t.truth.ndjson")) as f:
+        campaigns = {json.loads(line)["campaign"] for line in f if '"kind":"campaign"' in line}
+    check(len(campaigns) == 6, f"simulate writes ground truth for all six campaigns ({sorted(campaigns)})")
+
+    commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"],
+                ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"]]
+    helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
+    check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
+    result = subprocess.run([binary, "tokens", "create", "--name", "ci", "--scope", "events:write", "--data-dir", offline, "--json"],
+                            capture_output=True, text=True)
+    check(result.returncode == 0 and json.loads(result.stdout)["token"].startswith("wdn_"), "tokens create --json")
+    result = subprocess.run([binary, "tokens", "create", "--name", "x", "--scope", "everything", "--data-dir", offline],
+                            capture_output=True, text=True)
+    check(result.returncode != 0 and "unknown scope" in result.stderr, "a bad scope is refused with a clear message")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", required=True)
+    args = parser.parse_args()
+    binary = os.path.abspath(args.binary)
+    work = tempfile.mkdtemp(prefix="warden-integration-")
+    started = time.time()
+    try:
+        test_crash_recovery(binary, work)
+        test_bad_inputs(binary, work)
+        test_bootstrap_and_cli(binary, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"integration: {len(failures)} failure(s) in {time.time() - started:.1f}s")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
