@@ -271,11 +271,28 @@ public struct EventSchema: Sendable {
     }
 
     private func checkType(_ type: String) throws(EventError) {
-        let parts = type.split(separator: ".", omittingEmptySubsequences: false)
-        let wellFormed = !parts.isEmpty && parts.allSatisfy { EntityTypes.isWellFormed(String($0)) }
-        guard wellFormed else {
+        guard Self.isDottedName(type) else {
             throw .invalid("type", "must be lower-case words joined by dots, such as \"message.sent\"")
         }
+    }
+
+    /// Lower-case words (letter first, then letters, digits, `_`) joined by single dots.
+    static func isDottedName(_ text: String) -> Bool {
+        var atWordStart = true
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"):
+                atWordStart = false
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                if atWordStart { return false }
+            case UInt8(ascii: "."):
+                if atWordStart { return false }
+                atWordStart = true
+            default:
+                return false
+            }
+        }
+        return !atWordStart
     }
 
     private func problemWithEntity(type: String, id: String, field: String) -> EventError? {

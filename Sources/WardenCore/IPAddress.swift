@@ -1,40 +1,88 @@
-import Foundation
-
-/// Syntax checks for IP addresses, so an `ip` entity is always an address.
+/// Syntax checks for IP addresses, so an `ip` entity is always an address. Works on UTF-8 bytes:
+/// intake calls it for every event that names an IP.
 public enum IPAddress {
-    /// Whether `text` is a dotted-quad IPv4 address or an IPv6 address (RFC 4291 text forms).
+    /// Whether `text` is a dotted-quad IPv4 address or an IPv6 address (RFC 4291 text forms,
+    /// optionally with a `%zone`).
     public static func isValid(_ text: String) -> Bool {
-        text.contains(":") ? isIPv6(text) : isIPv4(Substring(text))
-    }
-
-    static func isIPv4(_ text: Substring) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return false }
-        return parts.allSatisfy { part in
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = Int(part), value <= 255 else { return false }
-            return part.count == 1 || part.first != "0"
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.contains(UInt8(ascii: ":")) ? isIPv6(bytes) : isIPv4(bytes[...])
         }
     }
 
-    static func isIPv6(_ text: String) -> Bool {
-        var address = Substring(text)
-        if let percent = address.firstIndex(of: "%") { address = address[..<percent] }
-        guard address.count <= 45 else { return false }
-        let halves = address.components(separatedBy: "::")
-        guard halves.count <= 2 else { return false }
-        var groups = 0
-        for (halfIndex, half) in halves.enumerated() where !half.isEmpty {
-            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
-            for (index, part) in parts.enumerated() {
-                if index == parts.count - 1, halfIndex == halves.count - 1, part.contains(".") {
-                    guard isIPv4(part) else { return false }
-                    groups += 2
-                    continue
-                }
-                guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit) else { return false }
-                groups += 1
+    static func isIPv4(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        var parts = 0
+        var value = 0
+        var digits = 0
+        var leadingZero = false
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                parts += 1
+                digits = 0
+                value = 0
+                continue
             }
+            guard byte >= 48, byte <= 57 else { return false }
+            if digits == 0 { leadingZero = byte == 48 } else if leadingZero { return false }
+            digits += 1
+            value = value * 10 + Int(byte - 48)
+            guard digits <= 3, value <= 255 else { return false }
         }
-        return halves.count == 2 ? groups <= 7 : groups == 8
+        return digits > 0 && parts == 3
+    }
+
+    static func isIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var end = bytes.count
+        if let percent = bytes.firstIndex(of: UInt8(ascii: "%")) {
+            guard percent + 1 < bytes.count else { return false }
+            end = percent
+        }
+        guard end <= 45, end >= 2 else { return false }
+        var groups = 0
+        var sawDoubleColon = false
+        var index = 0
+        var groupStart = 0
+        if bytes[0] == UInt8(ascii: ":") {
+            guard bytes[1] == UInt8(ascii: ":") else { return false }
+            sawDoubleColon = true
+            index = 2
+            groupStart = 2
+            if end == 2 { return true }
+        }
+        while index <= end {
+            let atEnd = index == end
+            if atEnd || bytes[index] == UInt8(ascii: ":") {
+                let length = index - groupStart
+                if length == 0 {
+                    // An empty group is only the second colon of "::" (or the end after a trailing "::").
+                    guard !sawDoubleColon, index > 0, bytes[index - 1] == UInt8(ascii: ":") else {
+                        if atEnd, sawDoubleColon, index >= 2, bytes[index - 1] == UInt8(ascii: ":"), bytes[index - 2] == UInt8(ascii: ":") { break }
+                        return false
+                    }
+                    sawDoubleColon = true
+                } else {
+                    guard length <= 4 else { return false }
+                    groups += 1
+                }
+                if atEnd { break }
+                index += 1
+                groupStart = index
+                continue
+            }
+            if bytes[index] == UInt8(ascii: ".") {
+                // An embedded IPv4 address ends the text and counts as two groups.
+                guard isIPv4(bytes[groupStart..<end]) else { return false }
+                groups += 2
+                break
+            }
+            guard isHexDigit(bytes[index]) else { return false }
+            index += 1
+        }
+        return sawDoubleColon ? groups <= 7 : groups == 8
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
     }
 }
