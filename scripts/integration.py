@@ -195,6 +195,15 @@ def test_bad_inputs(binary, work):
               f"{name}: {status} {problem.get('type')} — {str(problem.get('detail'))[:70]}")
     status, _, _ = request(server.url + "/v1/events", good, "application/json", token=None)
     check(status == 401, "no token: 401")
+    status, _, document = request(server.url + "/openapi.json", token=None, content_type=None)
+    from openapi_spec_validator import validate
+    try:
+        validate(json.loads(document))
+        valid = True
+    except Exception as error:
+        print(f"       {error}")
+        valid = False
+    check(status == 200 and valid, "/openapi.json is a valid OpenAPI 3.1 document (openapi-spec-validator)")
     check(event_count(data_dir) == before, "the store is unchanged by the whole corpus")
     server.stop()
 

@@ -76,8 +76,6 @@ public final class Intake: Sendable {
         fileprivate var results: [LineResult]
         fileprivate var events: [IncomingEvent]
         fileprivate var eventLines: [Int]
-        /// Number of lines in the body that hold something.
-        public var lineCount: Int { results.count }
     }
 
     /// Parses and validates a body (no I/O). Cheap to call from many tasks at once.

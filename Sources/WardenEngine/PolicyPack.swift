@@ -116,21 +116,7 @@ public struct PolicyPackError: Error, CustomStringConvertible {
         }
 
         init(decoding error: DecodingError, file: String) {
-            func describe(_ path: [any CodingKey]) -> String {
-                path.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined().trimmingPrefix(".").description
-            }
-            switch error {
-            case .keyNotFound(let key, let context):
-                self.init(file: file, path: describe(context.codingPath + [key]), message: "is required")
-            case .typeMismatch(let type, let context):
-                self.init(file: file, path: describe(context.codingPath), message: "should be a \(type): \(context.debugDescription)")
-            case .valueNotFound(let type, let context):
-                self.init(file: file, path: describe(context.codingPath), message: "needs a \(type) value")
-            case .dataCorrupted(let context):
-                self.init(file: file, path: describe(context.codingPath), message: "\(context.debugDescription) \(context.underlyingError.map { "\($0)" } ?? "")")
-            @unknown default:
-                self.init(file: file, message: "\(error)")
-            }
+            self.init(file: file, path: error.fieldPath, message: error.problem)
         }
 
         public var description: String {

@@ -103,8 +103,8 @@ struct EventsController {
     /// 200 when every line is in the log; 207 when some lines are and others are not; a problem
     /// document (409, 400 or 422) listing every line when nothing was stored.
     static func respond(_ result: IntakeResult) -> Response {
-        var writer = JSONWriter(capacity: 64 * result.results.count + 128)
         guard result.accepted + result.duplicates == 0 else {
+            var writer = JSONWriter(capacity: 64 * result.results.count + 128)
             writer.beginObject()
             Encode.intakeResult(result, into: &writer)
             writer.endObject()

@@ -22,27 +22,14 @@ struct ReportsController {
         do {
             report = try JSONDecoder().decode(ReportSubmission.self, from: Data(buffer: body))
         } catch let error as DecodingError {
-            throw Problem(.unprocessableContent, "invalid-report", title: "Invalid report", detail: Self.describe(error))
+            if error.isSyntaxError {
+                throw Problem(.badRequest, "malformed-json", title: "Malformed JSON", detail: "the body is not a JSON object")
+            }
+            var problem = Problem(.unprocessableContent, "invalid-report", title: "Invalid report", detail: "\(error.fieldPath): \(error.problem)")
+            problem.extensions.append(("field", EventsController.jsonString(error.fieldPath)))
+            throw problem
         }
         let result = try await intake.submit(report: report, defaultID: "rpt_" + UUID().uuidString.lowercased())
         return EventsController.respond(result)
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "\(path(context.codingPath + [key])): is required"
-        case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)): must be \(type == String.self ? "a string" : "\(type)")"
-        case .valueNotFound(_, let context):
-            return "\(path(context.codingPath)): must not be null"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default:
-            return "the report could not be read"
-        }
     }
 }

@@ -99,6 +99,10 @@ import WardenCore
             let noReporter = try await client.post("/v1/reports", token: harness.admin, body: #"{"subject":{"type":"user","id":"u9"},"reason":"spam"}"#)
             #expect(noReporter.status == .unprocessableContent)
             #expect(noReporter.json["detail"] as? String == "reporter: is required")
+            let broken = try await client.post("/v1/reports", token: harness.admin, body: "{")
+            #expect(broken.status == .badRequest)
+            let wrongType = try await client.post("/v1/reports", token: harness.admin, body: #"{"reporter":{"type":"user","id":7},"reason":"spam","content_id":"c1"}"#)
+            #expect(wrongType.json["field"] as? String == "reporter.id")
             let byWriter = try await client.post("/v1/reports", token: harness.writer, body: report)
             #expect(byWriter.status == .forbidden)
         }
