@@ -31,6 +31,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenRules",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenSimulation",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -48,6 +53,7 @@ let package = Package(
             name: "WardenEngine",
             dependencies: [
                 "WardenCore",
+                "WardenRules",
                 "WardenStore",
                 "WardenSimulation",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -91,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "WardenCoreTests",
             dependencies: ["WardenCore", "WardenSimulation"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenRulesTests",
+            dependencies: ["WardenCore", "WardenRules"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

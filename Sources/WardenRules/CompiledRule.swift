@@ -1,0 +1,118 @@
+import WardenCore
+
+/// How a rule runs: `active` rules have effects, `shadow` rules are evaluated and counted only,
+/// `off` rules are not evaluated.
+public enum RuleMode: String, Sendable, Codable {
+    case active, shadow, off
+}
+
+/// A verdict for the synchronous evaluation API, strongest last.
+public enum Verdict: String, Sendable, Codable, Comparable {
+    case allow, challenge, block
+
+    public static func < (lhs: Verdict, rhs: Verdict) -> Bool {
+        let order: [Verdict] = [.allow, .challenge, .block]
+        return order.firstIndex(of: lhs) ?? 0 < order.firstIndex(of: rhs) ?? 0
+    }
+}
+
+/// A checked, compiled rule.
+public struct CompiledRule: Sendable {
+    /// The rule's name, unique in the pack.
+    public var name: String
+    /// What it detects, in words.
+    public var description: String?
+    /// The taxonomy category.
+    public var category: String
+    /// The severity.
+    public var severity: String
+    /// Active, shadow or off.
+    public var mode: RuleMode
+    /// Who maintains it.
+    public var owner: String?
+    /// A version derived from the rule's text (12 hex digits).
+    public var version: String
+    /// Where it is defined.
+    public var location: SourceLocation
+    let condition: Node
+    let effects: [EffectPlan]
+    /// Whether the rule can act on the product (actions or a verdict), for budgets.
+    public var acts: Bool {
+        effects.contains { if case .action = $0 { true } else if case .verdict = $0 { true } else { false } }
+    }
+}
+
+/// A field of the event a rule reads.
+enum Field: Sendable, Hashable {
+    case id, type, occurredAt, actor
+    case actorType, actorID
+    case entity(String)
+    case data([String])
+}
+
+/// A compiled expression.
+indirect enum Node: Sendable {
+    case constant(Value)
+    case field(Field)
+    case list([Node])
+    case not(Node)
+    case and(Node, Node)
+    case or(Node, Node)
+    case compare(String, Node, Node)
+    case stringTest(String, Node, Node)
+    case regex(Node, NSRegularExpressionBox)
+    case inSet(Node, Set<String>)
+    case inValues(Node, Node)
+    case arithmetic(String, Node, Node)
+    case function(Function, [Node])
+    case hasLabel(Node, String, Int64?)
+    case velocity(Int)
+}
+
+/// Built-in functions.
+enum Function: String, Sendable, CaseIterable {
+    case lower, upper, normalize, length, domains, urls, age, strikes, now
+
+    var arity: Int {
+        switch self {
+        case .now: 0
+        default: 1
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .lower: "lower(text): text in lower case"
+        case .upper: "upper(text): text in upper case"
+        case .normalize: "normalize(text): lower case with look-alike characters and leetspeak folded (fr33 -> free)"
+        case .length: "length(x): characters in text, items in a list"
+        case .domains: "domains(text): the domains of the links in the text"
+        case .urls: "urls(text): the links in the text"
+        case .age: "age(entity): time since Warden first saw the entity"
+        case .strikes: "strikes(entity): the entity's current strike count"
+        case .now: "now(): the event's time"
+        }
+    }
+}
+
+/// A counter the pack needs: what, grouped by what, over which window, for which events.
+struct CounterDefinition: Sendable {
+    var aggregate: VelocitySyntax.Aggregate
+    var value: Node?
+    var eventType: String?
+    var key: Node
+    var window: Int64
+    var filter: Node?
+    /// Identity for deduplication across rules.
+    var signature: String
+}
+
+/// An effect with its expressions compiled.
+enum EffectPlan: Sendable {
+    case signal(subject: Node?, category: String, severity: String, reason: String?)
+    case label(Node, String, Int64?)
+    case unlabel(Node, String)
+    case route(String)
+    case action(String, subject: Node?, duration: Int64?)
+    case verdict(Verdict)
+}

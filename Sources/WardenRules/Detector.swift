@@ -1,0 +1,420 @@
+public import WardenCore
+
+/// What a rule did when it fired.
+public enum Effect: Sendable, Equatable {
+    /// A finding about a subject.
+    case signal(category: String, severity: String, subject: EntityRef?, reason: String?)
+    /// A label put on an entity, with its expiry time (ms since the epoch) if any.
+    case label(EntityRef, String, expiresAt: Int64?)
+    /// A label removed.
+    case unlabel(EntityRef, String)
+    /// A queue for review.
+    case route(queue: String)
+    /// A proposed enforcement action.
+    case action(String, subject: EntityRef?, durationMillis: Int64?)
+    /// A verdict for the synchronous API.
+    case verdict(Verdict)
+}
+
+/// One rule that fired on one event.
+public struct RuleHit: Sendable, Equatable {
+    /// The rule.
+    public var rule: String
+    /// Its version.
+    public var version: String
+    /// Its mode when it fired; shadow hits have no effect.
+    public var mode: RuleMode
+    /// Its category and severity.
+    public var category: String
+    /// Severity.
+    public var severity: String
+    /// What it did (or, for shadow rules, would have done).
+    public var effects: [Effect]
+    /// Why: the rule's description and the counter values it read.
+    public var explanation: String
+}
+
+/// The outcome of one event.
+public struct Evaluation: Sendable, Equatable {
+    /// Rules that fired, in rule order.
+    public var hits: [RuleHit]
+    /// The strongest verdict of the active rules that fired (`allow` when none did).
+    public var verdict: Verdict
+}
+
+/// A label on an entity.
+public struct LabelEntry: Sendable, Equatable {
+    /// When it was set (event time, ms).
+    public var createdAt: Int64
+    /// When it lapses, if it does.
+    public var expiresAt: Int64?
+}
+
+/// Runs a rule set over events in order, keeping the state rules read: velocity counters, labels,
+/// first-seen times and strikes. Value type: copy it to branch (replay), keep one per pipeline.
+public struct Detector: Sendable {
+    /// The rules.
+    public private(set) var rules: RuleSet
+    private var windows: [[String: CounterWindow]]
+    /// Labels by entity.
+    public private(set) var labels: [EntityRef: [String: LabelEntry]] = [:]
+    /// When each entity was first seen (earliest event time).
+    public private(set) var firstSeen: [EntityRef: Int64] = [:]
+    /// Strike counts by entity (maintained by enforcement; read by rules).
+    public var strikes: [EntityRef: Int] = [:]
+    private var processed = 0
+
+    /// A detector with empty state.
+    public init(rules: RuleSet) {
+        self.rules = rules
+        windows = Array(repeating: [:], count: rules.counters.count)
+    }
+
+    /// Evaluates every rule on one event (after updating counters with it) and applies the
+    /// labels of active rules that fired. `body` is the event's JSON text (for `event.data` fields).
+    public mutating func process(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
+        var context = EventContext(event: event, body: body)
+        for entity in event.involvedEntities {
+            if let seen = firstSeen[entity] {
+                if event.occurredAt < seen { firstSeen[entity] = event.occurredAt }
+            } else {
+                firstSeen[entity] = event.occurredAt
+            }
+        }
+        updateCounters(&context)
+
+        var hits: [RuleHit] = []
+        var verdict = Verdict.allow
+        for rule in rules.rules where rule.mode != .off {
+            context.readCounters.removeAll(keepingCapacity: true)
+            guard evaluate(rule.condition, &context).truth == .true else { continue }
+            var effects: [Effect] = []
+            for plan in rule.effects {
+                if let effect = realize(plan, &context) { effects.append(effect) }
+            }
+            if rule.mode == .active {
+                for effect in effects {
+                    if case .verdict(let ruleVerdict) = effect { verdict = max(verdict, ruleVerdict) }
+                }
+            }
+            var explanation = rule.description ?? rule.name
+            if !context.readCounters.isEmpty {
+                explanation += " (" + context.readCounters.map { "\($0.0) = \($0.1)" }.joined(separator: ", ") + ")"
+            }
+            hits.append(RuleHit(rule: rule.name, version: rule.version, mode: rule.mode, category: rule.category, severity: rule.severity,
+                                effects: effects, explanation: explanation))
+        }
+        // Labels change after every rule has seen the event, so rule order never matters.
+        for hit in hits where hit.mode == .active {
+            for effect in hit.effects {
+                switch effect {
+                case .label(let entity, let name, let expiresAt):
+                    apply(label: name, to: entity, at: event.occurredAt, expiresAt: expiresAt)
+                case .unlabel(let entity, let name):
+                    labels[entity]?[name] = nil
+                default: break
+                }
+            }
+        }
+        processed += 1
+        if processed % 50_000 == 0 { sweep(at: event.occurredAt) }
+        return Evaluation(hits: hits, verdict: verdict)
+    }
+
+    /// Sets a label; setting a live label again keeps when it was first set and extends its expiry.
+    private mutating func apply(label name: String, to entity: EntityRef, at time: Int64, expiresAt: Int64?) {
+        if let existing = labels[entity]?[name], existing.expiresAt.map({ $0 > time }) ?? true {
+            let expiry = existing.expiresAt.flatMap { old in expiresAt.map { max(old, $0) } }
+            labels[entity]?[name] = LabelEntry(createdAt: existing.createdAt, expiresAt: expiry)
+        } else {
+            labels[entity, default: [:]][name] = LabelEntry(createdAt: time, expiresAt: expiresAt)
+        }
+    }
+
+    /// Number of live counter keys (for memory accounting).
+    public var counterKeyCount: Int { windows.reduce(0) { $0 + $1.count } }
+
+    // MARK: - Counters
+
+    private mutating func updateCounters(_ context: inout EventContext) {
+        for (index, counter) in rules.counters.enumerated() {
+            if let eventType = counter.eventType, context.event.type != eventType { continue }
+            if let filter = counter.filter, evaluate(filter, &context).truth != .true { continue }
+            guard let key = evaluate(counter.key, &context).keyText else { continue }
+            let width = max(1000, counter.window / 60)
+            switch counter.aggregate {
+            case .count:
+                windows[index][key, default: CounterWindow()].add(1, at: context.event.occurredAt, width: width, window: counter.window)
+            case .sum:
+                guard let value = counter.value.flatMap({ evaluate($0, &context).numeric }) else { continue }
+                windows[index][key, default: CounterWindow()].add(value, at: context.event.occurredAt, width: width, window: counter.window)
+            case .distinct:
+                guard let value = counter.value.flatMap({ evaluate($0, &context).keyText }) else { continue }
+                windows[index][key, default: CounterWindow()].addDistinct(value, at: context.event.occurredAt, window: counter.window)
+            }
+        }
+    }
+
+    private func counterValue(_ index: Int, _ context: inout EventContext) -> Value {
+        let counter = rules.counters[index]
+        guard let key = evaluate(counter.key, &context).keyText else { return .null }
+        let width = max(1000, counter.window / 60)
+        let window = windows[index][key]
+        let value: Double
+        switch counter.aggregate {
+        case .count, .sum: value = window?.total(at: context.event.occurredAt, width: width, window: counter.window) ?? 0
+        case .distinct: value = Double(window?.distinctCount(at: context.event.occurredAt, window: counter.window) ?? 0)
+        }
+        context.readCounters.append((counter.signature.split(separator: "|").first.map(String.init) ?? "count", Value.number(value).description))
+        return .number(value)
+    }
+
+    /// Drops counter keys whose windows hold nothing any more, and lapsed labels.
+    private mutating func sweep(at time: Int64) {
+        for index in windows.indices {
+            let counter = rules.counters[index]
+            let width = max(1000, counter.window / 60)
+            windows[index] = windows[index].filter { !$0.value.isStale(at: time, width: width, window: counter.window) }
+        }
+        labels = labels.compactMapValues { entries in
+            let live = entries.filter { $0.value.expiresAt.map { $0 > time } ?? true }
+            return live.isEmpty ? nil : live
+        }
+    }
+
+    // MARK: - Evaluation
+
+    private func realize(_ plan: EffectPlan, _ context: inout EventContext) -> Effect? {
+        func entity(_ node: Node?) -> EntityRef? {
+            guard let node else { return context.event.actor }
+            if case .entity(let ref) = evaluate(node, &context) { return ref }
+            return nil
+        }
+        switch plan {
+        case .signal(let subject, let category, let severity, let reason):
+            return .signal(category: category, severity: severity, subject: entity(subject), reason: reason)
+        case .label(let node, let name, let expiry):
+            guard let target = entity(node) else { return nil }
+            return .label(target, name, expiresAt: expiry.map { context.event.occurredAt + $0 })
+        case .unlabel(let node, let name):
+            guard let target = entity(node) else { return nil }
+            return .unlabel(target, name)
+        case .route(let queue):
+            return .route(queue: queue)
+        case .action(let name, let subject, let duration):
+            return .action(name, subject: entity(subject), durationMillis: duration)
+        case .verdict(let verdict):
+            return .verdict(verdict)
+        }
+    }
+
+    func evaluate(_ node: Node, _ context: inout EventContext) -> Value {
+        switch node {
+        case .constant(let value):
+            return value
+        case .field(let field):
+            return context.value(of: field)
+        case .list(let items):
+            return .list(items.map { evaluate($0, &context) })
+        case .not(let operand):
+            return (!evaluate(operand, &context).truth).value
+        case .and(let left, let right):
+            let lhs = evaluate(left, &context).truth
+            if lhs == .false { return .bool(false) }
+            let rhs = evaluate(right, &context).truth
+            if rhs == .false { return .bool(false) }
+            return lhs == .true && rhs == .true ? .bool(true) : .null
+        case .or(let left, let right):
+            let lhs = evaluate(left, &context).truth
+            if lhs == .true { return .bool(true) }
+            let rhs = evaluate(right, &context).truth
+            if rhs == .true { return .bool(true) }
+            return lhs == .false && rhs == .false ? .bool(false) : .null
+        case .compare(let op, let left, let right):
+            return Self.compare(op, evaluate(left, &context), evaluate(right, &context)).value
+        case .stringTest(let op, let left, let right):
+            let subjects = evaluate(left, &context).texts
+            guard let needle = evaluate(right, &context).text, !subjects.isEmpty else { return .null }
+            let found = subjects.contains { subject in
+                switch op {
+                case "contains": subject.contains(needle)
+                case "startswith": subject.hasPrefix(needle)
+                default: subject.hasSuffix(needle)
+                }
+            }
+            return .bool(found)
+        case .regex(let operand, let regex):
+            let subjects = evaluate(operand, &context).texts
+            guard !subjects.isEmpty else { return .null }
+            return .bool(subjects.contains { regex.matches($0) })
+        case .inSet(let operand, let items):
+            let subjects = evaluate(operand, &context).texts
+            guard !subjects.isEmpty else { return .null }
+            return .bool(subjects.contains { items.contains($0.lowercased()) })
+        case .inValues(let operand, let collection):
+            let subject = evaluate(operand, &context)
+            guard subject != .null, case .list(let items) = evaluate(collection, &context) else { return .null }
+            let candidates = subject.listItems
+            return .bool(candidates.contains { candidate in items.contains { Self.compare("==", candidate, $0) == .true } })
+        case .arithmetic(let op, let left, let right):
+            guard let lhs = evaluate(left, &context).numeric, let rhs = evaluate(right, &context).numeric else { return .null }
+            switch op {
+            case "+": return .number(lhs + rhs)
+            case "-": return .number(lhs - rhs)
+            case "*": return .number(lhs * rhs)
+            default: return rhs == 0 ? .null : .number(lhs / rhs)
+            }
+        case .function(let function, let arguments):
+            let values = arguments.map { evaluate($0, &context) }
+            return apply(function, values, &context)
+        case .hasLabel(let target, let name, let minimumAge):
+            guard case .entity(let ref) = evaluate(target, &context) else { return .null }
+            guard let entry = labels[ref]?[name] else { return .bool(false) }
+            let time = context.event.occurredAt
+            let live = entry.expiresAt.map { $0 > time } ?? true
+            let oldEnough = minimumAge.map { time - entry.createdAt >= $0 } ?? true
+            return .bool(live && oldEnough)
+        case .velocity(let index):
+            return counterValue(index, &context)
+        }
+    }
+
+    private func apply(_ function: Function, _ values: [Value], _ context: inout EventContext) -> Value {
+        switch function {
+        case .now: return .number(Double(context.event.occurredAt))
+        case .lower: return values[0].text.map { .string($0.lowercased()) } ?? .null
+        case .upper: return values[0].text.map { .string($0.uppercased()) } ?? .null
+        case .normalize: return values[0].text.map { .string(TextNormalizer.normalize($0)) } ?? .null
+        case .length:
+            if case .list(let items) = values[0] { return .number(Double(items.count)) }
+            return values[0].text.map { .number(Double($0.count)) } ?? .null
+        case .domains: return values[0].text.map { .list(Links.domains(in: $0).map(Value.string)) } ?? .null
+        case .urls: return values[0].text.map { .list(Links.urls(in: $0).map(Value.string)) } ?? .null
+        case .age:
+            guard case .entity(let ref) = values[0], let seen = firstSeen[ref] else { return .null }
+            return .duration(context.event.occurredAt - seen)
+        case .strikes:
+            guard case .entity(let ref) = values[0] else { return .null }
+            return .number(Double(strikes[ref] ?? 0))
+        }
+    }
+
+    static func compare(_ op: String, _ lhs: Value, _ rhs: Value) -> Truth {
+        if op == "==" || op == "!=" {
+            if lhs == .null || rhs == .null {
+                let bothNull = lhs == .null && rhs == .null
+                return Truth(op == "==" ? bothNull : !bothNull)
+            }
+            let equal: Bool
+            if let left = lhs.numeric, let right = rhs.numeric, lhs.isNumeric || rhs.isNumeric {
+                equal = left == right
+            } else if case .bool(let left) = lhs, case .bool(let right) = rhs {
+                equal = left == right
+            } else if let left = lhs.text, let right = rhs.text {
+                equal = left == right
+            } else {
+                equal = lhs == rhs
+            }
+            return Truth(op == "==" ? equal : !equal)
+        }
+        if let left = lhs.numeric, let right = rhs.numeric, lhs.isNumeric || rhs.isNumeric {
+            switch op {
+            case "<": return Truth(left < right)
+            case "<=": return Truth(left <= right)
+            case ">": return Truth(left > right)
+            default: return Truth(left >= right)
+            }
+        }
+        if case .string(let left) = lhs, case .string(let right) = rhs {
+            switch op {
+            case "<": return Truth(left < right)
+            case "<=": return Truth(left <= right)
+            case ">": return Truth(left > right)
+            default: return Truth(left >= right)
+            }
+        }
+        return .unknown
+    }
+}
+
+extension Value {
+    var truth: Truth {
+        switch self {
+        case .bool(let value): Truth(value)
+        case .null: .unknown
+        default: .unknown
+        }
+    }
+
+    var isNumeric: Bool {
+        switch self {
+        case .number, .duration: true
+        default: false
+        }
+    }
+
+    /// Text values for string tests: a list tests each item.
+    var texts: [String] {
+        if case .list(let items) = self { return items.compactMap(\.text) }
+        return text.map { [$0] } ?? []
+    }
+
+    var listItems: [Value] {
+        if case .list(let items) = self { return items }
+        return [self]
+    }
+
+    /// The text a counter groups by: entities by `type:id`, other values as text.
+    var keyText: String? {
+        if case .entity(let ref) = self { return ref.description }
+        return text
+    }
+}
+
+extension Truth {
+    var value: Value {
+        switch self {
+        case .true: .bool(true)
+        case .false: .bool(false)
+        case .unknown: .null
+        }
+    }
+}
+
+/// What evaluation knows about the event at hand, with `data` parsed once, on first use.
+struct EventContext {
+    let event: ParsedEvent
+    let body: [UInt8]
+    private var data: JSONValue??
+    var readCounters: [(String, String)] = []
+
+    init(event: ParsedEvent, body: [UInt8]) {
+        self.event = event
+        self.body = body
+    }
+
+    mutating func value(of field: Field) -> Value {
+        switch field {
+        case .id: return .string(event.id)
+        case .type: return .string(event.type)
+        case .occurredAt: return .number(Double(event.occurredAt))
+        case .actor: return event.actor.map(Value.entity) ?? .null
+        case .actorID: return event.actor.map { .string($0.id) } ?? .null
+        case .actorType: return event.actor.map { .string($0.type) } ?? .null
+        case .entity(let type):
+            if let entity = event.entities.first(where: { $0.type == type }) { return .entity(entity) }
+            if let actor = event.actor, actor.type == type { return .entity(actor) }
+            return .null
+        case .data(let path):
+            if data == nil {
+                data = event.dataRange.flatMap { range in body.withUnsafeBufferPointer { JSONValue.parse(UnsafeBufferPointer(rebasing: $0[range])) } }
+            }
+            guard var current = data ?? nil else { return .null }
+            for component in path {
+                guard case .object(let members) = current, let next = members[component] else { return .null }
+                current = next
+            }
+            return Value(current)
+        }
+    }
+}

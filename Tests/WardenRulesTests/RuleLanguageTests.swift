@@ -1,0 +1,220 @@
+import Synchronization
+import Testing
+import WardenCore
+@testable import WardenRules
+
+let context = RuleContext(
+    categories: ["spam", "spam.fake_accounts", "spam.links", "fraud", "fraud.card_testing", "harassment", "harassment.bullying"],
+    severities: ["low", "medium", "high", "critical"], entityTypes: EntityTypes(),
+    readList: { path in path == "lists/spam_domains.txt" ? "# known spam\ncheap-pills.example\nprize-claim.example  # lure\n" : nil })
+
+func compile(_ source: String) throws(RuleErrors) -> RuleSet {
+    try RuleSet.compile(files: [("rules/test.rules", source)], context: context)
+}
+
+func errors(_ source: String) -> [String] {
+    do {
+        _ = try compile(source)
+        return []
+    } catch {
+        return error.diagnostics.map(\.description)
+    }
+}
+
+let schema = EventSchema(reportReasons: ["harassment.bullying"])
+let serial = Atomic<Int>(0)
+
+func event(_ type: String, actor: String = "u1", at second: Int, entities: String = #""ip":"203.0.113.7""#, data: String = "{}") -> (ParsedEvent, [UInt8]) {
+    let number = serial.add(1, ordering: .relaxed).newValue
+    let time = Timestamp.formatRFC3339(1_795_428_000_000 + Int64(second) * 1000)
+    let json = Array(#"{"id":"e\#(number)","type":"\#(type)","occurred_at":"\#(time)","actor":{"type":"user","id":"\#(actor)"},"entities":{\#(entities)},"data":\#(data)}"#.utf8)
+    let parsed = try! json.withUnsafeBufferPointer { buffer throws(EventError) in try schema.parse(buffer, now: 1_795_428_000_000 + 86_400_000) }
+    return (parsed, json)
+}
+
+@Suite struct RuleLanguageTests {
+    static let farm = """
+        # Many sign-ups from one IP.
+        rule signup_farm_ip
+          "Many sign-ups from one IP address in ten minutes"
+          category spam.fake_accounts
+          severity high
+          mode active
+          owner "trust-ops"
+        when event.type == "account.created"
+         and count(account.created by event.ip within 10m) > 3
+        then signal subject event.actor
+             label event.ip "signup_farm" for 24h
+             verdict challenge
+        """
+
+    @Test func velocityRuleFiresOnTheFourthSignUpAndLabels() throws {
+        var detector = Detector(rules: try compile(Self.farm))
+        var fired: [Int] = []
+        for index in 0..<6 {
+            let (parsed, body) = event("account.created", actor: "f\(index)", at: index * 30)
+            let evaluation = detector.process(parsed, body: body)
+            if !evaluation.hits.isEmpty {
+                fired.append(index)
+                #expect(evaluation.verdict == .challenge)
+                #expect(evaluation.hits[0].effects.contains(.label(EntityRef(type: "ip", id: "203.0.113.7"), "signup_farm",
+                                                                   expiresAt: parsed.occurredAt + 86_400_000)))
+                #expect(evaluation.hits[0].explanation.contains("count"))
+            }
+        }
+        #expect(fired == [3, 4, 5])
+        #expect(detector.labels[EntityRef(type: "ip", id: "203.0.113.7")]?["signup_farm"] != nil)
+    }
+
+    @Test func windowsSlide() throws {
+        var detector = Detector(rules: try compile(Self.farm))
+        for index in 0..<3 { _ = detector.process(event("account.created", actor: "a\(index)", at: index).0, body: event("x", at: 0).1) }
+        // Eleven minutes later the first three have left the window.
+        let (late, body) = event("account.created", actor: "b", at: 11 * 60)
+        #expect(detector.process(late, body: body).hits.isEmpty)
+    }
+
+    @Test func shadowRulesFireWithoutEffects() throws {
+        var detector = Detector(rules: try compile(Self.farm.replacingOccurrences(of: "mode active", with: "mode shadow")))
+        var last: Evaluation?
+        for index in 0..<5 {
+            let (parsed, body) = event("account.created", actor: "s\(index)", at: index)
+            last = detector.process(parsed, body: body)
+        }
+        #expect(last?.hits.first?.mode == .shadow)
+        #expect(last?.verdict == .allow)
+        #expect(detector.labels.isEmpty)
+    }
+
+    @Test func stringListAndDataTests() throws {
+        let rules = try compile("""
+            list spam_domains from "lists/spam_domains.txt"
+            rule spam_link "Links to known spam domains" category spam.links
+            when event.type == "message.sent" and domains(event.data.text) in spam_domains
+            then signal
+            rule free_money "Leetspeak free money" category spam
+            when normalize(event.data.text) contains "free money" or event.data.text matches "(?i)^win [0-9]+"
+            then signal severity medium
+            rule big_amount "Large payment" category fraud
+            when event.data.amount >= 1000 and event.data.currency in ["USD", "EUR"]
+            then signal
+            """)
+        var detector = Detector(rules: rules)
+        func names(_ data: String, type: String = "message.sent") -> [String] {
+            let (parsed, body) = event(type, at: 0, data: data)
+            return detector.process(parsed, body: body).hits.map(\.rule)
+        }
+        #expect(names(#"{"text":"buy now at https://www.Cheap-Pills.example/x?y=1."}"#) == ["spam_link"])
+        #expect(names(#"{"text":"FR33 M0NEY!!"}"#) == ["free_money"])
+        #expect(names(#"{"text":"Win 500 dollars"}"#) == ["free_money"])
+        #expect(names(#"{"text":"see you at the park"}"#) == [])
+        #expect(names(#"{"amount":2500,"currency":"USD"}"#, type: "payment.attempted") == ["big_amount"])
+        #expect(names(#"{"amount":2500,"currency":"GBP"}"#, type: "payment.attempted") == [])
+    }
+
+    @Test func missingFieldsNeverMakeARuleFireThroughNot() throws {
+        var detector = Detector(rules: try compile("""
+            rule no_text "Messages without text" category spam
+            when event.type == "message.sent" and not (event.data.text contains "hello")
+            then signal
+            rule explicit_null "Explicitly missing" category spam
+            when event.data.text == null
+            then signal
+            """))
+        let (parsed, body) = event("message.sent", at: 0, data: "{}")
+        #expect(detector.process(parsed, body: body).hits.map(\.rule) == ["explicit_null"])
+        let (withText, textBody) = event("message.sent", at: 1, data: #"{"text":"bye"}"#)
+        #expect(detector.process(withText, body: textBody).hits.map(\.rule) == ["no_text"])
+    }
+
+    @Test func distinctSumAgeAndLabelsWithAge() throws {
+        var detector = Detector(rules: try compile("""
+            rule card_testing "Many cards from one user" category fraud.card_testing
+            when event.type == "payment.attempted" and distinct(event.card by event.actor within 1h) >= 3
+             and sum(event.data.amount by event.actor within 1h) < 10
+            then signal
+                 label event.actor "card_tester"
+            rule young_and_flagged "A new account already flagged" category fraud
+            when age(event.actor) < 1d and event.actor has label "card_tester" older than 1m
+            then signal severity critical
+            """))
+        var hits: [[String]] = []
+        for index in 0..<4 {
+            let (parsed, body) = event("payment.attempted", actor: "c", at: index * 60, entities: #""card":"k\#(index)""#, data: #"{"amount":1.5}"#)
+            hits.append(detector.process(parsed, body: body).hits.map(\.rule))
+        }
+        #expect(hits == [[], [], ["card_testing"], ["card_testing", "young_and_flagged"]])
+    }
+
+    @Test func reportsEveryErrorWithItsPlace() {
+        let problems = errors("""
+            rule a "x" category spam.fake_acounts
+            when event.tpye == "x" and count(by event.ip within 10m) > 1
+            then signal
+
+            rule b category spam
+            when event.data.text matches "(a+)+$" and lower(event.data.text, 2) == "x"
+            then verdict maybe
+
+            rule c category spam
+            when event.type == "x"
+            then
+
+            rule a category spam
+            when event.type in nosuchlist
+            then signal
+            """)
+        #expect(problems.count == 8, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:1:") && $0.contains("did you mean spam.fake_accounts") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:2:") && $0.contains("event.tpye") && $0.contains("did you mean type") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:6:") && $0.contains("exponential") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:6:") && $0.contains("takes 1 argument") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:7:") && $0.contains("allow, challenge or block") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:11:") && $0.contains("needs at least one effect") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:13:") && $0.contains("already defined") })
+        #expect(problems.contains { $0.hasPrefix("rules/test.rules:14:") && $0.contains("no list named nosuchlist") })
+    }
+
+    @Test func syntaxErrorsRecoverAtTheNextRule() {
+        let problems = errors("""
+            rule a category spam when event.type == then signal
+            rule b category spam when (event.type == "x" then signal
+            rule c category spam when event.type == "x" then signal
+            """)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems[0].hasPrefix("rules/test.rules:1:"))
+        #expect(problems[1].hasPrefix("rules/test.rules:2:"))
+    }
+
+    @Test func versionsFollowTheRuleText() throws {
+        let one = try compile(Self.farm).rules[0].version
+        let same = try compile("\n\n" + Self.farm).rules[0].version
+        let changed = try compile(Self.farm.replacingOccurrences(of: "> 3", with: "> 4")).rules[0].version
+        #expect(one == same)
+        #expect(one != changed)
+    }
+
+    @Test func arbitraryInputNeverCrashesTheParserOrChecker() {
+        var state: UInt64 = 42
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            return z ^ (z >> 27)
+        }
+        let alphabet = Array("rule when then and or not ( ) [ ] \" , . == != < > 10m 5 event.type event.data.x count by within where signal label verdict block category spam \n # in has label older than matches contains -")
+        let words = ["rule", "when", "then", "event", ".", "type", "count(", "by", "within", "10m", ")", "\"x\"", "==", "and", "or", "not", "(", "[", "]", "signal", "category", "spam", "\n", "label", "for", "1h"]
+        for round in 0..<3000 {
+            var source = ""
+            if round % 2 == 0 {
+                for _ in 0..<Int(next() % 200) { source.append(alphabet[Int(next() % UInt64(alphabet.count))]) }
+            } else {
+                for _ in 0..<Int(next() % 60) { source += words[Int(next() % UInt64(words.count))] + " " }
+            }
+            _ = errors(source)
+        }
+        _ = errors(String(repeating: "(", count: 10_000))
+        _ = errors("rule a category spam when " + String(repeating: "not ", count: 10_000) + "true then signal")
+        _ = errors(String(repeating: "\"", count: 5000))
+    }
+}
