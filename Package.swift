@@ -83,6 +83,7 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenCore",
+                "WardenRules",
                 "WardenSimulation",
                 "WardenStore",
                 "WardenEngine",

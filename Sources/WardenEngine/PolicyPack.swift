@@ -1,10 +1,12 @@
 import Crypto
 import Foundation
 public import WardenCore
+public import WardenRules
 import Yams
 
 /// A policy pack: a folder versioned as a whole. This build reads `pack.yaml` (name, extra entity
-/// types) and `taxonomy.yaml` (severities and categories); loading reports every problem at once.
+/// types), `taxonomy.yaml` (severities and categories), `rules/*.rules` with the `lists/` they
+/// name, and `tests/*.yaml` (rule tests); loading reports every problem at once.
 public struct PolicyPack: Sendable {
     /// The pack's name.
     public var name: String
@@ -16,6 +18,10 @@ public struct PolicyPack: Sendable {
     public var entityTypes: EntityTypes
     /// The policy taxonomy.
     public var taxonomy: Taxonomy
+    /// The checked rules.
+    public var rules: RuleSet
+    /// The rule tests.
+    public var ruleTests: [RuleTest]
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -52,11 +58,55 @@ public struct PolicyPack: Sendable {
                 problems.append(.init(file: "taxonomy.yaml", path: problem.path, message: problem.message))
             }
         }
-        guard problems.isEmpty, let manifest, let taxonomy else {
+        var rules: RuleSet?
+        if let taxonomy {
+            let files = sourceFiles(in: directory, folder: "rules", extension: "rules")
+            let base = directory
+            let context = RuleContext(categories: taxonomy.categoryIDs, severities: taxonomy.severities, entityTypes: entityTypes) { path in
+                guard !path.contains(".."), let data = FileManager.default.contents(atPath: (base as NSString).appendingPathComponent(path)) else { return nil }
+                return String(data: data, encoding: .utf8)
+            }
+            do {
+                rules = try RuleSet.compile(files: files, context: context)
+            } catch {
+                for diagnostic in error.diagnostics {
+                    problems.append(.init(file: diagnostic.location.file, line: diagnostic.location.line, column: diagnostic.location.column,
+                                          message: diagnostic.message))
+                }
+            }
+        }
+        var tests: [RuleTest] = []
+        for (file, source) in sourceFiles(in: directory, folder: "tests", extension: "yaml") {
+            do {
+                tests += try RuleTest.load(source, file: file)
+            } catch {
+                problems.append(error)
+            }
+        }
+        if let rules {
+            let names = Set(rules.rules.map(\.name))
+            for test in tests {
+                for name in test.fires + test.doesNotFire where !names.contains(name) {
+                    problems.append(.init(file: test.file, path: test.name, message: "names rule \(name), which the pack does not have"))
+                }
+            }
+        }
+        guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
-                          entityTypes: entityTypes, taxonomy: taxonomy)
+                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests)
+    }
+
+    /// The files `folder/*.ext` of the pack, by relative path, sorted.
+    private static func sourceFiles(in directory: String, folder: String, extension fileExtension: String) -> [(name: String, source: String)] {
+        let path = (directory as NSString).appendingPathComponent(folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { $0.hasSuffix(".\(fileExtension)") }.sorted().compactMap { name in
+            guard let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent(name)),
+                  let text = String(data: data, encoding: .utf8) else { return nil }
+            return ("\(folder)/\(name)", text)
+        }
     }
 
     private static func decode<T: Decodable>(_ file: String, in directory: String, problems: inout [PolicyPackError.Problem]) -> T? {
@@ -95,7 +145,7 @@ public struct PolicyPack: Sendable {
 /// Every problem found while loading a policy pack.
 public struct PolicyPackError: Error, CustomStringConvertible {
     /// One problem, located by file and, where known, line, column or field path.
-    public struct Problem: Sendable, CustomStringConvertible {
+    public struct Problem: Error, Sendable, CustomStringConvertible {
         /// File name within the pack.
         public var file: String
         /// 1-based line, when known.
@@ -107,7 +157,8 @@ public struct PolicyPackError: Error, CustomStringConvertible {
         /// What is wrong and what to do.
         public var message: String
 
-        init(file: String, line: Int? = nil, column: Int? = nil, path: String? = nil, message: String) {
+        /// Creates a problem.
+        public init(file: String, line: Int? = nil, column: Int? = nil, path: String? = nil, message: String) {
             self.file = file
             self.line = line
             self.column = column

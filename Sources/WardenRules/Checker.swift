@@ -354,3 +354,12 @@ private struct Checker {
         return previous[b.count]
     }
 }
+
+extension RuleSet {
+    /// The same rules with every one active (for rule tests, which check logic, not rollout).
+    public func withAllRulesActive() -> RuleSet {
+        var copy = self
+        for index in copy.rules.indices { copy.rules[index].mode = .active }
+        return copy
+    }
+}

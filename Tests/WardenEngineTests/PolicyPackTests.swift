@@ -73,3 +73,51 @@ import WardenStore
         #expect(try await tokens.list().allSatisfy { !$0.secretHash.isEmpty })
     }
 }
+
+@Suite struct RulePackTests {
+    static func copyOfExample() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: PolicyPackTests.example), to: directory)
+        return directory
+    }
+
+    @Test func theExamplePacksRuleTestsPass() throws {
+        let pack = try PolicyPack.load(from: PolicyPackTests.example)
+        #expect(pack.rules.rules.count >= 10)
+        let results = pack.runRuleTests()
+        #expect(results.count >= 15)
+        let failures = results.filter { !$0.passed }.map(\.failures)
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    @Test func aWrongExpectationFails() throws {
+        let directory = try Self.copyOfExample()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            - name: deliberately wrong
+              events:
+                - event: {type: message.sent, actor: {type: user, id: n1}, data: {text: "hello", recipient: u1}}
+              expect:
+                fires: [scam_lure]
+                verdict: block
+            """.write(to: directory.appendingPathComponent("tests/wrong.yaml"), atomically: true, encoding: .utf8)
+        let results = try PolicyPack.load(from: directory.path).runRuleTests()
+        let wrong = try #require(results.first { $0.test.name == "deliberately wrong" })
+        #expect(wrong.failures == ["expected scam_lure to fire, it did not", "expected verdict block on the last event, got allow"])
+    }
+
+    @Test func rulePackProblemsAreListedWithPlaces() throws {
+        let directory = try Self.copyOfExample()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "rule broken category nope when event.typ == 1 then signal\n".write(
+            to: directory.appendingPathComponent("rules/zz_broken.rules"), atomically: true, encoding: .utf8)
+        try "- name: unknown rule\n  events:\n    - event: {type: x}\n  expect:\n    fires: [no_such_rule]\n".write(
+            to: directory.appendingPathComponent("tests/zz.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PolicyPack.load(from: directory.path)
+        } throws: { error in
+            let text = (error as? PolicyPackError)?.description ?? ""
+            return text.contains("rules/zz_broken.rules:1:13: category nope") && text.contains("rules/zz_broken.rules:1:32: event.typ")
+        }
+    }
+}
