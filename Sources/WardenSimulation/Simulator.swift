@@ -282,7 +282,7 @@ public struct Simulator: Sendable, IteratorProtocol {
                 events.append(event("payment.attempted", within(10 * 60_000), actorID: fraudster,
                                     entities: [("card", card), ("ip", ip), ("device", "carddev-\(tag)")],
                                     data: [("amount", .amount(amount)), ("currency", .text("USD")), ("status", .text(random.chance(0.85) ? "declined" : "approved"))],
-                                    truth: truth(["user:\(fraudster)", "ip:\(ip)", "card:\(card)"])))
+                                    truth: truth(["user:\(fraudster)", "ip:\(ip)"])))
             }
         case .apiAbuse:
             let owner = random.below(userCount)

@@ -7,7 +7,7 @@ import WardenRules
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check and test a policy pack's rules.",
-        subcommands: [Check.self, Test.self]
+        subcommands: [Check.self, Test.self, Replay.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -68,6 +68,114 @@ struct Rules: AsyncParsableCommand {
                 print("\(results.count - failed.count) passed, \(failed.count) failed")
             }
             if !failed.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a pack's rules over stored history (or an NDJSON file) without effects and report what they would have done.",
+            discussion: """
+                Counters and labels are rebuilt as of each event. Reports hits per rule, overlap between rules and, with \
+                --truth (a warden simulate truth file), precision per rule and recall and time to first signal per campaign.
+                """
+        )
+        @OptionGroup var data: DataDirOption
+        @OptionGroup var pack: PackOption
+        @Option(help: "Replay this NDJSON file instead of the data dir's log.") var events: String?
+        @Option(help: "Only events at or after this time (RFC 3339).") var from: String?
+        @Option(help: "Only events before this time (RFC 3339).") var to: String?
+        @Option(help: "Ground truth: a warden simulate truth file.") var truth: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let loaded = try pack.load()
+            let schema = loaded.eventSchema
+            let lower = try from.map { try Self.time($0, "--from") } ?? .min
+            let upper = try to.map { try Self.time($0, "--to") } ?? .max
+            var replay = WardenEngine.Replay(rules: loaded.rules)
+            var progress = ProgressBar(label: "replay", total: nil)
+            var count = 0
+            func feed(_ body: [UInt8]) {
+                guard let parsed = try? body.withUnsafeBufferPointer({ buffer throws(EventError) in try schema.parse(buffer, now: .max / 4) }),
+                      parsed.occurredAt >= lower, parsed.occurredAt < upper else { return }
+                replay.process(parsed, body: body)
+                count += 1
+                if count % 5000 == 0 { progress.update(count) }
+            }
+            if let events {
+                guard let data = FileManager.default.contents(atPath: events) else { throw ValidationError("cannot read \(events)") }
+                for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { feed(Array(line)) }
+            } else {
+                let store = try OpenedDataDir(path: data.dataDir, exclusive: false).store
+                var after: Int64 = 0
+                while true {
+                    let page = try await store.events(after: after, limit: 5000, type: nil)
+                    guard let last = page.last else { break }
+                    for event in page { feed(event.body) }
+                    after = last.seq
+                }
+            }
+            progress.update(count, force: true)
+            progress.finish()
+            let groundTruth = try truth.map { path -> GroundTruth in
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+                return GroundTruth.simulatorTruth(text)
+            }
+            let report = replay.report(truth: groundTruth)
+            if json {
+                printJSON(Self.object(report))
+            } else {
+                print(Self.render(report))
+            }
+        }
+
+        static func time(_ text: String, _ option: String) throws -> Int64 {
+            guard let value = Timestamp.parseRFC3339(text) else { throw ValidationError("\(option) \(text) is not an RFC 3339 time") }
+            return value
+        }
+
+        static func percent(_ value: Double?) -> String {
+            value.map { String(format: "%.1f%%", $0 * 100) } ?? "—"
+        }
+
+        static func render(_ report: WardenEngine.Replay.Report) -> String {
+            var lines = ["\(report.events) events replayed", "", "rule                              mode    hits  subjects  precision"]
+            for rule in report.rules {
+                lines.append(rule.rule.padding(toLength: 32, withPad: " ", startingAt: 0) + "  " + rule.mode.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
+                             + String(format: "%6d  %8d  ", rule.hits, rule.subjects.count) + percent(rule.precision))
+            }
+            if !report.kinds.isEmpty {
+                lines += ["", "campaign               groups  subjects  caught  recall   missed  median time to first signal"]
+                for kind in report.kinds {
+                    let delay = kind.medianTimeToFirstSignal.map { String(format: "%.1fs", Double($0) / 1000) } ?? "—"
+                    lines.append(kind.kind.padding(toLength: 22, withPad: " ", startingAt: 0)
+                                 + String(format: " %6d  %8d  %6d  ", kind.groups, kind.subjects, kind.caughtSubjects)
+                                 + percent(kind.recall).padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "  %6d  ", kind.missedGroups) + delay)
+                }
+            }
+            if !report.overlaps.isEmpty {
+                lines += ["", "rules firing on the same event"]
+                for (first, second, count) in report.overlaps.prefix(10) { lines.append("  \(first) + \(second): \(count)") }
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        static func object(_ report: WardenEngine.Replay.Report) -> [String: Any] {
+            [
+                "events": report.events,
+                "rules": report.rules.map { rule -> [String: Any] in
+                    var object: [String: Any] = ["rule": rule.rule, "mode": rule.mode.rawValue, "hits": rule.hits, "subjects": rule.subjects.count]
+                    if let precision = rule.precision { object["precision"] = precision }
+                    return object
+                },
+                "campaigns": report.kinds.map { kind -> [String: Any] in
+                    var object: [String: Any] = ["campaign": kind.kind, "groups": kind.groups, "subjects": kind.subjects,
+                                                 "caught_subjects": kind.caughtSubjects, "recall": kind.recall, "missed_groups": kind.missedGroups]
+                    if let delay = kind.medianTimeToFirstSignal { object["median_seconds_to_first_signal"] = Double(delay) / 1000 }
+                    return object
+                },
+                "overlaps": report.overlaps.map { ["rules": [$0.0, $0.1], "events": $0.2] },
+            ]
         }
     }
 }
