@@ -29,6 +29,9 @@ public struct EventSchema: Sendable {
     public var reportReasons: Set<String>
     /// Size and shape limits.
     public var limits: EventLimits
+    /// Accept any well-formed entity type, for re-reading events that passed intake under an
+    /// earlier pack. Never set for intake.
+    public var acceptsAnyEntityType = false
 
     /// Creates a schema.
     public init(entityTypes: EntityTypes = EntityTypes(), reportReasons: Set<String>, limits: EventLimits = EventLimits()) {
@@ -296,7 +299,7 @@ public struct EventSchema: Sendable {
     }
 
     private func problemWithEntity(type: String, id: String, field: String) -> EventError? {
-        guard entityTypes.contains(type) else {
+        guard entityTypes.contains(type) || (acceptsAnyEntityType && EntityTypes.isWellFormed(type)) else {
             let hint = EntityTypes.isWellFormed(type) ? "register it in the policy pack's pack.yaml (entity_types)" : "entity types are lower-case words"
             return .invalid(field, "unknown entity type \"\(type)\"; \(hint). Known types: \(entityTypes.names.joined(separator: ", "))")
         }

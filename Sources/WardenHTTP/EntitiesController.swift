@@ -6,6 +6,8 @@ import WardenStore
 /// `GET /v1/entities/{type}/{id}`: an entity with its recent events and linked entities.
 struct EntitiesController {
     let store: any EventStore
+    let detections: any DetectionStore
+    let clock: any WallClock
     /// The most events a read will index itself before answering from a lagging graph.
     static let catchUpLimit: Int64 = 20_000
 
@@ -32,6 +34,17 @@ struct EntitiesController {
         writer.key("recent_events")
         writer.beginArray()
         for event in detail.recentEvents { Encode.storedEvent(event, into: &writer) }
+        writer.endArray()
+        writer.key("labels")
+        writer.beginArray()
+        for label in try await detections.labels(of: ref, at: clock.nowMillis()) {
+            writer.beginObject()
+            writer.field("name", label.name)
+            writer.field("source", label.source)
+            writer.field("created_at", Timestamp.formatRFC3339(label.createdAt))
+            if let expiresAt = label.expiresAt { writer.field("expires_at", Timestamp.formatRFC3339(expiresAt)) }
+            writer.endObject()
+        }
         writer.endArray()
         writer.key("links")
         writer.beginArray()

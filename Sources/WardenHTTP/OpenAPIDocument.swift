@@ -86,6 +86,14 @@ enum OpenAPIDocument {
           "event": {"$ref": "#/components/schemas/Event"}
         }
       },
+      "Hit": {
+        "type": "object",
+        "properties": {
+          "rule": {"type": "string"}, "version": {"type": "string"}, "mode": {"type": "string", "enum": ["active", "shadow"]},
+          "category": {"type": "string"}, "severity": {"type": "string"}, "explanation": {"type": "string"},
+          "effects": {"type": "array", "items": {"type": "object"}}
+        }
+      },
       "Report": {
         "type": "object",
         "required": ["reporter", "reason"],
@@ -205,6 +213,64 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/evaluate": {
+      "post": {
+        "operationId": "evaluate",
+        "summary": "Evaluate one event against the rules and current state; answer the verdict and the rules that fired, with why.",
+        "description": "A dry run by default: state is not changed. With ingest=true the event is also stored, and detection then acts on it.",
+        "x-warden-scope": "events:write",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "ingest", "in": "query", "schema": {"type": "boolean", "default": false}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+        "responses": {
+          "200": {"description": "The verdict and hits.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "event_id": {"type": "string"},
+            "verdict": {"type": "string", "enum": ["allow", "challenge", "block"]},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "ingested": {"type": "object", "properties": {"status": {"type": "string"}, "seq": {"type": "integer"}}}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "415": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/signals": {
+      "get": {
+        "operationId": "listSignals",
+        "summary": "Signals raised by active rules, newest first.",
+        "x-warden-scope": "read",
+        "security": [{"bearer": []}],
+        "parameters": [
+          {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "Signals with a smaller id (pass next_before)."},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+          {"name": "subject", "in": "query", "schema": {"type": "string"}, "description": "type:id"},
+          {"name": "rule", "in": "query", "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "A page of signals.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "signals": {"type": "array", "items": {"type": "object"}}, "next_before": {"type": ["integer", "null"]}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/rules": {
+      "get": {
+        "operationId": "listRules",
+        "summary": "The rules in force, with mode, version and hits in the last 24 hours by hour.",
+        "x-warden-scope": "read",
+        "security": [{"bearer": []}],
+        "responses": {
+          "200": {"description": "The rules.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "rules": {"type": "array", "items": {"type": "object"}}}}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/entities/{type}/{id}": {
       "get": {
         "operationId": "getEntity",
@@ -222,6 +288,8 @@ enum OpenAPIDocument {
             "entity": {"type": "string"}, "type": {"type": "string"}, "id": {"type": "string"},
             "first_seen_at": {"type": "string", "format": "date-time"}, "event_count": {"type": "integer"},
             "indexed_through_seq": {"type": "integer", "description": "The log position the entity graph reflects."},
+            "labels": {"type": "array", "items": {"type": "object", "properties": {
+              "name": {"type": "string"}, "source": {"type": "string"}, "created_at": {"type": "string"}, "expires_at": {"type": "string"}}}},
             "recent_events": {"type": "array", "items": {"$ref": "#/components/schemas/StoredEvent"}},
             "links": {"type": "array", "items": {"type": "object", "properties": {
               "entity": {"type": "string"}, "type": {"type": "string"}, "id": {"type": "string"}, "first_seq": {"type": "integer"}}}}}}}}},

@@ -4,6 +4,7 @@ public import Prometheus
 public import ServiceLifecycle
 public import WardenEngine
 public import WardenStore
+public import WardenCore
 
 /// Where and how the HTTP server listens.
 public struct ServerSettings: Sendable {
@@ -32,12 +33,22 @@ public struct WardenComponents: Sendable {
     public var registry: PrometheusCollectorRegistry
     /// Throws when the server should not receive traffic.
     public var readiness: @Sendable () async throws -> Void
+    /// Detection.
+    public var detection: DetectionPipeline
+    /// Detection's output.
+    public var detections: any DetectionStore
+    /// The clock.
+    public var clock: any WallClock
 
     /// Collects the components.
     public init(intake: Intake, store: any EventStore, tokens: AccessTokens, pack: PolicyPack,
-                registry: PrometheusCollectorRegistry, readiness: @escaping @Sendable () async throws -> Void) {
+                registry: PrometheusCollectorRegistry, detection: DetectionPipeline, detections: any DetectionStore,
+                clock: any WallClock = SystemWallClock(), readiness: @escaping @Sendable () async throws -> Void) {
         self.intake = intake
         self.store = store
+        self.detection = detection
+        self.detections = detections
+        self.clock = clock
         self.tokens = tokens
         self.pack = pack
         self.registry = registry
@@ -58,7 +69,9 @@ public enum WardenApplication {
         SystemController(readiness: components.readiness, registry: components.registry, pack: components.pack).addRoutes(to: routes)
         EventsController(intake: components.intake, store: components.store, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ReportsController(intake: components.intake, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
-        EntitiesController(store: components.store).addRoutes(to: routes)
+        EntitiesController(store: components.store, detections: components.detections, clock: components.clock).addRoutes(to: routes)
+        DetectionController(intake: components.intake, pipeline: components.detection, detections: components.detections,
+                            clock: components.clock, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         return (router, routes)
     }
 

@@ -49,6 +49,10 @@ struct CounterWindow: Sendable {
         return sum
     }
 
+    func containsDistinct(_ value: String, at time: Int64, window: Int64) -> Bool {
+        distinct[value].map { $0 > time - window && $0 <= time } ?? false
+    }
+
     func distinctCount(at time: Int64, window: Int64) -> Int {
         distinct.values.count { $0 > time - window && $0 <= time }
     }

@@ -82,7 +82,35 @@ public struct Detector: Sendable {
             }
         }
         updateCounters(&context)
+        let (hits, verdict) = evaluateRules(&context)
+        // Labels change after every rule has seen the event, so rule order never matters.
+        for hit in hits where hit.mode == .active {
+            for effect in hit.effects {
+                switch effect {
+                case .label(let entity, let name, let expiresAt):
+                    apply(label: name, to: entity, at: event.occurredAt, expiresAt: expiresAt)
+                case .unlabel(let entity, let name):
+                    labels[entity]?[name] = nil
+                default: break
+                }
+            }
+        }
+        processed += 1
+        if processed % 50_000 == 0 { sweep(at: event.occurredAt) }
+        return Evaluation(hits: hits, verdict: verdict)
+    }
 
+    /// Evaluates every rule on one event as `process` would, without changing any state: counters
+    /// count the event as if it had been added, and labels are not applied. For the synchronous
+    /// API's dry runs.
+    public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
+        var context = EventContext(event: event, body: body)
+        context.isVirtual = true
+        let (hits, verdict) = evaluateRules(&context)
+        return Evaluation(hits: hits, verdict: verdict)
+    }
+
+    private func evaluateRules(_ context: inout EventContext) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
         for rule in rules.rules where rule.mode != .off {
@@ -104,21 +132,7 @@ public struct Detector: Sendable {
             hits.append(RuleHit(rule: rule.name, version: rule.version, mode: rule.mode, category: rule.category, severity: rule.severity,
                                 effects: effects, explanation: explanation))
         }
-        // Labels change after every rule has seen the event, so rule order never matters.
-        for hit in hits where hit.mode == .active {
-            for effect in hit.effects {
-                switch effect {
-                case .label(let entity, let name, let expiresAt):
-                    apply(label: name, to: entity, at: event.occurredAt, expiresAt: expiresAt)
-                case .unlabel(let entity, let name):
-                    labels[entity]?[name] = nil
-                default: break
-                }
-            }
-        }
-        processed += 1
-        if processed % 50_000 == 0 { sweep(at: event.occurredAt) }
-        return Evaluation(hits: hits, verdict: verdict)
+        return (hits, verdict)
     }
 
     /// Sets a label; setting a live label again keeps when it was first set and extends its expiry.
@@ -160,10 +174,23 @@ public struct Detector: Sendable {
         guard let key = evaluate(counter.key, &context).keyText else { return .null }
         let width = max(1000, counter.window / 60)
         let window = windows[index][key]
-        let value: Double
+        var value: Double
         switch counter.aggregate {
         case .count, .sum: value = window?.total(at: context.event.occurredAt, width: width, window: counter.window) ?? 0
         case .distinct: value = Double(window?.distinctCount(at: context.event.occurredAt, window: counter.window) ?? 0)
+        }
+        if context.isVirtual, counter.eventType.map({ $0 == context.event.type }) ?? true,
+           counter.filter.map({ evaluate($0, &context).truth == .true }) ?? true {
+            // The event counts itself, as it would once processed.
+            switch counter.aggregate {
+            case .count: value += 1
+            case .sum: value += counter.value.flatMap { evaluate($0, &context).numeric } ?? 0
+            case .distinct:
+                if let item = counter.value.flatMap({ evaluate($0, &context).keyText }),
+                   window?.containsDistinct(item, at: context.event.occurredAt, window: counter.window) != true {
+                    value += 1
+                }
+            }
         }
         context.readCounters.append((counter.signature.split(separator: "|").first.map(String.init) ?? "count", Value.number(value).description))
         return .number(value)
@@ -291,8 +318,10 @@ public struct Detector: Sendable {
         case .domains: return values[0].text.map { .list(Links.domains(in: $0).map(Value.string)) } ?? .null
         case .urls: return values[0].text.map { .list(Links.urls(in: $0).map(Value.string)) } ?? .null
         case .age:
-            guard case .entity(let ref) = values[0], let seen = firstSeen[ref] else { return .null }
-            return .duration(context.event.occurredAt - seen)
+            guard case .entity(let ref) = values[0] else { return .null }
+            let time = context.event.occurredAt
+            guard let seen = context.isVirtual ? min(firstSeen[ref] ?? time, time) : firstSeen[ref] else { return .null }
+            return .duration(time - seen)
         case .strikes:
             guard case .entity(let ref) = values[0] else { return .null }
             return .number(Double(strikes[ref] ?? 0))
@@ -387,6 +416,8 @@ struct EventContext {
     let body: [UInt8]
     private var data: JSONValue??
     var readCounters: [(String, String)] = []
+    /// Evaluating without changing state (``Detector/peek(_:body:)``).
+    var isVirtual = false
 
     init(event: ParsedEvent, body: [UInt8]) {
         self.event = event

@@ -93,8 +93,9 @@ struct IngestBench: AsyncParsableCommand {
         let tokens = AccessTokens(store: store)
         let (_, secret) = try await tokens.create(name: "bench", scopes: [.eventsWrite])
         let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
+        let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          readiness: { try await store.ping() })
+                                          detection: detection, detections: store, readiness: { try await store.ping() })
         var settings = ServerSettings()
         settings.port = 0
         var logger = Logger(label: "warden-bench")

@@ -20,6 +20,7 @@ struct Harness {
 
     let store: SQLiteStore
     let components: WardenComponents
+    var detection: DetectionPipeline { components.detection }
     let registry: PrometheusCollectorRegistry
     let admin: String
     let writer: String
@@ -37,8 +38,10 @@ struct Harness {
         let writer = try await tokens.create(name: "writer", scopes: [.eventsWrite]).1
         let reader = try await tokens.create(name: "reader", scopes: [.read]).1
         let intake = Intake(store: store, schema: pack.eventSchema, clock: FixedClock(), metrics: PrometheusMetricsFactory(registry: registry))
+        let detection = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
+                                          metrics: PrometheusMetricsFactory(registry: registry))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
-                                          readiness: { try await store.ping() })
+                                          detection: detection, detections: store, clock: FixedClock(), readiness: { try await store.ping() })
         var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
         harness.settings.maxBodyBytes = maxBodyBytes
         return harness

@@ -194,6 +194,31 @@ func event(_ type: String, actor: String = "u1", at second: Int, entities: Strin
         #expect(one != changed)
     }
 
+    @Test func peekAnswersExactlyWhatProcessingWouldDo() throws {
+        let rules = try compile(Self.farm + """
+
+            rule cards "Many cards" category fraud.card_testing
+            when event.type == "payment.attempted" and distinct(event.card by event.actor within 1h) >= 3
+             and sum(event.data.amount by event.actor within 1h) < 20 and age(event.actor) < 1h
+            then signal
+                 label event.actor "card_tester"
+            rule flagged "Labelled" category fraud
+            when event.actor has label "card_tester" then signal
+            """)
+        var detector = Detector(rules: rules)
+        var hitsSeen = 0
+        for index in 0..<300 {
+            let (parsed, body) = index % 3 == 0
+                ? event("account.created", actor: "u\(index % 7)", at: index * 20, entities: #""ip":"198.51.100.\#(index % 4)""#)
+                : event("payment.attempted", actor: "u\(index % 5)", at: index * 20, entities: #""card":"c\#(index % 11)""#, data: #"{"amount":\#(index % 4)}"#)
+            let peeked = detector.peek(parsed, body: body)
+            let processed = detector.process(parsed, body: body)
+            #expect(peeked == processed, "event \(index)")
+            hitsSeen += processed.hits.count
+        }
+        #expect(hitsSeen > 10)
+    }
+
     @Test func arbitraryInputNeverCrashesTheParserOrChecker() {
         var state: UInt64 = 42
         func next() -> UInt64 {

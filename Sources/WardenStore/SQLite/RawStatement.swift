@@ -33,6 +33,10 @@ final class RawStatement {
         }
     }
 
+    func bind(_ index: Int32, _ text: String?) {
+        if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
+    }
+
     func bind(_ index: Int32, utf8 bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { buffer in
             _ = sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count), transient)

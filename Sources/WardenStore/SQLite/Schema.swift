@@ -62,6 +62,47 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: detection") { db in
+            try db.execute(sql: """
+                CREATE TABLE signal (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL REFERENCES event(seq),
+                    rule TEXT NOT NULL CHECK (length(rule) > 0),
+                    rule_version TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    subject TEXT,
+                    reason TEXT,
+                    explanation TEXT NOT NULL,
+                    queue TEXT,
+                    verdict TEXT CHECK (verdict IS NULL OR verdict IN ('allow', 'challenge', 'block')),
+                    effects TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (event_seq, rule, rule_version)
+                );
+                CREATE INDEX signal_by_subject ON signal(subject, id);
+                CREATE INDEX signal_by_rule ON signal(rule, id);
+
+                CREATE TABLE entity_label (
+                    entity TEXT NOT NULL CHECK (instr(entity, ':') > 1),
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    source TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER CHECK (expires_at IS NULL OR expires_at > created_at),
+                    PRIMARY KEY (entity, name)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE rule_hits (
+                    rule TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('active', 'shadow')),
+                    hour INTEGER NOT NULL,
+                    hits INTEGER NOT NULL CHECK (hits > 0),
+                    PRIMARY KEY (rule, version, mode, hour)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

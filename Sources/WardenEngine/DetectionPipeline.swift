@@ -1,0 +1,208 @@
+public import Logging
+public import Metrics
+public import ServiceLifecycle
+import Synchronization
+public import WardenCore
+public import WardenRules
+public import WardenStore
+
+/// Detection as a consumer of the event log: reads events after its cursor, runs the pack's rules
+/// with persistent state, and commits signals, labels and per-hour hit counts together with the
+/// cursor, so effects are exactly-once however often it crashes and restarts. Shadow rules are
+/// counted, never acted on.
+///
+/// State (counters, labels, first-seen times) lives in memory and is rebuilt on start by replaying
+/// the log up to the cursor without effects, which yields exactly the state a full replay would.
+public final class DetectionPipeline: Service, Sendable {
+    private let events: any EventStore
+    private let detections: any DetectionStore
+    private let detector: Mutex<Detector>
+    private let clock: any WallClock
+    private let logger: Logger
+    private let batchSize: Int
+    private let processedCounter: Counter
+
+    /// A pipeline running `rules` over `events`, writing to `detections`.
+    public init(rules: RuleSet, events: any EventStore, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
+                batchSize: Int = 1000, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.events = events
+        self.detections = detections
+        detector = Mutex(Detector(rules: rules))
+        self.clock = clock
+        self.batchSize = batchSize
+        self.logger = logger
+        processedCounter = Counter(label: "warden_detection_events_total", dimensions: [], factory: metrics)
+    }
+
+    /// The rules in force.
+    public var rules: RuleSet { detector.withLock { $0.rules } }
+
+    public func run() async throws {
+        do {
+            try await restore()
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        self.logger.error("detection failed; retrying", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down.
+        }
+    }
+
+    /// Rebuilds in-memory state by replaying the log up to the committed cursor, without effects.
+    public func restore() async throws {
+        let cursor = try await detections.detectionCursor()
+        var after: Int64 = 0
+        var replayed = 0
+        while after < cursor {
+            let page = try await events.events(after: after, limit: 5000, type: nil).filter { $0.seq <= cursor }
+            guard let last = page.last else { break }
+            let schemaFree = page.compactMap { stored in Self.parse(stored.body).map { ($0, stored.body) } }
+            detector.withLock { detector in
+                for (parsed, body) in schemaFree { _ = detector.process(parsed, body: body) }
+            }
+            replayed += page.count
+            after = last.seq
+        }
+        if replayed > 0 { logger.info("detection state rebuilt from the log", metadata: ["events": "\(replayed)", "cursor": "\(cursor)"]) }
+    }
+
+    /// Processes the next batch of events after the cursor; returns how many.
+    @discardableResult
+    public func processNext() async throws -> Int {
+        let cursor = try await detections.detectionCursor()
+        let page = try await events.events(after: cursor, limit: batchSize, type: nil)
+        guard let last = page.last else { return 0 }
+        let now = clock.nowMillis()
+        let batch = detector.withLock { detector -> DetectionBatch in
+            var batch = DetectionBatch(throughSeq: last.seq)
+            var hourly: [String: RuleHitCount] = [:]
+            for stored in page {
+                guard let parsed = Self.parse(stored.body) else { continue }
+                let evaluation = detector.process(parsed, body: stored.body)
+                for hit in evaluation.hits {
+                    let hour = parsed.occurredAt / 3_600_000
+                    hourly["\(hit.rule)|\(hit.version)|\(hit.mode.rawValue)|\(hour)", default: RuleHitCount(
+                        rule: hit.rule, version: hit.version, mode: hit.mode.rawValue, hour: hour, hits: 0)].hits += 1
+                    guard hit.mode == .active else { continue }
+                    batch.signals.append(Self.signal(for: hit, event: parsed, seq: stored.seq, now: now))
+                    for effect in hit.effects {
+                        switch effect {
+                        case .label(let entity, let name, let expiresAt):
+                            batch.labels.append(.set(entity: entity, name: name, source: "rule:\(hit.rule)@\(hit.version)",
+                                                     createdAt: parsed.occurredAt, expiresAt: expiresAt))
+                        case .unlabel(let entity, let name):
+                            batch.labels.append(.remove(entity: entity, name: name))
+                        default: break
+                        }
+                    }
+                }
+            }
+            batch.hits = Array(hourly.values)
+            return batch
+        }
+        try await detections.commitDetection(batch)
+        processedCounter.increment(by: page.count)
+        return page.count
+    }
+
+    /// Evaluates an event against the current state without changing it.
+    public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
+        detector.withLock { $0.peek(event, body: body) }
+    }
+
+    /// Events in the log were validated at intake; parse them without the schema's clock check.
+    private static func parse(_ body: [UInt8]) -> ParsedEvent? {
+        try? body.withUnsafeBufferPointer { buffer throws(EventError) in
+            try Self.lenientSchema.parse(buffer, now: .max / 4)
+        }
+    }
+
+    /// Stored events passed the pack's checks when they arrived; replay must not re-judge them
+    /// against today's pack (an entity type removed since then, say), so it registers any type.
+    private static let lenientSchema: EventSchema = {
+        var schema = EventSchema(entityTypes: EntityTypes(), reportReasons: [])
+        schema.acceptsAnyEntityType = true
+        return schema
+    }()
+
+    static func signal(for hit: RuleHit, event: ParsedEvent, seq: Int64, now: Int64) -> StoredSignal {
+        var category = hit.category
+        var severity = hit.severity
+        var subject = event.actor
+        var reason: String?
+        var queue: String?
+        var verdict: String?
+        for effect in hit.effects {
+            switch effect {
+            case .signal(let signalCategory, let signalSeverity, let signalSubject, let signalReason):
+                category = signalCategory
+                severity = signalSeverity
+                subject = signalSubject ?? subject
+                reason = signalReason
+            case .route(let name): queue = queue ?? name
+            case .verdict(let value): verdict = value.rawValue
+            default: break
+            }
+        }
+        return StoredSignal(eventSeq: seq, rule: hit.rule, ruleVersion: hit.version, category: category, severity: severity, subject: subject,
+                            reason: reason, explanation: hit.explanation, queue: queue, verdict: verdict,
+                            effects: EffectJSON.encode(hit.effects), occurredAt: event.occurredAt, createdAt: now)
+    }
+}
+
+/// Effects as JSON, for storage and API answers.
+public enum EffectJSON {
+    /// A JSON array of the effects.
+    public static func encode(_ effects: [Effect]) -> String {
+        var writer = JSONWriter(capacity: 128)
+        write(effects, into: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Writes the effects as a JSON array.
+    public static func write(_ effects: [Effect], into writer: inout JSONWriter) {
+        writer.beginArray()
+        for effect in effects {
+            writer.beginObject()
+            switch effect {
+            case .signal(let category, let severity, let subject, let reason):
+                writer.field("type", "signal")
+                writer.field("category", category)
+                writer.field("severity", severity)
+                if let subject { writer.field("subject", subject.description) }
+                if let reason { writer.field("reason", reason) }
+            case .label(let entity, let name, let expiresAt):
+                writer.field("type", "label")
+                writer.field("entity", entity.description)
+                writer.field("label", name)
+                if let expiresAt { writer.field("expires_at", Timestamp.formatRFC3339(expiresAt)) }
+            case .unlabel(let entity, let name):
+                writer.field("type", "unlabel")
+                writer.field("entity", entity.description)
+                writer.field("label", name)
+            case .route(let queue):
+                writer.field("type", "route")
+                writer.field("queue", queue)
+            case .action(let name, let subject, let duration):
+                writer.field("type", "action")
+                writer.field("action", name)
+                if let subject { writer.field("subject", subject.description) }
+                if let duration { writer.field("duration_seconds", duration / 1000) }
+            case .verdict(let verdict):
+                writer.field("type", "verdict")
+                writer.field("verdict", verdict.rawValue)
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+    }
+}

@@ -1,0 +1,101 @@
+public import WardenCore
+
+/// A signal as stored: one rule hit on one event.
+public struct StoredSignal: Sendable, Equatable {
+    public var id: Int64
+    public var eventSeq: Int64
+    public var rule: String
+    public var ruleVersion: String
+    public var category: String
+    public var severity: String
+    public var subject: EntityRef?
+    public var reason: String?
+    public var explanation: String
+    public var queue: String?
+    public var verdict: String?
+    /// Every effect of the hit, as JSON.
+    public var effects: String
+    public var occurredAt: Int64
+    public var createdAt: Int64
+
+    /// Creates a signal (the store assigns `id` on insert).
+    public init(id: Int64 = 0, eventSeq: Int64, rule: String, ruleVersion: String, category: String, severity: String, subject: EntityRef?,
+                reason: String?, explanation: String, queue: String?, verdict: String?, effects: String, occurredAt: Int64, createdAt: Int64) {
+        self.id = id
+        self.eventSeq = eventSeq
+        self.rule = rule
+        self.ruleVersion = ruleVersion
+        self.category = category
+        self.severity = severity
+        self.subject = subject
+        self.reason = reason
+        self.explanation = explanation
+        self.queue = queue
+        self.verdict = verdict
+        self.effects = effects
+        self.occurredAt = occurredAt
+        self.createdAt = createdAt
+    }
+}
+
+/// A label change made by a rule.
+public enum LabelChange: Sendable, Equatable {
+    case set(entity: EntityRef, name: String, source: String, createdAt: Int64, expiresAt: Int64?)
+    case remove(entity: EntityRef, name: String)
+}
+
+/// A stored label.
+public struct StoredLabel: Sendable, Equatable {
+    public var name: String
+    public var source: String
+    public var createdAt: Int64
+    public var expiresAt: Int64?
+}
+
+/// Hits of one rule version in one hour.
+public struct RuleHitCount: Sendable, Equatable {
+    public var rule: String
+    public var version: String
+    public var mode: String
+    /// Hours since the epoch.
+    public var hour: Int64
+    public var hits: Int
+
+    /// Creates a count.
+    public init(rule: String, version: String, mode: String, hour: Int64, hits: Int) {
+        self.rule = rule
+        self.version = version
+        self.mode = mode
+        self.hour = hour
+        self.hits = hits
+    }
+}
+
+/// What detection produced for a run of events, committed together with its cursor.
+public struct DetectionBatch: Sendable {
+    public var signals: [StoredSignal] = []
+    public var labels: [LabelChange] = []
+    public var hits: [RuleHitCount] = []
+    /// The last event processed.
+    public var throughSeq: Int64
+
+    /// An empty batch ending at `throughSeq`.
+    public init(throughSeq: Int64) {
+        self.throughSeq = throughSeq
+    }
+}
+
+/// Storage for detection's output. Committing a batch and its cursor is one transaction, and
+/// signals are unique by (event, rule, rule version), so a crash and replay never doubles them.
+public protocol DetectionStore: Sendable {
+    /// The last event detection has committed.
+    func detectionCursor() async throws -> Int64
+    /// Writes a batch's signals, labels and hit counts and moves the cursor, atomically.
+    func commitDetection(_ batch: DetectionBatch) async throws
+    /// Signals newest first, optionally about one subject or from one rule, before an id (cursor).
+    func signals(before id: Int64?, limit: Int, subject: EntityRef?, rule: String?) async throws -> [StoredSignal]
+    /// An entity's live labels at `time`.
+    func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel]
+    /// Hit counts per rule version and hour since `hour`.
+    func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount]
+}

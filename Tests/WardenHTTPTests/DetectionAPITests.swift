@@ -1,0 +1,88 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import WardenCore
+import WardenStore
+import WardenEngine
+import Logging
+@testable import WardenHTTP
+
+func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
+    let time = Timestamp.formatRFC3339(1_795_428_000_000 - 3_600_000 + Int64(index) * 10_000)
+    return #"{"id":"su\#(index)","type":"account.created","occurred_at":"\#(time)","actor":{"type":"user","id":"farm\#(index)"},"entities":{"ip":"\#(ip)","device":"dev\#(index)"}}"#
+}
+
+@Suite struct DetectionAPITests {
+    @Test func detectionRaisesSignalsLabelsAndHitCountsExactlyOnce() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let body = (0..<12).map { signup($0) }.joined(separator: "\n")
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson", body: body)
+            #expect(try await harness.detection.processNext() == 12)
+            #expect(try await harness.detection.processNext() == 0)
+
+            let signals = try await client.get("/v1/signals?rule=signup_farm_ip", token: harness.reader)
+            let list = signals.json["signals"] as? [[String: Any]] ?? []
+            // More than ten sign-ups: the 11th and 12th fire, newest first.
+            #expect(list.compactMap { $0["subject"] as? String } == ["user:farm11", "user:farm10"])
+            #expect(list.first?["verdict"] as? String == "challenge")
+            #expect((list.last?["explanation"] as? String)?.contains("count = 11") == true)
+
+            // The 11th sign-up labelled the IP, so the 12th also hits the flagged-IP rule.
+            let flagged = try await client.get("/v1/signals?rule=signup_from_flagged_ip", token: harness.reader)
+            #expect((flagged.json["signals"] as? [[String: Any]])?.compactMap { $0["subject"] as? String } == ["user:farm11"])
+
+            let rules = try await client.get("/v1/rules", token: harness.reader)
+            let farm = (rules.json["rules"] as? [[String: Any]])?.first { $0["name"] as? String == "signup_farm_ip" }
+            #expect(farm?["hits_24h"] as? Int == 2)
+            #expect(farm?["mode"] as? String == "active")
+
+            let ip = try await client.get("/v1/entities/ip/198.51.100.7", token: harness.reader)
+            let labels = (ip.json["labels"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(labels == ["signup_farm"])
+        }
+    }
+
+    @Test func evaluateAnswersTheVerdictWithoutChangingState() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (0..<10).map { signup($0) }.joined(separator: "\n"))
+            try await harness.detection.processNext()
+            for _ in 0..<2 {
+                let dry = try await client.post("/v1/evaluate", token: harness.writer, body: signup(10))
+                #expect(dry.status == .ok)
+                #expect(dry.json["verdict"] as? String == "challenge")
+                let hits = (dry.json["hits"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+                #expect(hits.contains("signup_farm_ip"))
+            }
+            #expect(try await harness.store.event(id: "su10") == nil)
+            let ordinary = try await client.post("/v1/evaluate", token: harness.writer, body: signup(50, ip: "203.0.113.99"))
+            #expect(ordinary.json["verdict"] as? String == "allow")
+            let stored = try await client.post("/v1/evaluate?ingest=true", token: harness.writer, body: signup(10))
+            #expect((stored.json["ingested"] as? [String: Any])?["status"] as? String == "accepted")
+            #expect(try await harness.store.event(id: "su10") != nil)
+            let invalid = try await client.post("/v1/evaluate", token: harness.writer, body: #"{"id":"x"}"#)
+            #expect(invalid.status == .unprocessableContent)
+        }
+    }
+
+    @Test func aRestartedPipelineRebuildsTheSameStateAndDoesNotRepeatEffects() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (0..<8).map { signup($0) }.joined(separator: "\n"))
+            try await harness.detection.processNext()
+            // A new pipeline over the same store: state comes back from the log, not from effects.
+            let restarted = DetectionPipeline(rules: harness.components.pack.rules, events: harness.store, detections: harness.store,
+                                              clock: Harness.FixedClock(), logger: .init(label: "test"))
+            try await restarted.restore()
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (8..<12).map { signup($0) }.joined(separator: "\n"))
+            #expect(try await restarted.processNext() == 4)
+            let signals = try await harness.store.signals(before: nil, limit: 100, subject: nil, rule: "signup_farm_ip")
+            // Without the first eight sign-ups rebuilt into the counter, four more would not reach the threshold.
+            #expect(signals.map(\.subject?.id) == ["farm11", "farm10"])
+        }
+    }
+}
