@@ -113,7 +113,8 @@ private struct Checker {
         for byte in rule.text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let digest = String(String(hash, radix: 16).suffix(12))
         return CompiledRule(name: rule.name, description: rule.description, category: category, severity: severity, mode: mode,
-                            owner: rule.owner, version: String(digest), location: rule.location, condition: condition, effects: effects)
+                            owner: rule.owner, version: String(digest), location: rule.location, condition: condition, effects: effects,
+                            eventTypes: condition.requiredEventTypes)
     }
 
     mutating func compile(_ effect: EffectSyntax, rule: RuleSyntax, category: String, severity: String) -> EffectPlan? {
@@ -309,10 +310,14 @@ private struct Checker {
             report(location, "a window must be between 1s and 30d")
             return .constant(.null)
         }
+        let filter = velocity.filter.map { expression($0) }
+        var types = filter?.requiredEventTypes
+        if let eventType = velocity.eventType { types = types.map { $0.intersection([eventType]) } ?? [eventType] }
         let definition = CounterDefinition(
             aggregate: velocity.aggregate, value: velocity.value.map { expression($0) }, eventType: velocity.eventType,
-            key: expression(velocity.key), window: velocity.window, filter: velocity.filter.map { expression($0) },
-            signature: "\(velocity.aggregate)|\(velocity.eventType ?? "")|\(velocity.value.map(Self.describe) ?? "")|\(Self.describe(velocity.key))|\(velocity.window)|\(velocity.filter.map(Self.describe) ?? "")")
+            key: expression(velocity.key), window: velocity.window, filter: filter,
+            signature: "\(velocity.aggregate)|\(velocity.eventType ?? "")|\(velocity.value.map(Self.describe) ?? "")|\(Self.describe(velocity.key))|\(velocity.window)|\(velocity.filter.map(Self.describe) ?? "")",
+            eventTypes: types)
         if let existing = counters.firstIndex(where: { $0.signature == definition.signature }) { return .velocity(existing) }
         counters.append(definition)
         return .velocity(counters.count - 1)

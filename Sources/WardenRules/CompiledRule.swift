@@ -36,6 +36,9 @@ public struct CompiledRule: Sendable {
     public var location: SourceLocation
     let condition: Node
     let effects: [EffectPlan]
+    /// The event types the rule can fire on, when its condition requires `event.type` to be one
+    /// of them (nil: any type). The detector evaluates a rule only on those events.
+    let eventTypes: Set<String>?
     /// Whether the rule can act on the product (actions or a verdict), for budgets.
     public var acts: Bool {
         effects.contains { if case .action = $0 { true } else if case .verdict = $0 { true } else { false } }
@@ -105,6 +108,38 @@ struct CounterDefinition: Sendable {
     var filter: Node?
     /// Identity for deduplication across rules.
     var signature: String
+    /// The event types it can count (from `count(type …)` and its `where`), nil for any.
+    var eventTypes: Set<String>?
+}
+
+extension Node {
+    /// The event types this condition can be true for, if it pins `event.type` down: a conjunct
+    /// `event.type == "x"` or `event.type in [...]` (nil when any type might satisfy it).
+    var requiredEventTypes: Set<String>? {
+        switch self {
+        case .compare("==", .field(.type), .constant(.string(let type))), .compare("==", .constant(.string(let type)), .field(.type)):
+            return [type]
+        case .inValues(.field(.type), .list(let items)):
+            var types = Set<String>()
+            for item in items {
+                guard case .constant(.string(let type)) = item else { return nil }
+                types.insert(type)
+            }
+            return types
+        case .and(let left, let right):
+            switch (left.requiredEventTypes, right.requiredEventTypes) {
+            case (let a?, let b?): return a.intersection(b)
+            case (let a?, nil): return a
+            case (nil, let b?): return b
+            case (nil, nil): return nil
+            }
+        case .or(let left, let right):
+            guard let a = left.requiredEventTypes, let b = right.requiredEventTypes else { return nil }
+            return a.union(b)
+        default:
+            return nil
+        }
+    }
 }
 
 /// An effect with its expressions compiled.

@@ -64,10 +64,38 @@ public struct Detector: Sendable {
     public var strikes: [EntityRef: Int] = [:]
     private var processed = 0
 
+    private let rulesByType: [String: [Int]]
+    private let rulesForAnyType: [Int]
+    private let countersByType: [String: [Int]]
+    private let countersForAnyType: [Int]
+
     /// A detector with empty state.
     public init(rules: RuleSet) {
         self.rules = rules
         windows = Array(repeating: [:], count: rules.counters.count)
+        (rulesByType, rulesForAnyType) = Self.index(rules.rules.map { $0.mode == .off ? [] : $0.eventTypes })
+        (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
+    }
+
+    /// Indexes items by the event types they apply to, so an event only meets its candidates.
+    private static func index(_ types: [Set<String>?]) -> ([String: [Int]], [Int]) {
+        var byType: [String: [Int]] = [:]
+        var any: [Int] = []
+        for (index, set) in types.enumerated() {
+            guard let set else {
+                any.append(index)
+                continue
+            }
+            for type in set { byType[type, default: []].append(index) }
+        }
+        return (byType, any)
+    }
+
+    /// Candidate indices for an event type, in order.
+    private static func candidates(_ type: String, _ byType: [String: [Int]], _ any: [Int]) -> [Int] {
+        guard let typed = byType[type] else { return any }
+        guard !any.isEmpty else { return typed }
+        return (typed + any).sorted()
     }
 
     /// Evaluates every rule on one event (after updating counters with it) and applies the
@@ -113,7 +141,9 @@ public struct Detector: Sendable {
     private func evaluateRules(_ context: inout EventContext) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
-        for rule in rules.rules where rule.mode != .off {
+        for index in Self.candidates(context.event.type, rulesByType, rulesForAnyType) {
+            let rule = rules.rules[index]
+            guard rule.mode != .off else { continue }
             context.readCounters.removeAll(keepingCapacity: true)
             guard evaluate(rule.condition, &context).truth == .true else { continue }
             var effects: [Effect] = []
@@ -151,7 +181,8 @@ public struct Detector: Sendable {
     // MARK: - Counters
 
     private mutating func updateCounters(_ context: inout EventContext) {
-        for (index, counter) in rules.counters.enumerated() {
+        for index in Self.candidates(context.event.type, countersByType, countersForAnyType) {
+            let counter = rules.counters[index]
             if let eventType = counter.eventType, context.event.type != eventType { continue }
             if let filter = counter.filter, evaluate(filter, &context).truth != .true { continue }
             guard let key = evaluate(counter.key, &context).keyText else { continue }
@@ -264,7 +295,7 @@ public struct Detector: Sendable {
             guard let needle = evaluate(right, &context).text, !subjects.isEmpty else { return .null }
             let found = subjects.contains { subject in
                 switch op {
-                case "contains": subject.contains(needle)
+                case "contains": Self.contains(subject, needle)
                 case "startswith": subject.hasPrefix(needle)
                 default: subject.hasSuffix(needle)
                 }
@@ -328,6 +359,27 @@ public struct Detector: Sendable {
         }
     }
 
+    /// Substring search on UTF-8 bytes (Foundation's `contains` goes through NSString).
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        let needleBytes = Array(needle.utf8)
+        guard let first = needleBytes.first else { return true }
+        var haystack = haystack
+        return haystack.withUTF8 { bytes in
+            guard bytes.count >= needleBytes.count else { return false }
+            var index = 0
+            let last = bytes.count - needleBytes.count
+            while index <= last {
+                if bytes[index] == first {
+                    var offset = 1
+                    while offset < needleBytes.count, bytes[index + offset] == needleBytes[offset] { offset += 1 }
+                    if offset == needleBytes.count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+
     static func compare(_ op: String, _ lhs: Value, _ rhs: Value) -> Truth {
         if op == "==" || op == "!=" {
             if lhs == .null || rhs == .null {
@@ -335,7 +387,9 @@ public struct Detector: Sendable {
                 return Truth(op == "==" ? bothNull : !bothNull)
             }
             let equal: Bool
-            if let left = lhs.numeric, let right = rhs.numeric, lhs.isNumeric || rhs.isNumeric {
+            if case .string(let left) = lhs, case .string(let right) = rhs {
+                equal = left == right
+            } else if lhs.isNumeric || rhs.isNumeric, let left = lhs.numeric, let right = rhs.numeric {
                 equal = left == right
             } else if case .bool(let left) = lhs, case .bool(let right) = rhs {
                 equal = left == right
@@ -346,7 +400,7 @@ public struct Detector: Sendable {
             }
             return Truth(op == "==" ? equal : !equal)
         }
-        if let left = lhs.numeric, let right = rhs.numeric, lhs.isNumeric || rhs.isNumeric {
+        if lhs.isNumeric || rhs.isNumeric, let left = lhs.numeric, let right = rhs.numeric {
             switch op {
             case "<": return Truth(left < right)
             case "<=": return Truth(left <= right)

@@ -10,13 +10,14 @@ import ServiceLifecycle
 import WardenCore
 import WardenEngine
 import WardenHTTP
+import WardenRules
 import WardenSimulation
 import WardenStore
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure hot paths. Build with -c release for figures worth writing down.",
-        subcommands: [IngestBench.self, StoreBench.self]
+        subcommands: [IngestBench.self, StoreBench.self, RulesBench.self]
     )
 }
 
@@ -265,5 +266,82 @@ struct StoreBench: AsyncParsableCommand {
             print("\(events) events appended in \(String(format: "%.2f", seconds))s: \(rate) events/s durable (transactions of \(batch))")
             print("entity graph indexed in \(String(format: "%.2f", indexSeconds))s: \(indexRate) events/s (transactions of 5000)")
         }
+    }
+}
+
+struct RulesBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Measure rule evaluation on one core: field extraction, rules, counters and labels per event.",
+        discussion: "Runs the pack's rules over the events (NDJSON, default: simulated traffic), then a generated 100-rule pack over the same events."
+    )
+
+    @OptionGroup var pack: PackOption
+    @Option(help: "NDJSON events (default: 200,000 simulated events).") var events: String?
+    @Option(help: "Rules in the generated pack.") var generated = 100
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let loaded = try pack.load()
+        var lines: [[UInt8]]
+        if let events {
+            guard let data = FileManager.default.contents(atPath: events) else { throw ValidationError("cannot read \(events)") }
+            lines = data.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }.map(Array.init)
+        } else {
+            var options = SimulationOptions(start: 1_793_491_200_000)
+            options.rate = 50
+            options.cycleMillis = 1_800_000
+            var simulator = Simulator(options: options)
+            lines = (0..<200_000).compactMap { _ in simulator.next()?.json }
+        }
+        let example = try measure(loaded.rules, lines, schema: loaded.eventSchema)
+        let context = RuleContext(categories: loaded.taxonomy.categoryIDs, severities: loaded.taxonomy.severities, entityTypes: loaded.entityTypes) { path in
+            FileManager.default.contents(atPath: (loaded.directory as NSString).appendingPathComponent(path)).flatMap { String(data: $0, encoding: .utf8) }
+        }
+        let big = try RuleSet.compile(files: [("generated.rules", Self.generatedRules(generated))], context: context)
+        let large = try measure(big, lines, schema: loaded.eventSchema)
+        if json {
+            printJSON(["events": lines.count, "example_rules": loaded.rules.rules.count, "events_per_sec": large.rate,
+                       "example_events_per_sec": example.rate, "generated_rules": big.rules.count, "generated_events_per_sec": large.rate,
+                       "counter_keys": large.keys, "hits": large.hits])
+        } else {
+            print("\(lines.count) events, one core")
+            print("example pack (\(loaded.rules.rules.count) rules): \(example.rate) events/s, \(example.hits) hits, \(example.keys) live counter keys")
+            print("generated pack (\(big.rules.count) rules): \(large.rate) events/s, \(large.hits) hits, \(large.keys) live counter keys")
+        }
+    }
+
+    private func measure(_ rules: RuleSet, _ lines: [[UInt8]], schema: EventSchema) throws -> (rate: Int, hits: Int, keys: Int) {
+        var detector = Detector(rules: rules)
+        var hits = 0
+        var progress = ProgressBar(label: "bench rules (\(rules.rules.count))", total: lines.count)
+        let started = ContinuousClock.now
+        for (index, line) in lines.enumerated() {
+            guard let parsed = try? line.withUnsafeBufferPointer({ buffer throws(EventError) in try schema.parse(buffer, now: .max / 4) }) else { continue }
+            hits += detector.process(parsed, body: line).hits.count
+            if index % 20_000 == 0 { progress.update(index) }
+        }
+        let seconds = started.duration(to: .now).seconds
+        progress.finish()
+        return (Int(Double(lines.count) / seconds), hits, detector.counterKeyCount)
+    }
+
+    /// A pack of `count` rules shaped like real ones: field tests, lists, text tests and velocity
+    /// counters over different keys and windows.
+    static func generatedRules(_ count: Int) -> String {
+        let shapes: [(Int) -> String] = [
+            { "event.type == \"account.created\" and count(account.created by event.ip within \(5 + $0 % 30)m) > \(10 + $0 % 7)" },
+            { "event.type == \"message.sent\" and event.data.text contains \"offer\($0)\"" },
+            { "event.type == \"payment.attempted\" and event.data.amount > \(100 + $0 * 7) and event.data.currency == \"USD\"" },
+            { "event.type == \"api.request\" and count(api.request by event.api_key within \(1 + $0 % 5)m) > \(60 + $0)" },
+            { "event.type == \"payment.attempted\" and distinct(event.card by event.actor within \(1 + $0 % 12)h) >= \(4 + $0 % 3)" },
+            { "event.type == \"message.sent\" and event.data.recipient == \"u\($0)\" and count(message.sent by event.actor within 10m) > \(20 + $0 % 10)" },
+            { "event.type == \"session.login\" and event.data.success == false and count(session.login by event.ip within 1h where event.data.success == false) > \(5 + $0 % 5)" },
+            { "event.type in [\"content.posted\", \"message.sent\"] and event.data.text startswith \"WIN\($0)\"" },
+        ]
+        return (0..<count).map { index in
+            "rule generated_\(index) \"generated rule \(index)\" category spam severity low mode \(index % 4 == 0 ? "shadow" : "active")\n"
+                + "when \(shapes[index % shapes.count](index))\nthen signal\n"
+        }.joined(separator: "\n")
     }
 }
