@@ -26,6 +26,8 @@ public struct RuleSet: Sendable {
     /// The rules, in file order.
     public var rules: [CompiledRule]
     let counters: [CounterDefinition]
+    /// Whether any rule reads `age(…)`, so first-seen times must be kept.
+    let usesAge: Bool
 
     /// Parses and checks rule files (name → source). Reports every problem, not the first.
     public static func compile(files: [(name: String, source: String)], context: RuleContext) throws(RuleErrors) -> RuleSet {
@@ -44,7 +46,7 @@ public struct RuleSet: Sendable {
             }
         }
         guard checker.diagnostics.isEmpty else { throw RuleErrors(checker.diagnostics) }
-        return RuleSet(rules: rules, counters: checker.counters)
+        return RuleSet(rules: rules, counters: checker.counters, usesAge: checker.usesAge)
     }
 }
 
@@ -54,6 +56,7 @@ private struct Checker {
     var lists: [String: Set<String>] = [:]
     var counters: [CounterDefinition] = []
     var ruleNames: [String: SourceLocation] = [:]
+    var usesAge = false
 
     init(context: RuleContext) {
         self.context = context
@@ -244,6 +247,7 @@ private struct Checker {
                 return .constant(.null)
             }
             let nodes = arguments.map { expression($0) }
+            if function == .age { usesAge = true }
             if function == .age || function == .strikes, let first = nodes.first, ![.entity, .unknown].contains(kindOf(first)) {
                 report(location, "\(function.rawValue)(…) needs an entity, such as event.actor")
             }

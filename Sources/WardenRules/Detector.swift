@@ -102,7 +102,7 @@ public struct Detector: Sendable {
     /// labels of active rules that fired. `body` is the event's JSON text (for `event.data` fields).
     public mutating func process(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         var context = EventContext(event: event, body: body)
-        for entity in event.involvedEntities {
+        for entity in event.involvedEntities where rules.usesAge {
             if let seen = firstSeen[entity] {
                 if event.occurredAt < seen { firstSeen[entity] = event.occurredAt }
             } else {
@@ -324,7 +324,14 @@ public struct Detector: Sendable {
             }
         case .function(let function, let arguments):
             let values = arguments.map { evaluate($0, &context) }
-            return apply(function, values, &context)
+            // Text functions are pure and several rules (and counter filters) often apply the same
+            // one to the same field of one event: compute each once per event.
+            guard function.isTextTransform, let input = values.first?.text else { return apply(function, values, &context) }
+            let key = TextCall(function: function, input: input)
+            if let cached = context.textCalls[key] { return cached }
+            let result = apply(function, values, &context)
+            context.textCalls[key] = result
+            return result
         case .hasLabel(let target, let name, let minimumAge):
             guard case .entity(let ref) = evaluate(target, &context) else { return .null }
             guard let entry = labels[ref]?[name] else { return .bool(false) }
@@ -464,6 +471,22 @@ extension Truth {
     }
 }
 
+/// A text function applied to a text, for per-event memoisation.
+struct TextCall: Hashable {
+    let function: Function
+    let input: String
+}
+
+extension Function {
+    /// Pure functions of one text argument, worth remembering within an event.
+    var isTextTransform: Bool {
+        switch self {
+        case .lower, .upper, .normalize, .domains, .urls: true
+        default: false
+        }
+    }
+}
+
 /// What evaluation knows about the event at hand, with `data` parsed once, on first use.
 struct EventContext {
     let event: ParsedEvent
@@ -472,6 +495,8 @@ struct EventContext {
     var readCounters: [(String, String)] = []
     /// Evaluating without changing state (``Detector/peek(_:body:)``).
     var isVirtual = false
+    /// Results of text functions already computed for this event.
+    var textCalls: [TextCall: Value] = [:]
 
     init(event: ParsedEvent, body: [UInt8]) {
         self.event = event

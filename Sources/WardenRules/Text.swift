@@ -8,6 +8,7 @@ enum TextNormalizer {
     ]
 
     static func normalize(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return normalizeASCII(text) }
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var pendingSpace = false
@@ -25,9 +26,45 @@ enum TextNormalizer {
     }
 }
 
+extension TextNormalizer {
+    /// The same folding on ASCII bytes, without Character classification.
+    static func normalizeASCII(_ text: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            var folded = byte
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): folded = byte + 32
+            case UInt8(ascii: "0"): folded = UInt8(ascii: "o")
+            case UInt8(ascii: "1"), UInt8(ascii: "!"): folded = UInt8(ascii: "i")
+            case UInt8(ascii: "3"): folded = UInt8(ascii: "e")
+            case UInt8(ascii: "4"), UInt8(ascii: "@"): folded = UInt8(ascii: "a")
+            case UInt8(ascii: "5"), UInt8(ascii: "$"): folded = UInt8(ascii: "s")
+            case UInt8(ascii: "7"): folded = UInt8(ascii: "t")
+            case UInt8(ascii: "8"): folded = UInt8(ascii: "b")
+            case UInt8(ascii: "|"): folded = UInt8(ascii: "l")
+            default: break
+            }
+            let isWordByte = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(folded) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(folded)
+            if isWordByte {
+                if pendingSpace, !output.isEmpty { output.append(UInt8(ascii: " ")) }
+                pendingSpace = false
+                output.append(folded)
+            } else {
+                pendingSpace = true
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
 /// Links in free text: `http(s)://…` URLs and bare `www.` hosts.
 enum Links {
     static func urls(in text: String) -> [String] {
+        // Most texts have no link: look for the markers on bytes before splitting into words.
+        let lower = text.lowercased()
+        guard Detector.contains(lower, "http") || Detector.contains(lower, "www.") else { return [] }
         var found: [String] = []
         for word in text.split(whereSeparator: { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" }) {
             let lower = word.lowercased()
