@@ -114,6 +114,12 @@ public final class DetectionPipeline: Service, Sendable {
         return page.count
     }
 
+    /// Puts new rules in force, keeping the state that still applies (see
+    /// ``Detector/init(rules:carryingStateFrom:)``). Events after the cursor are evaluated with them.
+    public func replaceRules(_ rules: RuleSet) {
+        detector.withLock { $0 = Detector(rules: rules, carryingStateFrom: $0) }
+    }
+
     /// Evaluates an event against the current state without changing it.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         detector.withLock { $0.peek(event, body: body) }

@@ -125,6 +125,11 @@ public struct PolicyPack: Sendable {
         return nil
     }
 
+    /// The version the pack in `directory` has now (to notice edits without loading it).
+    public static func currentVersion(of directory: String) -> String {
+        digest(of: directory)
+    }
+
     /// SHA-256 over every regular file's relative path and content, in path order; 12 hex digits.
     private static func digest(of directory: String) -> String {
         var hasher = SHA256()

@@ -271,6 +271,35 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/policy-pack/reload": {
+      "post": {
+        "operationId": "reloadPolicyPack",
+        "summary": "Load the policy pack directory again; it replaces the running one only if it checks and its rule tests pass.",
+        "x-warden-scope": "admin",
+        "security": [{"bearer": []}],
+        "responses": {
+          "200": {"description": "Activated, or unchanged.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "outcome": {"type": "string", "enum": ["activated", "unchanged"]}, "version": {"type": "string"}, "rules": {"type": "integer"}}}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/rules/history": {
+      "get": {
+        "operationId": "ruleHistory",
+        "summary": "Every rule version ever active (with its source) and the latest pack changes, with who made them.",
+        "x-warden-scope": "read",
+        "security": [{"bearer": []}],
+        "responses": {
+          "200": {"description": "Versions and changes.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "versions": {"type": "array", "items": {"type": "object"}}, "changes": {"type": "array", "items": {"type": "object"}}}}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/entities/{type}/{id}": {
       "get": {
         "operationId": "getEntity",

@@ -39,11 +39,18 @@ public struct WardenComponents: Sendable {
     public var detections: any DetectionStore
     /// The clock.
     public var clock: any WallClock
+    /// The policy pack in force and its changes.
+    public var packs: PackManager
+    /// Rule versions and pack changes.
+    public var history: any RuleHistoryStore
 
     /// Collects the components.
     public init(intake: Intake, store: any EventStore, tokens: AccessTokens, pack: PolicyPack,
                 registry: PrometheusCollectorRegistry, detection: DetectionPipeline, detections: any DetectionStore,
+                packs: PackManager, history: any RuleHistoryStore,
                 clock: any WallClock = SystemWallClock(), readiness: @escaping @Sendable () async throws -> Void) {
+        self.packs = packs
+        self.history = history
         self.intake = intake
         self.store = store
         self.detection = detection
@@ -72,6 +79,7 @@ public enum WardenApplication {
         EntitiesController(store: components.store, detections: components.detections, clock: components.clock).addRoutes(to: routes)
         DetectionController(intake: components.intake, pipeline: components.detection, detections: components.detections,
                             clock: components.clock, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        PolicyPackController(manager: components.packs, history: components.history).addRoutes(to: routes)
         return (router, routes)
     }
 

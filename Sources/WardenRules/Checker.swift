@@ -116,7 +116,7 @@ private struct Checker {
         for byte in rule.text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let digest = String(String(hash, radix: 16).suffix(12))
         return CompiledRule(name: rule.name, description: rule.description, category: category, severity: severity, mode: mode,
-                            owner: rule.owner, version: String(digest), location: rule.location, condition: condition, effects: effects,
+                            owner: rule.owner, version: String(digest), location: rule.location, source: rule.text, condition: condition, effects: effects,
                             eventTypes: condition.requiredEventTypes)
     }
 

@@ -34,6 +34,8 @@ public struct CompiledRule: Sendable {
     public var version: String
     /// Where it is defined.
     public var location: SourceLocation
+    /// Its source text.
+    public var source: String
     let condition: Node
     let effects: [EffectPlan]
     /// The event types the rule can fire on, when its condition requires `event.type` to be one

@@ -77,6 +77,21 @@ public struct Detector: Sendable {
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
     }
 
+    /// A detector for new rules that keeps what still applies of `previous`'s state: labels,
+    /// first-seen times, strikes, and the windows of every counter both rule sets define the same
+    /// way. A counter that is new starts empty.
+    public init(rules: RuleSet, carryingStateFrom previous: Detector) {
+        self.init(rules: rules)
+        labels = previous.labels
+        firstSeen = previous.firstSeen
+        strikes = previous.strikes
+        for (index, counter) in rules.counters.enumerated() {
+            if let old = previous.rules.counters.firstIndex(where: { $0.signature == counter.signature }) {
+                windows[index] = previous.windows[old]
+            }
+        }
+    }
+
     /// Indexes items by the event types they apply to, so an event only meets its candidates.
     private static func index(_ types: [Set<String>?]) -> ([String: [Int]], [Int]) {
         var byType: [String: [Int]] = [:]

@@ -99,3 +99,62 @@ public protocol DetectionStore: Sendable {
     /// Hit counts per rule version and hour since `hour`.
     func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount]
 }
+
+/// A rule version that was put in force.
+public struct RuleVersionRecord: Sendable, Equatable {
+    /// The rule.
+    public var rule: String
+    /// Its version.
+    public var version: String
+    /// Its mode when first activated.
+    public var mode: String
+    /// Its source text.
+    public var source: String
+    /// When it first became active (ms).
+    public var firstActiveAt: Int64
+    /// The pack version it came with.
+    public var packVersion: String
+
+    /// Creates a record.
+    public init(rule: String, version: String, mode: String, source: String, firstActiveAt: Int64, packVersion: String) {
+        self.rule = rule
+        self.version = version
+        self.mode = mode
+        self.source = source
+        self.firstActiveAt = firstActiveAt
+        self.packVersion = packVersion
+    }
+}
+
+/// An attempt to change the policy pack in force.
+public struct PackChange: Sendable, Equatable {
+    /// When (ms).
+    public var at: Int64
+    /// Who: a token id, `file-watch` or `startup`.
+    public var actor: String
+    /// The pack version tried.
+    public var packVersion: String?
+    /// `activated`, `rejected` or `unchanged`.
+    public var outcome: String
+    /// What happened, such as the pack's problems.
+    public var detail: String
+
+    /// Creates a change record.
+    public init(at: Int64, actor: String, packVersion: String?, outcome: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.packVersion = packVersion
+        self.outcome = outcome
+        self.detail = detail
+    }
+}
+
+/// The history of rule versions and pack changes: every version ever active is kept.
+public protocol RuleHistoryStore: Sendable {
+    /// Records a pack change and the rule versions it activated (versions already known are kept as they were).
+    func record(_ change: PackChange, activating versions: [RuleVersionRecord]) async throws
+    /// Every rule version ever active, oldest first.
+    func ruleVersions() async throws -> [RuleVersionRecord]
+    /// Pack changes, newest first.
+    func packChanges(limit: Int) async throws -> [PackChange]
+}

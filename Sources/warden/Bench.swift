@@ -95,8 +95,10 @@ struct IngestBench: AsyncParsableCommand {
         let (_, secret) = try await tokens.create(name: "bench", scopes: [.eventsWrite])
         let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
+        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, readiness: { try await store.ping() })
+                                          detection: detection, detections: store, packs: packs, history: store,
+                                          readiness: { try await store.ping() })
         var settings = ServerSettings()
         settings.port = 0
         var logger = Logger(label: "warden-bench")

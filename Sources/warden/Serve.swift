@@ -42,12 +42,16 @@ struct Serve: AsyncParsableCommand {
         let intake = Intake(store: opened.store, schema: policyPack.eventSchema)
         let store = opened.store
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: logger)
+        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
+        try await packs.recordStart()
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, readiness: { try await store.ping() })
+                                          detection: detection, detections: store, packs: packs, history: store,
+                                          readiness: { try await store.ping() })
         var settings = ServerSettings()
         settings.host = host
         settings.port = port
-        var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection]
+        var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection,
+                                       PackWatcher(manager: packs)]
         if demo {
             services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
         }

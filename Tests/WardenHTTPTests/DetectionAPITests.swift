@@ -86,3 +86,53 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
         }
     }
 }
+
+@Suite struct PolicyPackReloadTests {
+    @Test func aGoodPackReplacesTheRunningOneAndABadOneNeverDoes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Harness.packDirectory), to: directory)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let harness = try await Harness.make(packDirectory: directory.path)
+        try await harness.components.packs.recordStart()
+        let rulesFile = directory.appendingPathComponent("rules/fake_accounts.rules")
+        let original = try String(contentsOf: rulesFile, encoding: .utf8)
+        try await harness.test { client in
+            let before = try await client.get("/v1/rules", token: harness.reader)
+            let oldVersion = (before.json["rules"] as? [[String: Any]])?.first { $0["name"] as? String == "signup_farm_ip" }?["version"] as? String
+
+            #expect(try await client.post("/v1/policy-pack/reload", token: harness.reader, body: "").status == .forbidden)
+            let unchanged = try await client.post("/v1/policy-pack/reload", token: harness.admin, body: "")
+            #expect(unchanged.json["outcome"] as? String == "unchanged")
+
+            try original.replacingOccurrences(of: "within 10m) > 10", with: "within 10m) > 5").write(to: rulesFile, atomically: true, encoding: .utf8)
+            let activated = try await client.post("/v1/policy-pack/reload", token: harness.admin, body: "")
+            #expect(activated.json["outcome"] as? String == "activated")
+            let after = try await client.get("/v1/rules", token: harness.reader)
+            let newVersion = (after.json["rules"] as? [[String: Any]])?.first { $0["name"] as? String == "signup_farm_ip" }?["version"] as? String
+            #expect(newVersion != nil && newVersion != oldVersion)
+            // The new threshold is in force for detection.
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (0..<6).map { signup($0) }.joined(separator: "\n"))
+            try await harness.detection.processNext()
+            #expect(try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "signup_farm_ip").count == 1)
+
+            try (original + "\nrule broken category spam when event.nope == 1 then signal\n").write(to: rulesFile, atomically: true, encoding: .utf8)
+            let rejected = try await client.post("/v1/policy-pack/reload", token: harness.admin, body: "")
+            #expect(rejected.status == .unprocessableContent)
+            #expect((rejected.json["problems"] as? [String])?.first?.contains("rules/fake_accounts.rules") == true)
+
+            try original.replacingOccurrences(of: "within 10m) > 10", with: "within 10m) > 50").write(to: rulesFile, atomically: true, encoding: .utf8)
+            let failingTests = try await client.post("/v1/policy-pack/reload", token: harness.admin, body: "")
+            #expect(failingTests.status == .unprocessableContent)
+            #expect(harness.components.packs.pack.rules.rules.first { $0.name == "signup_farm_ip" }?.version == newVersion)
+
+            let history = try await client.get("/v1/rules/history", token: harness.reader)
+            let versions = (history.json["versions"] as? [[String: Any]] ?? []).filter { $0["rule"] as? String == "signup_farm_ip" }
+            #expect(versions.count == 2)
+            let outcomes = (history.json["changes"] as? [[String: Any]] ?? []).compactMap { $0["outcome"] as? String }
+            #expect(outcomes == ["rejected", "rejected", "activated", "activated"])
+            let actors = (history.json["changes"] as? [[String: Any]] ?? []).compactMap { $0["actor"] as? String }
+            #expect(actors.first?.hasPrefix("token:tok_") == true)
+        }
+    }
+}

@@ -27,7 +27,7 @@ struct Harness {
     let reader: String
     var settings = ServerSettings()
 
-    static func make(maxBodyBytes: Int = 8 << 20) async throws -> Harness {
+    static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
@@ -40,8 +40,10 @@ struct Harness {
         let intake = Intake(store: store, schema: pack.eventSchema, clock: FixedClock(), metrics: PrometheusMetricsFactory(registry: registry))
         let detection = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
                                           metrics: PrometheusMetricsFactory(registry: registry))
+        let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: FixedClock(), logger: Logger(label: "test"))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
-                                          detection: detection, detections: store, clock: FixedClock(), readiness: { try await store.ping() })
+                                          detection: detection, detections: store, packs: packs, history: store, clock: FixedClock(),
+                                          readiness: { try await store.ping() })
         var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
         harness.settings.maxBodyBytes = maxBodyBytes
         return harness

@@ -103,6 +103,28 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3: rule versions and pack changes") { db in
+            try db.execute(sql: """
+                CREATE TABLE rule_version (
+                    rule TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    mode TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    first_active_at INTEGER NOT NULL,
+                    pack_version TEXT NOT NULL,
+                    PRIMARY KEY (rule, version)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE pack_change (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL CHECK (length(actor) > 0),
+                    pack_version TEXT,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('activated', 'rejected', 'unchanged')),
+                    detail TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
