@@ -37,6 +37,9 @@ public final class DetectionPipeline: Service, Sendable {
     /// The rules in force.
     public var rules: RuleSet { detector.withLock { $0.rules } }
 
+    /// Rules the safety valve has demoted to shadow, with why.
+    public var demotions: [String: String] { detector.withLock { $0.demoted } }
+
     public func run() async throws {
         do {
             try await restore()

@@ -111,6 +111,7 @@ struct DetectionController {
     @Sendable func rules(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let hour = clock.nowMillis() / 3_600_000
         let counts = try await detections.ruleHits(sinceHour: hour - 23)
+        let demotions = pipeline.demotions
         var writer = JSONWriter(capacity: 4096)
         writer.beginObject()
         writer.key("rules")
@@ -122,7 +123,9 @@ struct DetectionController {
             if let description = rule.description { writer.field("description", description) }
             writer.field("category", rule.category)
             writer.field("severity", rule.severity)
-            writer.field("mode", rule.mode.rawValue)
+            writer.field("mode", demotions[rule.name] == nil ? rule.mode.rawValue : RuleMode.shadow.rawValue)
+            if let reason = demotions[rule.name] { writer.field("demoted", reason) }
+            writer.field("budget_per_hour", Int64(rule.budget))
             writer.field("version", rule.version)
             if let owner = rule.owner { writer.field("owner", owner) }
             writer.field("location", rule.location.description)

@@ -20,6 +20,7 @@ struct RuleSyntax: Sendable {
     var severity: (String, SourceLocation)?
     var mode: (String, SourceLocation)?
     var owner: String?
+    var budget: (Int, SourceLocation)?
     var condition: Expression
     var effects: [EffectSyntax]
     /// The rule's source text, from which its version is derived.

@@ -28,6 +28,8 @@ public struct RuleSet: Sendable {
     let counters: [CounterDefinition]
     /// Whether any rule reads `age(…)`, so first-seen times must be kept.
     let usesAge: Bool
+    /// The taxonomy's severities, lowest first (alerts use the highest).
+    let severities: [String]
 
     /// Parses and checks rule files (name → source). Reports every problem, not the first.
     public static func compile(files: [(name: String, source: String)], context: RuleContext) throws(RuleErrors) -> RuleSet {
@@ -46,7 +48,7 @@ public struct RuleSet: Sendable {
             }
         }
         guard checker.diagnostics.isEmpty else { throw RuleErrors(checker.diagnostics) }
-        return RuleSet(rules: rules, counters: checker.counters, usesAge: checker.usesAge)
+        return RuleSet(rules: rules, counters: checker.counters, usesAge: checker.usesAge, severities: context.severities)
     }
 }
 
@@ -105,6 +107,9 @@ private struct Checker {
         if let (name, location) = rule.mode {
             if let parsed = RuleMode(rawValue: name) { mode = parsed } else { report(location, "mode must be active, shadow or off, not \(name)") }
         }
+        if let (budget, location) = rule.budget, budget < 1 {
+            report(location, "a budget is a number of hits per hour, at least 1")
+        }
         let condition = expression(rule.condition)
         if [.entity, .list].contains(kindOf(condition)) {
             report(rule.condition.location, "the condition must be true or false, such as event.type == \"message.sent\"")
@@ -116,7 +121,8 @@ private struct Checker {
         for byte in rule.text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let digest = String(String(hash, radix: 16).suffix(12))
         return CompiledRule(name: rule.name, description: rule.description, category: category, severity: severity, mode: mode,
-                            owner: rule.owner, version: String(digest), location: rule.location, source: rule.text, condition: condition, effects: effects,
+                            owner: rule.owner, version: String(digest), location: rule.location, source: rule.text,
+                            budget: rule.budget?.0 ?? CompiledRule.defaultBudget, condition: condition, effects: effects,
                             eventTypes: condition.requiredEventTypes)
     }
 

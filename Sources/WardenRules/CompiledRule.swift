@@ -36,6 +36,10 @@ public struct CompiledRule: Sendable {
     public var location: SourceLocation
     /// Its source text.
     public var source: String
+    /// The most hits per hour before the safety valve demotes an acting rule to shadow.
+    public var budget: Int
+    /// The budget of acting rules that do not set one.
+    public static let defaultBudget = 1000
     let condition: Node
     let effects: [EffectPlan]
     /// The event types the rule can fire on, when its condition requires `event.type` to be one

@@ -63,6 +63,10 @@ public struct Detector: Sendable {
     /// Strike counts by entity (maintained by enforcement; read by rules).
     public var strikes: [EntityRef: Int] = [:]
     private var processed = 0
+    /// Hits per rule per hour of event time, for the safety valve (the last 25 hours).
+    private var hourlyHits: [String: [Int64: Int]] = [:]
+    /// Rules the safety valve has demoted to shadow, with why.
+    public private(set) var demoted: [String: String] = [:]
 
     private let rulesByType: [String: [Int]]
     private let rulesForAnyType: [Int]
@@ -85,6 +89,11 @@ public struct Detector: Sendable {
         labels = previous.labels
         firstSeen = previous.firstSeen
         strikes = previous.strikes
+        hourlyHits = previous.hourlyHits
+        // A demotion lasts for the rule version it was made for; a new version starts afresh.
+        demoted = previous.demoted.filter { name, _ in
+            rules.rules.contains { $0.name == name && previous.rules.rules.first { $0.name == name }?.version == $0.version }
+        }
         for (index, counter) in rules.counters.enumerated() {
             if let old = previous.rules.counters.firstIndex(where: { $0.signature == counter.signature }) {
                 windows[index] = previous.windows[old]
@@ -125,7 +134,7 @@ public struct Detector: Sendable {
             }
         }
         updateCounters(&context)
-        let (hits, verdict) = evaluateRules(&context)
+        let (hits, verdict) = evaluateRules(&context, countingHits: true)
         // Labels change after every rule has seen the event, so rule order never matters.
         for hit in hits where hit.mode == .active {
             for effect in hit.effects {
@@ -149,11 +158,12 @@ public struct Detector: Sendable {
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         var context = EventContext(event: event, body: body)
         context.isVirtual = true
-        let (hits, verdict) = evaluateRules(&context)
+        var copy = self
+        let (hits, verdict) = copy.evaluateRules(&context, countingHits: false)
         return Evaluation(hits: hits, verdict: verdict)
     }
 
-    private func evaluateRules(_ context: inout EventContext) -> ([RuleHit], Verdict) {
+    private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
         for index in Self.candidates(context.event.type, rulesByType, rulesForAnyType) {
@@ -165,7 +175,16 @@ public struct Detector: Sendable {
             for plan in rule.effects {
                 if let effect = realize(plan, &context) { effects.append(effect) }
             }
-            if rule.mode == .active {
+            var mode = demoted[rule.name] == nil ? rule.mode : .shadow
+            if countingHits, mode == .active, rule.acts, let reason = safetyValve(rule, at: context.event.occurredAt) {
+                demoted[rule.name] = reason
+                mode = .shadow
+                let severity = rules.severities.last ?? rule.severity
+                hits.append(RuleHit(rule: "safety_valve", version: rule.version, mode: .active, category: rule.category, severity: severity,
+                                    effects: [.signal(category: rule.category, severity: severity, subject: nil, reason: reason)],
+                                    explanation: reason))
+            }
+            if mode == .active {
                 for effect in effects {
                     if case .verdict(let ruleVerdict) = effect { verdict = max(verdict, ruleVerdict) }
                 }
@@ -174,10 +193,31 @@ public struct Detector: Sendable {
             if !context.readCounters.isEmpty {
                 explanation += " (" + context.readCounters.map { "\($0.0) = \($0.1)" }.joined(separator: ", ") + ")"
             }
-            hits.append(RuleHit(rule: rule.name, version: rule.version, mode: rule.mode, category: rule.category, severity: rule.severity,
+            hits.append(RuleHit(rule: rule.name, version: rule.version, mode: mode, category: rule.category, severity: rule.severity,
                                 effects: effects, explanation: explanation))
         }
         return (hits, verdict)
+    }
+
+    /// Counts an acting rule's hit and says why it must be demoted, if it must: more hits this hour
+    /// than its budget, or at least 100 and ten times its average hour over the previous day.
+    private mutating func safetyValve(_ rule: CompiledRule, at time: Int64) -> String? {
+        let hour = time / 3_600_000
+        var counts = hourlyHits[rule.name, default: [:]]
+        counts[hour, default: 0] += 1
+        counts = counts.filter { $0.key > hour - 25 }
+        hourlyHits[rule.name] = counts
+        let current = counts[hour] ?? 0
+        if current > rule.budget {
+            return "rule \(rule.name) demoted to shadow: \(current) hits this hour exceed its budget of \(rule.budget)"
+        }
+        let previous = (1...24).reduce(0) { $0 + (counts[hour - Int64($1)] ?? 0) }
+        let history = counts.keys.filter { $0 < hour }.count
+        let baseline = Double(previous) / 24
+        if history >= 3, current >= 100, Double(current) > 10 * max(baseline, 1) {
+            return "rule \(rule.name) demoted to shadow: \(current) hits this hour, over ten times its average of \(String(format: "%.1f", baseline)) an hour"
+        }
+        return nil
     }
 
     /// Sets a label; setting a live label again keeps when it was first set and extends its expiry.

@@ -11,7 +11,7 @@ struct Parser {
     private struct Abort: Error {}
 
     static let effectWords: Set<String> = ["signal", "label", "unlabel", "route", "action", "verdict"]
-    static let metaWords: Set<String> = ["category", "severity", "mode", "owner", "description"]
+    static let metaWords: Set<String> = ["category", "severity", "mode", "owner", "description", "budget"]
 
     static func parse(_ source: String, file: String) -> (RuleFileSyntax, [Diagnostic]) {
         let (tokens, lexical) = Lexer.tokenize(source, file: file)
@@ -134,6 +134,7 @@ struct Parser {
         var severity: (String, SourceLocation)?
         var mode: (String, SourceLocation)?
         var owner: String?
+        var budget: (Int, SourceLocation)?
         while case .identifier(let word) = current.kind, Self.metaWords.contains(word) {
             let token = advance()
             switch word {
@@ -141,6 +142,14 @@ struct Parser {
             case "severity": severity = (try identifier("a severity"), token.location)
             case "mode": mode = (try identifier("active, shadow or off"), token.location)
             case "owner": owner = try string("the owner")
+            case "budget":
+                guard case .number(let value) = current.kind else { throw fail("expected the most hits per hour, such as budget 500") }
+                _ = advance()
+                if isWord("per") {
+                    _ = advance()
+                    try expectWord("hour", "after 'per'")
+                }
+                budget = (Int(value), token.location)
             default: description = try string("the description")
             }
         }
@@ -161,7 +170,7 @@ struct Parser {
         let endLine = index > 0 ? tokens[index - 1].location.line : start.location.line
         let text = source[(start.location.line - 1)..<min(endLine, source.count)].joined(separator: "\n")
         return RuleSyntax(name: name, location: start.location, description: description, category: category, severity: severity,
-                          mode: mode, owner: owner, condition: condition, effects: effects, text: text)
+                          mode: mode, owner: owner, budget: budget, condition: condition, effects: effects, text: text)
     }
 
     private mutating func parseEffect() throws(Abort) -> EffectSyntax {

@@ -219,6 +219,25 @@ func event(_ type: String, actor: String = "u1", at second: Int, entities: Strin
         #expect(hitsSeen > 10)
     }
 
+    @Test func theSafetyValveDemotesARuleOverItsBudgetAndRaisesAnAlert() throws {
+        var detector = Detector(rules: try compile("""
+            rule blocker "Blocks every login" category spam budget 3 per hour
+            when event.type == "session.login" then verdict block
+            """))
+        var verdicts: [Verdict] = []
+        var alerts: [String] = []
+        for index in 0..<6 {
+            let (parsed, body) = event("session.login", at: index)
+            let evaluation = detector.process(parsed, body: body)
+            verdicts.append(evaluation.verdict)
+            alerts += evaluation.hits.filter { $0.rule == "safety_valve" }.map(\.explanation)
+            #expect(evaluation.hits.filter { $0.rule == "blocker" }.count == 1)
+        }
+        #expect(verdicts == [.block, .block, .block, .allow, .allow, .allow])
+        #expect(alerts == ["rule blocker demoted to shadow: 4 hits this hour exceed its budget of 3"])
+        #expect(detector.demoted["blocker"] != nil)
+    }
+
     @Test func arbitraryInputNeverCrashesTheParserOrChecker() {
         var state: UInt64 = 42
         func next() -> UInt64 {
