@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP",
+                "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

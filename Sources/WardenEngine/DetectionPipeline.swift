@@ -20,11 +20,14 @@ public final class DetectionPipeline: Service, Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let batchSize: Int
+    private let snapshotEvery: Int
+    private let sinceSnapshot = Mutex(0)
     private let processedCounter: Counter
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
     public init(rules: RuleSet, events: any EventStore, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 1000, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                batchSize: Int = 1000, snapshotEvery: Int = 100_000, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.snapshotEvery = snapshotEvery
         self.events = events
         self.detections = detections
         detector = Mutex(Detector(rules: rules))
@@ -60,22 +63,37 @@ public final class DetectionPipeline: Service, Sendable {
         }
     }
 
-    /// Rebuilds in-memory state by replaying the log up to the committed cursor, without effects.
+    /// Rebuilds in-memory state: from the latest snapshot if there is one, then by replaying the
+    /// log from there up to the committed cursor without effects. Either way the state equals what
+    /// an uninterrupted run would have.
     public func restore() async throws {
         let cursor = try await detections.detectionCursor()
         var after: Int64 = 0
-        var replayed = 0
+        if let (seq, data) = try await detections.detectionSnapshot(), seq <= cursor {
+            do {
+                let snapshot = try DetectorSnapshot.decode(data)
+                detector.withLock { $0 = Detector(rules: $0.rules, snapshot: snapshot) }
+                after = seq
+            } catch {
+                logger.warning("detection snapshot unreadable; replaying the whole log", metadata: ["error": "\(error)"])
+            }
+        }
+        let start = after
         while after < cursor {
             let page = try await events.events(after: after, limit: 5000, type: nil).filter { $0.seq <= cursor }
             guard let last = page.last else { break }
-            let schemaFree = page.compactMap { stored in Self.parse(stored.body).map { ($0, stored.body) } }
+            let parsed = page.compactMap { stored in Self.parse(stored.body).map { ($0, stored.body) } }
             detector.withLock { detector in
-                for (parsed, body) in schemaFree { _ = detector.process(parsed, body: body) }
+                for (event, body) in parsed { _ = detector.process(event, body: body) }
             }
-            replayed += page.count
             after = last.seq
         }
-        if replayed > 0 { logger.info("detection state rebuilt from the log", metadata: ["events": "\(replayed)", "cursor": "\(cursor)"]) }
+        logger.info("detection state restored", metadata: ["snapshot": "\(start)", "replayed": "\(after - start)", "cursor": "\(cursor)"])
+    }
+
+    /// The detector's state now, as canonical bytes (for tests and snapshots).
+    public func stateSnapshot() throws -> [UInt8] {
+        try detector.withLock { try $0.snapshot() }.encoded()
     }
 
     /// Processes the next batch of events after the cursor; returns how many.
@@ -114,6 +132,16 @@ public final class DetectionPipeline: Service, Sendable {
         }
         try await detections.commitDetection(batch)
         processedCounter.increment(by: page.count)
+        let due = sinceSnapshot.withLock { count -> Bool in
+            count += page.count
+            guard count >= snapshotEvery else { return false }
+            count = 0
+            return true
+        }
+        if due {
+            // The state is as of the batch just committed: nothing else moves the detector meanwhile.
+            try await detections.saveDetectionSnapshot(seq: last.seq, takenAt: now, data: try stateSnapshot())
+        }
         return page.count
     }
 

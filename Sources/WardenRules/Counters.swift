@@ -3,11 +3,11 @@
 /// Precision: a window of length W counts everything in buckets that end after `t - W`, so its
 /// oldest edge is rounded outwards by at most W/60 (10 s for a 10-minute window). Sums and counts
 /// are exact within that; distinct counts are exact, with at most 10,000 values kept per key.
-struct CounterWindow: Sendable {
+struct CounterWindow: Sendable, Codable, Equatable {
     private var buckets: [Bucket] = []
     private var distinct: [String: Int64] = [:]
 
-    struct Bucket: Sendable {
+    struct Bucket: Sendable, Codable, Equatable {
         var index: Int64
         var total: Double
     }

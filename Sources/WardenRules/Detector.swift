@@ -1,3 +1,4 @@
+import Foundation
 public import WardenCore
 
 /// What a rule did when it fired.
@@ -14,6 +15,37 @@ public enum Effect: Sendable, Equatable {
     case action(String, subject: EntityRef?, durationMillis: Int64?)
     /// A verdict for the synchronous API.
     case verdict(Verdict)
+}
+
+/// A detector's state as data, to save and restore.
+public struct DetectorSnapshot: Sendable, Codable, Equatable {
+    /// Labels of one entity.
+    public struct Labelled: Sendable, Codable, Equatable {
+        var entity: String
+        var labels: [String: LabelEntry]
+    }
+
+    var counters: [String: [String: CounterWindow]]
+    var labels: [Labelled]
+    var firstSeen: [String: Int64]
+    var strikes: [String: Int]
+    var hourlyHits: [String: [String: Int]]
+    var demoted: [String: String]
+    var processed: Int
+
+    /// Canonical bytes: equal states give equal bytes.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var canonical = self
+        canonical.labels.sort { $0.entity < $1.entity }
+        return Array(try encoder.encode(canonical))
+    }
+
+    /// Reads canonical bytes.
+    public static func decode(_ bytes: [UInt8]) throws -> DetectorSnapshot {
+        try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
+    }
 }
 
 /// One rule that fired on one event.
@@ -43,7 +75,7 @@ public struct Evaluation: Sendable, Equatable {
 }
 
 /// A label on an entity.
-public struct LabelEntry: Sendable, Equatable {
+public struct LabelEntry: Sendable, Equatable, Codable {
     /// When it was set (event time, ms).
     public var createdAt: Int64
     /// When it lapses, if it does.
@@ -99,6 +131,41 @@ public struct Detector: Sendable {
                 windows[index] = previous.windows[old]
             }
         }
+    }
+
+    /// The detector's state as data: counters by their definition (so a snapshot survives rule
+    /// changes that keep a counter), labels, first-seen times, strikes, hit history, demotions.
+    public func snapshot() -> DetectorSnapshot {
+        var counters: [String: [String: CounterWindow]] = [:]
+        for (index, counter) in rules.counters.enumerated() where !windows[index].isEmpty {
+            counters[counter.signature] = windows[index]
+        }
+        let versions = Dictionary(rules.rules.map { ($0.name, $0.version) }, uniquingKeysWith: { first, _ in first })
+        return DetectorSnapshot(
+            counters: counters, labels: labels.map { DetectorSnapshot.Labelled(entity: $0.key.description, labels: $0.value) },
+            firstSeen: Dictionary(firstSeen.map { ($0.key.description, $0.value) }, uniquingKeysWith: min),
+            strikes: Dictionary(strikes.map { ($0.key.description, $0.value) }, uniquingKeysWith: max),
+            hourlyHits: hourlyHits.mapValues { Dictionary($0.map { (String($0.key), $0.value) }, uniquingKeysWith: +) },
+            demoted: Dictionary(demoted.compactMap { name, reason in versions[name].map { ("\(name)@\($0)", reason) } }, uniquingKeysWith: { first, _ in first }),
+            processed: processed)
+    }
+
+    /// A detector for `rules` with the state of a snapshot (counters matched by definition).
+    public init(rules: RuleSet, snapshot: DetectorSnapshot) {
+        self.init(rules: rules)
+        for (index, counter) in rules.counters.enumerated() {
+            if let saved = snapshot.counters[counter.signature] { windows[index] = saved }
+        }
+        for entry in snapshot.labels {
+            if let ref = EntityRef(parsing: entry.entity) { labels[ref] = entry.labels }
+        }
+        firstSeen = Dictionary(snapshot.firstSeen.compactMap { key, value in EntityRef(parsing: key).map { ($0, value) } }, uniquingKeysWith: min)
+        strikes = Dictionary(snapshot.strikes.compactMap { key, value in EntityRef(parsing: key).map { ($0, value) } }, uniquingKeysWith: max)
+        hourlyHits = snapshot.hourlyHits.mapValues { Dictionary($0.compactMap { key, value in Int64(key).map { ($0, value) } }, uniquingKeysWith: +) }
+        for rule in rules.rules {
+            if let reason = snapshot.demoted["\(rule.name)@\(rule.version)"] { demoted[rule.name] = reason }
+        }
+        processed = snapshot.processed
     }
 
     /// Indexes items by the event types they apply to, so an event only meets its candidates.

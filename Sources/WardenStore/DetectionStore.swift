@@ -98,6 +98,10 @@ public protocol DetectionStore: Sendable {
     func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel]
     /// Hit counts per rule version and hour since `hour`.
     func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount]
+    /// Saves detection's state as of event `seq` (replacing the previous snapshot).
+    func saveDetectionSnapshot(seq: Int64, takenAt: Int64, data: [UInt8]) async throws
+    /// The latest snapshot: the event it is as of, and its bytes.
+    func detectionSnapshot() async throws -> (seq: Int64, data: [UInt8])?
 }
 
 /// A rule version that was put in force.

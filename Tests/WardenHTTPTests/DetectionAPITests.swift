@@ -4,6 +4,7 @@ import Testing
 import WardenCore
 import WardenStore
 import WardenEngine
+import WardenRules
 import Logging
 @testable import WardenHTTP
 
@@ -133,6 +134,41 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
             #expect(outcomes == ["rejected", "rejected", "activated", "activated"])
             let actors = (history.json["changes"] as? [[String: Any]] ?? []).compactMap { $0["actor"] as? String }
             #expect(actors.first?.hasPrefix("token:tok_") == true)
+        }
+    }
+}
+
+@Suite struct DetectionStateTests {
+    @Test func stateFromSnapshotPlusReplayEqualsAFullReplay() async throws {
+        let harness = try await Harness.make()
+        let events = (0..<40).map { index in
+            index % 2 == 0 ? signup(index, ip: "198.51.100.\(index % 3)")
+                : #"{"id":"p\#(index)","type":"payment.attempted","occurred_at":"\#(Timestamp.formatRFC3339(1_795_428_000_000 - 3_600_000 + Int64(index) * 10_000))","actor":{"type":"user","id":"c\#(index % 4)"},"entities":{"card":"k\#(index)","ip":"192.0.2.1"},"data":{"amount":1.0,"status":"declined"}}"#
+        }
+        let writer = harness.writer
+        let store = harness.store
+        let pack = harness.components.pack
+        try await harness.test { client in
+            let running = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: Harness.FixedClock(),
+                                            batchSize: 7, snapshotEvery: 25, logger: .init(label: "test"))
+            for chunk in stride(from: 0, to: events.count, by: 10) {
+                _ = try await client.post("/v1/events", token: writer, contentType: "application/x-ndjson",
+                                          body: events[chunk..<min(chunk + 10, events.count)].joined(separator: "\n"))
+                while try await running.processNext() > 0 {}
+            }
+            let snapshot = try #require(try await store.detectionSnapshot())
+            #expect(snapshot.seq > 0 && snapshot.seq < 40)
+
+            let restored = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: Harness.FixedClock(), logger: .init(label: "test"))
+            try await restored.restore()
+            #expect(try restored.stateSnapshot() == (try running.stateSnapshot()))
+
+            var full = Detector(rules: pack.rules)
+            for stored in try await store.events(after: 0, limit: 100, type: nil) {
+                let parsed = try stored.body.withUnsafeBufferPointer { buffer throws(EventError) in try pack.eventSchema.parse(buffer, now: .max / 4) }
+                _ = full.process(parsed, body: stored.body)
+            }
+            #expect(try full.snapshot().encoded() == (try restored.stateSnapshot()))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import WardenCore
 
@@ -88,6 +89,24 @@ extension SQLiteStore: DetectionStore {
                 WHERE entity = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY name
                 """, arguments: [entity.description, time]).map { row in
                 StoredLabel(name: row["name"], source: row["source"], createdAt: row["created_at"], expiresAt: row["expires_at"])
+            }
+        }
+    }
+
+    public func saveDetectionSnapshot(seq: Int64, takenAt: Int64, data: [UInt8]) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO detection_snapshot (name, seq, taken_at, data) VALUES ('detection', ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, taken_at = excluded.taken_at, data = excluded.data
+                """, arguments: [seq, takenAt, Data(data)])
+        }
+    }
+
+    public func detectionSnapshot() async throws -> (seq: Int64, data: [UInt8])? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, data FROM detection_snapshot WHERE name = 'detection'").map { row in
+                let data: Data = row["data"]
+                return (row["seq"], Array(data))
             }
         }
     }

@@ -125,6 +125,16 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v4: detection snapshots") { db in
+            try db.execute(sql: """
+                CREATE TABLE detection_snapshot (
+                    name TEXT PRIMARY KEY,
+                    seq INTEGER NOT NULL CHECK (seq >= 0),
+                    taken_at INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
