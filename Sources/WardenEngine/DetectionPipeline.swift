@@ -16,21 +16,27 @@ public import WardenStore
 public final class DetectionPipeline: Service, Sendable {
     private let events: any EventStore
     private let detections: any DetectionStore
-    private let detector: Mutex<Detector>
+    /// The detector and the last event it has processed, changed together.
+    private struct State {
+        var detector: Detector
+        var seq: Int64 = 0
+    }
+
+    private let state: Mutex<State>
     private let clock: any WallClock
     private let logger: Logger
     private let batchSize: Int
-    private let snapshotEvery: Int
-    private let sinceSnapshot = Mutex(0)
+    private let snapshotInterval: Duration
     private let processedCounter: Counter
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
     public init(rules: RuleSet, events: any EventStore, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 1000, snapshotEvery: Int = 100_000, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
-        self.snapshotEvery = snapshotEvery
+                batchSize: Int = 1000, snapshotInterval: Duration = .seconds(300), logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.snapshotInterval = snapshotInterval
         self.events = events
         self.detections = detections
-        detector = Mutex(Detector(rules: rules))
+        state = Mutex(State(detector: Detector(rules: rules)))
         self.clock = clock
         self.batchSize = batchSize
         self.logger = logger
@@ -38,28 +44,45 @@ public final class DetectionPipeline: Service, Sendable {
     }
 
     /// The rules in force.
-    public var rules: RuleSet { detector.withLock { $0.rules } }
+    public var rules: RuleSet { state.withLock { $0.detector.rules } }
 
     /// Rules the safety valve has demoted to shadow, with why.
-    public var demotions: [String: String] { detector.withLock { $0.demoted } }
+    public var demotions: [String: String] { state.withLock { $0.detector.demoted } }
 
     public func run() async throws {
         do {
             try await restore()
             try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(20)) }
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        self.logger.error("detection failed; retrying", metadata: ["error": "\(error)"])
-                        try? await Task.sleep(for: .seconds(1))
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await self.snapshotLoop() }
+                    while !Task.isCancelled {
+                        do {
+                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                        } catch is CancellationError {
+                            break
+                        } catch {
+                            self.logger.error("detection failed; retrying", metadata: ["error": "\(error)"])
+                            try? await Task.sleep(for: .seconds(1))
+                        }
                     }
+                    group.cancelAll()
                 }
             }
         } catch is CancellationError {
             // Shutting down.
+        }
+    }
+
+    private func snapshotLoop() async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: snapshotInterval)
+            do {
+                try await saveSnapshot()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("detection snapshot failed; will retry", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -72,7 +95,7 @@ public final class DetectionPipeline: Service, Sendable {
         if let (seq, data) = try await detections.detectionSnapshot(), seq <= cursor {
             do {
                 let snapshot = try DetectorSnapshot.decode(data)
-                detector.withLock { $0 = Detector(rules: $0.rules, snapshot: snapshot) }
+                state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules, snapshot: snapshot), seq: seq) }
                 after = seq
             } catch {
                 logger.warning("detection snapshot unreadable; replaying the whole log", metadata: ["error": "\(error)"])
@@ -83,8 +106,9 @@ public final class DetectionPipeline: Service, Sendable {
             let page = try await events.events(after: after, limit: 5000, type: nil).filter { $0.seq <= cursor }
             guard let last = page.last else { break }
             let parsed = page.compactMap { stored in Self.parse(stored.body).map { ($0, stored.body) } }
-            detector.withLock { detector in
-                for (event, body) in parsed { _ = detector.process(event, body: body) }
+            state.withLock { state in
+                for (event, body) in parsed { _ = state.detector.process(event, body: body) }
+                state.seq = last.seq
             }
             after = last.seq
         }
@@ -93,7 +117,21 @@ public final class DetectionPipeline: Service, Sendable {
 
     /// The detector's state now, as canonical bytes (for tests and snapshots).
     public func stateSnapshot() throws -> [UInt8] {
-        try detector.withLock { try $0.snapshot() }.encoded()
+        try saveableState().data
+    }
+
+    /// The state and the event it is as of. Copying the detector under the lock is cheap (its
+    /// storage is shared until changed); encoding happens outside it, so detection never waits.
+    private func saveableState() throws -> (seq: Int64, data: [UInt8]) {
+        let (copy, seq) = state.withLock { ($0.detector, $0.seq) }
+        return (seq, try copy.snapshot().encoded())
+    }
+
+    /// Saves a snapshot of the state as of the last processed event.
+    public func saveSnapshot() async throws {
+        let (seq, data) = try saveableState()
+        guard seq > 0 else { return }
+        try await detections.saveDetectionSnapshot(seq: seq, takenAt: clock.nowMillis(), data: data)
     }
 
     /// Processes the next batch of events after the cursor; returns how many.
@@ -103,12 +141,12 @@ public final class DetectionPipeline: Service, Sendable {
         let page = try await events.events(after: cursor, limit: batchSize, type: nil)
         guard let last = page.last else { return 0 }
         let now = clock.nowMillis()
-        let batch = detector.withLock { detector -> DetectionBatch in
+        let batch = state.withLock { state -> DetectionBatch in
             var batch = DetectionBatch(throughSeq: last.seq)
             var hourly: [String: RuleHitCount] = [:]
             for stored in page {
                 guard let parsed = Self.parse(stored.body) else { continue }
-                let evaluation = detector.process(parsed, body: stored.body)
+                let evaluation = state.detector.process(parsed, body: stored.body)
                 for hit in evaluation.hits {
                     let hour = parsed.occurredAt / 3_600_000
                     hourly["\(hit.rule)|\(hit.version)|\(hit.mode.rawValue)|\(hour)", default: RuleHitCount(
@@ -128,32 +166,23 @@ public final class DetectionPipeline: Service, Sendable {
                 }
             }
             batch.hits = Array(hourly.values)
+            state.seq = last.seq
             return batch
         }
         try await detections.commitDetection(batch)
         processedCounter.increment(by: page.count)
-        let due = sinceSnapshot.withLock { count -> Bool in
-            count += page.count
-            guard count >= snapshotEvery else { return false }
-            count = 0
-            return true
-        }
-        if due {
-            // The state is as of the batch just committed: nothing else moves the detector meanwhile.
-            try await detections.saveDetectionSnapshot(seq: last.seq, takenAt: now, data: try stateSnapshot())
-        }
         return page.count
     }
 
     /// Puts new rules in force, keeping the state that still applies (see
     /// ``Detector/init(rules:carryingStateFrom:)``). Events after the cursor are evaluated with them.
     public func replaceRules(_ rules: RuleSet) {
-        detector.withLock { $0 = Detector(rules: rules, carryingStateFrom: $0) }
+        state.withLock { $0.detector = Detector(rules: rules, carryingStateFrom: $0.detector) }
     }
 
     /// Evaluates an event against the current state without changing it.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
-        detector.withLock { $0.peek(event, body: body) }
+        state.withLock { $0.detector.peek(event, body: body) }
     }
 
     /// Events in the log were validated at intake; parse them without the schema's clock check.

@@ -305,15 +305,17 @@ struct RulesBench: AsyncParsableCommand {
         if json {
             printJSON(["events": lines.count, "example_rules": loaded.rules.rules.count, "events_per_sec": large.rate,
                        "example_events_per_sec": example.rate, "generated_rules": big.rules.count, "generated_events_per_sec": large.rate,
-                       "counter_keys": large.keys, "hits": large.hits])
+                       "counter_keys": large.keys, "hits": large.hits, "bytes_per_counter_key": large.bytesPerKey,
+                       "example_bytes_per_counter_key": example.bytesPerKey])
         } else {
             print("\(lines.count) events, one core")
-            print("example pack (\(loaded.rules.rules.count) rules): \(example.rate) events/s, \(example.hits) hits, \(example.keys) live counter keys")
-            print("generated pack (\(big.rules.count) rules): \(large.rate) events/s, \(large.hits) hits, \(large.keys) live counter keys")
+            print("example pack (\(loaded.rules.rules.count) rules): \(example.rate) events/s, \(example.hits) hits, \(example.keys) live counter keys, ≤\(example.bytesPerKey) bytes/key")
+            print("generated pack (\(big.rules.count) rules): \(large.rate) events/s, \(large.hits) hits, \(large.keys) live counter keys, ≤\(large.bytesPerKey) bytes/key")
         }
     }
 
-    private func measure(_ rules: RuleSet, _ lines: [[UInt8]], schema: EventSchema) throws -> (rate: Int, hits: Int, keys: Int) {
+    private func measure(_ rules: RuleSet, _ lines: [[UInt8]], schema: EventSchema) throws -> (rate: Int, hits: Int, keys: Int, bytesPerKey: Int) {
+        let before = memoryMiB().current
         var detector = Detector(rules: rules)
         var hits = 0
         var progress = ProgressBar(label: "bench rules (\(rules.rules.count))", total: lines.count)
@@ -325,7 +327,11 @@ struct RulesBench: AsyncParsableCommand {
         }
         let seconds = started.duration(to: .now).seconds
         progress.finish()
-        return (Int(Double(lines.count) / seconds), hits, detector.counterKeyCount)
+        // Resident memory grown while the detector held its state, per live counter key (an upper
+        // bound: it also counts labels, first-seen times and allocator slack).
+        let grown = max(0, memoryMiB().current - before) * 1_048_576
+        let keys = detector.counterKeyCount
+        return (Int(Double(lines.count) / seconds), hits, keys, keys == 0 ? 0 : Int(grown / Double(keys)))
     }
 
     /// A pack of `count` rules shaped like real ones: field tests, lists, text tests and velocity

@@ -150,11 +150,12 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
         let pack = harness.components.pack
         try await harness.test { client in
             let running = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: Harness.FixedClock(),
-                                            batchSize: 7, snapshotEvery: 25, logger: .init(label: "test"))
+                                            batchSize: 7, logger: .init(label: "test"))
             for chunk in stride(from: 0, to: events.count, by: 10) {
                 _ = try await client.post("/v1/events", token: writer, contentType: "application/x-ndjson",
                                           body: events[chunk..<min(chunk + 10, events.count)].joined(separator: "\n"))
                 while try await running.processNext() > 0 {}
+                if chunk == 20 { try await running.saveSnapshot() }
             }
             let snapshot = try #require(try await store.detectionSnapshot())
             #expect(snapshot.seq > 0 && snapshot.seq < 40)
