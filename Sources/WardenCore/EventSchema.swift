@@ -29,9 +29,9 @@ public struct EventSchema: Sendable {
     public var reportReasons: Set<String>
     /// Size and shape limits.
     public var limits: EventLimits
-    /// Accept any well-formed entity type, for re-reading events that passed intake under an
-    /// earlier pack. Never set for intake.
-    public var acceptsAnyEntityType = false
+    /// Re-reading events that already passed intake (possibly under an earlier pack): any
+    /// well-formed entity type is accepted and report reasons are not re-judged. Never set for intake.
+    public var rereadsStoredEvents = false
 
     /// Creates a schema.
     public init(entityTypes: EntityTypes = EntityTypes(), reportReasons: Set<String>, limits: EventLimits = EventLimits()) {
@@ -122,7 +122,7 @@ public struct EventSchema: Sendable {
             throw .invalid("entities", "names \(entities.count) entities; the limit is \(limits.maxEntities)")
         }
         let event = ParsedEvent(id: id, type: type, occurredAt: occurredAt, actor: actor, entities: entities, dataRange: dataRange)
-        if type == ReservedEventType.report {
+        if type == ReservedEventType.report, !rereadsStoredEvents {
             try checkReport(event, bytes)
         } else if type == ReservedEventType.appeal {
             throw .invalid("type", "\"appeal\" is reserved for appeals filed through Warden's appeal API")
@@ -299,7 +299,7 @@ public struct EventSchema: Sendable {
     }
 
     private func problemWithEntity(type: String, id: String, field: String) -> EventError? {
-        guard entityTypes.contains(type) || (acceptsAnyEntityType && EntityTypes.isWellFormed(type)) else {
+        guard entityTypes.contains(type) || (rereadsStoredEvents && EntityTypes.isWellFormed(type)) else {
             let hint = EntityTypes.isWellFormed(type) ? "register it in the policy pack's pack.yaml (entity_types)" : "entity types are lower-case words"
             return .invalid(field, "unknown entity type \"\(type)\"; \(hint). Known types: \(entityTypes.names.joined(separator: ", "))")
         }

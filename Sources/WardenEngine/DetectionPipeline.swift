@@ -196,7 +196,7 @@ public final class DetectionPipeline: Service, Sendable {
     /// against today's pack (an entity type removed since then, say), so it registers any type.
     private static let lenientSchema: EventSchema = {
         var schema = EventSchema(entityTypes: EntityTypes(), reportReasons: [])
-        schema.acceptsAnyEntityType = true
+        schema.rereadsStoredEvents = true
         return schema
     }()
 

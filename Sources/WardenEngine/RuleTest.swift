@@ -1,5 +1,5 @@
 import Foundation
-public import WardenCore
+import WardenCore
 public import WardenRules
 import Yams
 

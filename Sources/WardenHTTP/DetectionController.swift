@@ -21,10 +21,7 @@ struct DetectionController {
     /// Evaluates one event against the current state and answers the verdict and the rules that
     /// fired, with why. With `ingest=true` the event is also stored (and detection then acts on it).
     @Sendable func evaluate(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        guard try EventsController.format(of: request) == .json else {
-            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type",
-                          detail: "send one event as Content-Type application/json")
-        }
+        try EventsController.requireJSON(request, "one event")
         let ingest = request.uri.queryParameters.get("ingest") == "true"
         let body = Array(buffer: try await EventsController.collect(request, limit: maxBodyBytes))
         let parsed: ParsedEvent

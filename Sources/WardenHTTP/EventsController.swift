@@ -71,6 +71,14 @@ struct EventsController {
 
     /// Collects the body up to `limit` bytes. A larger body is read to its end and discarded
     /// (up to a hard cap) before the 413, so the client, still sending, gets to read the answer.
+    /// Requires a single JSON document (`what` names it in the error).
+    static func requireJSON(_ request: Request, _ what: String) throws {
+        guard try format(of: request) == .json else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type",
+                          detail: "send \(what) as Content-Type application/json")
+        }
+    }
+
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         let drainCap = 256 << 20
         let declared = request.headers[.contentLength].flatMap { Int($0) }

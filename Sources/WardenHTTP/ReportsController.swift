@@ -13,10 +13,7 @@ struct ReportsController {
     }
 
     @Sendable func submit(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        guard try EventsController.format(of: request) == .json else {
-            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type",
-                          detail: "send one report as Content-Type application/json")
-        }
+        try EventsController.requireJSON(request, "one report")
         let body = try await EventsController.collect(request, limit: maxBodyBytes)
         let report: ReportSubmission
         do {

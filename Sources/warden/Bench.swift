@@ -22,11 +22,11 @@ struct Bench: AsyncParsableCommand {
 }
 
 /// Simulated events for benchmarks, generated before the clock starts.
-private func benchEvents(count: Int, seed: UInt64) -> [SimulatedEvent] {
+private func benchEvents(count: Int, seed: UInt64, rate: Double = 1000, cycleMillis: Int64 = 600_000) -> [SimulatedEvent] {
     var options = SimulationOptions(start: SystemWallClock().nowMillis() - 86_400_000)
     options.seed = seed
-    options.rate = 1000
-    options.cycleMillis = 600_000
+    options.rate = rate
+    options.cycleMillis = cycleMillis
     var simulator = Simulator(options: options)
     return (0..<count).compactMap { _ in simulator.next() }
 }
@@ -290,11 +290,7 @@ struct RulesBench: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: events) else { throw ValidationError("cannot read \(events)") }
             lines = data.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }.map(Array.init)
         } else {
-            var options = SimulationOptions(start: 1_793_491_200_000)
-            options.rate = 50
-            options.cycleMillis = 1_800_000
-            var simulator = Simulator(options: options)
-            lines = (0..<200_000).compactMap { _ in simulator.next()?.json }
+            lines = benchEvents(count: 200_000, seed: 5, rate: 50, cycleMillis: 1_800_000).map(\.json)
         }
         let example = try measure(loaded.rules, lines, schema: loaded.eventSchema)
         let context = RuleContext(categories: loaded.taxonomy.categoryIDs, severities: loaded.taxonomy.severities, entityTypes: loaded.entityTypes) { path in

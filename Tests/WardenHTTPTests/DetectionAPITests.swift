@@ -44,6 +44,20 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
         }
     }
 
+    @Test func reportsReachDetection() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            for reporter in ["r1", "r2", "r3"] {
+                let report = #"{"reporter":{"type":"user","id":"\#(reporter)"},"subject":{"type":"user","id":"bully"},"reason":"harassment.bullying"}"#
+                #expect(try await client.post("/v1/reports", token: harness.admin, body: report).status == .ok)
+            }
+            #expect(try await harness.detection.processNext() == 3)
+            let signals = try await harness.store.signals(before: nil, limit: 10, subject: EntityRef(type: "user", id: "bully"), rule: nil)
+            #expect(signals.map(\.rule) == ["reported_by_many"])
+            #expect(signals.first?.queue == "harassment")
+        }
+    }
+
     @Test func evaluateAnswersTheVerdictWithoutChangingState() async throws {
         let harness = try await Harness.make()
         try await harness.test { client in
