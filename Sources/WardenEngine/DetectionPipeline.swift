@@ -15,6 +15,7 @@ public import WardenStore
 /// the log up to the cursor without effects, which yields exactly the state a full replay would.
 public final class DetectionPipeline: Service, Sendable {
     private let events: any EventStore
+    private let tail: LogTail?
     private let detections: any DetectionStore
     /// The detector and the last event it has processed, changed together.
     private struct State {
@@ -30,11 +31,12 @@ public final class DetectionPipeline: Service, Sendable {
     private let processedCounter: Counter
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
-    public init(rules: RuleSet, events: any EventStore, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 1000, snapshotInterval: Duration = .seconds(300), logger: Logger,
+    public init(rules: RuleSet, events: any EventStore, tail: LogTail? = nil, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
+                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
         self.snapshotInterval = snapshotInterval
         self.events = events
+        self.tail = tail
         self.detections = detections
         state = Mutex(State(detector: Detector(rules: rules)))
         self.clock = clock
@@ -57,7 +59,7 @@ public final class DetectionPipeline: Service, Sendable {
                     group.addTask { try await self.snapshotLoop() }
                     while !Task.isCancelled {
                         do {
-                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(5)) }
                         } catch is CancellationError {
                             break
                         } catch {
@@ -138,14 +140,21 @@ public final class DetectionPipeline: Service, Sendable {
     @discardableResult
     public func processNext() async throws -> Int {
         let cursor = try await detections.detectionCursor()
-        let page = try await events.events(after: cursor, limit: batchSize, type: nil)
+        let page: [LogTail.Entry]
+        if let recent = tail?.events(after: cursor, limit: batchSize) {
+            page = recent
+        } else {
+            page = try await events.events(after: cursor, limit: batchSize, type: nil).compactMap { stored in
+                Self.parse(stored.body).map { LogTail.Entry(seq: stored.seq, parsed: $0, body: stored.body) }
+            }
+        }
         guard let last = page.last else { return 0 }
         let now = clock.nowMillis()
         let batch = state.withLock { state -> DetectionBatch in
             var batch = DetectionBatch(throughSeq: last.seq)
             var hourly: [String: RuleHitCount] = [:]
             for stored in page {
-                guard let parsed = Self.parse(stored.body) else { continue }
+                let parsed = stored.parsed
                 let evaluation = state.detector.process(parsed, body: stored.body)
                 for hit in evaluation.hits {
                     let hour = parsed.occurredAt / 3_600_000

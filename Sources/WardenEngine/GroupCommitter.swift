@@ -31,10 +31,12 @@ final class GroupCommitter: Sendable {
     private let store: any EventStore
     private let clock: any WallClock
     private let observe: @Sendable (_ submissions: Int, _ events: Int, _ seconds: Double) -> Void
+    private let tail: LogTail?
 
-    init(store: any EventStore, clock: any WallClock, observe: @escaping @Sendable (Int, Int, Double) -> Void) {
+    init(store: any EventStore, clock: any WallClock, tail: LogTail?, observe: @escaping @Sendable (Int, Int, Double) -> Void) {
         self.store = store
         self.clock = clock
+        self.tail = tail
         self.observe = observe
     }
 
@@ -65,6 +67,18 @@ final class GroupCommitter: Sendable {
         }
         let started = ContinuousClock.now
         let results = await commit(jobs)
+        // Publish in log order, before the lead passes on: the next round's events come after these.
+        if let tail {
+            var committed: [LogTail.Entry] = []
+            for (job, result) in zip(jobs, results) {
+                guard case .success(let outcomes) = result else { continue }
+                for (event, outcome) in zip(job.events, outcomes) {
+                    if case .accepted(let seq) = outcome { committed.append(LogTail.Entry(seq: seq, parsed: event.parsed, body: event.body)) }
+                }
+            }
+            committed.sort { $0.seq < $1.seq }
+            tail.append(committed)
+        }
         let elapsed = started.duration(to: .now)
         observe(jobs.count, jobs.reduce(0) { $0 + $1.events.count },
                 Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

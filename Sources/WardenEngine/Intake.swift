@@ -26,6 +26,8 @@ public final class Intake: Sendable {
     private let counters: [LineStatus: Counter]
     /// When intake last committed; background consumers give way while it is busy.
     public let activity = IntakeActivity()
+    /// The events intake committed most recently, for consumers that keep up.
+    public let tail = LogTail()
 
     /// Creates intake over a store. Metrics go to `metrics` (the global factory by default).
     public init(store: any EventStore, schema: EventSchema, clock: any WallClock = SystemWallClock(),
@@ -40,7 +42,7 @@ public final class Intake: Sendable {
         let commitTimer = Metrics.Timer(label: "warden_intake_commit_seconds", dimensions: [], factory: metrics)
         let groupSize = Recorder(label: "warden_intake_group_submissions", dimensions: [], aggregate: true, factory: metrics)
         let activity = self.activity
-        committer = GroupCommitter(store: store, clock: clock) { submissions, _, seconds in
+        committer = GroupCommitter(store: store, clock: clock, tail: tail) { submissions, _, seconds in
             activity.recordCommit(at: IntakeActivity.now())
             commitTimer.recordNanoseconds(Int64(seconds * 1e9))
             groupSize.record(submissions)

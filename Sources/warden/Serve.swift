@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
         let newSecret = try await tokens.bootstrap(bootstrapSecret: bootstrapSecret)
         let intake = Intake(store: opened.store, schema: policyPack.eventSchema)
         let store = opened.store
-        let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: logger)
+        let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store, logger: logger)
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
         try await packs.recordStart()
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,

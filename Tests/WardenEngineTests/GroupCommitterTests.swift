@@ -40,7 +40,8 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
 @Suite struct GroupCommitterTests {
     @Test func concurrentCallersShareTransactionsAndEachGetsItsOwnOutcomes() async throws {
         let store = SlowStore()
-        let committer = GroupCommitter(store: store, clock: SystemWallClock()) { _, _, _ in }
+        let tail = LogTail()
+        let committer = GroupCommitter(store: store, clock: SystemWallClock(), tail: tail) { _, _, _ in }
         let answers = try await withThrowingTaskGroup(of: (Int, [AppendOutcome]).self) { group in
             for caller in 0..<16 {
                 group.addTask { (caller, try await committer.append(events("c\(caller)", caller + 1))) }
@@ -56,11 +57,15 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
         let appends = store.appends.withLock { $0 }
         #expect(appends.reduce(0, +) == (1...16).reduce(0, +))
         #expect(appends.count < 16, "expected grouped commits, got \(appends)")
+        // The tail holds every committed event, in log order.
+        #expect(tail.events(after: 0, limit: 1000)?.map(\.seq) == Array(1...136))
+        #expect(tail.events(after: 130, limit: 3)?.map(\.seq) == [131, 132, 133])
+        #expect(tail.events(after: 136, limit: 3)?.isEmpty == true)
     }
 
     @Test func oneFailingSubmissionDoesNotFailItsNeighbours() async throws {
         let store = SlowStore(failOn: "bad-0")
-        let committer = GroupCommitter(store: store, clock: SystemWallClock()) { _, _, _ in }
+        let committer = GroupCommitter(store: store, clock: SystemWallClock(), tail: nil) { _, _, _ in }
         let results = await withTaskGroup(of: (String, Bool).self) { group in
             for name in ["a", "b", "bad", "c", "d"] {
                 group.addTask {
@@ -75,5 +80,22 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
             return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
         }
         #expect(results == ["a": true, "b": true, "bad": false, "c": true, "d": true])
+    }
+}
+
+@Suite struct LogTailTests {
+    func entries(_ range: ClosedRange<Int64>) -> [LogTail.Entry] {
+        range.map { LogTail.Entry(seq: $0, parsed: ParsedEvent(id: "e\($0)", type: "x", occurredAt: 0, actor: nil, entities: [], dataRange: nil), body: []) }
+    }
+
+    @Test func readersBehindTheWindowOrAcrossAGapGoToTheStore() {
+        let tail = LogTail(capacity: 10)
+        #expect(tail.events(after: 0, limit: 5) == nil)
+        tail.append(entries(1...15))
+        #expect(tail.events(after: 2, limit: 5) == nil)
+        #expect(tail.events(after: 5, limit: 3)?.map(\.seq) == [6, 7, 8])
+        tail.append(entries(20...21))
+        #expect(tail.events(after: 15, limit: 3) == nil)
+        #expect(tail.events(after: 19, limit: 3)?.map(\.seq) == [20, 21])
     }
 }

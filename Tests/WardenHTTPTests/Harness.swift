@@ -38,7 +38,7 @@ struct Harness {
         let writer = try await tokens.create(name: "writer", scopes: [.eventsWrite]).1
         let reader = try await tokens.create(name: "reader", scopes: [.read]).1
         let intake = Intake(store: store, schema: pack.eventSchema, clock: FixedClock(), metrics: PrometheusMetricsFactory(registry: registry))
-        let detection = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
+        let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
                                           metrics: PrometheusMetricsFactory(registry: registry))
         let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: FixedClock(), logger: Logger(label: "test"))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
