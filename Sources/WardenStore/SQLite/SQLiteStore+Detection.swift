@@ -12,7 +12,22 @@ extension SQLiteStore: DetectionStore {
     }
 
     public func commitDetection(_ batch: DetectionBatch) async throws {
-        try await pool.write { db in
+        // Detection's output is derived from the log and committed with its cursor: if the OS loses
+        // the last commits in a power cut, the cursor goes back with them and detection redoes that
+        // work exactly once. So it skips the fsync the event log needs (WAL with synchronous=NORMAL
+        // is still durable against a process crash), and intake commits are not kept waiting.
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            try db.inTransaction {
+                try Self.writeDetection(batch, db)
+                return .commit
+            }
+        }
+    }
+
+    private static func writeDetection(_ batch: DetectionBatch, _ db: Database) throws {
+        do {
             let insertSignal = try RawStatement(db, """
                 INSERT INTO signal (event_seq, rule, rule_version, category, severity, subject, reason, explanation, queue, verdict,
                                     effects, occurred_at, created_at)
