@@ -250,10 +250,25 @@ def test_bootstrap_and_cli(binary, work):
         campaigns = {json.loads(line)["campaign"] for line in f if '"kind":"campaign"' in line}
     check(len(campaigns) == 6, f"simulate writes ground truth for all six campaigns ({sorted(campaigns)})")
 
-    commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"],
+    commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"], ["bench", "rules"],
+                ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
                 ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
+    result = subprocess.run([binary, "rules", "test", PACK], capture_output=True, text=True)
+    check(result.returncode == 0 and result.stdout.strip().endswith("passed, 0 failed"), f"rules test: {result.stdout.strip().splitlines()[-1]}")
+    broken = os.path.join(work, "broken-pack")
+    shutil.copytree(PACK, broken)
+    with open(os.path.join(broken, "rules", "zz.rules"), "w") as f:
+        f.write('rule a category nope when event.typ == 1 then signal\nrule b category spam when (event.type == "x" then signal\n')
+    result = subprocess.run([binary, "rules", "check", broken], capture_output=True, text=True)
+    check(result.returncode == 1 and result.stderr.count("rules/zz.rules:") == 3,
+          f"rules check lists every problem with file:line:column and exits 1 ({result.stderr.count('rules/zz.rules:')} listed)")
+    result = subprocess.run([binary, "rules", "replay", "--events", os.path.join(work, "t.ndjson"), "--truth",
+                             os.path.join(work, "t.truth.ndjson"), "--policy-pack", PACK, "--json"], capture_output=True, text=True)
+    replay = json.loads(result.stdout)
+    check(result.returncode == 0 and len(replay["campaigns"]) == 6 and all(c["recall"] > 0 for c in replay["campaigns"]),
+          "rules replay against simulator truth finds every campaign")
     result = subprocess.run([binary, "tokens", "create", "--name", "ci", "--scope", "events:write", "--data-dir", offline, "--json"],
                             capture_output=True, text=True)
     check(result.returncode == 0 and json.loads(result.stdout)["token"].startswith("wdn_"), "tokens create --json")

@@ -6,7 +6,7 @@ import WardenRules
 
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and test a policy pack's rules.",
+        abstract: "Check, test and backtest a policy pack's rules.",
         subcommands: [Check.self, Test.self, Replay.self]
     )
 
