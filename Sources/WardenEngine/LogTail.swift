@@ -1,6 +1,5 @@
 import Synchronization
 public import WardenCore
-public import WardenStore
 
 /// The newest committed events, kept in memory as intake commits them, so consumers that keep up
 /// (detection) read them without going back to the store and parsing them again. A consumer that

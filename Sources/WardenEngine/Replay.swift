@@ -41,8 +41,11 @@ public struct GroundTruth: Sendable {
 public struct Replay {
     /// Per-rule results.
     public struct RuleStats: Sendable {
+        /// The rule.
         public var rule: String
+        /// Its mode in the replayed pack.
         public var mode: RuleMode
+        /// Events it fired on.
         public var hits = 0
         /// Distinct signal subjects.
         public var subjects = Set<EntityRef>()
@@ -54,10 +57,15 @@ public struct Replay {
 
     /// Per-group-kind results.
     public struct KindStats: Sendable {
+        /// The kind of abuse (campaign).
         public var kind: String
+        /// Groups of that kind.
         public var groups = 0
+        /// Known-bad subjects in them.
         public var subjects = 0
+        /// Subjects that got a signal.
         public var caughtSubjects = 0
+        /// The share of subjects that got a signal.
         public var recall: Double { subjects == 0 ? 0 : Double(caughtSubjects) / Double(subjects) }
         /// Median time from a group's start to its first signal on one of its subjects (ms).
         public var medianTimeToFirstSignal: Int64?
@@ -67,10 +75,13 @@ public struct Replay {
 
     /// The report.
     public struct Report: Sendable {
+        /// Events replayed.
         public var events = 0
+        /// Per rule, in pack order.
         public var rules: [RuleStats]
         /// Events on which both rules fired, for pairs that overlap.
         public var overlaps: [(String, String, Int)]
+        /// Per kind of ground-truth group.
         public var kinds: [KindStats]
     }
 

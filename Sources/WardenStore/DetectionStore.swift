@@ -2,20 +2,33 @@ public import WardenCore
 
 /// A signal as stored: one rule hit on one event.
 public struct StoredSignal: Sendable, Equatable {
+    /// The store's id (newer signals have larger ids).
     public var id: Int64
+    /// The event it was raised on.
     public var eventSeq: Int64
+    /// The rule that raised it.
     public var rule: String
+    /// That rule's version.
     public var ruleVersion: String
+    /// Taxonomy category.
     public var category: String
+    /// Severity.
     public var severity: String
+    /// Whom it is about.
     public var subject: EntityRef?
+    /// The rule's stated reason, if any.
     public var reason: String?
+    /// Why it fired: the rule's description and the counter values it read.
     public var explanation: String
+    /// The review queue it was routed to.
     public var queue: String?
+    /// The verdict the rule returned.
     public var verdict: String?
     /// Every effect of the hit, as JSON.
     public var effects: String
+    /// When the event happened (ms).
     public var occurredAt: Int64
+    /// When the signal was committed (ms).
     public var createdAt: Int64
 
     /// Creates a signal (the store assigns `id` on insert).
@@ -40,25 +53,35 @@ public struct StoredSignal: Sendable, Equatable {
 
 /// A label change made by a rule.
 public enum LabelChange: Sendable, Equatable {
+    /// Set (or extend) a label.
     case set(entity: EntityRef, name: String, source: String, createdAt: Int64, expiresAt: Int64?)
+    /// Remove a label.
     case remove(entity: EntityRef, name: String)
 }
 
 /// A stored label.
 public struct StoredLabel: Sendable, Equatable {
+    /// The label.
     public var name: String
+    /// What set it, such as `rule:signup_farm_ip@1a2b3c4d5e6f`.
     public var source: String
+    /// When it was first set (ms).
     public var createdAt: Int64
+    /// When it lapses (ms), if it does.
     public var expiresAt: Int64?
 }
 
 /// Hits of one rule version in one hour.
 public struct RuleHitCount: Sendable, Equatable {
+    /// The rule.
     public var rule: String
+    /// Its version.
     public var version: String
+    /// `active` or `shadow`.
     public var mode: String
     /// Hours since the epoch.
     public var hour: Int64
+    /// Hits in that hour.
     public var hits: Int
 
     /// Creates a count.
@@ -73,8 +96,11 @@ public struct RuleHitCount: Sendable, Equatable {
 
 /// What detection produced for a run of events, committed together with its cursor.
 public struct DetectionBatch: Sendable {
+    /// Signals of active hits.
     public var signals: [StoredSignal] = []
+    /// Label changes of active hits.
     public var labels: [LabelChange] = []
+    /// Hit counts to add.
     public var hits: [RuleHitCount] = []
     /// The last event processed.
     public var throughSeq: Int64
