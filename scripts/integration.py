@@ -40,7 +40,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary, data_dir, env_token=TOKEN):
+    def __init__(self, binary, data_dir, env_token=TOKEN, extra=()):
         self.binary, self.data_dir, self.port = binary, data_dir, free_port()
         env = dict(os.environ)
         env.pop("WARDEN_BOOTSTRAP_TOKEN", None)
@@ -48,7 +48,7 @@ class Server:
             env["WARDEN_BOOTSTRAP_TOKEN"] = env_token
         self.log = tempfile.NamedTemporaryFile("w+", prefix="warden-serve-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [binary, "serve", "--data-dir", data_dir, "--port", str(self.port), "--policy-pack", PACK, "--log-level", "warning"],
+            [binary, "serve", "--data-dir", data_dir, "--port", str(self.port), "--policy-pack", PACK, "--log-level", "warning", *extra],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 60
@@ -230,7 +230,18 @@ def test_bootstrap_and_cli(binary, work):
     summary = json.loads(result.stdout)
     check(result.returncode == 1 and summary["accepted"] == 3000 and summary["rejected"] == 1 and summary["errors"][0]["line"] == 3001,
           f"ingest --to --json reports each outcome and the failing file line, exit 1 ({result.stdout.strip()[:90]})")
+    result = subprocess.run([binary, "simulate", "--to", server.url, "--token", secret, "--events", "600", "--rate", "200",
+                             "--speed", "20", "--seed", "21"], capture_output=True, text=True, timeout=120)
+    check(result.returncode == 0 and "streamed 600 events" in result.stderr, "simulate --to streams paced traffic to a server")
     server.stop()
+
+    demo_dir = os.path.join(work, "demo-data")
+    demo = Server(binary, demo_dir, extra=("--demo", "--demo-rate", "50"))
+    deadline = time.time() + 20
+    while time.time() < deadline and event_count(demo_dir) < 50:
+        time.sleep(0.2)
+    check(event_count(demo_dir) >= 50, f"serve --demo streams simulated traffic into the instance ({event_count(demo_dir)} events)")
+    check(demo.stop() == 0, "the demo server stops gracefully")
 
     offline = os.path.join(work, "offline-data")
     result = subprocess.run([binary, "ingest", os.path.join(work, "small.ndjson"), "--data-dir", offline, "--policy-pack", PACK, "--json"],
