@@ -22,8 +22,10 @@ struct Bench: AsyncParsableCommand {
 }
 
 /// Simulated events for benchmarks, generated before the clock starts.
-private func benchEvents(count: Int, seed: UInt64, rate: Double = 1000, cycleMillis: Int64 = 600_000) -> [SimulatedEvent] {
-    var options = SimulationOptions(start: SystemWallClock().nowMillis() - 86_400_000)
+private func benchEvents(
+    count: Int, seed: UInt64, rate: Double = 1000, cycleMillis: Int64 = 600_000, start: Int64 = SystemWallClock().nowMillis() - 86_400_000
+) -> [SimulatedEvent] {
+    var options = SimulationOptions(start: start)
     options.seed = seed
     options.rate = rate
     options.cycleMillis = cycleMillis
@@ -290,14 +292,16 @@ struct RulesBench: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: events) else { throw ValidationError("cannot read \(events)") }
             lines = data.split(separator: UInt8(ascii: "\n")).filter { !$0.isEmpty }.map(Array.init)
         } else {
-            lines = benchEvents(count: 200_000, seed: 5, rate: 50, cycleMillis: 1_800_000).map(\.json)
+            // A fixed start keeps the events, and so the figures, the same from run to run.
+            lines = benchEvents(count: 200_000, seed: 5, rate: 50, cycleMillis: 1_800_000, start: 1_793_491_200_000).map(\.json)
         }
-        let example = try measure(loaded.rules, lines, schema: loaded.eventSchema)
         let context = RuleContext(categories: loaded.taxonomy.categoryIDs, severities: loaded.taxonomy.severities, entityTypes: loaded.entityTypes) { path in
             FileManager.default.contents(atPath: (loaded.directory as NSString).appendingPathComponent(path)).flatMap { String(data: $0, encoding: .utf8) }
         }
         let big = try RuleSet.compile(files: [("generated.rules", Self.generatedRules(generated))], context: context)
+        // The larger pack first, so its memory growth is measured on a process that has not grown yet.
         let large = try measure(big, lines, schema: loaded.eventSchema)
+        let example = try measure(loaded.rules, lines, schema: loaded.eventSchema)
         if json {
             printJSON(["events": lines.count, "example_rules": loaded.rules.rules.count, "events_per_sec": large.rate,
                        "example_events_per_sec": example.rate, "generated_rules": big.rules.count, "generated_events_per_sec": large.rate,
