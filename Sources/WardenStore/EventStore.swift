@@ -110,20 +110,14 @@ public struct EntityIndexProgress: Sendable, Equatable {
     }
 }
 
-/// Totals over the store, for readiness checks, metrics and the CLI.
+/// Totals over the store, for tests, benchmarks and the CLI.
 public struct StoreStatistics: Sendable, Equatable {
-    /// Events in the log.
+    /// Events in the log (sequence numbers are dense, so this is also the last `seq`).
     public var eventCount: Int
-    /// Highest sequence number (0 when empty).
-    public var lastSeq: Int64
-    /// Distinct entities.
-    public var entityCount: Int
 
     /// Creates totals.
-    public init(eventCount: Int, lastSeq: Int64, entityCount: Int) {
+    public init(eventCount: Int) {
         self.eventCount = eventCount
-        self.lastSeq = lastSeq
-        self.entityCount = entityCount
     }
 }
 

@@ -25,7 +25,7 @@ final class SlowStore: EventStore {
     func event(id: String) async throws -> StoredEvent? { nil }
     func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent] { [] }
     func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail? { nil }
-    func statistics() async throws -> StoreStatistics { StoreStatistics(eventCount: 0, lastSeq: 0, entityCount: 0) }
+    func statistics() async throws -> StoreStatistics { StoreStatistics(eventCount: 0) }
     func indexEntities(limit: Int) async throws -> EntityIndexProgress { EntityIndexProgress(indexed: 0, indexedThroughSeq: 0, lastSeq: 0) }
     func entityIndexStatus() async throws -> EntityIndexProgress { EntityIndexProgress(indexed: 0, indexedThroughSeq: 0, lastSeq: 0) }
     func checkpoint(truncate: Bool) async throws -> Int { 0 }

@@ -151,10 +151,8 @@ extension SQLiteStore: EventStore {
 
     public func statistics() async throws -> StoreStatistics {
         try await pool.read { db in
-            // Sequence numbers and entity keys are dense (nothing is ever deleted), so maxima are counts.
-            let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
-            let entities = try Int.fetchOne(db, sql: "SELECT max(key) FROM entity") ?? 0
-            return StoreStatistics(eventCount: Int(lastSeq), lastSeq: lastSeq, entityCount: entities)
+            // Sequence numbers are dense (nothing is ever deleted), so the maximum is the count.
+            StoreStatistics(eventCount: Int(try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0))
         }
     }
 }
