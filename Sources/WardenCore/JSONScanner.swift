@@ -168,6 +168,17 @@ struct JSONScanner {
         return true
     }
 
+    /// Whether a scanned string without escapes equals `text` byte for byte.
+    func raw(_ raw: RawString, equals text: String) -> Bool {
+        guard !raw.hasEscapes, raw.range.count == text.utf8.count else { return false }
+        var offset = raw.range.lowerBound
+        for byte in text.utf8 {
+            if bytes[offset] != byte { return false }
+            offset += 1
+        }
+        return true
+    }
+
     /// Skips any JSON value, validating it.
     mutating func skipValue(depth: Int = 0) throws(EventError) {
         guard let byte = peek() else { throw error("unexpected end of JSON, expected a value") }

@@ -20,6 +20,37 @@ public indirect enum JSONValue: Sendable, Equatable {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 
+    /// The value at `path` inside the JSON object `bytes`, building only that value: other members
+    /// are skipped without allocating. Nil when a step is missing, is not an object, or the text is
+    /// not valid JSON. As in ``parse(_:)``, the last of repeated keys counts.
+    public static func member(at path: [String], in bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        var scanner = JSONScanner(bytes, maxDepth: 128)
+        do {
+            for component in path {
+                guard scanner.peek() == UInt8(ascii: "{") else { return nil }
+                scanner.index += 1
+                var found: Int?
+                if scanner.peek() == UInt8(ascii: "}") { return nil }
+                while true {
+                    let key = try scanner.scanString()
+                    try scanner.expect(UInt8(ascii: ":"), "':'")
+                    let matches = key.hasEscapes ? scanner.decode(key) == component : scanner.raw(key, equals: component)
+                    if scanner.peek() != nil, matches { found = scanner.index }
+                    try scanner.skipValue(depth: 1)
+                    guard let next = scanner.peek() else { return nil }
+                    scanner.index += 1
+                    if next == UInt8(ascii: "}") { break }
+                    guard next == UInt8(ascii: ",") else { return nil }
+                }
+                guard let found else { return nil }
+                scanner.index = found
+            }
+            return try parseValue(&scanner, depth: 0)
+        } catch {
+            return nil
+        }
+    }
+
     private static func parseValue(_ scanner: inout JSONScanner, depth: Int) throws(EventError) -> JSONValue {
         guard let byte = scanner.peek() else { throw scanner.error("unexpected end") }
         switch byte {

@@ -30,6 +30,10 @@ public struct RuleSet: Sendable {
     let usesAge: Bool
     /// The taxonomy's severities, lowest first (alerts use the highest).
     let severities: [String]
+    /// The `event.data` paths the rules read, by slot.
+    let dataPaths: [[String]]
+    /// The distinct expressions counters group by, by slot.
+    let counterKeys: [Node]
 
     /// Parses and checks rule files (name → source). Reports every problem, not the first.
     public static func compile(files: [(name: String, source: String)], context: RuleContext) throws(RuleErrors) -> RuleSet {
@@ -48,7 +52,8 @@ public struct RuleSet: Sendable {
             }
         }
         guard checker.diagnostics.isEmpty else { throw RuleErrors(checker.diagnostics) }
-        return RuleSet(rules: rules, counters: checker.counters, usesAge: checker.usesAge, severities: context.severities)
+        return RuleSet(rules: rules, counters: checker.counters, usesAge: checker.usesAge, severities: context.severities,
+                       dataPaths: checker.dataPaths, counterKeys: checker.counterKeys.map(\.node))
     }
 }
 
@@ -59,6 +64,8 @@ private struct Checker {
     var counters: [CounterDefinition] = []
     var ruleNames: [String: SourceLocation] = [:]
     var usesAge = false
+    var dataPaths: [[String]] = []
+    var counterKeys: [(text: String, node: Node)] = []
 
     init(context: RuleContext) {
         self.context = context
@@ -204,20 +211,25 @@ private struct Checker {
         case .literal(let value, _):
             return .constant(value)
         case .list(let items, _):
-            return .list(items.map { expression($0) })
+            let nodes = items.map { expression($0) }
+            // A list of constants is built once, not on every evaluation.
+            let constants = nodes.compactMap { node -> Value? in
+                if case .constant(let value) = node { value } else { nil }
+            }
+            return constants.count == nodes.count ? .constant(.list(constants)) : .list(nodes)
         case .path(let path, let location):
             return field(path, location)
         case .unary(let op, let operand, _):
             let node = expression(operand)
-            return op == "not" ? .not(node) : .arithmetic("-", .constant(.number(0)), node)
+            return op == "not" ? .not(node) : .arithmetic(.subtract, .constant(.number(0)), node)
         case .binary(let op, let left, let right, let location):
             let lhs = expression(left)
+            if let comparison = Comparison(rawValue: op) { return .compare(comparison, lhs, expression(right)) }
+            if let arithmetic = Arithmetic(rawValue: op) { return .arithmetic(arithmetic, lhs, expression(right)) }
+            if let test = StringTest(rawValue: op) { return .stringTest(test, lhs, expression(right)) }
             switch op {
             case "and": return .and(lhs, expression(right))
             case "or": return .or(lhs, expression(right))
-            case "==", "!=", "<", "<=", ">", ">=": return .compare(op, lhs, expression(right))
-            case "+", "-", "*", "/": return .arithmetic(op, lhs, expression(right))
-            case "contains", "startswith", "endswith": return .stringTest(op, lhs, expression(right))
             case "matches":
                 guard case .literal(.string(let pattern), let patternLocation) = right else {
                     report(location, "matches needs a pattern in double quotes, such as matches \"^free .*\"")
@@ -291,7 +303,10 @@ private struct Checker {
                 report(location, "name a field inside data, such as event.data.text")
                 return .constant(.null)
             }
-            return .field(.data(Array(path.dropFirst())))
+            let dataPath = Array(path.dropFirst())
+            if let slot = dataPaths.firstIndex(of: dataPath) { return .field(.data(slot)) }
+            dataPaths.append(dataPath)
+            return .field(.data(dataPaths.count - 1))
         case "entities":
             guard path.count == 2 else {
                 report(location, "name an entity type after event.entities, such as event.entities.ip")
@@ -323,9 +338,15 @@ private struct Checker {
         let filter = velocity.filter.map { expression($0) }
         var types = filter?.requiredEventTypes
         if let eventType = velocity.eventType { types = types.map { $0.intersection([eventType]) } ?? [eventType] }
+        let key = expression(velocity.key)
+        let keyText = Self.describe(velocity.key)
+        let keySlot = counterKeys.firstIndex { $0.text == keyText } ?? {
+            counterKeys.append((keyText, key))
+            return counterKeys.count - 1
+        }()
         let definition = CounterDefinition(
             aggregate: velocity.aggregate, value: velocity.value.map { expression($0) }, eventType: velocity.eventType,
-            key: expression(velocity.key), window: velocity.window, filter: filter,
+            key: key, keySlot: keySlot, window: velocity.window, filter: filter,
             signature: "\(velocity.aggregate)|\(velocity.eventType ?? "")|\(velocity.value.map(Self.describe) ?? "")|\(Self.describe(velocity.key))|\(velocity.window)|\(velocity.filter.map(Self.describe) ?? "")",
             eventTypes: types)
         if let existing = counters.firstIndex(where: { $0.signature == definition.signature }) { return .velocity(existing) }

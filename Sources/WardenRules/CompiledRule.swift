@@ -56,7 +56,23 @@ enum Field: Sendable, Hashable {
     case id, type, occurredAt, actor
     case actorType, actorID
     case entity(String)
-    case data([String])
+    /// A path inside `data`, by its slot in ``RuleSet/dataPaths`` (each path is read once per event).
+    case data(Int)
+}
+
+/// A comparison operator.
+enum Comparison: String, Sendable {
+    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+}
+
+/// A string test operator.
+enum StringTest: String, Sendable {
+    case contains, startswith, endswith
+}
+
+/// An arithmetic operator.
+enum Arithmetic: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/"
 }
 
 /// A compiled expression.
@@ -67,12 +83,12 @@ indirect enum Node: Sendable {
     case not(Node)
     case and(Node, Node)
     case or(Node, Node)
-    case compare(String, Node, Node)
-    case stringTest(String, Node, Node)
+    case compare(Comparison, Node, Node)
+    case stringTest(StringTest, Node, Node)
     case regex(Node, NSRegularExpressionBox)
     case inSet(Node, Set<String>)
     case inValues(Node, Node)
-    case arithmetic(String, Node, Node)
+    case arithmetic(Arithmetic, Node, Node)
     case function(Function, [Node])
     case hasLabel(Node, String, Int64?)
     case velocity(Int)
@@ -110,10 +126,17 @@ struct CounterDefinition: Sendable {
     var value: Node?
     var eventType: String?
     var key: Node
+    /// The key expression's slot in ``RuleSet/counterKeys``: counters grouped by the same
+    /// expression share one key computation per event.
+    var keySlot: Int
     var window: Int64
     var filter: Node?
     /// Identity for deduplication across rules.
     var signature: String
+    /// How explanations name it: `count`, `distinct` or `sum`.
+    var name: String { "\(aggregate)" }
+    /// The width of its buckets: 1/60 of the window, at least a second.
+    var bucketWidth: Int64 { max(1000, window / 60) }
     /// The event types it can count (from `count(type …)` and its `where`), nil for any.
     var eventTypes: Set<String>?
 }
@@ -123,12 +146,12 @@ extension Node {
     /// `event.type == "x"` or `event.type in [...]` (nil when any type might satisfy it).
     var requiredEventTypes: Set<String>? {
         switch self {
-        case .compare("==", .field(.type), .constant(.string(let type))), .compare("==", .constant(.string(let type)), .field(.type)):
+        case .compare(.equal, .field(.type), .constant(.string(let type))), .compare(.equal, .constant(.string(let type)), .field(.type)):
             return [type]
-        case .inValues(.field(.type), .list(let items)):
+        case .inValues(.field(.type), .constant(.list(let items))):
             var types = Set<String>()
             for item in items {
-                guard case .constant(.string(let type)) = item else { return nil }
+                guard case .string(let type) = item else { return nil }
                 types.insert(type)
             }
             return types

@@ -25,7 +25,9 @@ public struct DetectorSnapshot: Sendable, Codable, Equatable {
         var labels: [String: LabelEntry]
     }
 
-    var counters: [String: [String: CounterWindow]]
+    /// The snapshot layout; a snapshot of another layout is refused (and the log replayed).
+    var format = DetectorSnapshot.currentFormat
+    var counters: [String: [SavedWindow]]
     var labels: [Labelled]
     var firstSeen: [String: Int64]
     var strikes: [String: Int]
@@ -44,8 +46,14 @@ public struct DetectorSnapshot: Sendable, Codable, Equatable {
 
     /// Reads canonical bytes.
     public static func decode(_ bytes: [UInt8]) throws -> DetectorSnapshot {
-        try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
+        let snapshot = try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
+        guard snapshot.format == currentFormat else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "snapshot format \(snapshot.format), expected \(currentFormat)"))
+        }
+        return snapshot
     }
+
+    static let currentFormat = 2
 }
 
 /// One rule that fired on one event.
@@ -87,7 +95,10 @@ public struct LabelEntry: Sendable, Equatable, Codable {
 public struct Detector: Sendable {
     /// The rules.
     public private(set) var rules: RuleSet
-    private var windows: [[String: CounterWindow]]
+    /// Count and sum windows per counter, by key hash (empty for distinct counters).
+    private var bucketWindows: [[UInt64: BucketWindow]]
+    /// Distinct-count windows per counter, by key hash (empty for other counters).
+    private var distinctWindows: [[UInt64: DistinctWindow]]
     /// Labels by entity.
     public private(set) var labels: [EntityRef: [String: LabelEntry]] = [:]
     /// When each entity was first seen (earliest event time).
@@ -100,17 +111,26 @@ public struct Detector: Sendable {
     /// Rules the safety valve has demoted to shadow, with why.
     public private(set) var demoted: [String: String] = [:]
 
+    /// Rule and counter indices by the event type they can apply to (those for any type merged
+    /// in, in order), and those for any type.
     private let rulesByType: [String: [Int]]
     private let rulesForAnyType: [Int]
     private let countersByType: [String: [Int]]
     private let countersForAnyType: [Int]
+    /// The rules' conditions, apart, so evaluation never copies a whole rule.
+    private let conditions: [Node]
+    /// Per-event memory reused from event to event.
+    private var scratch: Scratch
 
     /// A detector with empty state.
     public init(rules: RuleSet) {
         self.rules = rules
-        windows = Array(repeating: [:], count: rules.counters.count)
+        bucketWindows = Array(repeating: [:], count: rules.counters.count)
+        distinctWindows = Array(repeating: [:], count: rules.counters.count)
         (rulesByType, rulesForAnyType) = Self.index(rules.rules.map { $0.mode == .off ? [] : $0.eventTypes })
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
+        conditions = rules.rules.map(\.condition)
+        scratch = Scratch(rules)
     }
 
     /// A detector for new rules that keeps what still applies of `previous`'s state: labels,
@@ -128,7 +148,8 @@ public struct Detector: Sendable {
         }
         for (index, counter) in rules.counters.enumerated() {
             if let old = previous.rules.counters.firstIndex(where: { $0.signature == counter.signature }) {
-                windows[index] = previous.windows[old]
+                bucketWindows[index] = previous.bucketWindows[old]
+                distinctWindows[index] = previous.distinctWindows[old]
             }
         }
     }
@@ -136,9 +157,11 @@ public struct Detector: Sendable {
     /// The detector's state as data: counters by their definition (so a snapshot survives rule
     /// changes that keep a counter), labels, first-seen times, strikes, hit history, demotions.
     public func snapshot() -> DetectorSnapshot {
-        var counters: [String: [String: CounterWindow]] = [:]
-        for (index, counter) in rules.counters.enumerated() where !windows[index].isEmpty {
-            counters[counter.signature] = windows[index]
+        var counters: [String: [SavedWindow]] = [:]
+        for (index, counter) in rules.counters.enumerated() {
+            let saved = bucketWindows[index].map { SavedWindow(key: $0.key, buckets: $0.value.buckets) }
+                + distinctWindows[index].map { SavedWindow(key: $0.key, seen: $0.value.seen) }
+            if !saved.isEmpty { counters[counter.signature] = saved.sorted { $0.key < $1.key } }
         }
         let versions = Dictionary(rules.rules.map { ($0.name, $0.version) }, uniquingKeysWith: { first, _ in first })
         return DetectorSnapshot(
@@ -154,7 +177,10 @@ public struct Detector: Sendable {
     public init(rules: RuleSet, snapshot: DetectorSnapshot) {
         self.init(rules: rules)
         for (index, counter) in rules.counters.enumerated() {
-            if let saved = snapshot.counters[counter.signature] { windows[index] = saved }
+            for saved in snapshot.counters[counter.signature] ?? [] {
+                if let window = saved.buckets.flatMap(BucketWindow.init(buckets:)) { bucketWindows[index][saved.key] = window }
+                if let window = saved.seen.flatMap(DistinctWindow.init(seen:)) { distinctWindows[index][saved.key] = window }
+            }
         }
         for entry in snapshot.labels {
             if let ref = EntityRef(parsing: entry.entity) { labels[ref] = entry.labels }
@@ -168,7 +194,8 @@ public struct Detector: Sendable {
         processed = snapshot.processed
     }
 
-    /// Indexes items by the event types they apply to, so an event only meets its candidates.
+    /// Indexes items by the event types they apply to, so an event only meets its candidates:
+    /// for each named type, its items and those for any type, in order; and those for any type.
     private static func index(_ types: [Set<String>?]) -> ([String: [Int]], [Int]) {
         var byType: [String: [Int]] = [:]
         var any: [Int] = []
@@ -179,25 +206,23 @@ public struct Detector: Sendable {
             }
             for type in set { byType[type, default: []].append(index) }
         }
-        return (byType, any)
-    }
-
-    /// Candidate indices for an event type, in order.
-    private static func candidates(_ type: String, _ byType: [String: [Int]], _ any: [Int]) -> [Int] {
-        guard let typed = byType[type] else { return any }
-        guard !any.isEmpty else { return typed }
-        return (typed + any).sorted()
+        return (byType.mapValues { ($0 + any).sorted() }, any)
     }
 
     /// Evaluates every rule on one event (after updating counters with it) and applies the
     /// labels of active rules that fired. `body` is the event's JSON text (for `event.data` fields).
     public mutating func process(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
-        var context = EventContext(event: event, body: body)
-        for entity in event.involvedEntities where rules.usesAge {
-            if let seen = firstSeen[entity] {
-                if event.occurredAt < seen { firstSeen[entity] = event.occurredAt }
-            } else {
-                firstSeen[entity] = event.occurredAt
+        var context = EventContext(event: event, body: body, dataPaths: rules.dataPaths)
+        swap(&context.scratch, &scratch)
+        defer { swap(&context.scratch, &scratch) }
+        context.scratch.startEvent()
+        if rules.usesAge {
+            for entity in event.involvedEntities {
+                if let seen = firstSeen[entity] {
+                    if event.occurredAt < seen { firstSeen[entity] = event.occurredAt }
+                } else {
+                    firstSeen[entity] = event.occurredAt
+                }
             }
         }
         updateCounters(&context)
@@ -223,7 +248,9 @@ public struct Detector: Sendable {
     /// count the event as if it had been added, and labels are not applied. For the synchronous
     /// API's dry runs.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
-        var context = EventContext(event: event, body: body)
+        var context = EventContext(event: event, body: body, dataPaths: rules.dataPaths)
+        context.scratch = Scratch(rules)
+        context.scratch.startEvent()
         context.isVirtual = true
         var copy = self
         let (hits, verdict) = copy.evaluateRules(&context, countingHits: false)
@@ -233,11 +260,10 @@ public struct Detector: Sendable {
     private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
-        for index in Self.candidates(context.event.type, rulesByType, rulesForAnyType) {
+        for index in rulesByType[context.event.type] ?? rulesForAnyType {
+            context.scratch.readCounters.removeAll(keepingCapacity: true)
+            guard evaluate(conditions[index], &context).truth == .true else { continue }
             let rule = rules.rules[index]
-            guard rule.mode != .off else { continue }
-            context.readCounters.removeAll(keepingCapacity: true)
-            guard evaluate(rule.condition, &context).truth == .true else { continue }
             var effects: [Effect] = []
             for plan in rule.effects {
                 if let effect = realize(plan, &context) { effects.append(effect) }
@@ -257,8 +283,9 @@ public struct Detector: Sendable {
                 }
             }
             var explanation = rule.description ?? rule.name
-            if !context.readCounters.isEmpty {
-                explanation += " (" + context.readCounters.map { "\($0.0) = \($0.1)" }.joined(separator: ", ") + ")"
+            if !context.scratch.readCounters.isEmpty {
+                explanation += " (" + context.scratch.readCounters.map { "\(rules.counters[$0.counter].name) = \(Value.number($0.value))" }
+                    .joined(separator: ", ") + ")"
             }
             hits.append(RuleHit(rule: rule.name, version: rule.version, mode: mode, category: rule.category, severity: rule.severity,
                                 effects: effects, explanation: explanation))
@@ -298,39 +325,55 @@ public struct Detector: Sendable {
     }
 
     /// Number of live counter keys (for memory accounting).
-    public var counterKeyCount: Int { windows.reduce(0) { $0 + $1.count } }
+    public var counterKeyCount: Int {
+        bucketWindows.reduce(0) { $0 + $1.count } + distinctWindows.reduce(0) { $0 + $1.count }
+    }
 
     // MARK: - Counters
 
     private mutating func updateCounters(_ context: inout EventContext) {
-        for index in Self.candidates(context.event.type, countersByType, countersForAnyType) {
+        let time = context.event.occurredAt
+        for index in countersByType[context.event.type] ?? countersForAnyType {
             let counter = rules.counters[index]
             if let eventType = counter.eventType, context.event.type != eventType { continue }
             if let filter = counter.filter, evaluate(filter, &context).truth != .true { continue }
-            guard let key = evaluate(counter.key, &context).keyText else { continue }
-            let width = max(1000, counter.window / 60)
+            guard let key = keyHash(counter.keySlot, &context) else { continue }
+            let width = counter.bucketWidth
             switch counter.aggregate {
             case .count:
-                windows[index][key, default: CounterWindow()].add(1, at: context.event.occurredAt, width: width, window: counter.window)
+                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(1, at: time, width: width, window: counter.window)
             case .sum:
                 guard let value = counter.value.flatMap({ evaluate($0, &context).numeric }) else { continue }
-                windows[index][key, default: CounterWindow()].add(value, at: context.event.occurredAt, width: width, window: counter.window)
+                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(value, at: time, width: width, window: counter.window)
             case .distinct:
-                guard let value = counter.value.flatMap({ evaluate($0, &context).keyText }) else { continue }
-                windows[index][key, default: CounterWindow()].addDistinct(value, at: context.event.occurredAt, window: counter.window)
+                guard let value = counter.value.flatMap({ evaluate($0, &context).keyHash }) else { continue }
+                if distinctWindows[index][key]?.add(value, at: time, window: counter.window) == nil {
+                    distinctWindows[index][key] = DistinctWindow(value, at: time)
+                }
             }
         }
     }
 
+    /// The hash of a counter key expression for this event, computed once per event.
+    private func keyHash(_ slot: Int, _ context: inout EventContext) -> UInt64? {
+        if let cached = context.scratch.keyHash(slot) { return cached }
+        let hash = evaluate(rules.counterKeys[slot], &context).keyHash
+        context.scratch.remember(keyHash: hash, slot: slot)
+        return hash
+    }
+
     private func counterValue(_ index: Int, _ context: inout EventContext) -> Value {
+        if let cached = context.scratch.counterValue(index) {
+            context.scratch.readCounters.append((index, cached))
+            return .number(cached)
+        }
         let counter = rules.counters[index]
-        guard let key = evaluate(counter.key, &context).keyText else { return .null }
-        let width = max(1000, counter.window / 60)
-        let window = windows[index][key]
+        guard let key = keyHash(counter.keySlot, &context) else { return .null }
+        let time = context.event.occurredAt
         var value: Double
         switch counter.aggregate {
-        case .count, .sum: value = window?.total(at: context.event.occurredAt, width: width, window: counter.window) ?? 0
-        case .distinct: value = Double(window?.distinctCount(at: context.event.occurredAt, window: counter.window) ?? 0)
+        case .count, .sum: value = bucketWindows[index][key]?.total(at: time, width: counter.bucketWidth, window: counter.window) ?? 0
+        case .distinct: value = Double(distinctWindows[index][key]?.count(at: time, window: counter.window) ?? 0)
         }
         if context.isVirtual, counter.eventType.map({ $0 == context.event.type }) ?? true,
            counter.filter.map({ evaluate($0, &context).truth == .true }) ?? true {
@@ -339,22 +382,22 @@ public struct Detector: Sendable {
             case .count: value += 1
             case .sum: value += counter.value.flatMap { evaluate($0, &context).numeric } ?? 0
             case .distinct:
-                if let item = counter.value.flatMap({ evaluate($0, &context).keyText }),
-                   window?.containsDistinct(item, at: context.event.occurredAt, window: counter.window) != true {
+                if let item = counter.value.flatMap({ evaluate($0, &context).keyHash }),
+                   distinctWindows[index][key]?.contains(item, at: time, window: counter.window) != true {
                     value += 1
                 }
             }
         }
-        context.readCounters.append((counter.signature.split(separator: "|").first.map(String.init) ?? "count", Value.number(value).description))
+        context.scratch.remember(counterValue: value, index: index)
+        context.scratch.readCounters.append((index, value))
         return .number(value)
     }
 
     /// Drops counter keys whose windows hold nothing any more, and lapsed labels.
     private mutating func sweep(at time: Int64) {
-        for index in windows.indices {
-            let counter = rules.counters[index]
-            let width = max(1000, counter.window / 60)
-            windows[index] = windows[index].filter { !$0.value.isStale(at: time, width: width, window: counter.window) }
+        for (index, counter) in rules.counters.enumerated() {
+            bucketWindows[index] = bucketWindows[index].filter { !$0.value.isStale(at: time, width: counter.bucketWidth, window: counter.window) }
+            distinctWindows[index] = distinctWindows[index].filter { !$0.value.isStale(at: time, window: counter.window) }
         }
         labels = labels.compactMapValues { entries in
             let live = entries.filter { $0.value.expiresAt.map { $0 > time } ?? true }
@@ -413,45 +456,43 @@ public struct Detector: Sendable {
         case .compare(let op, let left, let right):
             return Self.compare(op, evaluate(left, &context), evaluate(right, &context)).value
         case .stringTest(let op, let left, let right):
-            let subjects = evaluate(left, &context).texts
-            guard let needle = evaluate(right, &context).text, !subjects.isEmpty else { return .null }
-            let found = subjects.contains { subject in
+            let subject = evaluate(left, &context)
+            guard let needle = evaluate(right, &context).text else { return .null }
+            return subject.anyText { text in
                 switch op {
-                case "contains": Self.contains(subject, needle)
-                case "startswith": subject.hasPrefix(needle)
-                default: subject.hasSuffix(needle)
+                case .contains: Self.contains(text, needle)
+                case .startswith: text.hasPrefix(needle)
+                case .endswith: text.hasSuffix(needle)
                 }
             }
-            return .bool(found)
         case .regex(let operand, let regex):
-            let subjects = evaluate(operand, &context).texts
-            guard !subjects.isEmpty else { return .null }
-            return .bool(subjects.contains { regex.matches($0) })
+            return evaluate(operand, &context).anyText { regex.matches($0) }
         case .inSet(let operand, let items):
-            let subjects = evaluate(operand, &context).texts
-            guard !subjects.isEmpty else { return .null }
-            return .bool(subjects.contains { items.contains($0.lowercased()) })
+            return evaluate(operand, &context).anyText { items.contains(TextNormalizer.lowercasedForLookup($0)) }
         case .inValues(let operand, let collection):
             let subject = evaluate(operand, &context)
             guard subject != .null, case .list(let items) = evaluate(collection, &context) else { return .null }
-            let candidates = subject.listItems
-            return .bool(candidates.contains { candidate in items.contains { Self.compare("==", candidate, $0) == .true } })
+            if case .list(let candidates) = subject {
+                return .bool(candidates.contains { candidate in items.contains { Self.compare(.equal, candidate, $0) == .true } })
+            }
+            return .bool(items.contains { Self.compare(.equal, subject, $0) == .true })
         case .arithmetic(let op, let left, let right):
             guard let lhs = evaluate(left, &context).numeric, let rhs = evaluate(right, &context).numeric else { return .null }
             switch op {
-            case "+": return .number(lhs + rhs)
-            case "-": return .number(lhs - rhs)
-            case "*": return .number(lhs * rhs)
-            default: return rhs == 0 ? .null : .number(lhs / rhs)
+            case .add: return .number(lhs + rhs)
+            case .subtract: return .number(lhs - rhs)
+            case .multiply: return .number(lhs * rhs)
+            case .divide: return rhs == 0 ? .null : .number(lhs / rhs)
             }
         case .function(let function, let arguments):
-            let values = arguments.map { evaluate($0, &context) }
+            // Every function takes at most one argument.
+            let argument = arguments.first.map { evaluate($0, &context) } ?? .null
             // Text functions are pure and several rules (and counter filters) often apply the same
             // one to the same field of one event: compute each once per event.
-            guard function.isTextTransform, let input = values.first?.text else { return apply(function, values, &context) }
+            guard function.isTextTransform, let input = argument.text else { return apply(function, argument, &context) }
             let key = TextCall(function: function, input: input)
             if let cached = context.textCalls[key] { return cached }
-            let result = apply(function, values, &context)
+            let result = apply(function, argument, &context)
             context.textCalls[key] = result
             return result
         case .hasLabel(let target, let name, let minimumAge):
@@ -466,54 +507,56 @@ public struct Detector: Sendable {
         }
     }
 
-    private func apply(_ function: Function, _ values: [Value], _ context: inout EventContext) -> Value {
+    private func apply(_ function: Function, _ argument: Value, _ context: inout EventContext) -> Value {
         switch function {
         case .now: return .number(Double(context.event.occurredAt))
-        case .lower: return values[0].text.map { .string($0.lowercased()) } ?? .null
-        case .upper: return values[0].text.map { .string($0.uppercased()) } ?? .null
-        case .normalize: return values[0].text.map { .string(TextNormalizer.normalize($0)) } ?? .null
+        case .lower: return argument.text.map { .string($0.lowercased()) } ?? .null
+        case .upper: return argument.text.map { .string($0.uppercased()) } ?? .null
+        case .normalize: return argument.text.map { .string(TextNormalizer.normalize($0)) } ?? .null
         case .length:
-            if case .list(let items) = values[0] { return .number(Double(items.count)) }
-            return values[0].text.map { .number(Double($0.count)) } ?? .null
-        case .domains: return values[0].text.map { .list(Links.domains(in: $0).map(Value.string)) } ?? .null
-        case .urls: return values[0].text.map { .list(Links.urls(in: $0).map(Value.string)) } ?? .null
+            if case .list(let items) = argument { return .number(Double(items.count)) }
+            return argument.text.map { .number(Double($0.count)) } ?? .null
+        case .domains: return argument.text.map { .list(Links.domains(in: $0).map(Value.string)) } ?? .null
+        case .urls: return argument.text.map { .list(Links.urls(in: $0).map(Value.string)) } ?? .null
         case .age:
-            guard case .entity(let ref) = values[0] else { return .null }
+            guard case .entity(let ref) = argument else { return .null }
             let time = context.event.occurredAt
             guard let seen = context.isVirtual ? min(firstSeen[ref] ?? time, time) : firstSeen[ref] else { return .null }
             return .duration(time - seen)
         case .strikes:
-            guard case .entity(let ref) = values[0] else { return .null }
+            guard case .entity(let ref) = argument else { return .null }
             return .number(Double(strikes[ref] ?? 0))
         }
     }
 
     /// Substring search on UTF-8 bytes (Foundation's `contains` goes through NSString).
     static func contains(_ haystack: String, _ needle: String) -> Bool {
-        let needleBytes = Array(needle.utf8)
-        guard let first = needleBytes.first else { return true }
         var haystack = haystack
+        var needle = needle
         return haystack.withUTF8 { bytes in
-            guard bytes.count >= needleBytes.count else { return false }
-            var index = 0
-            let last = bytes.count - needleBytes.count
-            while index <= last {
-                if bytes[index] == first {
-                    var offset = 1
-                    while offset < needleBytes.count, bytes[index + offset] == needleBytes[offset] { offset += 1 }
-                    if offset == needleBytes.count { return true }
+            needle.withUTF8 { needleBytes in
+                guard let first = needleBytes.first else { return true }
+                guard bytes.count >= needleBytes.count else { return false }
+                var index = 0
+                let last = bytes.count - needleBytes.count
+                while index <= last {
+                    if bytes[index] == first {
+                        var offset = 1
+                        while offset < needleBytes.count, bytes[index + offset] == needleBytes[offset] { offset += 1 }
+                        if offset == needleBytes.count { return true }
+                    }
+                    index += 1
                 }
-                index += 1
+                return false
             }
-            return false
         }
     }
 
-    static func compare(_ op: String, _ lhs: Value, _ rhs: Value) -> Truth {
-        if op == "==" || op == "!=" {
+    static func compare(_ op: Comparison, _ lhs: Value, _ rhs: Value) -> Truth {
+        if op == .equal || op == .notEqual {
             if lhs == .null || rhs == .null {
                 let bothNull = lhs == .null && rhs == .null
-                return Truth(op == "==" ? bothNull : !bothNull)
+                return Truth(op == .equal ? bothNull : !bothNull)
             }
             let equal: Bool
             if case .string(let left) = lhs, case .string(let right) = rhs {
@@ -527,25 +570,29 @@ public struct Detector: Sendable {
             } else {
                 equal = lhs == rhs
             }
-            return Truth(op == "==" ? equal : !equal)
+            return Truth(op == .equal ? equal : !equal)
         }
         if lhs.isNumeric || rhs.isNumeric, let left = lhs.numeric, let right = rhs.numeric {
-            switch op {
-            case "<": return Truth(left < right)
-            case "<=": return Truth(left <= right)
-            case ">": return Truth(left > right)
-            default: return Truth(left >= right)
-            }
+            return Truth(op.orders(left, right))
         }
         if case .string(let left) = lhs, case .string(let right) = rhs {
-            switch op {
-            case "<": return Truth(left < right)
-            case "<=": return Truth(left <= right)
-            case ">": return Truth(left > right)
-            default: return Truth(left >= right)
-            }
+            return Truth(op.orders(left, right))
         }
         return .unknown
+    }
+}
+
+extension Comparison {
+    /// The ordering comparisons (`<`, `<=`, `>`, `>=`) applied to two values.
+    func orders<T: Comparable>(_ left: T, _ right: T) -> Bool {
+        switch self {
+        case .less: left < right
+        case .lessOrEqual: left <= right
+        case .greater: left > right
+        case .greaterOrEqual: left >= right
+        case .equal: left == right
+        case .notEqual: left != right
+        }
     }
 }
 
@@ -565,21 +612,33 @@ extension Value {
         }
     }
 
-    /// Text values for string tests: a list tests each item.
-    var texts: [String] {
-        if case .list(let items) = self { return items.compactMap(\.text) }
-        return text.map { [$0] } ?? []
+    /// A string test over this value's text, or each item's for a list: true when any passes,
+    /// unknown (null) when there is no text to test.
+    func anyText(_ test: (String) -> Bool) -> Value {
+        if case .list(let items) = self {
+            var sawText = false
+            for item in items {
+                guard let text = item.text else { continue }
+                if test(text) { return .bool(true) }
+                sawText = true
+            }
+            return sawText ? .bool(false) : .null
+        }
+        guard let text else { return .null }
+        return .bool(test(text))
     }
 
-    var listItems: [Value] {
-        if case .list(let items) = self { return items }
-        return [self]
-    }
-
-    /// The text a counter groups by: entities by `type:id`, other values as text.
-    var keyText: String? {
-        if case .entity(let ref) = self { return ref.description }
-        return text
+    /// The hash a counter groups (or counts distinct values) by: entities by `type:id`, other
+    /// values by their text.
+    var keyHash: UInt64? {
+        if case .entity(let ref) = self {
+            var hasher = StableHash()
+            hasher.combine(ref.type)
+            hasher.combine(UInt8(ascii: ":"))
+            hasher.combine(ref.id)
+            return hasher.finalize()
+        }
+        return text.map(StableHash.of)
     }
 }
 
@@ -609,20 +668,89 @@ extension Function {
     }
 }
 
-/// What evaluation knows about the event at hand, with `data` parsed once, on first use.
+/// Values computed once per event and reused by every rule that reads them: `data` fields, counter
+/// key hashes and counter values. The arrays live as long as the detector; an entry belongs to
+/// the current event when its stamp equals the event's serial number, so nothing is cleared
+/// between events.
+struct Scratch: Sendable {
+    private var serial: UInt64 = 0
+    private var dataValues: [Value]
+    private var dataStamps: [UInt64]
+    private var keyHashes: [UInt64?]
+    private var keyStamps: [UInt64]
+    private var counterValues: [Double]
+    private var counterStamps: [UInt64]
+    /// Counters the rule being evaluated read, with their values (for its explanation).
+    var readCounters: [(counter: Int, value: Double)] = []
+
+    init(_ rules: RuleSet) {
+        dataValues = Array(repeating: .null, count: rules.dataPaths.count)
+        dataStamps = Array(repeating: 0, count: rules.dataPaths.count)
+        keyHashes = Array(repeating: nil, count: rules.counterKeys.count)
+        keyStamps = Array(repeating: 0, count: rules.counterKeys.count)
+        counterValues = Array(repeating: 0, count: rules.counters.count)
+        counterStamps = Array(repeating: 0, count: rules.counters.count)
+    }
+
+    /// An empty placeholder (no storage).
+    init() {
+        dataValues = []
+        dataStamps = []
+        keyHashes = []
+        keyStamps = []
+        counterValues = []
+        counterStamps = []
+    }
+
+    /// Forgets the previous event's values.
+    mutating func startEvent() {
+        serial &+= 1
+    }
+
+    func data(_ slot: Int) -> Value? {
+        dataStamps[slot] == serial ? dataValues[slot] : nil
+    }
+
+    mutating func remember(data value: Value, slot: Int) {
+        dataValues[slot] = value
+        dataStamps[slot] = serial
+    }
+
+    /// The key hash if computed for this event (which may be nil: no key).
+    func keyHash(_ slot: Int) -> UInt64?? {
+        keyStamps[slot] == serial ? .some(keyHashes[slot]) : nil
+    }
+
+    mutating func remember(keyHash: UInt64?, slot: Int) {
+        keyHashes[slot] = keyHash
+        keyStamps[slot] = serial
+    }
+
+    func counterValue(_ index: Int) -> Double? {
+        counterStamps[index] == serial ? counterValues[index] : nil
+    }
+
+    mutating func remember(counterValue: Double, index: Int) {
+        counterValues[index] = counterValue
+        counterStamps[index] = serial
+    }
+}
+
+/// What evaluation knows about the event at hand.
 struct EventContext {
     let event: ParsedEvent
     let body: [UInt8]
-    private var data: JSONValue??
-    var readCounters: [(String, String)] = []
+    let dataPaths: [[String]]
+    var scratch = Scratch()
     /// Evaluating without changing state (``Detector/peek(_:body:)``).
     var isVirtual = false
     /// Results of text functions already computed for this event.
     var textCalls: [TextCall: Value] = [:]
 
-    init(event: ParsedEvent, body: [UInt8]) {
+    init(event: ParsedEvent, body: [UInt8], dataPaths: [[String]]) {
         self.event = event
         self.body = body
+        self.dataPaths = dataPaths
     }
 
     mutating func value(of field: Field) -> Value {
@@ -634,19 +762,18 @@ struct EventContext {
         case .actorID: return event.actor.map { .string($0.id) } ?? .null
         case .actorType: return event.actor.map { .string($0.type) } ?? .null
         case .entity(let type):
-            if let entity = event.entities.first(where: { $0.type == type }) { return .entity(entity) }
+            for entity in event.entities where entity.type == type { return .entity(entity) }
             if let actor = event.actor, actor.type == type { return .entity(actor) }
             return .null
-        case .data(let path):
-            if data == nil {
-                data = event.dataRange.flatMap { range in body.withUnsafeBufferPointer { JSONValue.parse(UnsafeBufferPointer(rebasing: $0[range])) } }
+        case .data(let slot):
+            if let known = scratch.data(slot) { return known }
+            // Only this path is read from the event's bytes; the rest of `data` is skipped.
+            let found = event.dataRange.flatMap { range in
+                body.withUnsafeBufferPointer { JSONValue.member(at: dataPaths[slot], in: UnsafeBufferPointer(rebasing: $0[range])) }
             }
-            guard var current = data ?? nil else { return .null }
-            for component in path {
-                guard case .object(let members) = current, let next = members[component] else { return .null }
-                current = next
-            }
-            return Value(current)
+            let value = found.map(Value.init) ?? .null
+            scratch.remember(data: value, slot: slot)
+            return value
         }
     }
 }

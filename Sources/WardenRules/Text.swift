@@ -1,6 +1,14 @@
 /// Folding text so that look-alike spellings match: case, common leetspeak digits and symbols,
 /// accents on Latin letters, and runs of spaces and punctuation.
 enum TextNormalizer {
+    /// Lower case for list lookups, without a copy when the text has no upper-case letters.
+    static func lowercasedForLookup(_ text: String) -> String {
+        for byte in text.utf8 where byte >= 0x80 || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) {
+            return text.lowercased()
+        }
+        return text
+    }
+
     private static let folds: [Character: Character] = [
         "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l",
         "á": "a", "à": "a", "â": "a", "ä": "a", "ã": "a", "å": "a", "é": "e", "è": "e", "ê": "e", "ë": "e", "í": "i", "ì": "i",
