@@ -133,21 +133,22 @@ public struct EventSchema: Sendable {
     // MARK: - Fields
 
     private func stringField(
-        _ scanner: inout JSONScanner, _ name: String, maxBytes: Int, note: (EventError) -> Void
+        _ scanner: inout JSONScanner, _ name: @autoclosure () -> String, maxBytes: Int, note: (EventError) -> Void
     ) throws(EventError) -> String? {
         guard scanner.peek() == UInt8(ascii: "\"") else {
             try scanner.skipValue(depth: 1)
-            note(.invalid(name, "must be a string"))
+            note(.invalid(name(), "must be a string"))
             return nil
         }
         let raw = try scanner.scanString()
         guard raw.range.count <= maxBytes * 6 else {
-            note(.invalid(name, "is \(raw.range.count) bytes long; the limit is \(maxBytes) characters"))
+            note(.invalid(name(), "is \(raw.range.count) bytes long; the limit is \(maxBytes) characters"))
             return nil
         }
         let value = scanner.decode(raw)
-        guard value.count <= maxBytes else {
-            note(.invalid(name, "is \(value.count) characters long; the limit is \(maxBytes)"))
+        // Characters never outnumber bytes, so only a long text needs counting.
+        guard raw.range.count <= maxBytes || value.count <= maxBytes else {
+            note(.invalid(name(), "is \(value.count) characters long; the limit is \(maxBytes)"))
             return nil
         }
         return value
@@ -298,15 +299,15 @@ public struct EventSchema: Sendable {
         return !atWordStart
     }
 
-    private func problemWithEntity(type: String, id: String, field: String) -> EventError? {
+    private func problemWithEntity(type: String, id: String, field: @autoclosure () -> String) -> EventError? {
         guard entityTypes.contains(type) || (rereadsStoredEvents && EntityTypes.isWellFormed(type)) else {
             let hint = EntityTypes.isWellFormed(type) ? "register it in the policy pack's pack.yaml (entity_types)" : "entity types are lower-case words"
-            return .invalid(field, "unknown entity type \"\(type)\"; \(hint). Known types: \(entityTypes.names.joined(separator: ", "))")
+            return .invalid(field(), "unknown entity type \"\(type)\"; \(hint). Known types: \(entityTypes.names.joined(separator: ", "))")
         }
-        guard !id.isEmpty else { return .invalid(field, "id must not be empty") }
-        guard id.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { return .invalid(field, "id must not contain control characters") }
+        guard !id.isEmpty else { return .invalid(field(), "id must not be empty") }
+        guard id.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { return .invalid(field(), "id must not contain control characters") }
         if type == "ip", !IPAddress.isValid(id) {
-            return .invalid(field, "\"\(id.prefix(60))\" is not an IPv4 or IPv6 address")
+            return .invalid(field(), "\"\(id.prefix(60))\" is not an IPv4 or IPv6 address")
         }
         return nil
     }

@@ -142,6 +142,54 @@ struct CounterDefinition: Sendable {
 }
 
 extension Node {
+    /// This condition for events of one type: `event.type` becomes that constant and what it
+    /// decides is folded away, so a rule indexed by type does not test its type again.
+    func specialized(forEventType type: String) -> Node {
+        switch self {
+        case .field(.type):
+            return .constant(.string(type))
+        case .not(let operand):
+            let inner = operand.specialized(forEventType: type)
+            if case .constant(let value) = inner { return .constant((!value.truth).value) }
+            return .not(inner)
+        case .and(let left, let right):
+            let (lhs, rhs) = (left.specialized(forEventType: type), right.specialized(forEventType: type))
+            if lhs.isConstant(false) || rhs.isConstant(false) { return .constant(.bool(false)) }
+            if lhs.isConstant(true), rhs.isCondition { return rhs }
+            if rhs.isConstant(true), lhs.isCondition { return lhs }
+            return .and(lhs, rhs)
+        case .or(let left, let right):
+            let (lhs, rhs) = (left.specialized(forEventType: type), right.specialized(forEventType: type))
+            if lhs.isConstant(true) || rhs.isConstant(true) { return .constant(.bool(true)) }
+            if lhs.isConstant(false), rhs.isCondition { return rhs }
+            if rhs.isConstant(false), lhs.isCondition { return lhs }
+            return .or(lhs, rhs)
+        case .compare(let op, let left, let right):
+            let (lhs, rhs) = (left.specialized(forEventType: type), right.specialized(forEventType: type))
+            if case .constant(let a) = lhs, case .constant(let b) = rhs { return .constant(Detector.compare(op, a, b).value) }
+            return .compare(op, lhs, rhs)
+        case .inValues(let subject, let collection):
+            let (lhs, rhs) = (subject.specialized(forEventType: type), collection.specialized(forEventType: type))
+            if case .constant(let a) = lhs, case .constant(let b) = rhs { return .constant(Detector.membership(a, b).value) }
+            return .inValues(lhs, rhs)
+        default:
+            return self
+        }
+    }
+
+    private func isConstant(_ value: Bool) -> Bool {
+        if case .constant(.bool(value)) = self { true } else { false }
+    }
+
+    /// Whether this node is a test (its value is always true, false or unknown).
+    private var isCondition: Bool {
+        switch self {
+        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel: true
+        case .constant(.bool): true
+        default: false
+        }
+    }
+
     /// The event types this condition can be true for, if it pins `event.type` down: a conjunct
     /// `event.type == "x"` or `event.type in [...]` (nil when any type might satisfy it).
     var requiredEventTypes: Set<String>? {

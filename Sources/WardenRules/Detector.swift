@@ -113,12 +113,10 @@ public struct Detector: Sendable {
 
     /// Rule and counter indices by the event type they can apply to (those for any type merged
     /// in, in order), and those for any type.
-    private let rulesByType: [String: [Int]]
-    private let rulesForAnyType: [Int]
+    private let rulesByType: [String: [Candidate]]
+    private let rulesForAnyType: [Candidate]
     private let countersByType: [String: [Int]]
     private let countersForAnyType: [Int]
-    /// The rules' conditions, apart, so evaluation never copies a whole rule.
-    private let conditions: [Node]
     /// Per-event memory reused from event to event.
     private var scratch: Scratch
 
@@ -127,9 +125,12 @@ public struct Detector: Sendable {
         self.rules = rules
         bucketWindows = Array(repeating: [:], count: rules.counters.count)
         distinctWindows = Array(repeating: [:], count: rules.counters.count)
-        (rulesByType, rulesForAnyType) = Self.index(rules.rules.map { $0.mode == .off ? [] : $0.eventTypes })
+        let (ruleIndex, anyTypeRules) = Self.index(rules.rules.map { $0.mode == .off ? [] : $0.eventTypes })
+        rulesByType = Dictionary(uniqueKeysWithValues: ruleIndex.map { type, indices in
+            (type, indices.map { Candidate(index: $0, condition: rules.rules[$0].condition.specialized(forEventType: type)) })
+        })
+        rulesForAnyType = anyTypeRules.map { Candidate(index: $0, condition: rules.rules[$0].condition) }
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
-        conditions = rules.rules.map(\.condition)
         scratch = Scratch(rules)
     }
 
@@ -260,10 +261,10 @@ public struct Detector: Sendable {
     private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
-        for index in rulesByType[context.event.type] ?? rulesForAnyType {
+        for candidate in rulesByType[context.event.type] ?? rulesForAnyType {
             context.scratch.readCounters.removeAll(keepingCapacity: true)
-            guard evaluate(conditions[index], &context).truth == .true else { continue }
-            let rule = rules.rules[index]
+            guard truth(candidate.condition, &context) == .true else { continue }
+            let rule = rules.rules[candidate.index]
             var effects: [Effect] = []
             for plan in rule.effects {
                 if let effect = realize(plan, &context) { effects.append(effect) }
@@ -336,7 +337,7 @@ public struct Detector: Sendable {
         for index in countersByType[context.event.type] ?? countersForAnyType {
             let counter = rules.counters[index]
             if let eventType = counter.eventType, context.event.type != eventType { continue }
-            if let filter = counter.filter, evaluate(filter, &context).truth != .true { continue }
+            if let filter = counter.filter, truth(filter, &context) != .true { continue }
             guard let key = keyHash(counter.keySlot, &context) else { continue }
             let width = counter.bucketWidth
             switch counter.aggregate {
@@ -376,7 +377,7 @@ public struct Detector: Sendable {
         case .distinct: value = Double(distinctWindows[index][key]?.count(at: time, window: counter.window) ?? 0)
         }
         if context.isVirtual, counter.eventType.map({ $0 == context.event.type }) ?? true,
-           counter.filter.map({ evaluate($0, &context).truth == .true }) ?? true {
+           counter.filter.map({ truth($0, &context) == .true }) ?? true {
             // The event counts itself, as it would once processed.
             switch counter.aggregate {
             case .count: value += 1
@@ -439,43 +440,8 @@ public struct Detector: Sendable {
             return context.value(of: field)
         case .list(let items):
             return .list(items.map { evaluate($0, &context) })
-        case .not(let operand):
-            return (!evaluate(operand, &context).truth).value
-        case .and(let left, let right):
-            let lhs = evaluate(left, &context).truth
-            if lhs == .false { return .bool(false) }
-            let rhs = evaluate(right, &context).truth
-            if rhs == .false { return .bool(false) }
-            return lhs == .true && rhs == .true ? .bool(true) : .null
-        case .or(let left, let right):
-            let lhs = evaluate(left, &context).truth
-            if lhs == .true { return .bool(true) }
-            let rhs = evaluate(right, &context).truth
-            if rhs == .true { return .bool(true) }
-            return lhs == .false && rhs == .false ? .bool(false) : .null
-        case .compare(let op, let left, let right):
-            return Self.compare(op, evaluate(left, &context), evaluate(right, &context)).value
-        case .stringTest(let op, let left, let right):
-            let subject = evaluate(left, &context)
-            guard let needle = evaluate(right, &context).text else { return .null }
-            return subject.anyText { text in
-                switch op {
-                case .contains: Self.contains(text, needle)
-                case .startswith: text.hasPrefix(needle)
-                case .endswith: text.hasSuffix(needle)
-                }
-            }
-        case .regex(let operand, let regex):
-            return evaluate(operand, &context).anyText { regex.matches($0) }
-        case .inSet(let operand, let items):
-            return evaluate(operand, &context).anyText { items.contains(TextNormalizer.lowercasedForLookup($0)) }
-        case .inValues(let operand, let collection):
-            let subject = evaluate(operand, &context)
-            guard subject != .null, case .list(let items) = evaluate(collection, &context) else { return .null }
-            if case .list(let candidates) = subject {
-                return .bool(candidates.contains { candidate in items.contains { Self.compare(.equal, candidate, $0) == .true } })
-            }
-            return .bool(items.contains { Self.compare(.equal, subject, $0) == .true })
+        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel:
+            return truth(node, &context).value
         case .arithmetic(let op, let left, let right):
             guard let lhs = evaluate(left, &context).numeric, let rhs = evaluate(right, &context).numeric else { return .null }
             switch op {
@@ -505,6 +471,62 @@ public struct Detector: Sendable {
         case .velocity(let index):
             return counterValue(index, &context)
         }
+    }
+
+    /// The truth of a condition, without building a `Value` for each test on the way.
+    func truth(_ node: Node, _ context: inout EventContext) -> Truth {
+        switch node {
+        case .not(let operand):
+            return !truth(operand, &context)
+        case .and(let left, let right):
+            let lhs = truth(left, &context)
+            if lhs == .false { return .false }
+            let rhs = truth(right, &context)
+            if rhs == .false { return .false }
+            return lhs == .true && rhs == .true ? .true : .unknown
+        case .or(let left, let right):
+            let lhs = truth(left, &context)
+            if lhs == .true { return .true }
+            let rhs = truth(right, &context)
+            if rhs == .true { return .true }
+            return lhs == .false && rhs == .false ? .false : .unknown
+        case .compare(let op, let left, let right):
+            return Self.compare(op, evaluate(left, &context), evaluate(right, &context))
+        case .stringTest(let op, let left, let right):
+            let subject = evaluate(left, &context)
+            guard let needle = evaluate(right, &context).text else { return .unknown }
+            return subject.anyText { text in
+                switch op {
+                case .contains: Self.contains(text, needle)
+                case .startswith: text.hasPrefix(needle)
+                case .endswith: text.hasSuffix(needle)
+                }
+            }
+        case .regex(let operand, let regex):
+            return evaluate(operand, &context).anyText { regex.matches($0) }
+        case .inSet(let operand, let items):
+            return evaluate(operand, &context).anyText { items.contains(TextNormalizer.lowercasedForLookup($0)) }
+        case .inValues(let operand, let collection):
+            return Self.membership(evaluate(operand, &context), evaluate(collection, &context))
+        case .hasLabel(let target, let name, let minimumAge):
+            guard case .entity(let ref) = evaluate(target, &context) else { return .unknown }
+            guard let entry = labels[ref]?[name] else { return .false }
+            let time = context.event.occurredAt
+            let live = entry.expiresAt.map { $0 > time } ?? true
+            let oldEnough = minimumAge.map { time - entry.createdAt >= $0 } ?? true
+            return Truth(live && oldEnough)
+        default:
+            return evaluate(node, &context).truth
+        }
+    }
+
+    /// `subject in collection`: whether the subject (or any item of a list subject) equals an item.
+    static func membership(_ subject: Value, _ collection: Value) -> Truth {
+        guard subject != .null, case .list(let items) = collection else { return .unknown }
+        if case .list(let candidates) = subject {
+            return Truth(candidates.contains { candidate in items.contains { compare(.equal, candidate, $0) == .true } })
+        }
+        return Truth(items.contains { compare(.equal, subject, $0) == .true })
     }
 
     private func apply(_ function: Function, _ argument: Value, _ context: inout EventContext) -> Value {
@@ -613,19 +635,19 @@ extension Value {
     }
 
     /// A string test over this value's text, or each item's for a list: true when any passes,
-    /// unknown (null) when there is no text to test.
-    func anyText(_ test: (String) -> Bool) -> Value {
+    /// unknown when there is no text to test.
+    func anyText(_ test: (String) -> Bool) -> Truth {
         if case .list(let items) = self {
             var sawText = false
             for item in items {
                 guard let text = item.text else { continue }
-                if test(text) { return .bool(true) }
+                if test(text) { return .true }
                 sawText = true
             }
-            return sawText ? .bool(false) : .null
+            return sawText ? .false : .unknown
         }
-        guard let text else { return .null }
-        return .bool(test(text))
+        guard let text else { return .unknown }
+        return Truth(test(text))
     }
 
     /// The hash a counter groups (or counts distinct values) by: entities by `type:id`, other
@@ -650,6 +672,12 @@ extension Truth {
         case .unknown: .null
         }
     }
+}
+
+/// A rule to evaluate for an event type, with its condition specialised to that type.
+struct Candidate: Sendable {
+    let index: Int
+    let condition: Node
 }
 
 /// A text function applied to a text, for per-event memoisation.

@@ -12,7 +12,7 @@ struct DataDirOption: ParsableArguments {
 
 /// `--policy-pack`, shared by commands that need the policy pack.
 struct PackOption: ParsableArguments {
-    @Option(name: .long, help: "The policy pack directory.")
+    @Option(name: [.long, .customLong("pack")], help: "The policy pack directory (also --pack).")
     var policyPack = "policies/example"
 
     func load() throws -> PolicyPack {
