@@ -490,11 +490,20 @@ public struct Detector: Sendable {
             let rhs = truth(right, &context)
             if rhs == .true { return .true }
             return lhs == .false && rhs == .false ? .false : .unknown
+        case .compare(let op, let left, .constant(let constant)):
+            return Self.compare(op, evaluate(left, &context), constant)
         case .compare(let op, let left, let right):
             return Self.compare(op, evaluate(left, &context), evaluate(right, &context))
         case .stringTest(let op, let left, let right):
             let subject = evaluate(left, &context)
-            guard let needle = evaluate(right, &context).text else { return .unknown }
+            let needle: String
+            if case .constant(.string(let text)) = right {
+                needle = text
+            } else if let text = evaluate(right, &context).text {
+                needle = text
+            } else {
+                return .unknown
+            }
             return subject.anyText { text in
                 switch op {
                 case .contains: Self.contains(text, needle)
@@ -522,7 +531,7 @@ public struct Detector: Sendable {
 
     /// `subject in collection`: whether the subject (or any item of a list subject) equals an item.
     static func membership(_ subject: Value, _ collection: Value) -> Truth {
-        guard subject != .null, case .list(let items) = collection else { return .unknown }
+        guard !subject.isNull, case .list(let items) = collection else { return .unknown }
         if case .list(let candidates) = subject {
             return Truth(candidates.contains { candidate in items.contains { compare(.equal, candidate, $0) == .true } })
         }
@@ -576,8 +585,8 @@ public struct Detector: Sendable {
 
     static func compare(_ op: Comparison, _ lhs: Value, _ rhs: Value) -> Truth {
         if op == .equal || op == .notEqual {
-            if lhs == .null || rhs == .null {
-                let bothNull = lhs == .null && rhs == .null
+            if lhs.isNull || rhs.isNull {
+                let bothNull = lhs.isNull && rhs.isNull
                 return Truth(op == .equal ? bothNull : !bothNull)
             }
             let equal: Bool
@@ -625,6 +634,10 @@ extension Value {
         case .null: .unknown
         default: .unknown
         }
+    }
+
+    var isNull: Bool {
+        if case .null = self { true } else { false }
     }
 
     var isNumeric: Bool {
