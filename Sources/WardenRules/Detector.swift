@@ -117,6 +117,8 @@ public struct Detector: Sendable {
     private let rulesForAnyType: [Candidate]
     private let countersByType: [String: [Int]]
     private let countersForAnyType: [Int]
+    /// What updating each counter needs, without copying its whole definition per event.
+    private let counterPlans: [CounterPlan]
     /// Per-event memory reused from event to event.
     private var scratch: Scratch
 
@@ -131,6 +133,7 @@ public struct Detector: Sendable {
         })
         rulesForAnyType = anyTypeRules.map { Candidate(index: $0, condition: rules.rules[$0].condition) }
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
+        counterPlans = rules.counters.map(CounterPlan.init)
         scratch = Scratch(rules)
     }
 
@@ -335,11 +338,11 @@ public struct Detector: Sendable {
     private mutating func updateCounters(_ context: inout EventContext) {
         let time = context.event.occurredAt
         for index in countersByType[context.event.type] ?? countersForAnyType {
-            let counter = rules.counters[index]
-            if let eventType = counter.eventType, context.event.type != eventType { continue }
+            // The type index already holds only the counters this event's type can feed.
+            let counter = counterPlans[index]
             if let filter = counter.filter, truth(filter, &context) != .true { continue }
             guard let key = keyHash(counter.keySlot, &context) else { continue }
-            let width = counter.bucketWidth
+            let width = counter.width
             switch counter.aggregate {
             case .count:
                 bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(1, at: time, width: width, window: counter.window)
@@ -684,6 +687,25 @@ extension Truth {
         case .false: .bool(false)
         case .unknown: .null
         }
+    }
+}
+
+/// The parts of a counter definition that updating it reads.
+struct CounterPlan: Sendable {
+    let aggregate: VelocitySyntax.Aggregate
+    let filter: Node?
+    let value: Node?
+    let keySlot: Int
+    let width: Int64
+    let window: Int64
+
+    init(_ counter: CounterDefinition) {
+        aggregate = counter.aggregate
+        filter = counter.filter
+        value = counter.value
+        keySlot = counter.keySlot
+        width = counter.bucketWidth
+        window = counter.window
     }
 }
 
