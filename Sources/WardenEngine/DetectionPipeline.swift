@@ -59,7 +59,8 @@ public final class DetectionPipeline: Service, Sendable {
                     group.addTask { try await self.snapshotLoop() }
                     while !Task.isCancelled {
                         do {
-                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                            // Polling the in-memory tail is a lock and a comparison, so it can be frequent.
+                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(self.tail == nil ? 5 : 1)) }
                         } catch is CancellationError {
                             break
                         } catch {
@@ -94,6 +95,7 @@ public final class DetectionPipeline: Service, Sendable {
     public func restore() async throws {
         let cursor = try await detections.detectionCursor()
         var after: Int64 = 0
+        state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules), seq: 0) }
         if let (seq, data) = try await detections.detectionSnapshot(), seq <= cursor {
             do {
                 let snapshot = try DetectorSnapshot.decode(data)
@@ -139,7 +141,9 @@ public final class DetectionPipeline: Service, Sendable {
     /// Processes the next batch of events after the cursor; returns how many.
     @discardableResult
     public func processNext() async throws -> Int {
-        let cursor = try await detections.detectionCursor()
+        // The cursor in memory equals the committed one: it is restored from the store on start,
+        // and a failed commit restores both again (below).
+        let cursor = state.withLock { $0.seq }
         let page: [LogTail.Entry]
         if let recent = tail?.events(after: cursor, limit: batchSize) {
             page = recent
@@ -149,8 +153,8 @@ public final class DetectionPipeline: Service, Sendable {
             }
         }
         guard let last = page.last else { return 0 }
-        let now = clock.nowMillis()
-        let batch = state.withLock { state -> DetectionBatch in
+        var fired: [(hit: RuleHit, event: ParsedEvent, seq: Int64)] = []
+        var batch = state.withLock { state -> DetectionBatch in
             var batch = DetectionBatch(throughSeq: last.seq)
             var hourly: [String: RuleHitCount] = [:]
             for stored in page {
@@ -161,7 +165,7 @@ public final class DetectionPipeline: Service, Sendable {
                     hourly["\(hit.rule)|\(hit.version)|\(hit.mode.rawValue)|\(hour)", default: RuleHitCount(
                         rule: hit.rule, version: hit.version, mode: hit.mode.rawValue, hour: hour, hits: 0)].hits += 1
                     guard hit.mode == .active else { continue }
-                    batch.signals.append(Self.signal(for: hit, event: parsed, seq: stored.seq, now: now))
+                    fired.append((hit, parsed, stored.seq))
                     for effect in hit.effects {
                         switch effect {
                         case .label(let entity, let name, let expiresAt):
@@ -178,7 +182,16 @@ public final class DetectionPipeline: Service, Sendable {
             state.seq = last.seq
             return batch
         }
-        try await detections.commitDetection(batch)
+        // Signals are stamped when the batch has been evaluated, just before they are stored.
+        let now = clock.nowMillis()
+        batch.signals = fired.map { Self.signal(for: $0.hit, event: $0.event, seq: $0.seq, now: now) }
+        do {
+            try await detections.commitDetection(batch)
+        } catch {
+            // The state has moved past what is stored: rebuild both from the store before retrying.
+            try? await restore()
+            throw error
+        }
         processedCounter.increment(by: page.count)
         return page.count
     }

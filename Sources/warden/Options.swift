@@ -12,7 +12,7 @@ struct DataDirOption: ParsableArguments {
 
 /// `--policy-pack`, shared by commands that need the policy pack.
 struct PackOption: ParsableArguments {
-    @Option(name: [.long, .customLong("pack")], help: "The policy pack directory (also --pack).")
+    @Option(name: [.long, .customLong("pack")], help: "The policy pack directory.")
     var policyPack = "policies/example"
 
     func load() throws -> PolicyPack {
