@@ -333,6 +333,30 @@ public struct Detector: Sendable {
         bucketWindows.reduce(0) { $0 + $1.count } + distinctWindows.reduce(0) { $0 + $1.count }
     }
 
+    /// Bytes the counter state occupies by its layout: each dictionary's hash table (a
+    /// power-of-two number of slots, each a key and a window, plus its occupancy bitmap) and the
+    /// heap arrays of windows holding more than one bucket or value. Allocator overhead aside,
+    /// this is what the keys cost; divide by ``counterKeyCount`` for bytes per key-window.
+    public var counterStateBytes: Int {
+        func table<Key, Window>(_ dictionary: [Key: Window]) -> Int {
+            guard dictionary.capacity > 0 else { return 0 }
+            let slots = Int(Double(dictionary.capacity) / 0.75).nextPowerOfTwo
+            return 64 + slots * (MemoryLayout<Key>.stride + MemoryLayout<Window>.stride) + slots / 8
+        }
+        var bytes = 0
+        for windows in bucketWindows {
+            bytes += table(windows)
+            for window in windows.values where window.older.capacity > 0 {
+                bytes += 32 + window.older.capacity * MemoryLayout<Bucket>.stride
+            }
+        }
+        for windows in distinctWindows {
+            bytes += table(windows)
+            for window in windows.values { bytes += table(window.others) }
+        }
+        return bytes
+    }
+
     // MARK: - Counters
 
     private mutating func updateCounters(_ context: inout EventContext) {
@@ -687,6 +711,13 @@ extension Truth {
         case .false: .bool(false)
         case .unknown: .null
         }
+    }
+}
+
+extension Int {
+    /// The smallest power of two at least this large.
+    var nextPowerOfTwo: Int {
+        self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
     }
 }
 

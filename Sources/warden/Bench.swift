@@ -308,13 +308,14 @@ struct RulesBench: AsyncParsableCommand {
                        "events_per_sec": large.rate, "example_events_per_sec": example.rate, "parse_events_per_sec": parseRate,
                        "events_per_sec_with_parse": Self.combined(parseRate, large.rate),
                        "example_events_per_sec_with_parse": Self.combined(parseRate, example.rate),
-                       "counter_keys": large.keys, "hits": large.hits, "bytes_per_counter_key": large.bytesPerKey,
+                       "counter_keys": large.keys, "hits": large.hits, "bytes_per_counter_key": large.layoutBytesPerKey,
+                       "resident_bytes_per_counter_key": large.bytesPerKey, "example_layout_bytes_per_counter_key": example.layoutBytesPerKey,
                        "example_bytes_per_counter_key": example.bytesPerKey])
         } else {
             print("\(lines.count) events, one core")
             print("parsing (intake, once per event): \(parseRate) events/s")
-            print("example pack (\(loaded.rules.rules.count) rules): \(example.rate) events/s detection, \(Self.combined(parseRate, example.rate)) with parsing; \(example.hits) hits, \(example.keys) live counter keys, ≤\(example.bytesPerKey) bytes/key")
-            print("generated pack (\(big.rules.count) rules): \(large.rate) events/s detection, \(Self.combined(parseRate, large.rate)) with parsing; \(large.hits) hits, \(large.keys) live counter keys, ≤\(large.bytesPerKey) bytes/key")
+            print("example pack (\(loaded.rules.rules.count) rules): \(example.rate) events/s detection, \(Self.combined(parseRate, example.rate)) with parsing; \(example.hits) hits, \(example.keys) live counter keys, \(example.layoutBytesPerKey) bytes/key by layout (resident growth \(example.bytesPerKey))")
+            print("generated pack (\(big.rules.count) rules): \(large.rate) events/s detection, \(Self.combined(parseRate, large.rate)) with parsing; \(large.hits) hits, \(large.keys) live counter keys, \(large.layoutBytesPerKey) bytes/key by layout (resident growth \(large.bytesPerKey))")
         }
     }
 
@@ -336,7 +337,7 @@ struct RulesBench: AsyncParsableCommand {
     /// Detection as the pipeline runs it: events arrive parsed (intake parsed them once, and the
     /// log tail hands them on), and each is run through `Detector.process`, which reads the `data`
     /// fields rules need from the event's bytes, updates counters, evaluates rules and applies labels.
-    private func measure(_ rules: RuleSet, _ lines: [[UInt8]], _ events: [ParsedEvent]) -> (rate: Int, hits: Int, keys: Int, bytesPerKey: Int) {
+    private func measure(_ rules: RuleSet, _ lines: [[UInt8]], _ events: [ParsedEvent]) -> (rate: Int, hits: Int, keys: Int, bytesPerKey: Int, layoutBytesPerKey: Int) {
         let before = memoryMiB().current
         var detector = Detector(rules: rules)
         var hits = 0
@@ -352,7 +353,8 @@ struct RulesBench: AsyncParsableCommand {
         // bound: it also counts labels, first-seen times and allocator slack).
         let grown = max(0, memoryMiB().current - before) * 1_048_576
         let keys = detector.counterKeyCount
-        return (Int(Double(lines.count) / seconds), hits, keys, keys == 0 ? 0 : Int(grown / Double(keys)))
+        return (Int(Double(lines.count) / seconds), hits, keys, keys == 0 ? 0 : Int(grown / Double(keys)),
+                keys == 0 ? 0 : detector.counterStateBytes / keys)
     }
 
     /// Events per second through parsing and detection together, from the two separate rates.

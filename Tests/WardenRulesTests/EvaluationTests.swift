@@ -1,0 +1,106 @@
+import Testing
+import WardenCore
+@testable import WardenRules
+
+/// The compiled forms evaluation relies on: conditions specialised per event type, counter state
+/// keyed by stable hashes, compact windows, and data fields read by path.
+@Suite struct EvaluationTests {
+    /// Rules whose type tests take every shape the type index and specialisation handle fire on
+    /// exactly the events an unspecialised reading of them says they should.
+    @Test func typeTestsFireOnExactlyTheRightTypes() throws {
+        let rules = try compile("""
+            rule only_posts category spam severity low
+            when event.type == "content.posted" and event.data.text contains "win"
+            then signal
+
+            rule posts_or_messages category spam severity low
+            when event.type in ["content.posted", "message.sent"] and event.data.text contains "win"
+            then signal
+
+            rule anything_but_posts category spam severity low
+            when not (event.type == "content.posted") and event.data.text contains "win"
+            then signal
+
+            rule either_way category spam severity low
+            when (event.type == "message.sent" or event.data.text startswith "win") and event.type != "report.filed"
+            then signal
+
+            rule reversed category spam severity low
+            when "message.sent" == event.type and event.data.missing == null
+            then signal
+            """)
+        var detector = Detector(rules: rules)
+        func fired(_ type: String, _ text: String) -> Set<String> {
+            let (parsed, body) = event(type, at: 1, data: #"{"text":"\#(text)"}"#)
+            return Set(detector.process(parsed, body: body).hits.map(\.rule))
+        }
+        #expect(fired("content.posted", "you win") == ["only_posts", "posts_or_messages"])
+        #expect(fired("content.posted", "win now") == ["only_posts", "posts_or_messages", "either_way"])
+        #expect(fired("message.sent", "you win") == ["posts_or_messages", "anything_but_posts", "either_way", "reversed"])
+        #expect(fired("message.sent", "hello") == ["either_way", "reversed"])
+        #expect(fired("payment.attempted", "win") == ["anything_but_posts", "either_way"])
+        #expect(fired("payment.attempted", "lose") == [])
+    }
+
+    /// Counter keys outlive the process in snapshots, so their hash must never change: these
+    /// values are fixed, and an entity hashes as its `type:id` text.
+    @Test func counterKeyHashesAreStable() {
+        #expect(StableHash.of("") == StableHash().finalize())
+        #expect(StableHash.of("ip:203.0.113.7") == Value.entity(EntityRef(type: "ip", id: "203.0.113.7")).keyHash)
+        #expect(StableHash.of("ip:203.0.113.7") != StableHash.of("ip:203.0.113.8"))
+        #expect(StableHash.of("abcdefgh") != StableHash.of("abcdefgh\u{0}"))
+        #expect(StableHash.of("user:u1") == 9_371_822_091_049_274_189)  // recorded when snapshots took this format
+        var seen = Set<UInt64>()
+        for index in 0..<100_000 { seen.insert(StableHash.of("ip:10.0.\(index / 256).\(index % 256)")) }
+        #expect(seen.count == 100_000)
+    }
+
+    /// Buckets slide with event time, late events land in their own bucket, and a key seen in one
+    /// bucket keeps no heap storage.
+    @Test func bucketWindowsSlideAndTakeLateEvents() {
+        let width: Int64 = 10_000, window: Int64 = 600_000
+        var counts = BucketWindow(1, at: 0, width: width)
+        #expect(counts.older.isEmpty)
+        counts.add(1, at: 5_000, width: width, window: window)
+        #expect(counts.older.isEmpty && counts.total(at: 5_000, width: width, window: window) == 2)
+        counts.add(1, at: 300_000, width: width, window: window)
+        counts.add(1, at: 100_000, width: width, window: window)  // late
+        #expect(counts.buckets.map(\.index) == [0, 10, 30])
+        #expect(counts.total(at: 300_000, width: width, window: window) == 4)
+        #expect(counts.total(at: 650_000, width: width, window: window) == 2)  // the first bucket left the window
+        counts.add(1, at: 2_000_000, width: width, window: window)
+        #expect(counts.older.isEmpty && counts.total(at: 2_000_000, width: width, window: window) == 1)
+        #expect(counts.isStale(at: 2_700_000, width: width, window: window))
+        #expect(BucketWindow(buckets: counts.buckets) == counts)
+    }
+
+    @Test func distinctWindowsCountValuesInTheWindow() {
+        var values = DistinctWindow(1, at: 0)
+        values.add(1, at: 10, window: 100)
+        values.add(2, at: 20, window: 100)
+        values.add(3, at: 90, window: 100)
+        #expect(values.count(at: 90, window: 100) == 3)
+        #expect(values.count(at: 115, window: 100) == 2)  // value 1, last seen at 10, has left
+        #expect(values.contains(3, at: 115, window: 100) && !values.contains(1, at: 115, window: 100))
+        #expect(DistinctWindow(seen: values.seen) == values)
+    }
+
+    /// A data path is read without building the rest of the object; the last of repeated keys
+    /// counts, escaped keys match, and anything missing or not an object is nil.
+    @Test func dataMembersByPath() {
+        func member(_ path: [String], _ json: String) -> JSONValue? {
+            Array(json.utf8).withUnsafeBufferPointer { JSONValue.member(at: path, in: $0) }
+        }
+        let json = #"{"a":{"b":[1,2],"c":{"d":"deep"}},"text":"one","te\u0078t":"two","n":3.5,"skip":{"x":[{}]}}"#
+        #expect(member(["text"], json) == .string("two"))
+        #expect(member(["a", "c", "d"], json) == .string("deep"))
+        #expect(member(["a", "b"], json) == .array([.number(1), .number(2)]))
+        #expect(member(["n"], json) == .number(3.5))
+        #expect(member(["a", "b", "c"], json) == nil)
+        #expect(member(["missing"], json) == nil)
+        #expect(member(["text", "inner"], json) == nil)
+        #expect(member(["a"], "[1]") == nil)
+        #expect(member(["a"], "{}") == nil)
+        #expect(member(["a"], #"{"a":"#) == nil)
+    }
+}
