@@ -59,8 +59,7 @@ public final class DetectionPipeline: Service, Sendable {
                     group.addTask { try await self.snapshotLoop() }
                     while !Task.isCancelled {
                         do {
-                            // Polling the in-memory tail is a lock and a comparison, so it can be frequent.
-                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(self.tail == nil ? 5 : 1)) }
+                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(5)) }
                         } catch is CancellationError {
                             break
                         } catch {

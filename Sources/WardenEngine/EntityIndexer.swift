@@ -7,11 +7,12 @@ public import WardenStore
 /// this consumer then derives entities, mentions and links in batches, with its cursor committed
 /// in the same transaction. Its lag is exported as `warden_entity_index_lag_events`.
 ///
-/// SQLite has one writer, so the indexer shares it: while traffic flows it writes transactions of
-/// at most 1,000 events (tens of milliseconds, so intake's commits and detection's never wait long
-/// behind one) and pauses half as long as each took, leaving intake a share of the CPU; once the
-/// graph is more than `maxLag` events behind it stops pausing, and when traffic stops it catches up
-/// in large transactions. Under sustained overload intake slows to what both together can do.
+/// SQLite has one writer, so the indexer gives way to intake: while intake is committing it
+/// waits, unless the graph has fallen more than `maxLag` events behind, in which case it takes
+/// its turn. While traffic flows its transactions hold at most 1,000 events (tens of milliseconds),
+/// so intake's commits and detection's never queue long behind one; once traffic stops it catches
+/// up 5,000 at a time. Bursts are acknowledged at full intake speed and the graph catches up in the
+/// lull; under sustained overload intake slows to what both together can do.
 public struct EntityIndexer: Service {
     private let store: any EventStore
     private let activity: IntakeActivity?
@@ -19,7 +20,7 @@ public struct EntityIndexer: Service {
     private let logger: Logger
     private let lag: Gauge
 
-    /// An indexer over `store` that shares the writer with `activity`'s commits while the lag is under `maxLag`.
+    /// An indexer over `store` that gives way to `activity`'s commits while the lag is under `maxLag`.
     public init(store: any EventStore, activity: IntakeActivity? = nil, maxLag: Int64 = 500_000, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
         self.store = store
@@ -33,19 +34,21 @@ public struct EntityIndexer: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    // While traffic flows (a commit in the last second), the graph is indexed in small
-                    // transactions so intake and detection never queue long behind one for the write
-                    // lock, with a pause of half of each one's time so intake keeps a core; past
-                    // `maxLag` behind it runs without pauses. When idle, large transactions.
-                    let flowing = activity?.isBusy(at: IntakeActivity.now(), window: 1000) ?? false
-                    let started = ContinuousClock.now
+                    let now = IntakeActivity.now()
+                    if activity?.isBusy(at: now) ?? false {
+                        let status = try await store.entityIndexStatus()
+                        lag.record(status.lag)
+                        if status.lag < maxLag {
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
+                    }
+                    // While traffic flows (a commit in the last second) transactions stay small, so
+                    // intake's commits and detection's never wait long behind one for the writer.
+                    let flowing = activity?.isBusy(at: now, window: 1000) ?? false
                     let progress = try await store.indexEntities(limit: flowing ? 1000 : 5000)
                     lag.record(progress.lag)
-                    if progress.indexed == 0 {
-                        try await Task.sleep(for: .milliseconds(50))
-                    } else if flowing, progress.lag < maxLag {
-                        try await Task.sleep(for: started.duration(to: .now) / 2)
-                    }
+                    if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(50)) }
                 } catch is CancellationError {
                     return
                 } catch {
