@@ -21,6 +21,8 @@ public final class DetectionPipeline: Service, Sendable {
     private struct State {
         var detector: Detector
         var seq: Int64 = 0
+        /// A commit failed after the detector moved past it: rebuild from the store before going on.
+        var needsRestore = false
     }
 
     private let state: Mutex<State>
@@ -94,11 +96,12 @@ public final class DetectionPipeline: Service, Sendable {
     public func restore() async throws {
         let cursor = try await detections.detectionCursor()
         var after: Int64 = 0
-        state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules), seq: 0) }
+        // Until the replay below completes, the state is not to be processed from.
+        state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules), seq: 0, needsRestore: true) }
         if let (seq, data) = try await detections.detectionSnapshot(), seq <= cursor {
             do {
                 let snapshot = try DetectorSnapshot.decode(data)
-                state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules, snapshot: snapshot), seq: seq) }
+                state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules, snapshot: snapshot), seq: seq, needsRestore: true) }
                 after = seq
             } catch {
                 logger.warning("detection snapshot unreadable; replaying the whole log", metadata: ["error": "\(error)"])
@@ -115,6 +118,7 @@ public final class DetectionPipeline: Service, Sendable {
             }
             after = last.seq
         }
+        state.withLock { $0.needsRestore = false }
         logger.info("detection state restored", metadata: ["snapshot": "\(start)", "replayed": "\(after - start)", "cursor": "\(cursor)"])
     }
 
@@ -137,11 +141,13 @@ public final class DetectionPipeline: Service, Sendable {
         try await detections.saveDetectionSnapshot(seq: seq, takenAt: clock.nowMillis(), data: data)
     }
 
-    /// Processes the next batch of events after the cursor; returns how many.
+    /// Processes the next batch of events after the cursor; returns how many. One caller at a time
+    /// (the service's loop, or a test).
     @discardableResult
     public func processNext() async throws -> Int {
         // The cursor in memory equals the committed one: it is restored from the store on start,
-        // and a failed commit restores both again (below).
+        // and after a failed commit both are restored again before anything else is processed.
+        if state.withLock({ $0.needsRestore }) { try await restore() }
         let cursor = state.withLock { $0.seq }
         let page: [LogTail.Entry]
         if let recent = tail?.events(after: cursor, limit: batchSize) {
@@ -187,8 +193,8 @@ public final class DetectionPipeline: Service, Sendable {
         do {
             try await detections.commitDetection(batch)
         } catch {
-            // The state has moved past what is stored: rebuild both from the store before retrying.
-            try? await restore()
+            // The state has moved past what is stored: the next call rebuilds it first.
+            state.withLock { $0.needsRestore = true }
             throw error
         }
         processedCounter.increment(by: page.count)

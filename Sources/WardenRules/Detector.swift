@@ -488,13 +488,6 @@ public struct Detector: Sendable {
             let result = apply(function, argument, &context)
             context.textCalls[key] = result
             return result
-        case .hasLabel(let target, let name, let minimumAge):
-            guard case .entity(let ref) = evaluate(target, &context) else { return .null }
-            guard let entry = labels[ref]?[name] else { return .bool(false) }
-            let time = context.event.occurredAt
-            let live = entry.expiresAt.map { $0 > time } ?? true
-            let oldEnough = minimumAge.map { time - entry.createdAt >= $0 } ?? true
-            return .bool(live && oldEnough)
         case .velocity(let index):
             return counterValue(index, &context)
         }
