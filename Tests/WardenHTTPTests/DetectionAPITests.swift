@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HummingbirdTesting
 import Testing
 import WardenCore
@@ -79,6 +80,61 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
             #expect(try await harness.store.event(id: "su10") != nil)
             let invalid = try await client.post("/v1/evaluate", token: harness.writer, body: #"{"id":"x"}"#)
             #expect(invalid.status == .unprocessableContent)
+        }
+    }
+
+    /// A detection store whose next commit fails, as a full disk would make it.
+    final class FailingCommits: DetectionStore, Sendable {
+        let base: any DetectionStore
+        let failNext = Mutex(false)
+        init(_ base: any DetectionStore) { self.base = base }
+        struct DiskFull: Error {}
+        func detectionCursor() async throws -> Int64 { try await base.detectionCursor() }
+        func commitDetection(_ batch: DetectionBatch) async throws {
+            if failNext.withLock({ fail in defer { fail = false }; return fail }) { throw DiskFull() }
+            try await base.commitDetection(batch)
+        }
+        func signals(before id: Int64?, limit: Int, subject: EntityRef?, rule: String?) async throws -> [StoredSignal] {
+            try await base.signals(before: id, limit: limit, subject: subject, rule: rule)
+        }
+        func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel] { try await base.labels(of: entity, at: time) }
+        func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount] { try await base.ruleHits(sinceHour: hour) }
+        func saveDetectionSnapshot(seq: Int64, takenAt: Int64, data: [UInt8]) async throws {
+            try await base.saveDetectionSnapshot(seq: seq, takenAt: takenAt, data: data)
+        }
+        func detectionSnapshot() async throws -> (seq: Int64, data: [UInt8])? { try await base.detectionSnapshot() }
+    }
+
+    /// A batch whose commit fails was already counted in memory; the pipeline rebuilds its state from
+    /// the store before going on, so the batch is evaluated again exactly once and the state equals
+    /// a run that never failed.
+    @Test func aFailedCommitIsRedoneOnRebuiltState() async throws {
+        let harness = try await Harness.make()
+        let failing = FailingCommits(harness.store)
+        let pipeline = DetectionPipeline(rules: harness.components.pack.rules, events: harness.store, detections: failing,
+                                         clock: Harness.FixedClock(), logger: .init(label: "test"))
+        try await harness.test { client in
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (0..<6).map { signup($0) }.joined(separator: "\n"))
+            #expect(try await pipeline.processNext() == 6)
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
+                                      body: (6..<12).map { signup($0) }.joined(separator: "\n"))
+            failing.failNext.withLock { $0 = true }
+            await #expect(throws: FailingCommits.DiskFull.self) { try await pipeline.processNext() }
+            #expect(try await harness.store.detectionCursor() == 6)
+            #expect(try await pipeline.processNext() == 6)
+            #expect(try await harness.store.detectionCursor() == 12)
+            // Had the failed batch been counted twice, the threshold would have been crossed sooner.
+            let signals = try await harness.store.signals(before: nil, limit: 100, subject: nil, rule: "signup_farm_ip")
+            #expect(signals.map(\.subject?.id) == ["farm11", "farm10"])
+            var full = Detector(rules: harness.components.pack.rules)
+            for stored in try await harness.store.events(after: 0, limit: 100, type: nil) {
+                let parsed = try stored.body.withUnsafeBufferPointer { buffer throws(EventError) in
+                    try harness.components.pack.eventSchema.parse(buffer, now: .max / 4)
+                }
+                _ = full.process(parsed, body: stored.body)
+            }
+            #expect(try full.snapshot().encoded() == (try pipeline.stateSnapshot()))
         }
     }
 
