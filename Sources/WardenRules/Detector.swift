@@ -524,13 +524,7 @@ public struct Detector: Sendable {
             } else {
                 return .unknown
             }
-            return subject.anyText { text in
-                switch op {
-                case .contains: Self.contains(text, needle)
-                case .startswith: text.hasPrefix(needle)
-                case .endswith: text.hasSuffix(needle)
-                }
-            }
+            return subject.anyText { Self.test(op, $0, needle) }
         case .regex(let operand, let regex):
             return evaluate(operand, &context).anyText { regex.matches($0) }
         case .inSet(let operand, let items):
@@ -580,27 +574,50 @@ public struct Detector: Sendable {
         }
     }
 
-    /// Substring search on UTF-8 bytes (Foundation's `contains` goes through NSString).
-    static func contains(_ haystack: String, _ needle: String) -> Bool {
-        var haystack = haystack
-        var needle = needle
-        return haystack.withUTF8 { bytes in
-            needle.withUTF8 { needleBytes in
-                guard let first = needleBytes.first else { return true }
-                guard bytes.count >= needleBytes.count else { return false }
-                var index = 0
-                let last = bytes.count - needleBytes.count
-                while index <= last {
-                    if bytes[index] == first {
-                        var offset = 1
-                        while offset < needleBytes.count, bytes[index + offset] == needleBytes[offset] { offset += 1 }
-                        if offset == needleBytes.count { return true }
-                    }
-                    index += 1
-                }
-                return false
+    /// A string test on UTF-8 bytes, as written (`normalize(…)` folds case and look-alikes first
+    /// when wanted). Byte for byte, so `startswith` agrees with `contains`, and no copy is made.
+    static func test(_ op: StringTest, _ text: String, _ needle: String) -> Bool {
+        let result = text.utf8.withContiguousStorageIfAvailable { bytes in
+            needle.utf8.withContiguousStorageIfAvailable { needleBytes in
+                Self.test(op, bytes, needleBytes)
             }
         }
+        if let result = result ?? nil { return result }
+        // Strings that are not stored contiguously (rare: bridged ones) are copied first.
+        return Array(text.utf8).withUnsafeBufferPointer { bytes in
+            Array(needle.utf8).withUnsafeBufferPointer { needleBytes in Self.test(op, bytes, needleBytes) }
+        }
+    }
+
+    private static func test(_ op: StringTest, _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= needle.count else { return false }
+        guard let start = bytes.baseAddress, let pattern = needle.baseAddress else { return needle.isEmpty }
+        switch op {
+        case .contains: return find(needle, in: bytes)
+        case .startswith: return memcmp(start, pattern, needle.count) == 0
+        case .endswith: return memcmp(start + (bytes.count - needle.count), pattern, needle.count) == 0
+        }
+    }
+
+    /// Substring search on bytes.
+    static func contains(_ haystack: String, _ needle: String) -> Bool {
+        test(.contains, haystack, needle)
+    }
+
+    private static func find(_ needle: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first else { return true }
+        guard bytes.count >= needle.count else { return false }
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == first {
+                var offset = 1
+                while offset < needle.count, bytes[index + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     static func compare(_ op: Comparison, _ lhs: Value, _ rhs: Value) -> Truth {
