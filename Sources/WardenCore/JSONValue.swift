@@ -24,6 +24,13 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// are skipped without allocating. Nil when a step is missing, is not an object, or the text is
     /// not valid JSON. As in ``parse(_:)``, the last of repeated keys counts.
     public static func member(at path: [String], in bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        guard let range = location(of: path, in: bytes) else { return nil }
+        return parse(UnsafeBufferPointer(rebasing: bytes[range]))
+    }
+
+    /// Where the value at `path` inside the JSON object `bytes` is: its bytes (a string's with its
+    /// quotes). Nil when a step is missing or is not an object, or the text is not valid JSON.
+    public static func location(of path: [String], in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var scanner = JSONScanner(bytes, maxDepth: 128)
         do {
             for component in path {
@@ -45,7 +52,9 @@ public indirect enum JSONValue: Sendable, Equatable {
                 guard let found else { return nil }
                 scanner.index = found
             }
-            return try parseValue(&scanner, depth: 0)
+            let start = scanner.index
+            try scanner.skipValue(depth: 0)
+            return start..<scanner.index
         } catch {
             return nil
         }

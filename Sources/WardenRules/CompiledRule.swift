@@ -166,7 +166,10 @@ extension Node {
             return .or(lhs, rhs)
         case .compare(let op, let left, let right):
             let (lhs, rhs) = (left.specialized(forEventType: type), right.specialized(forEventType: type))
-            if case .constant(let a) = lhs, case .constant(let b) = rhs { return .constant(Detector.compare(op, a, b).value) }
+            if case .constant(let a) = lhs, case .constant(let b) = rhs {
+                let truth = a.isNull ? Detector.nullTest(op, b) : b.isNull ? Detector.nullTest(op, a) : Detector.compare(op, a, b)
+                return .constant(truth.value)
+            }
             return .compare(op, lhs, rhs)
         case .inValues(let subject, let collection):
             let (lhs, rhs) = (subject.specialized(forEventType: type), collection.specialized(forEventType: type))

@@ -216,7 +216,11 @@ public struct Detector: Sendable {
     /// Evaluates every rule on one event (after updating counters with it) and applies the
     /// labels of active rules that fired. `body` is the event's JSON text (for `event.data` fields).
     public mutating func process(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
-        var context = EventContext(event: event, body: body, dataPaths: rules.dataPaths)
+        body.withUnsafeBufferPointer { bytes in process(event, bytes: bytes) }
+    }
+
+    private mutating func process(_ event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
+        var context = EventContext(event: event, bytes: bytes, dataPaths: rules.dataPaths)
         swap(&context.scratch, &scratch)
         defer { swap(&context.scratch, &scratch) }
         context.scratch.startEvent()
@@ -252,13 +256,15 @@ public struct Detector: Sendable {
     /// count the event as if it had been added, and labels are not applied. For the synchronous
     /// API's dry runs.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
-        var context = EventContext(event: event, body: body, dataPaths: rules.dataPaths)
-        context.scratch = Scratch(rules)
-        context.scratch.startEvent()
-        context.isVirtual = true
-        var copy = self
-        let (hits, verdict) = copy.evaluateRules(&context, countingHits: false)
-        return Evaluation(hits: hits, verdict: verdict)
+        body.withUnsafeBufferPointer { bytes in
+            var context = EventContext(event: event, bytes: bytes, dataPaths: rules.dataPaths)
+            context.scratch = Scratch(rules)
+            context.scratch.startEvent()
+            context.isVirtual = true
+            var copy = self
+            let (hits, verdict) = copy.evaluateRules(&context, countingHits: false)
+            return Evaluation(hits: hits, verdict: verdict)
+        }
     }
 
     private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
@@ -510,10 +516,25 @@ public struct Detector: Sendable {
             let rhs = truth(right, &context)
             if rhs == .true { return .true }
             return lhs == .false && rhs == .false ? .false : .unknown
+        case .compare(let op, let operand, .constant(.null)), .compare(let op, .constant(.null), let operand):
+            return Self.nullTest(op, evaluate(operand, &context))
+        case .compare(let op, .field(.data(let slot)), .constant(.string(let constant))) where op == .equal || op == .notEqual:
+            // A string field against a string: compared in the event's bytes when that is exact.
+            if case .text(let range) = context.dataField(slot), let equal = Self.asciiEqual(context.bytes[range], constant) {
+                return Truth(op == .equal ? equal : !equal)
+            }
+            return Self.compare(op, context.value(of: .data(slot)), .string(constant))
         case .compare(let op, let left, .constant(let constant)):
             return Self.compare(op, evaluate(left, &context), constant)
         case .compare(let op, let left, let right):
             return Self.compare(op, evaluate(left, &context), evaluate(right, &context))
+        case .stringTest(let op, .field(.data(let slot)), .constant(.string(let needle))):
+            // A string field tested against a constant: tested in the event's bytes.
+            if case .text(let range) = context.dataField(slot) {
+                return Truth(needle.utf8.withContiguousStorageIfAvailable { Self.test(op, UnsafeBufferPointer(rebasing: context.bytes[range]), $0) }
+                    ?? Self.test(op, context.value(of: .data(slot)).text ?? "", needle))
+            }
+            return context.value(of: .data(slot)).anyText { Self.test(op, $0, needle) }
         case .stringTest(let op, let left, let right):
             let subject = evaluate(left, &context)
             let needle: String
@@ -589,7 +610,7 @@ public struct Detector: Sendable {
         }
     }
 
-    private static func test(_ op: StringTest, _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func test(_ op: StringTest, _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= needle.count else { return false }
         guard let start = bytes.baseAddress, let pattern = needle.baseAddress else { return needle.isEmpty }
         switch op {
@@ -597,6 +618,19 @@ public struct Detector: Sendable {
         case .startswith: return memcmp(start, pattern, needle.count) == 0
         case .endswith: return memcmp(start + (bytes.count - needle.count), pattern, needle.count) == 0
         }
+    }
+
+    /// Whether `bytes` spell `text` exactly, when a byte comparison decides it: both ASCII, or
+    /// the bytes equal. Nil when only a Unicode comparison can tell (canonically equivalent forms).
+    static func asciiEqual(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ text: String) -> Bool? {
+        let same = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard utf8.count == bytes.count else { return false }
+            guard let left = utf8.baseAddress, let right = bytes.base.baseAddress else { return true }
+            return memcmp(left, right + bytes.startIndex, utf8.count) == 0
+        }
+        guard let same else { return nil }
+        if same { return true }
+        return bytes.allSatisfy { $0 < 0x80 } && text.utf8.allSatisfy { $0 < 0x80 } ? false : nil
     }
 
     /// Substring search on bytes.
@@ -620,12 +654,21 @@ public struct Detector: Sendable {
         return false
     }
 
+    /// `value == null` / `value != null`: the explicit test for a missing value (the only
+    /// comparison with null that is not unknown).
+    static func nullTest(_ op: Comparison, _ value: Value) -> Truth {
+        switch op {
+        case .equal: Truth(value.isNull)
+        case .notEqual: Truth(!value.isNull)
+        default: .unknown
+        }
+    }
+
+    /// Compares two values; any comparison involving a missing value is unknown (see ``nullTest``
+    /// for comparisons written against the literal `null`).
     static func compare(_ op: Comparison, _ lhs: Value, _ rhs: Value) -> Truth {
+        if lhs.isNull || rhs.isNull { return .unknown }
         if op == .equal || op == .notEqual {
-            if lhs.isNull || rhs.isNull {
-                let bothNull = lhs.isNull && rhs.isNull
-                return Truth(op == .equal ? bothNull : !bothNull)
-            }
             let equal: Bool
             if case .string(let left) = lhs, case .string(let right) = rhs {
                 equal = left == right
@@ -778,6 +821,8 @@ extension Function {
 /// between events.
 struct Scratch: Sendable {
     private var serial: UInt64 = 0
+    private var dataFields: [DataField]
+    private var dataFieldStamps: [UInt64]
     private var dataValues: [Value]
     private var dataStamps: [UInt64]
     private var keyHashes: [UInt64?]
@@ -788,6 +833,8 @@ struct Scratch: Sendable {
     var readCounters: [(counter: Int, value: Double)] = []
 
     init(_ rules: RuleSet) {
+        dataFields = Array(repeating: .missing, count: rules.dataPaths.count)
+        dataFieldStamps = Array(repeating: 0, count: rules.dataPaths.count)
         dataValues = Array(repeating: .null, count: rules.dataPaths.count)
         dataStamps = Array(repeating: 0, count: rules.dataPaths.count)
         keyHashes = Array(repeating: nil, count: rules.counterKeys.count)
@@ -798,6 +845,8 @@ struct Scratch: Sendable {
 
     /// An empty placeholder (no storage).
     init() {
+        dataFields = []
+        dataFieldStamps = []
         dataValues = []
         dataStamps = []
         keyHashes = []
@@ -809,6 +858,15 @@ struct Scratch: Sendable {
     /// Forgets the previous event's values.
     mutating func startEvent() {
         serial &+= 1
+    }
+
+    func dataField(_ slot: Int) -> DataField? {
+        dataFieldStamps[slot] == serial ? dataFields[slot] : nil
+    }
+
+    mutating func remember(field: DataField, slot: Int) {
+        dataFields[slot] = field
+        dataFieldStamps[slot] = serial
     }
 
     func data(_ slot: Int) -> Value? {
@@ -840,10 +898,19 @@ struct Scratch: Sendable {
     }
 }
 
-/// What evaluation knows about the event at hand.
+/// Where a `data` field of the event is: missing, a string without escapes (its contents' bytes),
+/// or any other value (its bytes, decoded on use).
+enum DataField: Sendable {
+    case missing
+    case text(Range<Int>)
+    case other(Range<Int>)
+}
+
+/// What evaluation knows about the event at hand. `bytes` (the event's text) is valid only while
+/// the detector processes the event.
 struct EventContext {
     let event: ParsedEvent
-    let body: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     let dataPaths: [[String]]
     var scratch = Scratch()
     /// Evaluating without changing state (``Detector/peek(_:body:)``).
@@ -851,10 +918,28 @@ struct EventContext {
     /// Results of text functions already computed for this event.
     var textCalls: [TextCall: Value] = [:]
 
-    init(event: ParsedEvent, body: [UInt8], dataPaths: [[String]]) {
+    init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, dataPaths: [[String]]) {
         self.event = event
-        self.body = body
+        self.bytes = bytes
         self.dataPaths = dataPaths
+    }
+
+    /// Where a `data` path's value is in the event's bytes, found once per event: only that path
+    /// is read; the rest of `data` is skipped.
+    mutating func dataField(_ slot: Int) -> DataField {
+        if let known = scratch.dataField(slot) { return known }
+        var field = DataField.missing
+        if let data = event.dataRange,
+           let found = JSONValue.location(of: dataPaths[slot], in: UnsafeBufferPointer(rebasing: bytes[data])) {
+            let range = (found.lowerBound + data.lowerBound)..<(found.upperBound + data.lowerBound)
+            field = .other(range)
+            if bytes[range.lowerBound] == UInt8(ascii: "\""), range.count >= 2 {
+                let contents = (range.lowerBound + 1)..<(range.upperBound - 1)
+                if !bytes[contents].contains(UInt8(ascii: "\\")) { field = .text(contents) }
+            }
+        }
+        scratch.remember(field: field, slot: slot)
+        return field
     }
 
     mutating func value(of field: Field) -> Value {
@@ -871,11 +956,12 @@ struct EventContext {
             return .null
         case .data(let slot):
             if let known = scratch.data(slot) { return known }
-            // Only this path is read from the event's bytes; the rest of `data` is skipped.
-            let found = event.dataRange.flatMap { range in
-                body.withUnsafeBufferPointer { JSONValue.member(at: dataPaths[slot], in: UnsafeBufferPointer(rebasing: $0[range])) }
+            let value: Value
+            switch dataField(slot) {
+            case .missing: value = .null
+            case .text(let range): value = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+            case .other(let range): value = JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[range])).map(Value.init) ?? .null
             }
-            let value = found.map(Value.init) ?? .null
             scratch.remember(data: value, slot: slot)
             return value
         }

@@ -42,6 +42,32 @@ import WardenCore
         #expect(fired("payment.attempted", "lose") == [])
     }
 
+    /// Tests read straight from the event's bytes agree with the decoded values: escapes are
+    /// decoded, canonically equivalent spellings are equal, and numbers compare as numbers.
+    @Test func fieldTestsInTheEventBytesMatchDecodedValues() throws {
+        let rules = try compile(#"""
+            rule cafe category spam severity low when event.data.word == "café" then signal
+            rule not_cafe category spam severity low when event.data.word != "café" then signal
+            rule quoted category spam severity low when event.data.text contains "say \"hi\"" then signal
+            rule tail category spam severity low when event.data.text endswith "end" then signal
+            rule five category spam severity low when event.data.n == "5" then signal
+            """#)
+        var detector = Detector(rules: rules)
+        func fired(_ data: String) -> Set<String> {
+            let (parsed, body) = event("message.sent", at: 1, data: data)
+            return Set(detector.process(parsed, body: body).hits.map(\.rule))
+        }
+        #expect(fired(#"{"word":"café"}"#) == ["cafe"])
+        #expect(fired(#"{"word":"cafe\u0301"}"#) == ["cafe"])  // e and a combining accent, escaped
+        #expect(fired("{\"word\":\"cafe\u{301}\"}") == ["cafe"])  // the same, raw UTF-8
+        #expect(fired(#"{"word":"cafe"}"#) == ["not_cafe"])
+        #expect(fired(#"{"text":"they say \"hi\" at the end"}"#) == ["quoted", "tail"])
+        #expect(fired(#"{"n":5}"#) == ["five"])
+        #expect(fired(#"{"n":"5"}"#) == ["five"])
+        #expect(fired(#"{"word":null}"#) == [])  // null compares as unknown: neither rule fires
+        #expect(fired("{}") == [])
+    }
+
     /// Counter keys outlive the process in snapshots, so their hash must never change: these
     /// values are fixed, and an entity hashes as its `type:id` text.
     @Test func counterKeyHashesAreStable() {
