@@ -32,7 +32,7 @@ public struct RuleSet: Sendable {
     let severities: [String]
     /// The `event.data` paths the rules read, by slot.
     let dataPaths: [[String]]
-    /// The distinct expressions counters group by, by slot.
+    /// The distinct expressions counters hash (keys, and values counted distinct), by slot.
     let counterKeys: [Node]
 
     /// Parses and checks rule files (name → source). Reports every problem, not the first.
@@ -339,19 +339,28 @@ private struct Checker {
         var types = filter?.requiredEventTypes
         if let eventType = velocity.eventType { types = types.map { $0.intersection([eventType]) } ?? [eventType] }
         let key = expression(velocity.key)
-        let keyText = Self.describe(velocity.key)
-        let keySlot = counterKeys.firstIndex { $0.text == keyText } ?? {
-            counterKeys.append((keyText, key))
-            return counterKeys.count - 1
-        }()
+        let value = velocity.value.map { expression($0) }
+        var valueSlot: Int?
+        if velocity.aggregate == .distinct, let syntax = velocity.value, let value { valueSlot = hashSlot(syntax, value) }
         let definition = CounterDefinition(
-            aggregate: velocity.aggregate, value: velocity.value.map { expression($0) }, eventType: velocity.eventType,
-            key: key, keySlot: keySlot, window: velocity.window, filter: filter,
+            aggregate: velocity.aggregate, value: value, eventType: velocity.eventType,
+            key: key, keySlot: hashSlot(velocity.key, key),
+            valueSlot: valueSlot,
+            window: velocity.window, filter: filter,
             signature: "\(velocity.aggregate)|\(velocity.eventType ?? "")|\(velocity.value.map(Self.describe) ?? "")|\(Self.describe(velocity.key))|\(velocity.window)|\(velocity.filter.map(Self.describe) ?? "")",
             eventTypes: types)
         if let existing = counters.firstIndex(where: { $0.signature == definition.signature }) { return .velocity(existing) }
         counters.append(definition)
         return .velocity(counters.count - 1)
+    }
+
+    /// The slot of an expression whose hash counters use (a key, or a value counted distinct),
+    /// shared by every counter that uses the same expression, so it is hashed once per event.
+    mutating func hashSlot(_ syntax: Expression, _ node: Node) -> Int {
+        let text = Self.describe(syntax)
+        if let slot = counterKeys.firstIndex(where: { $0.text == text }) { return slot }
+        counterKeys.append((text, node))
+        return counterKeys.count - 1
     }
 
     /// A canonical text of an expression, to recognise the same counter in several rules.

@@ -129,6 +129,8 @@ struct CounterDefinition: Sendable {
     /// The key expression's slot in ``RuleSet/counterKeys``: counters grouped by the same
     /// expression share one key computation per event.
     var keySlot: Int
+    /// For distinct counts, the value expression's slot in ``RuleSet/counterKeys`` (hashed once per event).
+    var valueSlot: Int?
     var window: Int64
     var filter: Node?
     /// Identity for deduplication across rules.

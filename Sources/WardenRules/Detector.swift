@@ -380,7 +380,7 @@ public struct Detector: Sendable {
                 guard let value = counter.value.flatMap({ evaluate($0, &context).numeric }) else { continue }
                 bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(value, at: time, width: width, window: counter.window)
             case .distinct:
-                guard let value = counter.value.flatMap({ evaluate($0, &context).keyHash }) else { continue }
+                guard let slot = counter.valueSlot, let value = keyHash(slot, &context) else { continue }
                 if distinctWindows[index][key]?.add(value, at: time, window: counter.window) == nil {
                     distinctWindows[index][key] = DistinctWindow(value, at: time)
                 }
@@ -416,7 +416,7 @@ public struct Detector: Sendable {
             case .count: value += 1
             case .sum: value += counter.value.flatMap { evaluate($0, &context).numeric } ?? 0
             case .distinct:
-                if let item = counter.value.flatMap({ evaluate($0, &context).keyHash }),
+                if let slot = counter.valueSlot, let item = keyHash(slot, &context),
                    distinctWindows[index][key]?.contains(item, at: time, window: counter.window) != true {
                     value += 1
                 }
@@ -780,6 +780,7 @@ struct CounterPlan: Sendable {
     let filter: Node?
     let value: Node?
     let keySlot: Int
+    let valueSlot: Int?
     let width: Int64
     let window: Int64
 
@@ -788,6 +789,7 @@ struct CounterPlan: Sendable {
         filter = counter.filter
         value = counter.value
         keySlot = counter.keySlot
+        valueSlot = counter.valueSlot
         width = counter.bucketWidth
         window = counter.window
     }
