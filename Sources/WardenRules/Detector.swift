@@ -270,10 +270,11 @@ public struct Detector: Sendable {
     private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
-        for candidate in rulesByType[context.event.type] ?? rulesForAnyType {
-            context.scratch.readCounters.removeAll(keepingCapacity: true)
-            guard truth(candidate.condition, &context) == .true else { continue }
-            let rule = rules.rules[candidate.index]
+        let candidates = rulesByType[context.event.type] ?? rulesForAnyType
+        for position in candidates.indices {
+            if !context.scratch.readCounters.isEmpty { context.scratch.readCounters.removeAll(keepingCapacity: true) }
+            guard truth(candidates[position].condition, &context) == .true else { continue }
+            let rule = rules.rules[candidates[position].index]
             var effects: [Effect] = []
             for plan in rule.effects {
                 if let effect = realize(plan, &context) { effects.append(effect) }
@@ -368,20 +369,20 @@ public struct Detector: Sendable {
     private mutating func updateCounters(_ context: inout EventContext) {
         let time = context.event.occurredAt
         for index in countersByType[context.event.type] ?? countersForAnyType {
-            // The type index already holds only the counters this event's type can feed.
-            let counter = counterPlans[index]
-            if let filter = counter.filter, truth(filter, &context) != .true { continue }
-            guard let key = keyHash(counter.keySlot, &context) else { continue }
-            let width = counter.width
-            switch counter.aggregate {
+            // The type index already holds only the counters this event's type can feed. Fields
+            // are read from the plan in place: copying a whole plan would retain its expressions.
+            if counterPlans[index].hasFilter, let filter = counterPlans[index].filter, truth(filter, &context) != .true { continue }
+            guard let key = keyHash(counterPlans[index].keySlot, &context) else { continue }
+            let (width, window) = (counterPlans[index].width, counterPlans[index].window)
+            switch counterPlans[index].aggregate {
             case .count:
-                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(1, at: time, width: width, window: counter.window)
+                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(1, at: time, width: width, window: window)
             case .sum:
-                guard let value = counter.value.flatMap({ evaluate($0, &context).numeric }) else { continue }
-                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(value, at: time, width: width, window: counter.window)
+                guard let value = counterPlans[index].value.flatMap({ evaluate($0, &context).numeric }) else { continue }
+                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(value, at: time, width: width, window: window)
             case .distinct:
-                guard let slot = counter.valueSlot, let value = keyHash(slot, &context) else { continue }
-                if distinctWindows[index][key]?.add(value, at: time, window: counter.window) == nil {
+                guard let slot = counterPlans[index].valueSlot, let value = keyHash(slot, &context) else { continue }
+                if distinctWindows[index][key]?.add(value, at: time, window: window) == nil {
                     distinctWindows[index][key] = DistinctWindow(value, at: time)
                 }
             }
@@ -777,6 +778,7 @@ extension Int {
 /// The parts of a counter definition that updating it reads.
 struct CounterPlan: Sendable {
     let aggregate: VelocitySyntax.Aggregate
+    let hasFilter: Bool
     let filter: Node?
     let value: Node?
     let keySlot: Int
@@ -786,6 +788,7 @@ struct CounterPlan: Sendable {
 
     init(_ counter: CounterDefinition) {
         aggregate = counter.aggregate
+        hasFilter = counter.filter != nil
         filter = counter.filter
         value = counter.value
         keySlot = counter.keySlot
