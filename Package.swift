@@ -36,6 +36,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenClassifiers",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenSimulation",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -98,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "WardenCoreTests",
             dependencies: ["WardenCore", "WardenSimulation"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenClassifiersTests",
+            dependencies: ["WardenCore", "WardenClassifiers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

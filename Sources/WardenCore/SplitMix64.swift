@@ -1,4 +1,5 @@
-/// A small, fast, seedable generator (SplitMix64), so a seed always yields the same traffic.
+/// A small, fast, seedable generator (SplitMix64), so a seed always yields the same result
+/// (simulated traffic, cross-validation folds).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
