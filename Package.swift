@@ -88,6 +88,7 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenCore",
+                "WardenClassifiers",
                 "WardenRules",
                 "WardenSimulation",
                 "WardenStore",

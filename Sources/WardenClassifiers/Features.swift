@@ -5,7 +5,7 @@ public struct SparseVector: Sendable, Equatable {
 }
 
 /// Turns text into hashed features: word unigrams and bigrams and character n-grams (within
-/// words, with boundary marks), each hashed into `dimension` buckets, present-or-absent, scaled to
+/// words, with boundary marks; words are runs of letters, digits and non-ASCII bytes, lower-cased), each hashed into `dimension` buckets, present-or-absent, scaled to
 /// unit length. Hashing keeps memory fixed whatever the vocabulary; collisions cost a little
 /// accuracy, not correctness.
 public struct TextFeaturizer: Sendable, Codable, Equatable {
@@ -23,51 +23,61 @@ public struct TextFeaturizer: Sendable, Codable, Equatable {
         self.wordBigrams = wordBigrams
     }
 
-    /// The features of a text.
+    /// The features of a text. One pass over its bytes, lower-casing in place; n-grams are hashed
+    /// where they lie, so the only allocations are the byte copy and the two result arrays.
     public func features(of text: String) -> SparseVector {
-        var hashes: [UInt64] = []
-        let words = Self.words(text)
-        hashes.reserveCapacity(words.count * 12)
+        var bytes = Array(text.utf8)
+        var hashes: [Int32] = []
+        hashes.reserveCapacity(bytes.count * (characterGrams.count + 1) + 8)
+        let mask = UInt64(dimension - 1)
         var previous: UInt64?
-        for word in words {
-            let wordHash = Self.hash(word, seed: 0x77)
-            hashes.append(wordHash)
-            if wordBigrams, let previous { hashes.append(Self.mix(previous &* 31 &+ wordHash)) }
-            previous = wordHash
-            // Character n-grams of " word ", so prefixes and suffixes are marked.
-            let padded = [UInt8(ascii: " ")] + word + [UInt8(ascii: " ")]
-            for length in characterGrams where length <= padded.count {
-                for start in 0...(padded.count - length) {
-                    hashes.append(Self.hash(padded[start..<(start + length)], seed: UInt64(length)))
+        var start = -1
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            func word(_ start: Int, _ end: Int) {
+                let wordHash = Self.hash(UnsafeBufferPointer(rebasing: bytes[start..<end]), seed: 0x77)
+                hashes.append(Int32(truncatingIfNeeded: wordHash & mask))
+                if wordBigrams, let previous { hashes.append(Int32(truncatingIfNeeded: Self.mix(previous &* 31 &+ wordHash) & mask)) }
+                previous = wordHash
+                // Character n-grams of " word ", so prefixes and suffixes are marked.
+                let padded = end - start + 2
+                for length in characterGrams where length <= padded {
+                    for offset in 0...(padded - length) {
+                        var state: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(length)
+                        for position in (start - 1 + offset)..<(start - 1 + offset + length) {
+                            let byte = position < start || position >= end ? UInt8(ascii: " ") : bytes[position]
+                            state = (state ^ UInt64(byte)) &* 0x100_0000_01B3
+                        }
+                        hashes.append(Int32(truncatingIfNeeded: Self.mix(state) & mask))
+                    }
                 }
             }
-        }
-        let mask = UInt64(dimension - 1)
-        var indices = hashes.map { Int32(truncatingIfNeeded: $0 & mask) }
-        indices.sort()
-        var distinct: [Int32] = []
-        distinct.reserveCapacity(indices.count)
-        for index in indices where distinct.last != index { distinct.append(index) }
-        let value = distinct.isEmpty ? 0 : Float(1 / Double(distinct.count).squareRoot())
-        return SparseVector(indices: distinct, values: Array(repeating: value, count: distinct.count))
-    }
-
-    /// Lower-cased words: runs of letters and digits (UTF-8 bytes; other bytes separate words,
-    /// except that non-ASCII bytes are kept as letters).
-    static func words(_ text: String) -> [[UInt8]] {
-        var words: [[UInt8]] = []
-        var current: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): current.append(byte + 32)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...: current.append(byte)
-            default:
-                if !current.isEmpty { words.append(current) }
-                current.removeAll(keepingCapacity: true)
+            for index in bytes.indices {
+                let byte = bytes[index]
+                let isWord: Bool
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                    bytes[index] = byte + 32
+                    isWord = true
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0x80...: isWord = true
+                default: isWord = false
+                }
+                if isWord, start < 0 { start = index }
+                if !isWord, start >= 0 {
+                    word(start, index)
+                    start = -1
+                }
             }
+            if start >= 0 { word(start, bytes.count) }
         }
-        if !current.isEmpty { words.append(current) }
-        return words
+        hashes.sort()
+        var count = 0
+        for index in hashes.indices where count == 0 || hashes[count - 1] != hashes[index] {
+            hashes[count] = hashes[index]
+            count += 1
+        }
+        hashes.removeLast(hashes.count - count)
+        let value = count == 0 ? 0 : Float(1 / Double(count).squareRoot())
+        return SparseVector(indices: hashes, values: Array(repeating: value, count: count))
     }
 
     static func hash(_ bytes: some Collection<UInt8>, seed: UInt64) -> UInt64 {

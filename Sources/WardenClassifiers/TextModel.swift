@@ -145,6 +145,96 @@ public struct TextModel: Sendable, Equatable {
     }
 }
 
+extension TextModel {
+    private struct Header: Codable {
+        var kind: Kind
+        var labels: [String]
+        var featurizer: TextFeaturizer
+    }
+
+    private static let magic = Array("WTM1".utf8)
+
+    /// The model as bytes: a magic word, a JSON header (kind, labels, features) and the weights as
+    /// little-endian 32-bit floats.
+    public func encoded() -> [UInt8] {
+        let header = (try? JSONEncoder().encode(Header(kind: kind, labels: labels, featurizer: featurizer))) ?? Data()
+        var bytes = Self.magic
+        withUnsafeBytes(of: UInt32(header.count).littleEndian) { bytes += $0 }
+        bytes += header
+        bytes.reserveCapacity(bytes.count + 4 * (weights.count + bias.count))
+        for value in weights + bias { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+
+    /// Reads bytes made by ``encoded()``.
+    public init(decoding bytes: [UInt8]) throws(TrainingError) {
+        guard bytes.count >= 8, Array(bytes[0..<4]) == Self.magic else { throw TrainingError("not a Warden text model") }
+        let headerLength = Int(bytes[4..<8].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        guard bytes.count >= 8 + headerLength,
+              let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[8..<(8 + headerLength)])) else {
+            throw TrainingError("the model's header is unreadable")
+        }
+        let count = header.labels.count * header.featurizer.dimension + header.labels.count
+        guard bytes.count == 8 + headerLength + 4 * count else { throw TrainingError("the model's weights are truncated") }
+        var floats = [Float](repeating: 0, count: count)
+        var offset = 8 + headerLength
+        for index in 0..<count {
+            let bits = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+            floats[index] = Float(bitPattern: bits)
+            offset += 4
+        }
+        let weightCount = header.labels.count * header.featurizer.dimension
+        self.init(kind: header.kind, labels: header.labels, featurizer: header.featurizer,
+                  weights: Array(floats[0..<weightCount]), bias: Array(floats[weightCount...]))
+    }
+}
+
+/// A trained text model as a ``Classifier``: every label but the benign one is a category, flagged
+/// when its probability reaches the threshold.
+public struct TextModelClassifier: Classifier {
+    public let name: String
+    public let model: TextModel
+    /// `name@version`, as classifications report it.
+    public let modelVersion: String
+    /// The label that means "nothing wrong" (never flagged).
+    public let benignLabel: String
+    public let threshold: Double
+
+    public init(name: String, version: Int, model: TextModel, benignLabel: String? = nil, threshold: Double = 0.5) {
+        self.name = name
+        self.model = model
+        modelVersion = "\(name)@\(version)"
+        self.benignLabel = benignLabel ?? Self.benignLabel(among: model.labels)
+        self.threshold = threshold
+    }
+
+    /// The label that reads as benign (`ham`, `benign`, `safe`, `neither`, `none`, `ok`, `clean`,
+    /// `allow`, `not_spam`, `0`), or the first label.
+    public static func benignLabel(among labels: [String]) -> String {
+        let benign = ["ham", "benign", "safe", "neither", "none", "ok", "clean", "allow", "not_spam", "0"]
+        return labels.first { benign.contains($0.lowercased()) } ?? labels[0]
+    }
+
+    public func classify(_ input: ClassifierInput) async throws -> Classification {
+        classifyNow(input.text)
+    }
+
+    /// Classifies without suspending (the model is in memory).
+    public func classifyNow(_ text: String) -> Classification {
+        let started = ContinuousClock.now
+        let probabilities = model.probabilities(of: text)
+        var scores: [String: Double] = [:]
+        var flagged: [String] = []
+        for (label, probability) in zip(model.labels, probabilities) where label != benignLabel {
+            scores[label] = probability
+            if probability >= threshold { flagged.append(label) }
+        }
+        let elapsed = started.duration(to: .now).components
+        return Classification(scores: scores, flagged: flagged, model: modelVersion,
+                              latencyMillis: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15)
+    }
+}
+
 /// Why a model could not be trained.
 public struct TrainingError: Error, CustomStringConvertible, Sendable {
     public var description: String

@@ -135,6 +135,22 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v5: classifier models") { db in
+            try db.execute(sql: """
+                CREATE TABLE classifier_model (
+                    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+                    version INTEGER NOT NULL CHECK (version > 0),
+                    kind TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    trained_on TEXT NOT NULL,
+                    examples INTEGER NOT NULL CHECK (examples > 0),
+                    labels TEXT NOT NULL,
+                    metrics TEXT NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (name, version)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
