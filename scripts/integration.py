@@ -263,7 +263,8 @@ def test_bootstrap_and_cli(binary, work):
 
     commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"], ["bench", "rules"],
                 ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
-                ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"]]
+                ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"],
+                ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
     result = subprocess.run([binary, "rules", "test", PACK], capture_output=True, text=True)
@@ -288,6 +289,46 @@ def test_bootstrap_and_cli(binary, work):
     check(result.returncode != 0 and "unknown scope" in result.stderr, "a bad scope is refused with a clear message")
 
 
+def test_classifiers_cli(binary, work):
+    """Train, list and evaluate the built-in classifier from the command line, on a small labelled
+    file written here (so it runs without ../shared), and refuse bad data clearly."""
+    data_dir = os.path.join(work, "classifiers")
+    spam = ["WIN a FREE prize now, call 0800 {}", "Claim your cash reward {} txt STOP", "URGENT you have won {} click the link",
+            "Free entry to win {} tickets, reply YES", "Cheap loans approved {} apply today"]
+    ham = ["see you at dinner {} ok", "can you pick up the kids at {}", "running late, be there at {}",
+           "thanks for yesterday {} it was fun", "what time is the meeting {}"]
+    path = os.path.join(work, "labelled.ndjson")
+    with open(path, "w") as f:
+        for index in range(30):
+            f.write(json.dumps({"text": spam[index % 5].format(index), "label": "spam"}) + "\n")
+            f.write(json.dumps({"text": ham[index % 5].format(index), "label": "ham"}) + "\n")
+    result = subprocess.run([binary, "classifiers", "train", "--name", "demo", "--data", path, "--cross-validate", "3",
+                             "--data-dir", data_dir, "--json"], capture_output=True, text=True)
+    trained = json.loads(result.stdout) if result.returncode == 0 else {}
+    check(trained.get("version") == 1 and trained["metrics"]["cross_validation"]["labels"]["spam"]["mean_f1"] > 0.9,
+          "classifiers train stores version 1 and reports cross-validation")
+    subprocess.run([binary, "classifiers", "train", "--name", "demo", "--model", "naive_bayes", "--data", path, "--data-dir", data_dir],
+                   capture_output=True, text=True)
+    result = subprocess.run([binary, "classifiers", "list", "--data-dir", data_dir, "--json"], capture_output=True, text=True)
+    versions = [(m["name"], m["version"], m["kind"]) for m in json.loads(result.stdout)["models"]]
+    check(versions == [("demo", 1, "logistic_regression"), ("demo", 2, "naive_bayes")], f"classifiers list shows every version {versions}")
+    out = os.path.join(work, "eval")
+    result = subprocess.run([binary, "eval", "--classifier", "demo@1", "--compare", "demo@2", "--data", path, "--data-dir", data_dir,
+                             "--out", out, "--json"], capture_output=True, text=True)
+    report = json.loads(result.stdout) if result.returncode == 0 else {}
+    check(report.get("labels", {}).get("spam", {}).get("f1", 0) > 0.9 and report["comparison"]["with"] == "demo@2"
+          and os.path.exists(os.path.join(out, "pr-curve.svg")) and os.path.exists(os.path.join(out, "report.json")),
+          "eval reports per-label F1, compares two classifiers and writes the PR curve as SVG")
+    with open(os.path.join(work, "bad.ndjson"), "w") as f:
+        f.write('{"text":"fine","label":"ham"}\n{"text":"no label"}\n')
+    result = subprocess.run([binary, "classifiers", "train", "--name", "bad", "--data", os.path.join(work, "bad.ndjson"),
+                             "--data-dir", data_dir], capture_output=True, text=True)
+    check(result.returncode != 0 and "bad.ndjson:2" in result.stderr and "label" in result.stderr,
+          "training data without a label is refused, naming the file and line")
+    result = subprocess.run([binary, "eval", "--classifier", "nosuch", "--data", path, "--data-dir", data_dir], capture_output=True, text=True)
+    check(result.returncode != 0 and "no classifier nosuch" in result.stderr, "eval of an unknown classifier says so")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", required=True)
@@ -299,6 +340,7 @@ def main():
         test_crash_recovery(binary, work)
         test_bad_inputs(binary, work)
         test_bootstrap_and_cli(binary, work)
+        test_classifiers_cli(binary, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"integration: {len(failures)} failure(s) in {time.time() - started:.1f}s")
