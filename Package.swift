@@ -37,7 +37,12 @@ let package = Package(
         ),
         .target(
             name: "WardenClassifiers",
-            dependencies: ["WardenCore"],
+            dependencies: [
+                "WardenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -108,7 +113,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenClassifiersTests",
-            dependencies: ["WardenCore", "WardenClassifiers"],
+            dependencies: [
+                "WardenCore", "WardenClassifiers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
