@@ -63,6 +63,7 @@ let package = Package(
             name: "WardenEngine",
             dependencies: [
                 "WardenCore",
+                "WardenClassifiers",
                 "WardenRules",
                 "WardenStore",
                 "WardenSimulation",
@@ -78,6 +79,7 @@ let package = Package(
             name: "WardenHTTP",
             dependencies: [
                 "WardenCore",
+                "WardenClassifiers",
                 "WardenStore",
                 "WardenEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),

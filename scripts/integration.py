@@ -328,6 +328,34 @@ def test_classifiers_cli(binary, work):
     result = subprocess.run([binary, "eval", "--classifier", "nosuch", "--data", path, "--data-dir", data_dir], capture_output=True, text=True)
     check(result.returncode != 0 and "no classifier nosuch" in result.stderr, "eval of an unknown classifier says so")
 
+    # Warden as a moderation endpoint, with the official openai client against a live server.
+    import openai
+    serve_dir = os.path.join(work, "moderation")
+    server = Server(binary, serve_dir)
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
+    try:
+        client.moderations.create(input="hello", model="warden")
+        check(False, "moderation without a trained model is refused")
+    except openai.APIStatusError as error:
+        check(error.status_code == 503 and "sms-spam" in str(error.body), "moderation without a trained model is a 503 that says which and why")
+    server.stop()
+    result = subprocess.run([binary, "classifiers", "train", "--name", "sms-spam", "--data", path, "--data-dir", serve_dir],
+                            capture_output=True, text=True)
+    check(result.returncode == 0, "a model trained into the server's data dir")
+    server = Server(binary, serve_dir)
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
+    answer = client.moderations.create(input=["WIN a FREE prize now, call 0800 99", "see you at dinner tonight ok"], model="warden")
+    first, second = answer.results
+    check(first.flagged and not second.flagged and first.categories.harassment is False
+          and first.categories.model_dump().get("spam") is True and first.category_scores.model_dump().get("spam") > 0.5,
+          "the openai client reads Warden's moderation answers (spam flagged, the 13 standard categories present)")
+    try:
+        client.moderations.create(input=[], model="warden")
+        check(False, "an empty input list is refused")
+    except openai.UnprocessableEntityError:
+        check(True, "an empty input list is refused with 422")
+    check(server.stop() == 0, "the moderation server stops gracefully")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)

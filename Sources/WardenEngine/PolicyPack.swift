@@ -6,7 +6,8 @@ import Yams
 
 /// A policy pack: a folder versioned as a whole. This build reads `pack.yaml` (name, extra entity
 /// types), `taxonomy.yaml` (severities and categories), `rules/*.rules` with the `lists/` they
-/// name, and `tests/*.yaml` (rule tests); loading reports every problem at once.
+/// name, `tests/*.yaml` (rule tests) and `classifiers.yaml` (optional); loading reports every
+/// problem at once.
 public struct PolicyPack: Sendable {
     /// The pack's name.
     public var name: String
@@ -22,6 +23,8 @@ public struct PolicyPack: Sendable {
     public var rules: RuleSet
     /// The rule tests.
     public var ruleTests: [RuleTest]
+    /// The classifiers declared in `classifiers.yaml` (none when the file is absent).
+    public var classifiers = ClassifierDeclarations()
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -91,11 +94,12 @@ public struct PolicyPack: Sendable {
                 }
             }
         }
+        let classifiers = ClassifierDeclarations.load(directory: directory, categories: taxonomy?.categoryIDs ?? [], problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
-                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests)
+                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers)
     }
 
     /// The files `folder/*.ext` of the pack, by relative path, sorted.

@@ -236,6 +236,33 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/moderations": {
+      "post": {
+        "operationId": "createModeration",
+        "summary": "OpenAI-compatible moderation: run the pack's moderation classifiers on text.",
+        "description": "The answer has the moderation endpoint's shape: results[].flagged, categories and category_scores, with the 13 standard categories always present and the pack's own categories (such as spam) added. A classifier that is unavailable or fails makes the request fail (503 or 502); content is never reported unflagged because it could not be judged.",
+        "x-warden-scope": "events:write",
+        "security": [{"bearer": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["input"], "properties": {
+          "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 32}]},
+          "model": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "One result per input.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "id": {"type": "string"}, "model": {"type": "string"},
+            "results": {"type": "array", "items": {"type": "object", "properties": {
+              "flagged": {"type": "boolean"},
+              "categories": {"type": "object", "additionalProperties": {"type": "boolean"}},
+              "category_scores": {"type": "object", "additionalProperties": {"type": "number"}}}}}}}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "415": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "502": {"$ref": "#/components/responses/Problem"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/signals": {
       "get": {
         "operationId": "listSignals",

@@ -43,6 +43,8 @@ public struct WardenComponents: Sendable {
     public var packs: PackManager
     /// Rule versions and pack changes.
     public var history: any RuleHistoryStore
+    /// The pack's classifiers (for `POST /v1/moderations`).
+    public var classifiers = ClassifierRegistry(entries: [:], moderation: [])
 
     /// Collects the components.
     public init(intake: Intake, store: any EventStore, tokens: AccessTokens, pack: PolicyPack,
@@ -80,6 +82,7 @@ public enum WardenApplication {
         DetectionController(intake: components.intake, pipeline: components.detection, detections: components.detections,
                             clock: components.clock, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         PolicyPackController(manager: components.packs, history: components.history).addRoutes(to: routes)
+        ModerationController(classifiers: components.classifiers, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         return (router, routes)
     }
 

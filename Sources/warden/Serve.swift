@@ -44,9 +44,13 @@ struct Serve: AsyncParsableCommand {
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store, logger: logger)
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
         try await packs.recordStart()
-        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
+        var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
                                           detection: detection, detections: store, packs: packs, history: store,
                                           readiness: { try await store.ping() })
+        components.classifiers = await ClassifierRegistry.build(policyPack.classifiers, packDirectory: policyPack.directory, models: store)
+        for (name, entry) in components.classifiers.entries.sorted(by: { $0.key < $1.key }) {
+            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
+        }
         var settings = ServerSettings()
         settings.host = host
         settings.port = port

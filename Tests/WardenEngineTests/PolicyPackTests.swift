@@ -120,4 +120,33 @@ import WardenStore
             return text.contains("rules/zz_broken.rules:1:13: category nope") && text.contains("rules/zz_broken.rules:1:32: event.typ")
         }
     }
+
+    @Test func classifierDeclarationsAreCheckedAndBuilt() async throws {
+        let pack = try PolicyPack.load(from: PolicyPackTests.example)
+        #expect(pack.classifiers.classifiers.map(\.name) == ["sms-spam"] && pack.classifiers.moderation == ["sms-spam"])
+        let directory = try Self.copyOfExample()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            classifiers:
+              - {name: a, builtin: a, categories: {spam: nonsense}}
+              - {name: a, builtin: b, llama_guard: {base_url: "http://x", model: m}}
+              - {name: p, policy_prompt: {base_url: "${NO_SUCH_VARIABLE}", model: m, policy: missing.txt, category: spam}}
+            moderation: [a, zz]
+            """.write(to: directory.appendingPathComponent("classifiers.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PolicyPack.load(from: directory.path)
+        } throws: { error in
+            let text = (error as? PolicyPackError)?.description ?? ""
+            return ["classifiers[0].categories.spam", "a is declared twice", "give exactly one of", "the policy file missing.txt",
+                    "moderation[1]"].allSatisfy(text.contains)
+        }
+        // A declared built-in model that was never trained is unavailable, with what to do.
+        let store = try SQLiteStore(path: directory.appendingPathComponent("models.sqlite").path)
+        let registry = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store)
+        guard case .unavailable(let reason)? = registry.entries["sms-spam"] else {
+            Issue.record("an untrained model must be unavailable")
+            return
+        }
+        #expect(reason.contains("warden classifiers train --name sms-spam"))
+    }
 }
