@@ -325,6 +325,11 @@ def test_classifiers_cli(binary, work):
                              "--data-dir", data_dir], capture_output=True, text=True)
     check(result.returncode != 0 and "bad.ndjson:2" in result.stderr and "label" in result.stderr,
           "training data without a label is refused, naming the file and line")
+    with open(os.path.join(work, "other-labels.ndjson"), "w") as f:
+        f.write('{"text":"hello","label":"ham"}\n{"text":"buy","label":"scam"}\n')
+    result = subprocess.run([binary, "eval", "--classifier", "demo", "--data", os.path.join(work, "other-labels.ndjson"), "--data-dir", data_dir],
+                            capture_output=True, text=True)
+    check(result.returncode != 0 and "scam" in result.stderr, "eval refuses data with labels the model does not know, naming them")
     result = subprocess.run([binary, "eval", "--classifier", "nosuch", "--data", path, "--data-dir", data_dir], capture_output=True, text=True)
     check(result.returncode != 0 and "no classifier nosuch" in result.stderr, "eval of an unknown classifier says so")
 

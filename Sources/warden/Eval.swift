@@ -31,6 +31,10 @@ struct Eval: AsyncParsableCommand {
         guard first.model.labels.contains(positive) else {
             throw ValidationError("\(positive) is not a label of \(first.modelVersion) (labels: \(first.model.labels.joined(separator: ", ")))")
         }
+        let unknown = Set(examples.map(\.label)).subtracting(first.model.labels)
+        guard unknown.isEmpty else {
+            throw ValidationError("\(data) has labels \(first.modelVersion) does not know: \(unknown.sorted().joined(separator: ", ")) (its labels: \(first.model.labels.joined(separator: ", ")))")
+        }
         let report = score(first, examples, positive: positive, label: "eval \(first.modelVersion)")
         var object = reportObject(report, model: first.modelVersion, examples: examples.count)
         var comparison: (McNemar, String)?
