@@ -144,9 +144,20 @@ public final class LanguageModelClient: Sendable {
 
     private func postBytes(_ path: String, body: [String: Any], cacheKey: String) async throws -> [UInt8] {
         if let cached = await state.cached(cacheKey) { return cached }
-        try await state.admit()
-        defer { Task { await state.release() } }
         let payload = try JSONSerialization.data(withJSONObject: body)
+        try await state.admit()
+        do {
+            let answer = try await attempts(path, payload: payload, cacheKey: cacheKey)
+            await state.release()
+            return answer
+        } catch {
+            await state.release()
+            throw error
+        }
+    }
+
+    /// One request with its retries.
+    private func attempts(_ path: String, payload: Data, cacheKey: String) async throws -> [UInt8] {
         var attempt = 0
         var lastError = ClassifierError.unavailable("no attempt made")
         while attempt <= settings.retries {
