@@ -1,5 +1,6 @@
 import Foundation
 public import WardenClassifiers
+public import WardenRules
 public import WardenStore
 import Yams
 
@@ -138,6 +139,17 @@ public struct ClassifierRegistry: Sendable {
         self.moderation = moderation
     }
 
+    /// The built-in models that are ready, as rules call them (`classify(…)`), scoring taxonomy categories.
+    public var scorers: [String: any TextScorer] {
+        var scorers: [String: any TextScorer] = [:]
+        for (name, entry) in entries {
+            if case .ready(let classifier as TextModelClassifier, let categories) = entry {
+                scorers[name] = ModelScorer(classifier: classifier, categories: categories)
+            }
+        }
+        return scorers
+    }
+
     /// Builds the pack's classifiers.
     public static func build(_ declarations: ClassifierDeclarations, packDirectory: String, models: any ClassifierModelStore,
                              environment: [String: String]? = nil) async -> ClassifierRegistry {
@@ -190,5 +202,20 @@ public struct ClassifierRegistry: Sendable {
     static func expand(_ text: String, _ environment: [String: String]) -> String {
         guard text.hasPrefix("${"), text.hasSuffix("}") else { return text }
         return environment[String(text.dropFirst(2).dropLast())] ?? ""
+    }
+}
+
+/// A built-in model as rules see it: its labels' scores under their taxonomy categories.
+struct ModelScorer: TextScorer {
+    let classifier: TextModelClassifier
+    let categories: [String: String]
+
+    func scores(of text: String) -> [String: Double] {
+        var scores: [String: Double] = [:]
+        for (label, score) in classifier.classifyNow(text).scores {
+            let category = categories[label] ?? label
+            scores[category] = max(scores[category] ?? 0, score)
+        }
+        return scores
     }
 }

@@ -26,6 +26,14 @@ public final class DetectionPipeline: Service, Sendable {
     }
 
     private let state: Mutex<State>
+    /// The classifiers rules call, given to every detector this pipeline makes.
+    private let scorers: [String: any TextScorer]
+
+    private func detector(_ detector: Detector) -> Detector {
+        var detector = detector
+        detector.scorers = scorers
+        return detector
+    }
     private let clock: any WallClock
     private let logger: Logger
     private let batchSize: Int
@@ -34,13 +42,16 @@ public final class DetectionPipeline: Service, Sendable {
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
     public init(rules: RuleSet, events: any EventStore, tail: LogTail? = nil, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), logger: Logger,
+                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.scorers = scorers
         self.snapshotInterval = snapshotInterval
         self.events = events
         self.tail = tail
         self.detections = detections
-        state = Mutex(State(detector: Detector(rules: rules)))
+        var detector = Detector(rules: rules)
+        detector.scorers = scorers
+        state = Mutex(State(detector: detector))
         self.clock = clock
         self.batchSize = batchSize
         self.logger = logger
@@ -97,11 +108,11 @@ public final class DetectionPipeline: Service, Sendable {
         let cursor = try await detections.detectionCursor()
         var after: Int64 = 0
         // Until the replay below completes, the state is not to be processed from.
-        state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules), seq: 0, needsRestore: true) }
+        state.withLock { $0 = State(detector: self.detector(Detector(rules: $0.detector.rules)), seq: 0, needsRestore: true) }
         if let (seq, data) = try await detections.detectionSnapshot(), seq <= cursor {
             do {
                 let snapshot = try DetectorSnapshot.decode(data)
-                state.withLock { $0 = State(detector: Detector(rules: $0.detector.rules, snapshot: snapshot), seq: seq, needsRestore: true) }
+                state.withLock { $0 = State(detector: self.detector(Detector(rules: $0.detector.rules, snapshot: snapshot)), seq: seq, needsRestore: true) }
                 after = seq
             } catch {
                 logger.warning("detection snapshot unreadable; replaying the whole log", metadata: ["error": "\(error)"])

@@ -61,14 +61,16 @@ public struct PolicyPack: Sendable {
                 problems.append(.init(file: "taxonomy.yaml", path: problem.path, message: problem.message))
             }
         }
+        let classifiers = ClassifierDeclarations.load(directory: directory, categories: taxonomy?.categoryIDs ?? [], problems: &problems)
         var rules: RuleSet?
         if let taxonomy {
             let files = sourceFiles(in: directory, folder: "rules", extension: "rules")
             let base = directory
-            let context = RuleContext(categories: taxonomy.categoryIDs, severities: taxonomy.severities, entityTypes: entityTypes) { path in
+            var context = RuleContext(categories: taxonomy.categoryIDs, severities: taxonomy.severities, entityTypes: entityTypes) { path in
                 guard !path.contains(".."), let data = FileManager.default.contents(atPath: (base as NSString).appendingPathComponent(path)) else { return nil }
                 return String(data: data, encoding: .utf8)
             }
+            context.classifiers = Dictionary(classifiers.classifiers.map { ($0.name, $0.builtin != nil) }, uniquingKeysWith: { first, _ in first })
             do {
                 rules = try RuleSet.compile(files: files, context: context)
             } catch {
@@ -94,7 +96,6 @@ public struct PolicyPack: Sendable {
                 }
             }
         }
-        let classifiers = ClassifierDeclarations.load(directory: directory, categories: taxonomy?.categoryIDs ?? [], problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }

@@ -11,6 +11,9 @@ public struct RuleContext: Sendable {
     public var entityTypes: EntityTypes
     /// Reads a list file of the pack by relative path (nil if missing): one item per line, `#` comments.
     public var readList: @Sendable (String) -> String?
+    /// The pack's classifiers, each with whether rules may call it (built-in models run inline;
+    /// served models need the classification stage, not built yet).
+    public var classifiers: [String: Bool] = [:]
 
     /// Creates a context.
     public init(categories: Set<String>, severities: [String], entityTypes: EntityTypes, readList: @escaping @Sendable (String) -> String?) {
@@ -199,7 +202,7 @@ private struct Checker {
         case .function(let function, _):
             switch function {
             case .lower, .upper, .normalize: return .text
-            case .length, .strikes, .now: return .number
+            case .length, .strikes, .now, .classify: return .number
             case .domains, .urls: return .list
             case .age: return .duration
             }
@@ -228,7 +231,11 @@ private struct Checker {
             if let arithmetic = Arithmetic(rawValue: op) { return .arithmetic(arithmetic, lhs, expression(right)) }
             if let test = StringTest(rawValue: op) { return .stringTest(test, lhs, expression(right)) }
             switch op {
-            case "and": return .and(lhs, expression(right))
+            case "and":
+                // Classifiers are the slowest tests: `and` evaluates them last, so an event the
+                // other conditions rule out is never classified. (`and` is commutative here.)
+                let rhs = expression(right)
+                return lhs.callsClassifier && !rhs.callsClassifier ? .and(rhs, lhs) : .and(lhs, rhs)
             case "or": return .or(lhs, expression(right))
             case "matches":
                 guard case .literal(.string(let pattern), let patternLocation) = right else {
@@ -260,11 +267,29 @@ private struct Checker {
                 report(location, "there is no function \(name); the functions are \(Function.allCases.map(\.rawValue).joined(separator: ", ")), count, distinct and sum")
                 return .constant(.null)
             }
-            guard arguments.count == function.arity else {
-                report(location, "\(function.summary) takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), not \(arguments.count)")
+            guard function.arity.contains(arguments.count) else {
+                let count = function.arity.lowerBound == function.arity.upperBound ? "\(function.arity.lowerBound)" : "\(function.arity.lowerBound) or \(function.arity.upperBound)"
+                report(location, "\(function.summary) takes \(count) argument\(count == "1" ? "" : "s"), not \(arguments.count)")
                 return .constant(.null)
             }
             let nodes = arguments.map { expression($0) }
+            if function == .classify {
+                guard case .literal(.string(let name), let nameLocation) = arguments[0] else {
+                    report(location, "classify(…) names its classifier in double quotes, such as classify(\"sms-spam\", event.data.text)")
+                    return .constant(.null)
+                }
+                guard let inline = context.classifiers[name] else {
+                    let known = context.classifiers.keys.sorted()
+                    report(nameLocation, "there is no classifier \(name) in classifiers.yaml\(known.isEmpty ? "; declare it there first" : "; the pack has \(known.joined(separator: ", "))")")
+                    return .constant(.null)
+                }
+                if !inline {
+                    report(nameLocation, "\(name) is served over an API; rules can call built-in models only for now (train one with warden classifiers train)")
+                }
+                if arguments.count == 3, case .literal(.string(let category), let categoryLocation) = arguments[2], !context.categories.contains(category) {
+                    report(categoryLocation, "category \(category) is not in the taxonomy\(suggestion(category, context.categories))")
+                }
+            }
             if function == .age { usesAge = true }
             if function == .age || function == .strikes, let first = nodes.first, ![.entity, .unknown].contains(kindOf(first)) {
                 report(location, "\(function.rawValue)(…) needs an entity, such as event.actor")

@@ -96,12 +96,14 @@ indirect enum Node: Sendable {
 
 /// Built-in functions.
 enum Function: String, Sendable, CaseIterable {
-    case lower, upper, normalize, length, domains, urls, age, strikes, now
+    case lower, upper, normalize, length, domains, urls, age, strikes, now, classify
 
-    var arity: Int {
+    /// How many arguments it takes.
+    var arity: ClosedRange<Int> {
         switch self {
-        case .now: 0
-        default: 1
+        case .now: 0...0
+        case .classify: 2...3
+        default: 1...1
         }
     }
 
@@ -116,6 +118,7 @@ enum Function: String, Sendable, CaseIterable {
         case .age: "age(entity): time since Warden first saw the entity"
         case .strikes: "strikes(entity): the entity's current strike count"
         case .now: "now(): the event's time"
+        case .classify: "classify(\"name\", text[, \"category\"]): the score (0 to 1) a built-in classifier of the pack gives the text: its highest category, or the one named"
         }
     }
 }
@@ -144,6 +147,19 @@ struct CounterDefinition: Sendable {
 }
 
 extension Node {
+    /// Whether evaluating it calls a classifier (so `and` evaluates it last).
+    var callsClassifier: Bool {
+        switch self {
+        case .function(.classify, _): true
+        case .function(_, let arguments), .list(let arguments): arguments.contains { $0.callsClassifier }
+        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .hasLabel(let operand, _, _): operand.callsClassifier
+        case .and(let left, let right), .or(let left, let right), .compare(_, let left, let right), .stringTest(_, let left, let right),
+             .inValues(let left, let right), .arithmetic(_, let left, let right):
+            left.callsClassifier || right.callsClassifier
+        case .constant, .field, .velocity: false
+        }
+    }
+
     /// This condition for events of one type: `event.type` becomes that constant and what it
     /// decides is folded away, so a rule indexed by type does not test its type again.
     func specialized(forEventType type: String) -> Node {

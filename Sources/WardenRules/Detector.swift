@@ -1,6 +1,11 @@
 import Foundation
 public import WardenCore
 
+/// A classifier rules can call inline: text in, a score per taxonomy category out, at once.
+public protocol TextScorer: Sendable {
+    func scores(of text: String) -> [String: Double]
+}
+
 /// What a rule did when it fired.
 public enum Effect: Sendable, Equatable {
     /// A finding about a subject.
@@ -121,6 +126,9 @@ public struct Detector: Sendable {
     private let counterPlans: [CounterPlan]
     /// Per-event memory reused from event to event.
     private var scratch: Scratch
+    /// The classifiers `classify(…)` calls, by name. One that is missing (a model not trained yet)
+    /// makes `classify` unknown, so rules that need it do not fire.
+    public var scorers: [String: any TextScorer] = [:]
 
     /// A detector with empty state.
     public init(rules: RuleSet) {
@@ -143,6 +151,7 @@ public struct Detector: Sendable {
     public init(rules: RuleSet, carryingStateFrom previous: Detector) {
         self.init(rules: rules)
         labels = previous.labels
+        scorers = previous.scorers
         firstSeen = previous.firstSeen
         strikes = previous.strikes
         hourlyHits = previous.hourlyHits
@@ -484,8 +493,10 @@ public struct Detector: Sendable {
             case .multiply: return .number(lhs * rhs)
             case .divide: return rhs == 0 ? .null : .number(lhs / rhs)
             }
+        case .function(.classify, let arguments):
+            return classify(arguments, &context)
         case .function(let function, let arguments):
-            // Every function takes at most one argument.
+            // Every other function takes at most one argument.
             let argument = arguments.first.map { evaluate($0, &context) } ?? .null
             // Text functions are pure and several rules (and counter filters) often apply the same
             // one to the same field of one event: compute each once per event.
@@ -574,6 +585,23 @@ public struct Detector: Sendable {
         return Truth(items.contains { compare(.equal, subject, $0) == .true })
     }
 
+    /// `classify("name", text[, "category"])`: the classifier's score for the category, or its
+    /// highest; a text is classified once per event by each classifier.
+    private func classify(_ arguments: [Node], _ context: inout EventContext) -> Value {
+        guard case .constant(.string(let name)) = arguments[0], let scorer = scorers[name],
+              let text = evaluate(arguments[1], &context).text else { return .null }
+        let category = arguments.count > 2 ? evaluate(arguments[2], &context).text : nil
+        let key = name + "\u{0}" + text
+        let scores: [String: Double]
+        if let known = context.classifications[key] {
+            scores = known
+        } else {
+            scores = scorer.scores(of: text)
+            context.classifications[key] = scores
+        }
+        return .number(category.map { scores[$0] ?? 0 } ?? scores.values.max() ?? 0)
+    }
+
     private func apply(_ function: Function, _ argument: Value, _ context: inout EventContext) -> Value {
         switch function {
         case .now: return .number(Double(context.event.occurredAt))
@@ -593,6 +621,8 @@ public struct Detector: Sendable {
         case .strikes:
             guard case .entity(let ref) = argument else { return .null }
             return .number(Double(strikes[ref] ?? 0))
+        case .classify:
+            return .null  // evaluated by classify(_:_:), which reads all its arguments
         }
     }
 
@@ -922,6 +952,8 @@ struct EventContext {
     var isVirtual = false
     /// Results of text functions already computed for this event.
     var textCalls: [TextCall: Value] = [:]
+    /// Classifier scores already computed for this event, by classifier and text.
+    var classifications: [String: [String: Double]] = [:]
 
     init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, dataPaths: [[String]]) {
         self.event = event

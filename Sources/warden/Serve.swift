@@ -41,16 +41,18 @@ struct Serve: AsyncParsableCommand {
         let newSecret = try await tokens.bootstrap(bootstrapSecret: bootstrapSecret)
         let intake = Intake(store: opened.store, schema: policyPack.eventSchema)
         let store = opened.store
-        let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store, logger: logger)
+        let classifiers = await ClassifierRegistry.build(policyPack.classifiers, packDirectory: policyPack.directory, models: store)
+        for (name, entry) in classifiers.entries.sorted(by: { $0.key < $1.key }) {
+            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
+        }
+        let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store,
+                                          scorers: classifiers.scorers, logger: logger)
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
         try await packs.recordStart()
         var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
                                           detection: detection, detections: store, packs: packs, history: store,
                                           readiness: { try await store.ping() })
-        components.classifiers = await ClassifierRegistry.build(policyPack.classifiers, packDirectory: policyPack.directory, models: store)
-        for (name, entry) in components.classifiers.entries.sorted(by: { $0.key < $1.key }) {
-            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
-        }
+        components.classifiers = classifiers
         var settings = ServerSettings()
         settings.host = host
         settings.port = port

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import WardenCore
 @testable import WardenRules
@@ -128,5 +129,85 @@ import WardenCore
         #expect(member(["a"], "[1]") == nil)
         #expect(member(["a"], "{}") == nil)
         #expect(member(["a"], #"{"a":"#) == nil)
+    }
+}
+
+/// A classifier stand-in that says how often it was asked.
+final class CountingScorer: TextScorer {
+    let calls = Mutex(0)
+    func scores(of text: String) -> [String: Double] {
+        calls.withLock { $0 += 1 }
+        return ["spam": text.contains("win") ? 0.9 : 0.1, "fraud": text.contains("card") ? 0.7 : 0]
+    }
+}
+
+@Suite struct ClassifyTests {
+    func compileWithClassifiers(_ source: String) throws(RuleErrors) -> RuleSet {
+        var withClassifiers = context
+        withClassifiers.classifiers = ["spam-model": true, "remote-policy": false]
+        return try RuleSet.compile(files: [("rules/test.rules", source)], context: withClassifiers)
+    }
+
+    /// `classify` reads a built-in classifier's score; `and` asks it last, so events the other
+    /// conditions rule out are never classified, and one event is classified once per text.
+    @Test func classifyIsScoredLazilyAndOncePerEvent() throws {
+        let rules = try compileWithClassifiers("""
+            rule model_spam category spam severity low
+            when classify("spam-model", event.data.text) > 0.8 and event.type == "message.sent"
+            then signal
+
+            rule model_fraud category fraud severity low
+            when event.type == "message.sent" and classify("spam-model", event.data.text, "fraud") >= 0.7
+              and classify("spam-model", event.data.text) > 0
+            then signal
+            """)
+        let scorer = CountingScorer()
+        var detector = Detector(rules: rules)
+        detector.scorers = ["spam-model": scorer]
+        func fired(_ type: String, _ text: String) -> Set<String> {
+            let (parsed, body) = event(type, at: 1, data: #"{"text":"\#(text)"}"#)
+            return Set(detector.process(parsed, body: body).hits.map(\.rule))
+        }
+        #expect(fired("message.sent", "win big") == ["model_spam"])
+        #expect(fired("message.sent", "card win") == ["model_spam", "model_fraud"])
+        #expect(fired("content.posted", "win big") == [])
+        #expect(fired("message.sent", "hello") == [])
+        // Three message events, each classified once (both rules, both categories); the post never.
+        #expect(scorer.calls.withLock { $0 } == 3)
+        // Without the classifier (a model not trained yet) classify is unknown: nothing fires.
+        detector.scorers = [:]
+        #expect(fired("message.sent", "win big") == [])
+    }
+
+    /// Written first, the classifier is still asked last: a cheap condition that fails spares it.
+    @Test func andAsksTheClassifierLast() throws {
+        let rules = try compileWithClassifiers("""
+            rule r category spam severity low
+            when classify("spam-model", event.data.text) > 0.5 and event.data.vip == true
+            then signal
+            """)
+        let scorer = CountingScorer()
+        var detector = Detector(rules: rules)
+        detector.scorers = ["spam-model": scorer]
+        let (plain, plainBody) = event("message.sent", at: 1, data: #"{"text":"win","vip":false}"#)
+        #expect(detector.process(plain, body: plainBody).hits.isEmpty && scorer.calls.withLock { $0 } == 0)
+        let (vip, vipBody) = event("message.sent", at: 2, data: #"{"text":"win","vip":true}"#)
+        #expect(detector.process(vip, body: vipBody).hits.map(\.rule) == ["r"] && scorer.calls.withLock { $0 } == 1)
+    }
+
+    @Test func classifyIsChecked() {
+        func problems(_ condition: String) -> [String] {
+            do {
+                _ = try compileWithClassifiers("rule r category spam severity low when \(condition) then signal")
+                return []
+            } catch {
+                return error.diagnostics.map(\.message)
+            }
+        }
+        #expect(problems(#"classify("nope", event.data.text) > 0.5"#).first?.contains("there is no classifier nope") == true)
+        #expect(problems(#"classify("remote-policy", event.data.text) > 0.5"#).first?.contains("built-in models only") == true)
+        #expect(problems("classify(event.data.text) > 0.5").first?.contains("takes 2 or 3 arguments") == true)
+        #expect(problems(#"classify(event.data.kind, event.data.text) > 0.5"#).first?.contains("in double quotes") == true)
+        #expect(problems(#"classify("spam-model", event.data.text, "nonsense") > 0.5"#).first?.contains("not in the taxonomy") == true)
     }
 }
