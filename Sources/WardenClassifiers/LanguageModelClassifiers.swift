@@ -28,26 +28,21 @@ public struct PolicyPromptClassifier: Classifier {
 
     public func classify(_ input: ClassifierInput) async throws -> Classification {
         let started = ContinuousClock.now
-        let text = client.settings.redaction.apply(input.text)
-        var body: [String: Any] = ["model": client.settings.model,
-                                   "messages": [["role": "system", "content": policy], ["role": "user", "content": text]]]
-        if let reasoningEffort { body["reasoning_effort"] = reasoningEffort }
-        let key = client.cacheKey(policyVersion: policyVersion, content: text)
-        let answer = try await client.post("/chat/completions", body: body, cacheKey: key)
-        do {
+        let settings = client.settings
+        return try await client.ask("/chat/completions", text: input.text, policyVersion: policyVersion, body: { text in
+            var body: [String: Any] = ["model": settings.model,
+                                       "messages": [["role": "system", "content": policy], ["role": "user", "content": text]]]
+            if let reasoningEffort { body["reasoning_effort"] = reasoningEffort }
+            return body
+        }, read: { answer in
             let message = try ChatAnswer.message(answer)
             let verdict = try Self.parse(message.content)
             let confidence = ["high": 0.95, "medium": 0.75, "low": 0.6][verdict.confidence ?? ""] ?? 0.9
             let label = verdict.category ?? category
-            let score = verdict.violation ? confidence : 1 - confidence
-            return Classification(scores: [label: score], flagged: verdict.violation ? [label] : [],
-                                  rationale: verdict.rationale ?? message.reasoning, model: client.settings.model,
-                                  policyVersion: policyVersion, latencyMillis: started.duration(to: .now).milliseconds,
-                                  cost: ChatAnswer.cost(answer, client.settings))
-        } catch {
-            await client.recordUnparseable(cacheKey: key)
-            throw error
-        }
+            return Classification(scores: [label: verdict.violation ? confidence : 1 - confidence], flagged: verdict.violation ? [label] : [],
+                                  rationale: verdict.rationale ?? message.reasoning, model: settings.model, policyVersion: policyVersion,
+                                  latencyMillis: started.duration(to: .now).milliseconds, cost: ChatAnswer.cost(answer, settings))
+        })
     }
 
     struct Verdict: Equatable {
@@ -94,20 +89,15 @@ public struct LlamaGuardClassifier: Classifier {
 
     public func classify(_ input: ClassifierInput) async throws -> Classification {
         let started = ContinuousClock.now
-        let text = client.settings.redaction.apply(input.text)
-        let key = client.cacheKey(policyVersion: nil, content: text)
-        let answer = try await client.post("/chat/completions", body: ["model": client.settings.model,
-                                                                         "messages": [["role": "user", "content": text]]], cacheKey: key)
-        do {
-            let codes = try Self.parse(try ChatAnswer.message(answer).content)
-            let flagged = codes.map { categories[$0] ?? $0 }
+        let settings = client.settings
+        return try await client.ask("/chat/completions", text: input.text, body: { text in
+            ["model": settings.model, "messages": [["role": "user", "content": text]]]
+        }, read: { answer in
+            let flagged = try Self.parse(try ChatAnswer.message(answer).content).map { categories[$0] ?? $0 }
             return Classification(scores: Dictionary(flagged.map { ($0, 1.0) }, uniquingKeysWith: max), flagged: flagged,
-                                  model: client.settings.model, latencyMillis: started.duration(to: .now).milliseconds,
-                                  cost: ChatAnswer.cost(answer, client.settings))
-        } catch {
-            await client.recordUnparseable(cacheKey: key)
-            throw error
-        }
+                                  model: settings.model, latencyMillis: started.duration(to: .now).milliseconds,
+                                  cost: ChatAnswer.cost(answer, settings))
+        })
     }
 
     /// The violated codes: none for `safe`.
@@ -148,10 +138,10 @@ public struct ModerationClassifier: Classifier {
 
     public func classify(_ input: ClassifierInput) async throws -> Classification {
         let started = ContinuousClock.now
-        let text = client.settings.redaction.apply(input.text)
-        let key = client.cacheKey(policyVersion: nil, content: text)
-        let answer = try await client.post("/moderations", body: ["model": client.settings.model, "input": text], cacheKey: key)
-        do {
+        let settings = client.settings
+        return try await client.ask("/moderations", text: input.text, body: { text in
+            ["model": settings.model, "input": text]
+        }, read: { answer in
             guard let result = (answer["results"] as? [[String: Any]])?.first,
                   let flags = result["categories"] as? [String: Any], let scores = result["category_scores"] as? [String: Any] else {
                 throw ClassifierError.unparseable("expected results[0] with categories and category_scores")
@@ -165,12 +155,9 @@ public struct ModerationClassifier: Classifier {
                 scored[category] = score
                 if flag { flagged.append(category) }
             }
-            return Classification(scores: scored, flagged: flagged, model: (answer["model"] as? String) ?? client.settings.model,
+            return Classification(scores: scored, flagged: flagged, model: (answer["model"] as? String) ?? settings.model,
                                   latencyMillis: started.duration(to: .now).milliseconds)
-        } catch {
-            await client.recordUnparseable(cacheKey: key)
-            throw error
-        }
+        })
     }
 }
 

@@ -53,16 +53,14 @@ public struct Redaction: Sendable, Equatable {
         self.ipAddresses = ipAddresses
     }
 
-    private static let email = try! NSRegularExpression(pattern: #"[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}"#, options: [.caseInsensitive])
-    private static let ip = try! NSRegularExpression(pattern: #"\b(?:\d{1,3}\.){3}\d{1,3}\b"#)
-    private static let phone = try! NSRegularExpression(pattern: #"(?<![\w.])\+?\d[\d ().-]{6,}\d(?![\w.])"#)
-
-    /// The text with what is configured replaced by `[email]`, `[ip]` and `[phone]`.
+    /// The text with what is configured replaced by `[email]`, `[ip]` and `[phone]` (IP addresses
+    /// before phone numbers, which would otherwise take them). The patterns are regex literals,
+    /// checked when Warden is compiled (`Regex` is not `Sendable`, so they are not kept in statics).
     public func apply(_ text: String) -> String {
         var result = text
-        for (enabled, pattern, mask) in [(emails, Self.email, "[email]"), (ipAddresses, Self.ip, "[ip]"), (phoneNumbers, Self.phone, "[phone]")] where enabled {
-            result = pattern.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result), withTemplate: mask)
-        }
+        if emails { result = result.replacing(#/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/#, with: "[email]") }
+        if ipAddresses { result = result.replacing(#/\b(?:\d{1,3}\.){3}\d{1,3}\b/#, with: "[ip]") }
+        if phoneNumbers { result = result.replacing(#/\+?\b\d[\d ().-]{6,}\d\b/#, with: "[phone]") }
         return result
     }
 }
@@ -120,9 +118,19 @@ public final class LanguageModelClient: Sendable {
         await state.statistics
     }
 
-    /// Records an answer the caller could not parse (counted, and the cached copy dropped).
-    func recordUnparseable(cacheKey: String) async {
-        await state.unparseable(cacheKey)
+    /// Redacts `text`, asks the model (or the cache) with the body `body` makes of it, and reads
+    /// the answer with `read`. An answer `read` cannot parse is counted and dropped from the cache.
+    func ask<Answer>(_ path: String, text: String, policyVersion: String? = nil, body: (String) -> [String: Any],
+                     read: ([String: Any]) throws -> Answer) async throws -> Answer {
+        let redacted = settings.redaction.apply(text)
+        let key = cacheKey(policyVersion: policyVersion, content: redacted)
+        let answer = try await post(path, body: body(redacted), cacheKey: key)
+        do {
+            return try read(answer)
+        } catch {
+            await state.unparseable(key)
+            throw error
+        }
     }
 
     /// The key an answer is cached under: model, policy version and a SHA-256 of the content.

@@ -216,6 +216,13 @@ final class FakeModelServer: Sendable {
         }
     }
 
+    @Test func redactionMasksPersonalDataAndLeavesTheRest() {
+        let text = "call 555-123-4567 or (020) 7946 0958, mail A.B@Example.ORG, ip 10.0.0.1; it costs 12.50 in 2 days"
+        #expect(Redaction.personalData.apply(text) == "call [phone] or ([phone], mail [email], ip [ip]; it costs 12.50 in 2 days")
+        #expect(Redaction.none.apply(text) == text)
+        #expect(Redaction(emails: true, phoneNumbers: false, ipAddresses: false).apply("x@y.io 10.0.0.1") == "[email] 10.0.0.1")
+    }
+
     @Test func verdictParsing() throws {
         #expect(try PolicyPromptClassifier.parse(" 1\n").violation)
         #expect(try !PolicyPromptClassifier.parse(#"{"violation":"0"}"#).violation)
