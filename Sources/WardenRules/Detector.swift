@@ -380,7 +380,7 @@ public struct Detector: Sendable {
         for index in countersByType[context.event.type] ?? countersForAnyType {
             // The type index already holds only the counters this event's type can feed. Fields
             // are read from the plan in place: copying a whole plan would retain its expressions.
-            if counterPlans[index].hasFilter, let filter = counterPlans[index].filter, truth(filter, &context) != .true { continue }
+            if let filter = counterPlans[index].filter, truth(filter, &context) != .true { continue }
             guard let key = keyHash(counterPlans[index].keySlot, &context) else { continue }
             let (width, window) = (counterPlans[index].width, counterPlans[index].window)
             switch counterPlans[index].aggregate {
@@ -808,7 +808,6 @@ extension Int {
 /// The parts of a counter definition that updating it reads.
 struct CounterPlan: Sendable {
     let aggregate: VelocitySyntax.Aggregate
-    let hasFilter: Bool
     let filter: Node?
     let value: Node?
     let keySlot: Int
@@ -818,7 +817,6 @@ struct CounterPlan: Sendable {
 
     init(_ counter: CounterDefinition) {
         aggregate = counter.aggregate
-        hasFilter = counter.filter != nil
         filter = counter.filter
         value = counter.value
         keySlot = counter.keySlot
