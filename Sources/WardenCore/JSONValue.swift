@@ -15,6 +15,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         return value
     }
 
+    /// The member `key` of an object (nil for anything else or a missing member).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
     /// Parses JSON from an array of bytes.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
         bytes.withUnsafeBufferPointer { parse($0) }

@@ -1,0 +1,242 @@
+import Testing
+@testable import WardenCore
+
+@Suite struct CaseLifecycleTests {
+    /// The whole table: every (state, command) pair either moves where the design says or is refused.
+    @Test func everyTransitionIsAsDesigned() throws {
+        let allowed: [CaseState: [CaseCommand: CaseState]] = [
+            .open: [.claim: .inReview, .escalate: .escalated],
+            .inReview: [.release: .open, .hold: .onHold, .escalate: .escalated, .resolve: .resolved],
+            .onHold: [.release: .open, .resume: .inReview, .escalate: .escalated],
+            .escalated: [.claim: .inReview, .escalate: .escalated],
+            .resolved: [.appeal: .appealed, .close: .closed],
+            .appealed: [.close: .closed],
+            .closed: [:],
+        ]
+        let commands: [CaseCommand] = [.claim, .release, .hold, .resume, .escalate, .resolve, .appeal, .close]
+        for state in CaseState.allCases {
+            for command in commands {
+                if let target = allowed[state]?[command] {
+                    #expect(try CaseLifecycle.next(state, command) == target, "\(state) \(command)")
+                } else {
+                    #expect(throws: CaseTransitionError(state: state, command: command)) { try CaseLifecycle.next(state, command) }
+                }
+            }
+        }
+    }
+
+    @Test func refusalsSayWhatIsAllowed() {
+        let error = CaseTransitionError(state: .resolved, command: .claim)
+        #expect(error.description == "a case that is resolved cannot claim; from resolved a case can: appeal, close")
+        #expect(CaseTransitionError(state: .closed, command: .release).description.hasSuffix("nothing more can happen to it"))
+    }
+
+    @Test func openStatesTakeNewSignals() {
+        #expect(CaseState.allCases.filter(\.isOpen) == [.open, .inReview, .onHold, .escalated])
+    }
+}
+
+@Suite struct CasePriorityTests {
+    @Test func formulaAsDocumented() {
+        // Four severity levels: low 15, medium 30, high 45, critical 60.
+        #expect(CasePriority.score(.init(severityRank: 0, severityLevels: 4, reporterWeight: 0, reach: 0)) == 15)
+        #expect(CasePriority.score(.init(severityRank: 3, severityLevels: 4, reporterWeight: 0, reach: 0)) == 60)
+        // One fully trusted reporter adds 10; three add 20; the reporter term stops at 25.
+        #expect(CasePriority.score(.init(severityRank: 1, severityLevels: 4, reporterWeight: 1, reach: 0)) == 40)
+        #expect(CasePriority.score(.init(severityRank: 1, severityLevels: 4, reporterWeight: 3, reach: 0)) == 50)
+        #expect(CasePriority.score(.init(severityRank: 1, severityLevels: 4, reporterWeight: 1000, reach: 0)) == 55)
+        // Reach: 9 items add 5, and it stops at 15.
+        #expect(CasePriority.score(.init(severityRank: 0, severityLevels: 4, reporterWeight: 0, reach: 9)) == 20)
+        #expect(CasePriority.score(.init(severityRank: 3, severityLevels: 4, reporterWeight: 1e9, reach: 1_000_000)) == 100)
+        #expect(CasePriority.band(score: 60) == .p1)
+        #expect(CasePriority.band(score: 59) == .p2)
+        #expect(CasePriority.band(score: 20) == .p3)
+        #expect(CasePriority.band(score: 19) == .p4)
+        #expect(CasePriority.Band(name: "p2") == .p2)
+        #expect(CasePriority.Band(name: "p9") == nil)
+    }
+
+    @Test func urgencyAddsAgeAndRisk() {
+        #expect(CasePriority.urgency(score: 30, waitedMillis: 0, slaUsed: 0.4) == 30)
+        #expect(CasePriority.urgency(score: 30, waitedMillis: 3 * 3_600_000, slaUsed: 0.75) == 43)
+        #expect(CasePriority.urgency(score: 30, waitedMillis: 100 * 3_600_000, slaUsed: 1.2) == 65)
+    }
+}
+
+@Suite struct SLATests {
+    // Monday 2026-11-23 00:00 UTC.
+    let monday: Int64 = 1_795_392_000_000
+    let hour: Int64 = 3_600_000
+
+    @Test func clockPausesOnHoldAndStopsWhenResolved() {
+        let policy = SLAPolicy(targets: [.p2: SLATargets(firstAction: hour, resolution: 4 * hour)])
+        var clock = SLAClock.start(at: monday, state: .open, policy: policy)
+        #expect(clock.due(4 * hour, policy: policy) == monday + 4 * hour)
+        clock = clock.moved(to: .inReview, at: monday + hour, policy: policy)
+        clock = clock.moved(to: .onHold, at: monday + 2 * hour, policy: policy)
+        #expect(clock.elapsed(at: monday + 10 * hour, policy: policy) == 2 * hour)
+        #expect(clock.due(4 * hour, policy: policy) == nil)
+        clock = clock.moved(to: .inReview, at: monday + 10 * hour, policy: policy)
+        #expect(clock.due(4 * hour, policy: policy) == monday + 12 * hour)
+        clock = clock.moved(to: .resolved, at: monday + 11 * hour, policy: policy)
+        #expect(clock.elapsed(at: monday + 100 * hour, policy: policy) == 3 * hour)
+    }
+
+    @Test func businessHoursCountOnlyWorkingTime() {
+        // Mon–Fri 09:00–17:00 at UTC+1.
+        let hours = BusinessHours(days: [1, 2, 3, 4, 5], startMinute: 9 * 60, endMinute: 17 * 60, utcOffsetMinutes: 60)
+        // Monday 08:00 UTC is 09:00 local: a full day is 8 working hours.
+        #expect(hours.workingMillis(from: monday, to: monday + 24 * hour) == 8 * hour)
+        // Friday 15:00 local plus 4 working hours lands on Monday 11:00 local (10:00 UTC).
+        let fridayThreeLocal = monday + 4 * 24 * hour + 14 * hour
+        #expect(hours.advance(from: fridayThreeLocal, by: 4 * hour) == monday + 7 * 24 * hour + 10 * hour)
+        #expect(hours.workingMillis(from: fridayThreeLocal, to: monday + 7 * 24 * hour + 10 * hour) == 4 * hour)
+        // A case opened on Saturday starts its clock on Monday morning.
+        let policy = SLAPolicy(targets: [.p3: SLATargets(firstAction: nil, resolution: 2 * hour)], businessHours: hours)
+        let saturday = monday + 5 * 24 * hour + 12 * hour
+        let clock = SLAClock.start(at: saturday, state: .open, policy: policy)
+        #expect(clock.due(2 * hour, policy: policy) == monday + 7 * 24 * hour + 10 * hour)
+    }
+
+    @Test func eventsComeInOrderAndOnce() {
+        let policy = SLAPolicy(targets: [.p1: SLATargets(firstAction: hour, resolution: 4 * hour)], warnFraction: 0.5)
+        let clock = SLAClock.start(at: monday, state: .open, policy: policy)
+        var raised = 0
+        var seen: [(SLAEvent, Int64)] = []
+        while let next = clock.nextEvent(targets: policy.targets[.p1], firstActionDone: false, raised: raised, policy: policy) {
+            seen.append((next.event, next.at))
+            raised |= next.event.flag
+        }
+        #expect(seen.map(\.0) == [.firstActionWarning, .firstActionBreached, .resolutionWarning, .resolutionBreached])
+        #expect(seen.map(\.1) == [monday + hour / 2, monday + hour, monday + 2 * hour, monday + 4 * hour])
+        // Once the first action is done only resolution events remain.
+        #expect(clock.nextEvent(targets: policy.targets[.p1], firstActionDone: true, raised: 0, policy: policy)?.event == .resolutionWarning)
+        #expect(clock.nextEvent(targets: nil, firstActionDone: false, raised: 0, policy: policy) == nil)
+    }
+}
+
+@Suite struct AuditChainTests {
+    /// A stand-in digest (the chain logic does not depend on which one; the store uses SHA-256).
+    static func digest(_ bytes: [UInt8]) -> [UInt8] {
+        var state: [UInt64] = [0xcbf2_9ce4_8422_2325, 0x9e37_79b9_7f4a_7c15, 0x1234_5678_9abc_def0, 0x0fed_cba9_8765_4321]
+        for byte in bytes {
+            for lane in 0..<4 { state[lane] = (state[lane] ^ UInt64(byte)) &* 0x100_0000_01b3 &+ UInt64(lane) }
+        }
+        return state.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
+    }
+
+    func chain(_ count: Int) -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        var previous = AuditChain.genesis
+        for seq in 1...Int64(count) {
+            let hash = Self.digest(AuditChain.hashInput(seq: seq, at: 1000 * seq, actor: "token:t1", action: "case.claim", target: "case:\(seq)",
+                                                        detail: "{}", previousHash: previous))
+            entries.append(AuditEntry(seq: seq, at: 1000 * seq, actor: "token:t1", action: "case.claim", target: "case:\(seq)", detail: "{}",
+                                      previousHash: previous, hash: hash))
+            previous = hash
+        }
+        return entries
+    }
+
+    func verify(_ entries: [AuditEntry], head: (Int64, [UInt8])? = nil) -> AuditChain.Break? {
+        var verifier = AuditChain.Verifier(digest: Self.digest)
+        do {
+            for entry in entries { try verifier.check(entry) }
+            try verifier.finish(expectedHead: head.map { (seq: $0.0, hash: $0.1) })
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func intactChainVerifies() {
+        let entries = chain(5)
+        #expect(verify(entries, head: (5, entries[4].hash)) == nil)
+    }
+
+    @Test func editsDeletionsReordersAndCutsAreFoundWhereTheyAre() {
+        var edited = chain(5)
+        edited[2].detail = #"{"x":1}"#
+        #expect(verify(edited)?.seq == 3)
+        #expect(verify(edited)?.reason.contains("edited") == true)
+
+        var deleted = chain(5)
+        deleted.remove(at: 1)
+        #expect(verify(deleted)?.seq == 3)
+        #expect(verify(deleted)?.reason.contains("missing") == true)
+
+        // Deleting and renumbering the rest still breaks the hash links.
+        var renumbered = chain(5)
+        renumbered.remove(at: 1)
+        for index in 1..<renumbered.count { renumbered[index].seq -= 1 }
+        #expect(verify(renumbered)?.seq == 2)
+
+        var reordered = chain(5)
+        reordered.swapAt(1, 2)
+        #expect(verify(reordered)?.seq == 3)
+        #expect(verify(reordered)?.reason.contains("missing") == true)
+
+        let entries = chain(5)
+        let cut = Array(entries.prefix(3))
+        #expect(verify(cut, head: (5, entries[4].hash))?.reason.contains("cut from the end") == true)
+    }
+}
+
+@Suite struct StatementOfReasonsTests {
+    @Test func fieldsFollowTheTransparencyDatabase() throws {
+        let suspend = ActionDefinition(name: "suspend", restriction: .account("DECISION_ACCOUNT_SUSPENDED"), needsDuration: true, reversal: "unsuspend")
+        let remove = ActionDefinition(name: "remove_content", restriction: .visibility("DECISION_VISIBILITY_CONTENT_REMOVED"), reversal: "restore_content")
+        let statement = StatementOfReasons(
+            decisionID: 42, category: "fraud.scam", dsaCategory: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+            actions: [.init(definition: remove, duration: nil), .init(definition: suspend, duration: 86_400_000)],
+            illegal: false, ground: "Terms of service §4 (scams)", explanation: "Prize scam sent to 40 users", contentType: "CONTENT_TYPE_TEXT",
+            automatedDetection: true, automatedDecision: false, source: .report, contentDate: 1_795_392_000_000, applicationDate: 1_795_400_000_000,
+            facts: "Reported twice; rule scam_prize_text fired.", territorialScope: ["DE", "FR"])
+        let json = try #require(JSONValue.parse(statement.json()))
+        #expect(json["puid"] == .string("warden-decision-42"))
+        #expect(json["decision_visibility"] == .array([.string("DECISION_VISIBILITY_CONTENT_REMOVED")]))
+        #expect(json["decision_account"] == .string("DECISION_ACCOUNT_SUSPENDED"))
+        #expect(json["end_date_account_restriction"] == .string("2026-11-24"))
+        #expect(json["decision_ground"] == .string("DECISION_GROUND_INCOMPATIBLE_CONTENT"))
+        #expect(json["incompatible_content_ground"] == .string("Terms of service §4 (scams)"))
+        #expect(json["category"] == .string("STATEMENT_CATEGORY_SCAMS_AND_FRAUD"))
+        #expect(json["automated_detection"] == .string("Yes"))
+        #expect(json["automated_decision"] == .string("AUTOMATED_DECISION_NOT_AUTOMATED"))
+        #expect(json["source_type"] == .string("SOURCE_ARTICLE_16"))
+        #expect(json["content_date"] == .string("2026-11-23"))
+        #expect(json["application_date"] == .string("2026-11-23"))
+        #expect(json["territorial_scope"] == .array([.string("DE"), .string("FR")]))
+        #expect(StatementOfReasons.isRestrictive([.init(definition: ActionDefinition(name: "warn"), duration: nil)]) == false)
+    }
+}
+
+@Suite struct RoutingTests {
+    @Test func firstMatchWinsAndRequestedQueuesComeFirst() {
+        let config = ReviewConfiguration(
+            queues: [QueueDefinition(name: "general"), QueueDefinition(name: "scams"), QueueDefinition(name: "urgent"), QueueDefinition(name: "appeals")],
+            routing: [RoutingRule(severities: ["critical"], queue: "urgent"), RoutingRule(categories: ["fraud"], queue: "scams")],
+            defaultQueue: "general", appealsQueue: "appeals", signalMinimumSeverity: "high")
+        #expect(config.route(source: .report, category: "fraud.scam", severity: "critical", rule: nil, requested: nil) == "urgent")
+        #expect(config.route(source: .report, category: "fraud.scam", severity: "low", rule: nil, requested: nil) == "scams")
+        #expect(config.route(source: .report, category: "fraudulent", severity: "low", rule: nil, requested: nil) == "general")
+        #expect(config.route(source: .signal, category: "spam", severity: "low", rule: "r", requested: "scams") == "scams")
+        #expect(config.route(source: .signal, category: "spam", severity: "low", rule: "r", requested: "nope") == "general")
+        #expect(config.route(source: .appeal, category: "spam", severity: "low", rule: nil, requested: nil) == "appeals")
+        let levels = ["low", "medium", "high", "critical"]
+        #expect(config.signalOpensCase(severity: "medium", requestedQueue: nil, severities: levels) == false)
+        #expect(config.signalOpensCase(severity: "critical", requestedQueue: nil, severities: levels))
+        #expect(config.signalOpensCase(severity: "low", requestedQueue: "scams", severities: levels))
+    }
+
+    @Test func laddersPickTheLongestPolicy() {
+        let catalogue = EnforcementCatalogue(actions: [], ladders: [
+            EnforcementLadder(category: "spam", steps: [LadderStep(action: "warn"), LadderStep(action: "ban")], strikeExpiry: 1),
+            EnforcementLadder(category: "spam.links", steps: [LadderStep(action: "remove_content")], strikeExpiry: 1),
+        ], territorialScope: [], contentTypes: [:])
+        #expect(catalogue.ladder(for: "spam.links")?.category == "spam.links")
+        #expect(catalogue.ladder(for: "spam.fake_accounts")?.category == "spam")
+        #expect(catalogue.ladder(for: "fraud") == nil)
+        #expect(catalogue.ladder(for: "spam")?.step(afterStrikes: 0).action == "warn")
+        #expect(catalogue.ladder(for: "spam")?.step(afterStrikes: 7).action == "ban")
+    }
+}
