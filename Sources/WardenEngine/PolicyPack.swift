@@ -6,8 +6,8 @@ import Yams
 
 /// A policy pack: a folder versioned as a whole. This build reads `pack.yaml` (name, extra entity
 /// types), `taxonomy.yaml` (severities and categories), `rules/*.rules` with the `lists/` they
-/// name, `tests/*.yaml` (rule tests) and `classifiers.yaml` (optional); loading reports every
-/// problem at once.
+/// name, `tests/*.yaml` (rule tests), and the optional `classifiers.yaml`, `queues.yaml` and
+/// `enforcement.yaml`; loading reports every problem at once.
 public struct PolicyPack: Sendable {
     /// The pack's name.
     public var name: String
@@ -25,6 +25,8 @@ public struct PolicyPack: Sendable {
     public var ruleTests: [RuleTest]
     /// The classifiers declared in `classifiers.yaml` (none when the file is absent).
     public var classifiers = ClassifierDeclarations()
+    /// Queues, routing, SLA policies and the enforcement catalogue (`queues.yaml`, `enforcement.yaml`).
+    public var review = ReviewPack.minimal
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -96,11 +98,12 @@ public struct PolicyPack: Sendable {
                 }
             }
         }
+        let review = ReviewPack.load(directory: directory, taxonomy: taxonomy, rules: rules, problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
-                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers)
+                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review)
     }
 
     /// The files `folder/*.ext` of the pack, by relative path, sorted.

@@ -100,9 +100,7 @@ public struct RuleTest: Sendable {
     }
 
     private static func duration(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value >= 0 else { return nil }
-        return value * scale
+        DurationText.millis(text)
     }
 }
 

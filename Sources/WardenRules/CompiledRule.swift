@@ -45,6 +45,10 @@ public struct CompiledRule: Sendable {
     /// The event types the rule can fire on, when its condition requires `event.type` to be one
     /// of them (nil: any type). The detector evaluates a rule only on those events.
     let eventTypes: Set<String>?
+    /// The queues the rule routes its hits to (`route queue "x"`).
+    public var routedQueues: [String] {
+        effects.compactMap { if case .route(let queue) = $0 { queue } else { nil } }
+    }
     /// Whether the rule can act on the product (actions or a verdict), for budgets.
     public var acts: Bool {
         effects.contains { if case .action = $0 { true } else if case .verdict = $0 { true } else { false } }

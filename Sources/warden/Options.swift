@@ -87,11 +87,10 @@ extension Duration {
 
 /// Parses `90s`, `10m`, `1h`, `2d` into milliseconds.
 func parseDuration(_ text: String) throws -> Int64 {
-    let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-    guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value > 0 else {
+    guard let value = DurationText.millis(text), value > 0 else {
         throw ValidationError("\(text) is not a duration; use a number and s, m, h or d, such as 10m")
     }
-    return value * scale
+    return value
 }
 
 func printJSON(_ object: [String: Any]) {
