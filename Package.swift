@@ -54,6 +54,7 @@ let package = Package(
             name: "WardenStore",
             dependencies: [
                 "WardenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -67,6 +68,7 @@ let package = Package(
                 "WardenRules",
                 "WardenStore",
                 "WardenSimulation",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -6,6 +6,18 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case reportsWrite = "reports:write"
     /// Read events, entities and configuration.
     case read
+    /// See queues and cases (with their timeline and decisions).
+    case casesRead = "cases:read"
+    /// Claim, work and decide cases.
+    case casesReview = "cases:review"
+    /// Lead work: reverse actions, mute reporters, redrive the outbox.
+    case casesLead = "cases:lead"
+    /// Open appeals on a user's behalf (the product's appeal form).
+    case appealsWrite = "appeals:write"
+    /// Export statements of reasons.
+    case exportsRead = "exports:read"
+    /// Read the audit log.
+    case auditRead = "audit:read"
     /// Everything, including managing tokens.
     case admin
 

@@ -45,12 +45,15 @@ public struct WardenComponents: Sendable {
     public var history: any RuleHistoryStore
     /// The pack's classifiers (for `POST /v1/moderations`).
     public var classifiers = ClassifierRegistry(entries: [:], moderation: [])
+    /// Review operations.
+    public var review: ReviewService
 
     /// Collects the components.
     public init(intake: Intake, store: any EventStore, tokens: AccessTokens, pack: PolicyPack,
                 registry: PrometheusCollectorRegistry, detection: DetectionPipeline, detections: any DetectionStore,
                 packs: PackManager, history: any RuleHistoryStore,
-                clock: any WallClock = SystemWallClock(), readiness: @escaping @Sendable () async throws -> Void) {
+                review: ReviewService, clock: any WallClock = SystemWallClock(), readiness: @escaping @Sendable () async throws -> Void) {
+        self.review = review
         self.packs = packs
         self.history = history
         self.intake = intake
@@ -83,6 +86,7 @@ public enum WardenApplication {
                             clock: components.clock, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         PolicyPackController(manager: components.packs, history: components.history).addRoutes(to: routes)
         ModerationController(classifiers: components.classifiers, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         return (router, routes)
     }
 

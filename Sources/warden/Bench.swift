@@ -99,7 +99,7 @@ struct IngestBench: AsyncParsableCommand {
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store,
+                                          detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
                                           readiness: { try await store.ping() })
         var settings = ServerSettings()
         settings.port = 0

@@ -50,14 +50,17 @@ struct Serve: AsyncParsableCommand {
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
         try await packs.recordStart()
         var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store,
+                                          detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
                                           readiness: { try await store.ping() })
         components.classifiers = classifiers
+        let review = components.review
         var settings = ServerSettings()
         settings.host = host
         settings.port = port
         var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection,
-                                       PackWatcher(manager: packs)]
+                                       PackWatcher(manager: packs), CaseBuilder(review: review, events: store, logger: logger),
+                                       ReviewTimers(review: review, logger: logger),
+                                       OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, logger: logger)]
         if demo {
             services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
         }

@@ -42,7 +42,8 @@ struct Harness {
                                           metrics: PrometheusMetricsFactory(registry: registry))
         let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: FixedClock(), logger: Logger(label: "test"))
         let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store, clock: FixedClock(),
+                                          detection: detection, detections: store, packs: packs, history: store,
+                                          review: ReviewService(store: store, packs: packs, clock: FixedClock()), clock: FixedClock(),
                                           readiness: { try await store.ping() })
         var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
         harness.settings.maxBodyBytes = maxBodyBytes

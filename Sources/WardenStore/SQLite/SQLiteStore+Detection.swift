@@ -88,13 +88,15 @@ extension SQLiteStore: DetectionStore {
             }
             arguments += [limit]
             return try Row.fetchAll(db, sql: "SELECT * FROM signal WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
-                                    arguments: arguments).map { row in
-                StoredSignal(id: row["id"], eventSeq: row["event_seq"], rule: row["rule"], ruleVersion: row["rule_version"],
-                             category: row["category"], severity: row["severity"], subject: (row["subject"] as String?).flatMap { EntityRef(parsing: $0) },
-                             reason: row["reason"], explanation: row["explanation"], queue: row["queue"], verdict: row["verdict"],
-                             effects: row["effects"], occurredAt: row["occurred_at"], createdAt: row["created_at"])
-            }
+                                    arguments: arguments).map(Self.signal(from:))
         }
+    }
+
+    static func signal(from row: Row) -> StoredSignal {
+        StoredSignal(id: row["id"], eventSeq: row["event_seq"], rule: row["rule"], ruleVersion: row["rule_version"],
+                     category: row["category"], severity: row["severity"], subject: (row["subject"] as String?).flatMap { EntityRef(parsing: $0) },
+                     reason: row["reason"], explanation: row["explanation"], queue: row["queue"], verdict: row["verdict"],
+                     effects: row["effects"], occurredAt: row["occurred_at"], createdAt: row["created_at"])
     }
 
     public func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel] {

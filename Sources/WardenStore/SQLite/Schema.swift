@@ -151,6 +151,167 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6: review") { db in
+            try db.execute(sql: """
+                CREATE TABLE review_case (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('review', 'appeal')),
+                    subject TEXT NOT NULL CHECK (instr(subject, ':') > 1),
+                    source TEXT NOT NULL CHECK (source IN ('signal', 'report', 'appeal')),
+                    queue TEXT NOT NULL CHECK (length(queue) > 0),
+                    state TEXT NOT NULL CHECK (state IN ('open', 'in_review', 'on_hold', 'escalated', 'resolved', 'appealed', 'closed')),
+                    category TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100),
+                    band INTEGER NOT NULL CHECK (band BETWEEN 1 AND 4),
+                    signals INTEGER NOT NULL CHECK (signals >= 0),
+                    reports INTEGER NOT NULL CHECK (reports >= 0),
+                    reporter_weight REAL NOT NULL CHECK (reporter_weight >= 0),
+                    assignee TEXT,
+                    lease_expires_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    content_at INTEGER NOT NULL,
+                    first_action_at INTEGER,
+                    resolved_at INTEGER,
+                    clock_accumulated INTEGER NOT NULL CHECK (clock_accumulated >= 0),
+                    clock_since INTEGER,
+                    due_at INTEGER NOT NULL,
+                    sla_next_at INTEGER,
+                    sla_raised INTEGER NOT NULL,
+                    appeal_of INTEGER REFERENCES review_case(id),
+                    excluded_reviewer TEXT,
+                    escalation_reason TEXT,
+                    CHECK ((state IN ('in_review', 'on_hold')) = (assignee IS NOT NULL)),
+                    CHECK ((kind = 'appeal') = (appeal_of IS NOT NULL))
+                );
+                CREATE UNIQUE INDEX case_open_per_subject ON review_case(subject)
+                    WHERE kind = 'review' AND state IN ('open', 'in_review', 'on_hold', 'escalated');
+                CREATE INDEX case_waiting ON review_case(queue, band, due_at, id) WHERE state IN ('open', 'escalated');
+                CREATE INDEX case_leases ON review_case(lease_expires_at) WHERE state = 'in_review';
+                CREATE INDEX case_sla ON review_case(sla_next_at) WHERE sla_next_at IS NOT NULL;
+                CREATE INDEX case_by_assignee ON review_case(assignee) WHERE assignee IS NOT NULL;
+                CREATE INDEX case_by_queue_state ON review_case(queue, state);
+
+                CREATE TABLE case_timeline (
+                    id INTEGER PRIMARY KEY,
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL CHECK (length(actor) > 0),
+                    kind TEXT NOT NULL,
+                    from_state TEXT,
+                    to_state TEXT,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX timeline_by_case ON case_timeline(case_id, id);
+
+                CREATE TABLE case_item (
+                    kind TEXT NOT NULL CHECK (kind IN ('signal', 'report')),
+                    ref INTEGER NOT NULL,
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    reporter TEXT,
+                    weight REAL NOT NULL,
+                    duplicate INTEGER NOT NULL CHECK (duplicate IN (0, 1)),
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (kind, ref)
+                ) WITHOUT ROWID;
+                CREATE INDEX case_item_by_case ON case_item(case_id, reporter);
+
+                CREATE TABLE reporter (
+                    id TEXT PRIMARY KEY,
+                    trust REAL NOT NULL CHECK (trust BETWEEN 0 AND 1),
+                    muted INTEGER NOT NULL CHECK (muted IN (0, 1)),
+                    reports INTEGER NOT NULL,
+                    upheld INTEGER NOT NULL,
+                    rejected INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE decision (
+                    id INTEGER PRIMARY KEY,
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    decided_by TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    category TEXT NOT NULL,
+                    violation INTEGER NOT NULL CHECK (violation IN (0, 1)),
+                    policy TEXT,
+                    rationale TEXT,
+                    tree_path TEXT,
+                    macro TEXT,
+                    appeal_outcome TEXT CHECK (appeal_outcome IS NULL OR appeal_outcome IN ('upheld', 'overturned'))
+                );
+                CREATE INDEX decision_by_case ON decision(case_id, id);
+
+                CREATE TABLE enforcement_action (
+                    id INTEGER PRIMARY KEY,
+                    decision_id INTEGER NOT NULL REFERENCES decision(id),
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    subject TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    duration INTEGER CHECK (duration IS NULL OR duration > 0),
+                    created_at INTEGER NOT NULL,
+                    reverses INTEGER UNIQUE REFERENCES enforcement_action(id),
+                    reversed_at INTEGER,
+                    reversed_by TEXT,
+                    reversal_reason TEXT
+                );
+                CREATE INDEX action_by_decision ON enforcement_action(decision_id, id);
+
+                CREATE TABLE strike (
+                    id INTEGER PRIMARY KEY,
+                    subject TEXT NOT NULL,
+                    policy TEXT NOT NULL,
+                    decision_id INTEGER NOT NULL REFERENCES decision(id),
+                    at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL CHECK (expires_at > at),
+                    removed_at INTEGER
+                );
+                CREATE INDEX strike_by_subject ON strike(subject, policy, expires_at);
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    topic TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    body TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+                    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    last_status INTEGER,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER
+                );
+                CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'pending';
+                CREATE INDEX outbox_by_state ON outbox(state, id);
+
+                CREATE TABLE statement_of_reasons (
+                    decision_id INTEGER PRIMARY KEY REFERENCES decision(id),
+                    created_at INTEGER NOT NULL,
+                    body TEXT NOT NULL
+                );
+                CREATE INDEX statement_by_time ON statement_of_reasons(created_at, decision_id);
+
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    previous_hash BLOB NOT NULL CHECK (length(previous_hash) = 32),
+                    hash BLOB NOT NULL CHECK (length(hash) = 32)
+                );
+                CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+                CREATE TABLE audit_head (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    seq INTEGER NOT NULL,
+                    hash BLOB NOT NULL CHECK (length(hash) = 32)
+                );
+                """)
+        }
         return migrator
     }
 }

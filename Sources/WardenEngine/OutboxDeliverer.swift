@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+public import Logging
+public import Metrics
+import NIOCore
+public import ServiceLifecycle
+public import WardenCore
+public import WardenStore
+
+/// Webhook signatures: `Warden-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+/// Receivers recompute the HMAC over the timestamp, a dot and the raw body, compare in constant
+/// time, and refuse timestamps older than a few minutes (replays).
+public enum WebhookSignature {
+    /// The header value for `body` sent at `timestamp` (seconds since the epoch).
+    public static func header(secret: String, timestamp: Int64, body: [UInt8]) -> String {
+        "t=\(timestamp),v1=\(hex(secret: secret, timestamp: timestamp, body: body))"
+    }
+
+    static func hex(secret: String, timestamp: Int64, body: [UInt8]) -> String {
+        var message = Array("\(timestamp).".utf8)
+        message += body
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `header` is a valid signature of `body` made within `tolerance` seconds of `now`.
+    public static func verify(header: String, secret: String, body: [UInt8], now: Int64, tolerance: Int64 = 300) -> Bool {
+        var timestamp: Int64?
+        var signatures: [String] = []
+        for part in header.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            if pair[0] == "t" { timestamp = Int64(pair[1]) } else if pair[0] == "v1" { signatures.append(String(pair[1])) }
+        }
+        guard let timestamp, abs(now - timestamp) <= tolerance else { return false }
+        let expected = Array(hex(secret: secret, timestamp: timestamp, body: body).utf8)
+        return signatures.contains { candidate in
+            let bytes = Array(candidate.utf8)
+            guard bytes.count == expected.count else { return false }
+            return zip(bytes, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        }
+    }
+}
+
+/// Delivers the outbox to the product's webhook: at least once, in order of due time, each
+/// delivery signed and carrying its `Idempotency-Key` (the same on every attempt, so the receiver
+/// applies each action once). 2xx is delivered; timeouts, connection errors, 408, 429 and 5xx are
+/// retried with exponential backoff and jitter until `max_attempts`, then dead-lettered; other
+/// 4xx answers are dead-lettered at once (the product refused the payload; retrying cannot help).
+/// `warden outbox redrive` or `POST /v1/outbox/redrive` puts dead deliveries back in line.
+public struct OutboxDeliverer: Service {
+    private let store: any ReviewStore
+    private let settings: @Sendable () -> WebhookSettings
+    private let clock: any WallClock
+    private let http: HTTPClient
+    private let concurrency: Int
+    private let logger: Logger
+    private let delivered: Counter
+    private let failed: Counter
+    private let dead: Counter
+
+    public init(store: any ReviewStore, settings: @escaping @Sendable () -> WebhookSettings, clock: any WallClock = SystemWallClock(),
+                concurrency: Int = 8, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.http = .shared
+        self.concurrency = concurrency
+        self.logger = logger
+        delivered = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "delivered")], factory: metrics)
+        failed = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "retry")], factory: metrics)
+        dead = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "dead")], factory: metrics)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var warned = false
+            while !Task.isCancelled {
+                do {
+                    let settings = self.settings()
+                    guard settings.url != nil, settings.secret != nil else {
+                        if !warned {
+                            logger.warning("enforcement webhooks wait in the outbox: set the webhook url and secret in enforcement.yaml (WARDEN_WEBHOOK_URL, WARDEN_WEBHOOK_SECRET in the example pack)")
+                            warned = true
+                        }
+                        try await Task.sleep(for: .seconds(2))
+                        continue
+                    }
+                    if try await deliverDue(settings) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("outbox delivery failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Attempts every delivery due now (up to a batch); returns how many were attempted.
+    @discardableResult
+    public func deliverDue(_ settings: WebhookSettings) async throws -> Int {
+        guard let url = settings.url, let secret = settings.secret else { return 0 }
+        let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: concurrency * 8)
+        guard !due.isEmpty else { return 0 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = due.makeIterator()
+            for _ in 0..<concurrency {
+                guard let item = iterator.next() else { break }
+                group.addTask { try await attempt(item, url: url, secret: secret, settings: settings) }
+            }
+            while try await group.next() != nil {
+                if let item = iterator.next() {
+                    group.addTask { try await attempt(item, url: url, secret: secret, settings: settings) }
+                }
+            }
+        }
+        return due.count
+    }
+
+    private func attempt(_ item: OutboxItem, url: String, secret: String, settings: WebhookSettings) async throws {
+        let body = Array(item.body.utf8)
+        let now = clock.nowMillis()
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Idempotency-Key", value: item.idempotencyKey)
+        request.headers.add(name: "Warden-Topic", value: item.topic)
+        request.headers.add(name: "Warden-Delivery", value: String(item.id))
+        request.headers.add(name: "Warden-Attempt", value: String(item.attempts + 1))
+        request.headers.add(name: "Warden-Signature", value: WebhookSignature.header(secret: secret, timestamp: now / 1000, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        var failure: String
+        var permanent = false
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(settings.timeout))
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            let status = Int(response.status.code)
+            if (200..<300).contains(status) {
+                try await store.markDelivered(item.id, status: status, now: clock.nowMillis())
+                delivered.increment()
+                return
+            }
+            failure = "HTTP \(status)"
+            permanent = (400..<500).contains(status) && status != 408 && status != 429
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            failure = "\(error)"
+        }
+        let attempts = item.attempts + 1
+        if permanent || attempts >= settings.maxAttempts {
+            try await store.markFailed(item.id, error: failure + (permanent ? " (refused by the receiver)" : " after \(attempts) attempts"), retryAt: nil,
+                                       now: clock.nowMillis())
+            dead.increment()
+            logger.warning("webhook delivery dead-lettered", metadata: ["delivery": "\(item.id)", "topic": "\(item.topic)", "error": "\(failure)"])
+        } else {
+            let delay = Self.backoff(attempt: attempts, base: settings.baseDelay, cap: settings.maxDelay, jitter: Double.random(in: 0..<1))
+            try await store.markFailed(item.id, error: failure, retryAt: clock.nowMillis() + delay, now: clock.nowMillis())
+            failed.increment()
+        }
+    }
+
+    /// The wait before attempt `attempt + 1`: `base × 2^(attempt-1)`, capped, then scaled into
+    /// [½, 1] by `jitter` (0..<1) so many failed deliveries do not retry in lockstep.
+    public static func backoff(attempt: Int, base: Int64, cap: Int64, jitter: Double) -> Int64 {
+        let exponential = base.multipliedReportingOverflow(by: Int64(1) << min(max(0, attempt - 1), 40))
+        let capped = exponential.overflow ? cap : min(cap, exponential.partialValue)
+        return Int64(Double(capped) * (0.5 + 0.5 * jitter))
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+public import Logging
+public import Metrics
+public import ServiceLifecycle
+public import WardenCore
+public import WardenStore
+
+/// Review operations over the store, with the pack in force: checks what a request asks for
+/// against the pack (queues, actions, required fields) before the store applies it in one
+/// transaction. Who the actor is and whether they may act is decided by the HTTP layer.
+public final class ReviewService: Sendable {
+    /// The store.
+    public let store: any ReviewStore
+    private let packs: PackManager
+    /// The clock.
+    public let clock: any WallClock
+    private let leaseMillis: Int64
+
+    /// A service over `store`, following the pack `packs` holds.
+    public init(store: any ReviewStore, packs: PackManager, clock: any WallClock = SystemWallClock(), leaseMillis: Int64 = 300_000) {
+        self.store = store
+        self.packs = packs
+        self.clock = clock
+        self.leaseMillis = leaseMillis
+    }
+
+    /// The pack in force.
+    public var pack: PolicyPack { packs.pack }
+
+    /// Routing, priority and SLA as the pack in force defines them.
+    public var policy: ReviewPolicy {
+        let pack = packs.pack
+        return ReviewPolicy(configuration: pack.review.configuration, severities: pack.taxonomy.severities, leaseMillis: leaseMillis)
+    }
+
+    /// What recording a decision needs from the pack.
+    public var decisionContext: DecisionContext {
+        let pack = packs.pack
+        // A category without its own DSA mapping inherits its nearest parent's.
+        let mapped = Dictionary(pack.taxonomy.categories.compactMap { category in category.dsaCategory.map { (category.id, $0) } },
+                                uniquingKeysWith: { first, _ in first })
+        var dsa: [String: String] = [:]
+        for category in pack.taxonomy.categories {
+            var id = category.id
+            while dsa[category.id] == nil {
+                if let value = mapped[id] { dsa[category.id] = value }
+                guard let dot = id.lastIndex(of: ".") else { break }
+                id = String(id[..<dot])
+            }
+        }
+        return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: dsa)
+    }
+
+    public func claimNext(queue: String, reviewer: String) async throws -> CaseRecord? {
+        let policy = self.policy
+        guard policy.configuration.queues[queue] != nil else {
+            throw ReviewError(.notFound, "there is no queue \"\(queue)\"; queues: \(policy.configuration.queueOrder.joined(separator: ", "))")
+        }
+        return try await store.claimNext(queue: queue, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+    }
+
+    public func claim(caseID: Int64, reviewer: String) async throws -> CaseRecord {
+        try await store.claim(caseID: caseID, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+    }
+
+    public func change(caseID: Int64, _ change: CaseChange, actor: String) async throws -> CaseRecord {
+        try await store.change(caseID: caseID, change, actor: actor, policy: policy, now: clock.nowMillis())
+    }
+
+    /// Checks a decision against the pack and the case's queue, then records it.
+    public func decide(caseID: Int64, _ draft: DecisionDraft, actor: String) async throws -> DecisionRecord {
+        guard let record = try await store.caseRecord(id: caseID) else { throw ReviewError(.notFound, "there is no case \(caseID)") }
+        let pack = self.pack
+        let queue = pack.review.configuration.queues[record.queue]
+        var problems: [String] = []
+        if !pack.taxonomy.categoryIDs.contains(draft.category) {
+            problems.append("category \"\(draft.category)\" is not in the taxonomy")
+        }
+        if queue?.requiresPolicy == true, (draft.policy ?? "").isEmpty {
+            problems.append("queue \(record.queue) requires a policy: name the policy the decision applies")
+        }
+        if queue?.requiresRationale == true, (draft.rationale ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            problems.append("queue \(record.queue) requires a rationale: say why, in words")
+        }
+        if draft.illegal, (draft.legalGround ?? "").isEmpty {
+            problems.append("illegal content needs legal_ground: the law the content breaks")
+        }
+        if record.kind == "appeal" {
+            if draft.appealOutcome == nil { problems.append("an appeal's decision needs outcome: upheld or overturned") }
+            if !draft.actions.isEmpty { problems.append("an appeal's decision takes no actions; an overturn reverses the original ones") }
+        } else if draft.appealOutcome != nil {
+            problems.append("outcome is only for appeal cases")
+        }
+        for action in draft.actions {
+            guard let definition = pack.review.catalogue.actions[action.name] else {
+                problems.append("\"\(action.name)\" is not an action; the catalogue has \(pack.review.catalogue.actions.keys.sorted().joined(separator: ", "))")
+                continue
+            }
+            if let allowed = queue?.allowedActions, !allowed.contains(action.name) {
+                problems.append("\(action.name) is not allowed in queue \(record.queue) (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            if definition.needsDuration, action.duration == nil { problems.append("\(action.name) needs a duration, such as \"24h\"") }
+            if !definition.needsDuration, action.duration != nil { problems.append("\(action.name) takes no duration") }
+        }
+        if !draft.violation, draft.actions.contains(where: { pack.review.catalogue.actions[$0.name]?.restriction != nil }) {
+            problems.append("a decision of no violation cannot restrict anything; set violation: true or drop the restricting actions")
+        }
+        guard problems.isEmpty else { throw ReviewError(.invalid, problems.joined(separator: "; ")) }
+        return try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
+    }
+
+    public func reverse(actionID: Int64, reason: String, actor: String) async throws -> ActionRecord {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReviewError(.invalid, "a reversal needs a reason") }
+        return try await store.reverse(actionID: actionID, reason: reason, actor: actor, context: decisionContext, now: clock.nowMillis())
+    }
+
+    public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String) async throws -> CaseRecord {
+        try await store.openAppeal(caseID: caseID, appellant: appellant, statement: statement, actor: actor, policy: policy, now: clock.nowMillis())
+    }
+}
+
+/// Turns signals and reports into cases: follows the signal table and the log's report events,
+/// each with a cursor committed with the cases it changed (merging is idempotent on the signal id
+/// or report seq, so a crash between batches never doubles anything).
+public struct CaseBuilder: Service {
+    private let review: ReviewService
+    private let events: any EventStore
+    private let logger: Logger
+
+    public init(review: ReviewService, events: any EventStore, logger: Logger) {
+        self.review = review
+        self.events = events
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    if try await step() == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("case building failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Merges one batch; returns how many signals and reports it read.
+    @discardableResult
+    public func step(limit: Int = 500) async throws -> Int {
+        let store = review.store
+        let policy = review.policy
+        let cursors = try await store.caseBuilderCursors()
+        let signals = try await store.signals(after: cursors.signals, limit: limit)
+        let reports = try await events.events(after: cursors.reports, limit: limit, type: ReservedEventType.report)
+        guard !signals.isEmpty || !reports.isEmpty else { return 0 }
+        var inputs: [CaseInput] = []
+        for signal in signals {
+            guard let subject = signal.subject,
+                  policy.configuration.signalOpensCase(severity: signal.severity, requestedQueue: signal.queue, severities: policy.severities)
+            else { continue }
+            inputs.append(CaseInput(kind: .signal, ref: signal.id, subject: subject, category: signal.category, severity: signal.severity,
+                                    rule: signal.rule, requestedQueue: signal.queue, at: signal.occurredAt))
+        }
+        // Reports count at the pack's second severity level (medium in the example pack); their
+        // number and the reporters' trust raise the priority further.
+        let reportSeverity = policy.severities.count > 1 ? policy.severities[1] : (policy.severities.first ?? "medium")
+        for event in reports {
+            guard let body = JSONValue.parse(event.body), case .string(let reason)? = body["data"]?["reason"],
+                  case .string(let subjectText)? = body["data"]?["subject"], let subject = EntityRef(parsing: subjectText) else {
+                logger.warning("report event without reason or subject skipped", metadata: ["seq": "\(event.seq)"])
+                continue
+            }
+            var reporter: String?
+            if case .string(let type)? = body["actor"]?["type"], case .string(let id)? = body["actor"]?["id"] { reporter = "\(type):\(id)" }
+            inputs.append(CaseInput(kind: .report, ref: event.seq, subject: subject, category: reason, severity: reportSeverity,
+                                    reporter: reporter, at: event.occurredAt))
+        }
+        try await store.mergeIntoCases(inputs, signalsThrough: signals.last?.id ?? cursors.signals,
+                                       reportsThrough: reports.last?.seq ?? cursors.reports, policy: policy, now: review.clock.nowMillis())
+        return signals.count + reports.count
+    }
+}
+
+/// The review clocks: returns abandoned claims to their queues when their lease lapses, and
+/// raises SLA warnings and breaches as they fall due (timeline, audit, webhook, and the
+/// `warden_sla_events_total` metric by queue and event).
+public struct ReviewTimers: Service {
+    private let review: ReviewService
+    private let interval: Duration
+    private let logger: Logger
+    private let metrics: any MetricsFactory
+
+    public init(review: ReviewService, interval: Duration = .seconds(1), logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.review = review
+        self.interval = interval
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await tick()
+                    try await Task.sleep(for: interval)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("review timers failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// One pass: expire leases, raise due SLA events.
+    public func tick() async throws {
+        let policy = review.policy
+        let now = review.clock.nowMillis()
+        let expired = try await review.store.expireLeases(policy: policy, now: now)
+        if expired > 0 { logger.info("claims returned to their queues after their lease lapsed", metadata: ["cases": "\(expired)"]) }
+        while true {
+            let events = try await review.store.raiseSLAEvents(policy: policy, now: now, limit: 500)
+            for event in events {
+                Counter(label: "warden_sla_events_total", dimensions: [("queue", event.queue), ("event", event.event.rawValue)], factory: metrics).increment()
+                if event.event.isBreach {
+                    logger.warning("SLA breached", metadata: ["case": "\(event.caseID)", "queue": "\(event.queue)", "event": "\(event.event.rawValue)"])
+                }
+            }
+            if events.count < 500 { break }
+        }
+    }
+}
