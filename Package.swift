@@ -146,6 +146,7 @@ let package = Package(
             name: "WardenHTTPTests",
             dependencies: [
                 "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

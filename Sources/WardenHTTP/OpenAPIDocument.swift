@@ -355,6 +355,3080 @@ enum OpenAPIDocument {
           "404": {"$ref": "#/components/responses/Problem"}
         }
       }
+    },
+    "/v1/queues": {
+      "get": {
+        "operationId": "listQueues",
+        "summary": "Queues with open case counts by state, past-due counts, access, allowed actions, requirements, wellness and SLA targets.",
+        "x-warden-scope": "cases:read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The queues.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "queues": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/queues/{queue}/next": {
+      "post": {
+        "operationId": "claimNext",
+        "summary": "Claim the most urgent waiting case of a queue (band first, then nearest SLA deadline), under a lease that activity renews.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "queue",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "204": {
+            "description": "Nothing is waiting that this reviewer may take."
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases": {
+      "get": {
+        "operationId": "listCases",
+        "summary": "Cases, newest first.",
+        "x-warden-scope": "cases:read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "queue",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "state",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "assignee",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "A holder, or `me`."
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500,
+              "default": 50
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of cases.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "cases": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "description": "A review case.",
+                        "properties": {
+                          "id": {
+                            "type": "integer"
+                          },
+                          "kind": {
+                            "type": "string",
+                            "enum": [
+                              "review",
+                              "appeal"
+                            ]
+                          },
+                          "subject": {
+                            "type": "string"
+                          },
+                          "source": {
+                            "type": "string",
+                            "enum": [
+                              "signal",
+                              "report",
+                              "appeal"
+                            ]
+                          },
+                          "queue": {
+                            "type": "string"
+                          },
+                          "state": {
+                            "type": "string",
+                            "enum": [
+                              "open",
+                              "in_review",
+                              "on_hold",
+                              "escalated",
+                              "resolved",
+                              "appealed",
+                              "closed"
+                            ]
+                          },
+                          "category": {
+                            "type": "string"
+                          },
+                          "severity": {
+                            "type": "string"
+                          },
+                          "priority": {
+                            "type": "object",
+                            "properties": {
+                              "score": {
+                                "type": "integer"
+                              },
+                              "band": {
+                                "type": "string"
+                              },
+                              "urgency": {
+                                "type": "integer"
+                              }
+                            }
+                          },
+                          "signals": {
+                            "type": "integer"
+                          },
+                          "reports": {
+                            "type": "integer"
+                          },
+                          "reporter_weight": {
+                            "type": "number"
+                          },
+                          "assignee": {
+                            "type": "string"
+                          },
+                          "lease_expires_at": {
+                            "type": "string",
+                            "format": "date-time"
+                          },
+                          "sla": {
+                            "type": "object",
+                            "properties": {
+                              "elapsed": {
+                                "type": "string"
+                              },
+                              "running": {
+                                "type": "boolean"
+                              },
+                              "resolution_target": {
+                                "type": "string"
+                              },
+                              "first_action_target": {
+                                "type": "string"
+                              },
+                              "due_at": {
+                                "type": "string",
+                                "format": "date-time"
+                              },
+                              "status": {
+                                "type": "string",
+                                "enum": [
+                                  "none",
+                                  "ok",
+                                  "warning",
+                                  "breached",
+                                  "paused",
+                                  "stopped"
+                                ]
+                              }
+                            }
+                          },
+                          "allowed": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          },
+                          "timeline": {
+                            "type": "array",
+                            "items": {
+                              "type": "object"
+                            }
+                          },
+                          "decisions": {
+                            "type": "array",
+                            "items": {
+                              "type": "object"
+                            }
+                          }
+                        }
+                      }
+                    },
+                    "next_before": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}": {
+      "get": {
+        "operationId": "getCase",
+        "summary": "A case with its timeline and decisions (the read is audited).",
+        "x-warden-scope": "cases:read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/claim": {
+      "post": {
+        "operationId": "claimCase",
+        "summary": "Claim a named case.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/renew": {
+      "post": {
+        "operationId": "renewLease",
+        "summary": "Renew the lease on a held case.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "note": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/release": {
+      "post": {
+        "operationId": "releaseCase",
+        "summary": "Give a held case back to its queue.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "note": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/hold": {
+      "post": {
+        "operationId": "holdCase",
+        "summary": "Put a held case on hold (the SLA clock pauses where the queue says so).",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "note": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/resume": {
+      "post": {
+        "operationId": "resumeCase",
+        "summary": "Pick a case on hold up again.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "note": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/handoff": {
+      "post": {
+        "operationId": "handOffCase",
+        "summary": "Hand a held case to a named reviewer.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "reviewer"
+                ],
+                "properties": {
+                  "reviewer": {
+                    "type": "string"
+                  },
+                  "note": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/consult": {
+      "post": {
+        "operationId": "consultOnCase",
+        "summary": "Ask another reviewer for an opinion; the holder keeps the case.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "reviewer",
+                  "question"
+                ],
+                "properties": {
+                  "reviewer": {
+                    "type": "string"
+                  },
+                  "question": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/comments": {
+      "post": {
+        "operationId": "commentOnCase",
+        "summary": "Add a comment to the timeline.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "text"
+                ],
+                "properties": {
+                  "text": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/escalate": {
+      "post": {
+        "operationId": "escalateCase",
+        "summary": "Escalate to another queue or tier, with a reason.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "queue",
+                  "reason"
+                ],
+                "properties": {
+                  "queue": {
+                    "type": "string"
+                  },
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/cases/{id}/decision": {
+      "post": {
+        "operationId": "decideCase",
+        "summary": "Decide a case you hold. Without actions, a violation takes the category's ladder step. For an appeal case give outcome (upheld | overturned); an overturn reverses the original actions.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "category": {
+                    "type": "string"
+                  },
+                  "violation": {
+                    "type": "boolean"
+                  },
+                  "actions": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "action"
+                      ],
+                      "properties": {
+                        "action": {
+                          "type": "string"
+                        },
+                        "duration": {
+                          "type": "string",
+                          "examples": [
+                            "24h"
+                          ]
+                        }
+                      }
+                    }
+                  },
+                  "policy": {
+                    "type": "string"
+                  },
+                  "rationale": {
+                    "type": "string"
+                  },
+                  "illegal": {
+                    "type": "boolean"
+                  },
+                  "legal_ground": {
+                    "type": "string"
+                  },
+                  "tree_path": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "macro": {
+                    "type": "string"
+                  },
+                  "outcome": {
+                    "type": "string",
+                    "enum": [
+                      "upheld",
+                      "overturned"
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The decision.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "case_id": {
+                      "type": "integer"
+                    },
+                    "decided_by": {
+                      "type": "string"
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "violation": {
+                      "type": "boolean"
+                    },
+                    "actions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "statement_of_reasons": {
+                      "type": "boolean"
+                    },
+                    "outcome": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/actions/{id}/reverse": {
+      "post": {
+        "operationId": "reverseAction",
+        "summary": "Reverse an action: its compensating action is delivered and its strike lifted.",
+        "x-warden-scope": "cases:lead",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "reason"
+                ],
+                "properties": {
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The reversed action.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/appeals": {
+      "post": {
+        "operationId": "openAppeal",
+        "summary": "Open an appeal of a resolved case's decision; someone other than the decider reviews it.",
+        "x-warden-scope": "appeals:write",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "case_id",
+                  "appellant"
+                ],
+                "properties": {
+                  "case_id": {
+                    "type": "integer"
+                  },
+                  "appellant": {
+                    "type": "string",
+                    "examples": [
+                      "user:u1"
+                    ]
+                  },
+                  "statement": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The case.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "description": "A review case.",
+                  "properties": {
+                    "id": {
+                      "type": "integer"
+                    },
+                    "kind": {
+                      "type": "string",
+                      "enum": [
+                        "review",
+                        "appeal"
+                      ]
+                    },
+                    "subject": {
+                      "type": "string"
+                    },
+                    "source": {
+                      "type": "string",
+                      "enum": [
+                        "signal",
+                        "report",
+                        "appeal"
+                      ]
+                    },
+                    "queue": {
+                      "type": "string"
+                    },
+                    "state": {
+                      "type": "string",
+                      "enum": [
+                        "open",
+                        "in_review",
+                        "on_hold",
+                        "escalated",
+                        "resolved",
+                        "appealed",
+                        "closed"
+                      ]
+                    },
+                    "category": {
+                      "type": "string"
+                    },
+                    "severity": {
+                      "type": "string"
+                    },
+                    "priority": {
+                      "type": "object",
+                      "properties": {
+                        "score": {
+                          "type": "integer"
+                        },
+                        "band": {
+                          "type": "string"
+                        },
+                        "urgency": {
+                          "type": "integer"
+                        }
+                      }
+                    },
+                    "signals": {
+                      "type": "integer"
+                    },
+                    "reports": {
+                      "type": "integer"
+                    },
+                    "reporter_weight": {
+                      "type": "number"
+                    },
+                    "assignee": {
+                      "type": "string"
+                    },
+                    "lease_expires_at": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "sla": {
+                      "type": "object",
+                      "properties": {
+                        "elapsed": {
+                          "type": "string"
+                        },
+                        "running": {
+                          "type": "boolean"
+                        },
+                        "resolution_target": {
+                          "type": "string"
+                        },
+                        "first_action_target": {
+                          "type": "string"
+                        },
+                        "due_at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "status": {
+                          "type": "string",
+                          "enum": [
+                            "none",
+                            "ok",
+                            "warning",
+                            "breached",
+                            "paused",
+                            "stopped"
+                          ]
+                        }
+                      }
+                    },
+                    "allowed": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "timeline": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    },
+                    "decisions": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/reporters/{reporter}/mute": {
+      "post": {
+        "operationId": "muteReporter",
+        "summary": "Mute or unmute a reporter (a muted reporter's reports weigh nothing in priority).",
+        "x-warden-scope": "cases:lead",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "reporter",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            },
+            "description": "type:id"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "muted"
+                ],
+                "properties": {
+                  "muted": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Done.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/outbox": {
+      "get": {
+        "operationId": "listDeliveries",
+        "summary": "Webhook deliveries, newest first.",
+        "x-warden-scope": "cases:lead",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "state",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "pending",
+                "delivered",
+                "dead"
+              ]
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Deliveries.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "deliveries": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/outbox/redrive": {
+      "post": {
+        "operationId": "redriveDeliveries",
+        "summary": "Put dead-lettered deliveries (all, or the ids given) back in line.",
+        "x-warden-scope": "cases:lead",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "ids": {
+                    "type": "array",
+                    "items": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "How many.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "redriven": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/exports/statements-of-reasons": {
+      "get": {
+        "operationId": "exportStatementsOfReasons",
+        "summary": "Every statement of reasons made in [from, to) as NDJSON with the EU DSA Transparency Database fields; streamed, no cap.",
+        "x-warden-scope": "exports:read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "from",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "description": "A date (2026-11-01) or RFC 3339 time."
+          },
+          {
+            "name": "to",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One statement per line.",
+            "content": {
+              "application/x-ndjson": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/audit": {
+      "get": {
+        "operationId": "listAudit",
+        "summary": "The hash-chained audit log, oldest first.",
+        "x-warden-scope": "audit:read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "after",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Entries.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "entries": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "seq": {
+                            "type": "integer"
+                          },
+                          "at": {
+                            "type": "string"
+                          },
+                          "actor": {
+                            "type": "string"
+                          },
+                          "action": {
+                            "type": "string"
+                          },
+                          "target": {
+                            "type": "string"
+                          },
+                          "detail": {
+                            "type": "object"
+                          },
+                          "previous_hash": {
+                            "type": "string"
+                          },
+                          "hash": {
+                            "type": "string"
+                          }
+                        }
+                      }
+                    },
+                    "next_after": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
     }
   }
 }

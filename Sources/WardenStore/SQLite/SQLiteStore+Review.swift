@@ -27,6 +27,7 @@ extension SQLiteStore: ReviewStore {
         }
     }
 
+    @discardableResult
     public func mergeIntoCases(_ inputs: [CaseInput], signalsThrough: Int64, reportsThrough: Int64, policy: ReviewPolicy, now: Int64) async throws -> [Int64] {
         try await pool.write { db in
             var touched: [Int64] = []
@@ -305,7 +306,7 @@ extension SQLiteStore: ReviewStore {
                     if let assignee = record.assignee { body.field("assignee", assignee) }
                     body.endObject()
                     try Self.enqueue(db, topic: next.event.isBreach ? "sla.breached" : "sla.warning", key: "sla:\(id):\(next.event.rawValue)",
-                                     data: body.bytes, now: now)
+                                     order: "case:\(id)", data: body.bytes, now: now)
                 }
                 Self.reprioritise(&record, policy: policy)
                 try Self.saveCase(db, record)
@@ -368,7 +369,7 @@ extension SQLiteStore: ReviewStore {
                     actions: applied, illegal: draft.illegal, ground: draft.illegal ? (draft.legalGround ?? "") : (draft.policy ?? draft.category),
                     explanation: draft.rationale ?? "Decided under policy \(draft.policy ?? draft.category).",
                     contentType: context.catalogue.contentTypes[subjectType] ?? "CONTENT_TYPE_OTHER",
-                    automatedDetection: record.signals > 0, automatedDecision: false, source: record.source,
+                    automatedDetection: record.signals > 0, automatedDecision: false, source: record.reports > 0 ? .report : record.source,
                     contentDate: record.contentAt, applicationDate: now,
                     facts: "Case \(caseID) about \(record.subject): \(record.signals) signal(s), \(record.reports) report(s); "
                         + "reviewed in queue \(record.queue)." + (draft.rationale.map { " " + $0 } ?? ""),
@@ -427,7 +428,7 @@ extension SQLiteStore: ReviewStore {
                 if let macro = draft.macro { notice.field("macro", macro) }
                 if let rationale = draft.rationale { notice.field("message", rationale) }
                 notice.endObject()
-                try Self.enqueue(db, topic: "user.notice", key: "appeal:\(caseID):notice", data: notice.bytes, now: now)
+                try Self.enqueue(db, topic: "user.notice", key: "appeal:\(caseID):notice", order: appealed.subject, data: notice.bytes, now: now)
             }
             guard let decision = try Self.decisionRecords(db, caseID: caseID).last else {
                 throw ReviewError(.notFound, "decision \(decisionID) vanished")
@@ -466,7 +467,7 @@ extension SQLiteStore: ReviewStore {
         body.bool(definition.reversal != nil && reverses == nil)
         body.endObject()
         try enqueue(db, topic: reverses == nil ? "action.applied" : "action.reversed", key: reverses == nil ? "action:\(id)" : "reversal:\(reverses!)",
-                    data: body.bytes, now: now)
+                    order: record.subject, data: body.bytes, now: now)
         try appendTimeline(db, record.id, at: now, actor: "system:enforcement", kind: reverses == nil ? "action" : "reversal", from: nil, to: nil,
                            detail: #"{"action_id":\#(id),"action":\#(jsonString(action.name))}"#)
     }
@@ -579,7 +580,10 @@ extension SQLiteStore: ReviewStore {
 
     // MARK: Outbox
 
-    static func enqueue(_ db: Database, topic: String, key: String, data: [UInt8], now: Int64) throws {
+    /// Puts a delivery in the outbox. Deliveries with the same `order` (the subject, for actions and
+    /// notices) go out one at a time in the order they were made, so a reversal never overtakes
+    /// the action it undoes, even across retries.
+    static func enqueue(_ db: Database, topic: String, key: String, order: String, data: [UInt8], now: Int64) throws {
         var body = JSONWriter(capacity: data.count + 160)
         body.beginObject()
         body.field("id", key)
@@ -589,15 +593,20 @@ extension SQLiteStore: ReviewStore {
         body.raw(data)
         body.endObject()
         try db.execute(sql: """
-            INSERT INTO outbox (topic, idempotency_key, body, state, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            """, arguments: [topic, key, String(decoding: body.bytes, as: UTF8.self), now, now])
+            INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+            """, arguments: [topic, key, order, String(decoding: body.bytes, as: UTF8.self), now, now])
     }
 
     public func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox INDEXED BY outbox_due WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-                             arguments: [now, limit]).map(Self.outboxItem(from:))
+            // Only the first pending delivery of each ordering key is ever due.
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox o INDEXED BY outbox_due WHERE state = 'pending' AND next_attempt_at <= ?
+                AND NOT EXISTS (SELECT 1 FROM outbox p INDEXED BY outbox_pending_in_order
+                                WHERE p.state = 'pending' AND p.ordering_key = o.ordering_key AND p.id < o.id)
+                ORDER BY next_attempt_at, id LIMIT ?
+                """, arguments: [now, limit]).map(Self.outboxItem(from:))
         }
     }
 

@@ -271,6 +271,7 @@ enum Schema {
                     id INTEGER PRIMARY KEY,
                     topic TEXT NOT NULL,
                     idempotency_key TEXT NOT NULL UNIQUE,
+                    ordering_key TEXT NOT NULL,
                     body TEXT NOT NULL,
                     state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
                     attempts INTEGER NOT NULL CHECK (attempts >= 0),
@@ -281,6 +282,7 @@ enum Schema {
                     delivered_at INTEGER
                 );
                 CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'pending';
+                CREATE INDEX outbox_pending_in_order ON outbox(ordering_key, id) WHERE state = 'pending';
                 CREATE INDEX outbox_by_state ON outbox(state, id);
 
                 CREATE TABLE statement_of_reasons (
