@@ -40,9 +40,10 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary, data_dir, env_token=TOKEN, extra=()):
+    def __init__(self, binary, data_dir, env_token=TOKEN, extra=(), env_extra=None):
         self.binary, self.data_dir, self.port = binary, data_dir, free_port()
         env = dict(os.environ)
+        env.update(env_extra or {})
         env.pop("WARDEN_BOOTSTRAP_TOKEN", None)
         if env_token:
             env["WARDEN_BOOTSTRAP_TOKEN"] = env_token
@@ -362,6 +363,136 @@ def test_classifiers_cli(binary, work):
     check(server.stop() == 0, "the moderation server stops gracefully")
 
 
+class WebhookReceiver:
+    """The product's side of enforcement webhooks: verifies every HMAC signature, applies each
+    idempotency key once, and can be down (503) for its first few requests."""
+
+    def __init__(self, secret, fail_first=0):
+        import http.server
+        import hmac
+        receiver = self
+        self.secret, self.fail_first = secret, fail_first
+        self.attempts, self.applied, self.bad_signatures = [], [], 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = dict(p.split("=", 1) for p in self.headers.get("Warden-Signature", "").split(",") if "=" in p)
+                expected = hmac.new(receiver.secret.encode(), parts.get("t", "").encode() + b"." + body, hashlib.sha256).hexdigest()
+                valid = hmac.compare_digest(expected, parts.get("v1", "")) and abs(time.time() - int(parts.get("t", "0"))) < 300
+                key = self.headers.get("Idempotency-Key")
+                with receiver.lock:
+                    receiver.attempts.append(key)
+                    if not valid:
+                        receiver.bad_signatures += 1
+                        status = 401
+                    elif receiver.fail_first > 0:
+                        receiver.fail_first -= 1
+                        status = 503
+                    else:
+                        if key not in [k for k, _, _ in receiver.applied]:
+                            receiver.applied.append((key, self.headers.get("Warden-Topic"), json.loads(body)))
+                        status = 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def topics(self):
+        with self.lock:
+            return [topic for _, topic, _ in self.applied]
+
+    def wait_for(self, count, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline and len(self.topics()) < count:
+            time.sleep(0.1)
+        return self.topics()
+
+
+def test_review_end_to_end(binary, work):
+    """An event becomes a case, a decision, a signed webhook delivered through an outage, a statement
+    of reasons, an appeal whose overturn delivers the reversal; the audit chain verifies, and an
+    edit to it is caught by `warden audit verify`."""
+    print("review: event → case → decision → signed webhook → appeal → reversal → audit")
+    data_dir = os.path.join(work, "review")
+    secret = "whsec_integration"
+    receiver = WebhookReceiver(secret, fail_first=2)
+    server = Server(binary, data_dir, env_extra={"WARDEN_WEBHOOK_URL": receiver.url, "WARDEN_WEBHOOK_SECRET": secret})
+
+    def token(name, *scopes):
+        out = subprocess.run([binary, "tokens", "create", "--data-dir", data_dir, "--name", name, "--json",
+                              *[a for s in scopes for a in ("--scope", s)]], check=True, capture_output=True, text=True).stdout
+        return json.loads(out)["token"]
+
+    reviewer = token("reviewer one", "cases:read", "cases:review")
+    other = token("reviewer two", "cases:read", "cases:review")
+    product = token("product", "appeals:write")
+
+    def api(path, body=None, tok=TOKEN, method=None):
+        status, _, raw = request(server.url + path, None if body is None else json.dumps(body).encode(), "application/json", tok, method)
+        return status, (json.loads(raw) if raw and raw[:1] in (b"{", b"[") else raw)
+
+    message = {"id": "scam-1", "type": "message.sent", "occurred_at": "2026-11-23T10:00:00Z", "actor": {"type": "user", "id": "scammer"},
+               "data": {"text": "You won a gift card! Claim it now", "recipient": "u2"}}
+    check(api("/v1/events", message)[0] == 200, "a scam message is accepted")
+    deadline, cases = time.time() + 30, []
+    while time.time() < deadline and not cases:
+        cases = api("/v1/cases?queue=scams", tok=reviewer)[1].get("cases", [])
+        time.sleep(0.2)
+    check(len(cases) == 1 and cases[0]["subject"] == "user:scammer", "detection and the case builder open a case in the scams queue")
+    status, claimed = api("/v1/queues/scams/next", {}, tok=reviewer)
+    check(status == 200 and claimed.get("state") == "in_review", "a reviewer claims it")
+    check(api("/v1/queues/scams/next", {}, tok=other)[0] == 204, "nobody else can claim it")
+    case_id = claimed.get("id")
+    status, decision = api(f"/v1/cases/{case_id}/decision", {"category": "fraud.scam", "violation": True, "policy": "scams-v2",
+                                                              "rationale": "Prize lure"}, tok=reviewer)
+    check(status == 201 and [a["action"] for a in decision.get("actions", [])] == ["suspend"], "the decision takes the fraud ladder's first step (suspend 7d)")
+    topics = receiver.wait_for(1)
+    check(topics == ["action.applied"], "the action reaches the product's webhook after the receiver's outage")
+    check(len(receiver.attempts) >= 3 and receiver.bad_signatures == 0, f"retried through the outage with valid signatures ({len(receiver.attempts)} attempts)")
+
+    status, appeal = api("/v1/appeals", {"case_id": case_id, "appellant": "user:scammer", "statement": "It was real"}, tok=product)
+    check(status == 201, "the user appeals")
+    check(api("/v1/queues/appeals/next", {}, tok=reviewer)[0] == 204, "the original decider cannot take the appeal")
+    status, appeal_case = api("/v1/queues/appeals/next", {}, tok=other)
+    status, _ = api(f"/v1/cases/{appeal_case.get('id')}/decision", {"outcome": "overturned", "rationale": "Genuine promotion"}, tok=other)
+    check(status == 201, "another reviewer overturns it")
+    topics = receiver.wait_for(3)
+    check(topics == ["action.applied", "action.reversed", "user.notice"], f"the reversal and the user's notice are delivered in order ({topics})")
+
+    export = subprocess.run([binary, "export", "statements-of-reasons", "--data-dir", data_dir], capture_output=True, text=True)
+    lines = [json.loads(line) for line in export.stdout.splitlines() if line]
+    check(export.returncode == 0 and len(lines) == 1 and lines[0].get("decision_account") == "DECISION_ACCOUNT_SUSPENDED"
+          and lines[0].get("category") == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "warden export statements-of-reasons writes the DSA statement")
+    verify = subprocess.run([binary, "audit", "verify", "--data-dir", data_dir, "--json"], capture_output=True, text=True)
+    report = json.loads(verify.stdout or "{}")
+    check(verify.returncode == 0 and report.get("intact") is True and report.get("entries_checked", 0) > 10,
+          f"warden audit verify: the chain is intact ({report.get('entries_checked')} entries) while the server runs")
+    check(server.stop() == 0, "the server stops gracefully")
+
+    db = sqlite3.connect(os.path.join(data_dir, "warden.sqlite"))
+    try:
+        db.execute("UPDATE audit_log SET actor = 'token:someone-else' WHERE seq = 3")
+        check(False, "the audit log refuses edits through SQL")
+    except sqlite3.DatabaseError:
+        check(True, "the audit log refuses edits through SQL")
+    db.execute("DROP TRIGGER audit_is_append_only_update")
+    db.execute("UPDATE audit_log SET actor = 'token:someone-else' WHERE seq = 3")
+    db.commit()
+    db.close()
+    verify = subprocess.run([binary, "audit", "verify", "--data-dir", data_dir], capture_output=True, text=True)
+    check(verify.returncode == 1 and "audit entry 3" in verify.stdout and "edited" in verify.stdout,
+          f"warden audit verify finds the edited entry: {verify.stdout.strip().splitlines()[0] if verify.stdout else verify.stderr}")
+    receiver.server.shutdown()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", required=True)
@@ -374,6 +505,7 @@ def main():
         test_bad_inputs(binary, work)
         test_bootstrap_and_cli(binary, work)
         test_classifiers_cli(binary, work)
+        test_review_end_to_end(binary, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"integration: {len(failures)} failure(s) in {time.time() - started:.1f}s")
