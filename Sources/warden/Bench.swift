@@ -17,7 +17,7 @@ import WardenStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure hot paths. Build with -c release for figures worth writing down.",
-        subcommands: [IngestBench.self, StoreBench.self, RulesBench.self, ClassifierBench.self, LanguageModelBench.self]
+        subcommands: [IngestBench.self, StoreBench.self, RulesBench.self, ClassifierBench.self, LanguageModelBench.self, ReviewBench.self]
     )
 }
 
@@ -33,13 +33,13 @@ private func benchEvents(
     return (0..<count).compactMap { _ in simulator.next() }
 }
 
-private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
 
 /// Peak and current resident memory of this process, in MiB, from /proc.
-private func memoryMiB(pid: String = "self") -> (peak: Double, current: Double) {
+func memoryMiB(pid: String = "self") -> (peak: Double, current: Double) {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
     func value(_ key: String) -> Double {
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }),

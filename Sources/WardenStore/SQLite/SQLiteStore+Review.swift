@@ -15,15 +15,15 @@ extension SQLiteStore: ReviewStore {
 
     public func caseBuilderCursors() async throws -> (signals: Int64, reports: Int64) {
         try await pool.read { db in
-            let signals = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [Self.signalCursorName]) ?? 0
-            let reports = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [Self.reportCursorName]) ?? 0
+            let signals = try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [Self.signalCursorName]) ?? 0
+            let reports = try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [Self.reportCursorName]) ?? 0
             return (signals, reports)
         }
     }
 
     public func signals(after id: Int64, limit: Int) async throws -> [StoredSignal] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM signal WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map(Self.signal(from:))
+            try db.cachedRows(sql: "SELECT * FROM signal WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map(Self.signal(from:))
         }
     }
 
@@ -35,7 +35,7 @@ extension SQLiteStore: ReviewStore {
                 if let id = try Self.merge(input, db, policy: policy, now: now) { touched.append(id) }
             }
             for (name, seq) in [(Self.signalCursorName, signalsThrough), (Self.reportCursorName, reportsThrough)] {
-                try db.execute(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)",
+                try db.run(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)",
                                arguments: [name, seq])
             }
             return touched
@@ -43,13 +43,13 @@ extension SQLiteStore: ReviewStore {
     }
 
     private static func merge(_ input: CaseInput, _ db: Database, policy: ReviewPolicy, now: Int64) throws -> Int64? {
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM case_item WHERE kind = ? AND ref = ?", arguments: [input.kind.rawValue, input.ref]) == true {
+        if try db.cachedOne(Bool.self, sql: "SELECT 1 FROM case_item WHERE kind = ? AND ref = ?", arguments: [input.kind.rawValue, input.ref]) == true {
             return nil
         }
         let subject = input.subject.description
         var record: CaseRecord
         var created = false
-        if let id = try Int64.fetchOne(db, sql: """
+        if let id = try db.cachedOne(Int64.self, sql: """
             SELECT id FROM review_case WHERE subject = ? AND kind = 'review' AND state IN \(CaseState.openStatesSQL)
             """, arguments: [subject]), let existing = try loadCase(db, id) {
             record = existing
@@ -76,14 +76,14 @@ extension SQLiteStore: ReviewStore {
             if let rule = input.rule { detail.field("rule", rule) }
         case .report:
             let reporter = input.reporter ?? "unknown"
-            let row = try Row.fetchOne(db, sql: "SELECT trust, muted FROM reporter WHERE id = ?", arguments: [reporter])
+            let row = try db.cachedRow(sql: "SELECT trust, muted FROM reporter WHERE id = ?", arguments: [reporter])
             let muted = (row?["muted"] as Int64?) == 1
             let trust: Double = row?["trust"] ?? policy.configuration.defaultReporterTrust
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO reporter (id, trust, muted, reports, upheld, rejected) VALUES (?, ?, 0, 1, 0, 0)
                 ON CONFLICT (id) DO UPDATE SET reports = reports + 1
                 """, arguments: [reporter, trust])
-            if !created, try Bool.fetchOne(db, sql: "SELECT 1 FROM case_item WHERE case_id = ? AND reporter = ?",
+            if !created, try db.cachedOne(Bool.self, sql: "SELECT 1 FROM case_item WHERE case_id = ? AND reporter = ?",
                                            arguments: [record.id, reporter]) == true {
                 duplicate = true
             } else {
@@ -116,7 +116,7 @@ extension SQLiteStore: ReviewStore {
         } else {
             try saveCase(db, record)
         }
-        try db.execute(sql: "INSERT INTO case_item (kind, ref, case_id, reporter, weight, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO case_item (kind, ref, case_id, reporter, weight, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        arguments: [input.kind.rawValue, input.ref, record.id, input.reporter, weight, duplicate, input.at])
         try appendTimeline(db, record.id, at: now, actor: "system:cases", kind: input.kind.rawValue, from: nil, to: nil,
                            detail: String(decoding: detail.bytes, as: UTF8.self))
@@ -137,8 +137,8 @@ extension SQLiteStore: ReviewStore {
     // MARK: Claiming and moving
 
     public func claimNext(queue: String, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
-        try await pool.write { db in
-            guard let id = try Int64.fetchOne(db, sql: """
+        try await batcher.write { db in
+            guard let id = try db.cachedOne(Int64.self, sql: """
                 SELECT id FROM review_case INDEXED BY case_waiting
                 WHERE queue = ? AND state IN ('open', 'escalated') AND (excluded_reviewer IS NULL OR excluded_reviewer <> ?)
                 ORDER BY band, due_at, id LIMIT 1
@@ -149,7 +149,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func claim(caseID: Int64, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
-        try await pool.write { db in
+        try await batcher.write { db in
             var record = try Self.requireCase(db, caseID)
             if record.excludedReviewer == reviewer {
                 throw ReviewError(.forbidden, "\(reviewer) decided the appealed case, so someone else must review the appeal")
@@ -160,7 +160,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func change(caseID: Int64, _ change: CaseChange, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
-        try await pool.write { db in
+        try await batcher.write { db in
             var record = try Self.requireCase(db, caseID)
             switch change {
             case .command(let command, let note):
@@ -267,7 +267,7 @@ extension SQLiteStore: ReviewStore {
 
     public func expireLeases(policy: ReviewPolicy, now: Int64) async throws -> Int {
         try await pool.write { db in
-            let ids = try Int64.fetchAll(db, sql: """
+            let ids = try db.cachedAll(Int64.self, sql: """
                 SELECT id FROM review_case INDEXED BY case_leases WHERE state = 'in_review' AND lease_expires_at <= ? LIMIT 1000
                 """, arguments: [now])
             for id in ids {
@@ -283,7 +283,7 @@ extension SQLiteStore: ReviewStore {
     public func raiseSLAEvents(policy: ReviewPolicy, now: Int64, limit: Int) async throws -> [(caseID: Int64, queue: String, event: SLAEvent)] {
         try await pool.write { db in
             var raised: [(Int64, String, SLAEvent)] = []
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM review_case INDEXED BY case_sla WHERE sla_next_at <= ? ORDER BY sla_next_at LIMIT ?",
+            let ids = try db.cachedAll(Int64.self, sql: "SELECT id FROM review_case INDEXED BY case_sla WHERE sla_next_at <= ? ORDER BY sla_next_at LIMIT ?",
                                          arguments: [now, limit])
             for id in ids {
                 guard var record = try Self.loadCase(db, id) else { continue }
@@ -316,8 +316,8 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func setReporter(_ reporter: String, muted: Bool, actor: String, now: Int64) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
+        try await batcher.write { db in
+            try db.run(sql: """
                 INSERT INTO reporter (id, trust, muted, reports, upheld, rejected) VALUES (?, 0.5, ?, 0, 0, 0)
                 ON CONFLICT (id) DO UPDATE SET muted = excluded.muted
                 """, arguments: [reporter, muted])
@@ -328,13 +328,13 @@ extension SQLiteStore: ReviewStore {
     // MARK: Decisions, actions, appeals
 
     public func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord {
-        try await pool.write { db in
+        try await batcher.write { db in
             var record = try Self.requireCase(db, caseID)
             try Self.requireHolder(record, actor, toDo: "decide")
             guard record.state == .inReview else {
                 throw ReviewError(.conflict, "case \(caseID) is on hold; resume it before deciding")
             }
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO decision (case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [caseID, actor, now, draft.category, draft.violation, draft.policy, draft.rationale, draft.treePath,
@@ -359,7 +359,7 @@ extension SQLiteStore: ReviewStore {
                 applied.append(.init(definition: definition, duration: action.duration))
             }
             if draft.violation, record.kind == "review", let ladder {
-                try db.execute(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                try db.run(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
                                arguments: [record.subject, ladder.category, decisionID, now, now + ladder.strikeExpiry])
             }
             if StatementOfReasons.isRestrictive(applied) {
@@ -374,14 +374,14 @@ extension SQLiteStore: ReviewStore {
                     facts: "Case \(caseID) about \(record.subject): \(record.signals) signal(s), \(record.reports) report(s); "
                         + "reviewed in queue \(record.queue)." + (draft.rationale.map { " " + $0 } ?? ""),
                     territorialScope: context.catalogue.territorialScope)
-                try db.execute(sql: "INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)",
+                try db.run(sql: "INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)",
                                arguments: [decisionID, now, String(decoding: statement.json(), as: UTF8.self)])
             }
             // Reporters whose report was upheld gain trust; the others lose it.
-            let reporters = try String.fetchAll(db, sql: "SELECT reporter FROM case_item WHERE case_id = ? AND kind = 'report' AND duplicate = 0",
+            let reporters = try db.cachedAll(String.self, sql: "SELECT reporter FROM case_item INDEXED BY case_item_by_case WHERE case_id = ? AND kind = 'report' AND duplicate = 0",
                                                 arguments: [caseID])
             for reporter in reporters {
-                try db.execute(sql: """
+                try db.run(sql: """
                     UPDATE reporter SET upheld = upheld + ?, rejected = rejected + ?,
                         trust = (upheld + ? + 2 * ?) / (upheld + rejected + 1 + 2.0) WHERE id = ?
                     """, arguments: [draft.violation ? 1 : 0, draft.violation ? 0 : 1, draft.violation ? 1 : 0,
@@ -406,8 +406,8 @@ extension SQLiteStore: ReviewStore {
 
             if record.kind == "appeal", let original = record.appealOf, var appealed = try Self.loadCase(db, original) {
                 if draft.appealOutcome == .overturned,
-                   let originalDecision = try Int64.fetchOne(db, sql: "SELECT max(id) FROM decision WHERE case_id = ?", arguments: [original]) {
-                    let toReverse = try Int64.fetchAll(db, sql: """
+                   let originalDecision = try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM decision WHERE case_id = ?", arguments: [original]) {
+                    let toReverse = try db.cachedAll(Int64.self, sql: """
                         SELECT id FROM enforcement_action WHERE decision_id = ? AND reverses IS NULL AND reversed_at IS NULL ORDER BY id
                         """, arguments: [originalDecision])
                     for id in toReverse {
@@ -415,7 +415,7 @@ extension SQLiteStore: ReviewStore {
                             _ = try Self.reverseAction(db, id, reason: "appeal overturned (case \(caseID))", actor: actor, context: context, now: now)
                         }
                     }
-                    try db.execute(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, originalDecision])
+                    try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, originalDecision])
                 }
                 try Self.move(db, &appealed, .close, actor: actor, policy: policy, now: now,
                               detail: #"{"appeal_case":\#(caseID),"outcome":"\#(draft.appealOutcome?.rawValue ?? "upheld")"}"#)
@@ -438,7 +438,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     private static func liveStrikes(_ db: Database, subject: String, policy: String, now: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: """
+        try db.cachedOne(Int.self, sql: """
             SELECT count(*) FROM strike WHERE subject = ? AND (policy = ? OR policy LIKE ? ESCAPE '\\') AND expires_at > ? AND removed_at IS NULL
             """, arguments: [subject, policy, policy.replacingOccurrences(of: "_", with: "\\_") + ".%", now]) ?? 0
     }
@@ -446,7 +446,7 @@ extension SQLiteStore: ReviewStore {
     /// Records an action (or a reversal) and puts its webhook in the outbox.
     private static func applyAction(_ db: Database, _ action: RequestedAction, definition: ActionDefinition, decisionID: Int64, record: CaseRecord,
                                     category: String, reverses: Int64?, now: Int64) throws {
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT INTO enforcement_action (decision_id, case_id, subject, action, duration, created_at, reverses) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [decisionID, record.id, record.subject, action.name, action.duration, now, reverses])
         let id = db.lastInsertedRowID
@@ -473,7 +473,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord {
-        try await pool.write { db in
+        try await batcher.write { db in
             try Self.reverseAction(db, actionID, reason: reason, actor: actor, context: context, now: now)
         }
     }
@@ -490,12 +490,12 @@ extension SQLiteStore: ReviewStore {
             throw ReviewError(.invalid, "\(action.action) cannot be reversed: the catalogue names no reversal for it")
         }
         guard let record = try loadCase(db, action.caseID) else { throw ReviewError(.notFound, "case \(action.caseID) is missing") }
-        try db.execute(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
+        try db.run(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
                        arguments: [now, actor, reason, actionID])
-        let category = try String.fetchOne(db, sql: "SELECT category FROM decision WHERE id = ?", arguments: [action.decisionID]) ?? record.category
+        let category = try db.cachedOne(String.self, sql: "SELECT category FROM decision WHERE id = ?", arguments: [action.decisionID]) ?? record.category
         try applyAction(db, RequestedAction(name: reversal, duration: nil), definition: reversalDefinition, decisionID: action.decisionID,
                         record: record, category: category, reverses: actionID, now: now)
-        try db.execute(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, action.decisionID])
+        try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, action.decisionID])
         try appendAudit(db, at: now, actor: actor, action: "action.reverse", target: "action:\(actionID)",
                         detail: #"{"reason":\#(jsonString(reason)),"reversal":\#(jsonString(reversal))}"#)
         guard let reversed = try Self.action(db, actionID) else { throw ReviewError(.notFound, "action \(actionID) vanished") }
@@ -503,10 +503,10 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
-        try await pool.write { db in
+        try await batcher.write { db in
             var original = try Self.requireCase(db, caseID)
             guard original.kind == "review" else { throw ReviewError(.invalid, "case \(caseID) is itself an appeal; appeals cannot be appealed") }
-            guard let decider = try String.fetchOne(db, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID]) else {
+            guard let decider = try db.cachedOne(String.self, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID]) else {
                 throw ReviewError(.conflict, "case \(caseID) has no decision to appeal")
             }
             try Self.move(db, &original, .appeal, actor: actor, policy: policy, now: now,
@@ -541,7 +541,7 @@ extension SQLiteStore: ReviewStore {
 
     public func timeline(caseID: Int64) async throws -> [TimelineEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM case_timeline WHERE case_id = ? ORDER BY id", arguments: [caseID]).map { row in
+            try db.cachedRows(sql: "SELECT * FROM case_timeline WHERE case_id = ? ORDER BY id", arguments: [caseID]).map { row in
                 TimelineEntry(id: row["id"], at: row["at"], actor: row["actor"], kind: row["kind"],
                               fromState: (row["from_state"] as String?).flatMap(CaseState.init(rawValue:)),
                               toState: (row["to_state"] as String?).flatMap(CaseState.init(rawValue:)), detail: row["detail"])
@@ -561,14 +561,14 @@ extension SQLiteStore: ReviewStore {
             if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
             if let assignee { conditions.append("assignee = ?"); arguments += [assignee] }
             arguments += [limit]
-            return try Row.fetchAll(db, sql: "SELECT * FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
+            return try db.cachedRows(sql: "SELECT * FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
                                     arguments: arguments).map(Self.caseRecord(from:))
         }
     }
 
     public func queueCounts(now: Int64) async throws -> [QueueCount] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+            try db.cachedRows(sql: """
                 SELECT queue, state, count(*) AS n, sum(CASE WHEN due_at <= ? THEN 1 ELSE 0 END) AS breached
                 FROM review_case INDEXED BY case_by_queue_state WHERE state IN \(CaseState.openStatesSQL) GROUP BY queue, state ORDER BY queue, state
                 """, arguments: [now]).compactMap { row in
@@ -592,7 +592,7 @@ extension SQLiteStore: ReviewStore {
         body.key("data")
         body.raw(data)
         body.endObject()
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
             """, arguments: [topic, key, order, String(decoding: body.bytes, as: UTF8.self), now, now])
@@ -601,7 +601,7 @@ extension SQLiteStore: ReviewStore {
     public func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem] {
         try await pool.read { db in
             // Only the first pending delivery of each ordering key is ever due.
-            try Row.fetchAll(db, sql: """
+            try db.cachedRows(sql: """
                 SELECT * FROM outbox o INDEXED BY outbox_due WHERE state = 'pending' AND next_attempt_at <= ?
                 AND NOT EXISTS (SELECT 1 FROM outbox p INDEXED BY outbox_pending_in_order
                                 WHERE p.state = 'pending' AND p.ordering_key = o.ordering_key AND p.id < o.id)
@@ -611,8 +611,8 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func markDelivered(_ id: Int64, status: Int, now: Int64) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
+        try await batcher.write { db in
+            try db.run(sql: """
                 UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
                 WHERE id = ? AND state = 'pending'
                 """, arguments: [status, now, id])
@@ -620,12 +620,12 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func markFailed(_ id: Int64, error: String, retryAt: Int64?, now: Int64) async throws {
-        try await pool.write { db in
+        try await batcher.write { db in
             if let retryAt {
-                try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+                try db.run(sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
                                arguments: [error, retryAt, id])
             } else {
-                try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ? AND state = 'pending'",
+                try db.run(sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = 'dead' WHERE id = ? AND state = 'pending'",
                                arguments: [error, id])
                 try Self.appendAudit(db, at: now, actor: "system:outbox", action: "outbox.dead", target: "delivery:\(id)", detail: #"{"error":\#(jsonString(error))}"#)
             }
@@ -634,10 +634,10 @@ extension SQLiteStore: ReviewStore {
 
     public func redrive(ids: [Int64]?, actor: String, now: Int64) async throws -> Int {
         try await pool.write { db in
-            let targets = try ids ?? Int64.fetchAll(db, sql: "SELECT id FROM outbox INDEXED BY outbox_by_state WHERE state = 'dead'")
+            let targets = try ids ?? db.cachedAll(Int64.self, sql: "SELECT id FROM outbox INDEXED BY outbox_by_state WHERE state = 'dead'")
             var count = 0
             for id in targets {
-                try db.execute(sql: "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'", arguments: [now, id])
+                try db.run(sql: "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'", arguments: [now, id])
                 if db.changesCount > 0 {
                     count += 1
                     try Self.appendAudit(db, at: now, actor: actor, action: "outbox.redrive", target: "delivery:\(id)", detail: "{}")
@@ -650,10 +650,10 @@ extension SQLiteStore: ReviewStore {
     public func outbox(state: OutboxItem.State?, limit: Int) async throws -> [OutboxItem] {
         try await pool.read { db in
             if let state {
-                return try Row.fetchAll(db, sql: "SELECT * FROM outbox INDEXED BY outbox_by_state WHERE state = ? ORDER BY id DESC LIMIT ?",
+                return try db.cachedRows(sql: "SELECT * FROM outbox INDEXED BY outbox_by_state WHERE state = ? ORDER BY id DESC LIMIT ?",
                                         arguments: [state.rawValue, limit]).map(Self.outboxItem(from:))
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.outboxItem(from:))
+            return try db.cachedRows(sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.outboxItem(from:))
         }
     }
 
@@ -663,8 +663,8 @@ extension SQLiteStore: ReviewStore {
         try await pool.read { db in
             // Decisions are numbered in time order, so the export pages by decision id: it starts at
             // the first statement made at or after `from` (found through the time index).
-            let first = try Int64.fetchOne(db, sql: "SELECT min(decision_id) FROM statement_of_reasons WHERE created_at >= ?", arguments: [from]) ?? Int64.max
-            return try Row.fetchAll(db, sql: """
+            let first = try db.cachedOne(Int64.self, sql: "SELECT min(decision_id) FROM statement_of_reasons WHERE created_at >= ?", arguments: [from]) ?? Int64.max
+            return try db.cachedRows(sql: """
                 SELECT decision_id, created_at, body FROM statement_of_reasons
                 WHERE decision_id > ? AND decision_id >= ? AND created_at >= ? AND created_at < ? ORDER BY decision_id LIMIT ?
                 """, arguments: [after, first, from, to, limit]).map { row in
@@ -674,14 +674,14 @@ extension SQLiteStore: ReviewStore {
     }
 
     public func audit(actor: String, action: String, target: String, detail: String, now: Int64) async throws {
-        try await pool.write { db in
+        try await batcher.write { db in
             try Self.appendAudit(db, at: now, actor: actor, action: action, target: target, detail: detail)
         }
     }
 
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
+            try db.cachedRows(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
                 let previous: Data = row["previous_hash"]
                 let hash: Data = row["hash"]
                 return AuditEntry(seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
@@ -692,7 +692,7 @@ extension SQLiteStore: ReviewStore {
 
     public func auditHead() async throws -> (seq: Int64, hash: [UInt8])? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1").map { row in
+            try db.cachedRow(sql: "SELECT seq, hash FROM audit_head WHERE id = 1").map { row in
                 let hash: Data = row["hash"]
                 return (row["seq"], Array(hash))
             }
@@ -705,20 +705,20 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func appendAudit(_ db: Database, at: Int64, actor: String, action: String, target: String, detail: String) throws {
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
+        let head = try db.cachedRow(sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
         let seq: Int64 = (head?["seq"] ?? 0) + 1
         let previous: [UInt8] = (head?["hash"] as Data?).map(Array.init) ?? AuditChain.genesis
         let hash = auditDigest(AuditChain.hashInput(seq: seq, at: at, actor: actor, action: action, target: target, detail: detail, previousHash: previous))
-        try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        arguments: [seq, at, actor, action, target, detail, Data(previous), Data(hash)])
-        try db.execute(sql: "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        try db.run(sql: "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                        arguments: [seq, Data(hash)])
     }
 
     // MARK: Rows
 
     static func appendTimeline(_ db: Database, _ caseID: Int64, at: Int64, actor: String, kind: String, from: CaseState?, to: CaseState?, detail: String) throws {
-        try db.execute(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        arguments: [caseID, at, actor, kind, from?.rawValue, to?.rawValue, detail])
     }
 
@@ -728,7 +728,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func loadCase(_ db: Database, _ id: Int64) throws -> CaseRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM review_case WHERE id = ?", arguments: [id]).map(caseRecord(from:))
+        try db.cachedRow(sql: "SELECT * FROM review_case WHERE id = ?", arguments: [id]).map(caseRecord(from:))
     }
 
     static func caseRecord(from row: Row) -> CaseRecord {
@@ -756,7 +756,7 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func insertCase(_ db: Database, _ record: inout CaseRecord) throws {
-        try db.execute(sql: "INSERT INTO review_case (\(caseColumns.joined(separator: ", "))) VALUES (\(caseColumns.map { _ in "?" }.joined(separator: ", ")))",
+        try db.run(sql: "INSERT INTO review_case (\(caseColumns.joined(separator: ", "))) VALUES (\(caseColumns.map { _ in "?" }.joined(separator: ", ")))",
                        arguments: caseArguments(record))
         record.id = db.lastInsertedRowID
     }
@@ -764,11 +764,11 @@ extension SQLiteStore: ReviewStore {
     static func saveCase(_ db: Database, _ record: CaseRecord) throws {
         var arguments = caseArguments(record)
         arguments += [record.id]
-        try db.execute(sql: "UPDATE review_case SET \(caseColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?", arguments: arguments)
+        try db.run(sql: "UPDATE review_case SET \(caseColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?", arguments: arguments)
     }
 
     private static func action(_ db: Database, _ id: Int64) throws -> ActionRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM enforcement_action WHERE id = ?", arguments: [id]).map(actionRecord(from:))
+        try db.cachedRow(sql: "SELECT * FROM enforcement_action WHERE id = ?", arguments: [id]).map(actionRecord(from:))
     }
 
     private static func actionRecord(from row: Row) -> ActionRecord {
@@ -778,12 +778,12 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func decisionRecords(_ db: Database, caseID: Int64) throws -> [DecisionRecord] {
-        try Row.fetchAll(db, sql: """
+        try db.cachedRows(sql: """
             SELECT d.*, EXISTS (SELECT 1 FROM statement_of_reasons s WHERE s.decision_id = d.id) AS has_statement
             FROM decision d WHERE case_id = ? ORDER BY id
             """, arguments: [caseID]).map { row in
             let id: Int64 = row["id"]
-            let actions = try Row.fetchAll(db, sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id]).map(actionRecord(from:))
+            let actions = try db.cachedRows(sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id]).map(actionRecord(from:))
             return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: row["decided_by"], at: row["at"], category: row["category"],
                                   violation: row["violation"], policy: row["policy"], rationale: row["rationale"], treePath: row["tree_path"],
                                   macro: row["macro"], appealOutcome: row["appeal_outcome"], actions: actions, hasStatement: row["has_statement"])
@@ -802,4 +802,29 @@ func jsonString(_ text: String) -> String {
     var writer = JSONWriter(capacity: text.utf8.count + 2)
     writer.string(text)
     return String(decoding: writer.bytes, as: UTF8.self)
+}
+
+extension Database {
+    // Review's statements are few and run often: each is compiled once per connection and reused
+    // (compiling, with GRDB's authorizer, cost more than running most of them).
+
+    func run(sql: String, arguments: StatementArguments = []) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    func cachedRow(sql: String, arguments: StatementArguments = []) throws -> Row? {
+        try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedRows(sql: String, arguments: StatementArguments = []) throws -> [Row] {
+        try Row.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedOne<T: DatabaseValueConvertible & StatementColumnConvertible>(_ type: T.Type, sql: String, arguments: StatementArguments = []) throws -> T? {
+        try T.fetchOne(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func cachedAll<T: DatabaseValueConvertible & StatementColumnConvertible>(_ type: T.Type, sql: String, arguments: StatementArguments = []) throws -> [T] {
+        try T.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
 }

@@ -11,6 +11,8 @@ public import WardenCore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let cache = SharedEntityCache()
+    /// Group commit for review's small write transactions.
+    let batcher: WriteBatcher
 
     /// WAL size (pages) at which a commit checkpoints by itself.
     static let backstopCheckpointPages = 50_000
@@ -32,6 +34,7 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        batcher = WriteBatcher(pool: pool)
         try Schema.migrator.migrate(pool)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)

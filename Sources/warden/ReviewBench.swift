@@ -1,0 +1,317 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import WardenCore
+import WardenEngine
+import WardenHTTP
+import WardenStore
+
+/// `warden bench review`: reviewers claiming and deciding over HTTP against a large backlog, with the
+/// product's webhook receiver down for a while in the middle.
+struct ReviewBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Concurrent reviewers claim and decide over HTTP against a large backlog of open cases; the webhook receiver goes down mid-run.",
+        discussion: """
+            Seeds --cases open cases (through the case builder's merge, in batches; a --data-dir that already \
+            holds them is reused), starts an embedded server with the outbox deliverer pointed at a local \
+            receiver, and runs --reviewers reviewers at --rate decisions/s in total for --seconds. The receiver \
+            answers 503 from --outage-at for --outage seconds. Reports claim-next and decide latency \
+            percentiles, double claims (must be 0), and, once the outbox drains, deliveries expected, applied \
+            once by idempotency key, lost (must be 0) and repeated at the wire.
+            """
+    )
+
+    @OptionGroup var pack: PackOption
+    @Option(help: "Open cases to seed.") var cases = 1_000_000
+    @Option(help: "Concurrent reviewers.") var reviewers = 50
+    @Option(help: "Decisions per second, all reviewers together.") var rate = 500.0
+    @Option(help: "How long reviewers work (seconds).") var seconds = 120.0
+    @Option(help: "When the receiver goes down (seconds into the run).") var outageAt = 30.0
+    @Option(help: "How long it stays down (seconds).") var outage = 60.0
+    @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also time the store's claim and decide alone, one reviewer, no HTTP (to see what HTTP adds).") var storeOnly = false
+
+    func run() async throws {
+        let policyPack = try pack.load()
+        let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-review-\(UUID().uuidString)").path
+        let data = DataDirectory(path: directory)
+        try data.prepare()
+        let store = try SQLiteStore(path: data.databasePath)
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let tokens = AccessTokens(store: store)
+        let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
+        let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
+        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
+        let review = ReviewService(store: store, packs: packs)
+        try await seed(store: store, policy: review.policy)
+        if storeOnly {
+            var claims: [Double] = [], decides: [Double] = []
+            for _ in 0..<2000 {
+                let sent = ContinuousClock.now
+                guard let claimed = try await review.claimNext(queue: "spam", reviewer: "token:direct") else { break }
+                claims.append(sent.duration(to: .now).seconds)
+                let decideSent = ContinuousClock.now
+                _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "spam", violation: true, actions: [], rationale: "bench"),
+                                            actor: "token:direct")
+                decides.append(decideSent.duration(to: .now).seconds)
+            }
+            claims.sort()
+            decides.sort()
+            let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
+            print("store only, one reviewer: claim p50 \(ms(claims, 0.5)) p99 \(ms(claims, 0.99)) ms; decide p50 \(ms(decides, 0.5)) p99 \(ms(decides, 0.99)) ms")
+        }
+
+        var secrets: [String] = []
+        for index in 0..<reviewers {
+            secrets.append(try await tokens.create(name: "bench reviewer \(index)", scopes: [.casesReview]).1)
+        }
+        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
+                                          detection: detection, detections: store, packs: packs, history: store, review: review,
+                                          readiness: { try await store.ping() })
+        var logger = Logger(label: "warden-bench")
+        logger.logLevel = .critical
+        let receiver = BenchReceiver(secret: "whsec_bench")
+        let receiverApp = Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                      onServerRunning: { channel in receiver.port.withLock { $0 = channel.localAddress?.port ?? 0 } }, logger: logger)
+        let webhook = Mutex(WebhookSettings(url: nil, secret: "whsec_bench"))
+        let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger, metrics: factory)
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var settings = ServerSettings()
+        settings.port = 0
+        let app = WardenApplication.build(components, settings: settings, services: [deliverer, Checkpointer(store: store, logger: logger)],
+                                          logger: logger) { port in portContinuation.yield(port) }
+
+        let report = try await withThrowingTaskGroup(of: Report?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            group.addTask {
+                try await receiverApp.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var iterator = portStream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
+            while receiver.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            webhook.withLock { $0.url = "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks" }
+            let report = try await drive(url: "http://127.0.0.1:\(port)", secrets: secrets, receiver: receiver, store: store)
+            group.cancelAll()
+            return report
+        }
+        print(report.render(json: json))
+        if report.doubleClaims > 0 || report.lost > 0 { throw ExitCode(1) }
+    }
+
+    private func seed(store: SQLiteStore, policy: ReviewPolicy) async throws {
+        let existing = try await store.queueCounts(now: 0).filter { $0.queue == "spam" && $0.state == .open }.reduce(0) { $0 + $1.count }
+        guard existing < cases else {
+            FileHandle.standardError.write(Data("reusing \(existing) open cases\n".utf8))
+            return
+        }
+        var progress = ProgressBar(label: "seeding cases", total: cases)
+        let base = (try await store.caseBuilderCursors()).reports
+        var made = existing
+        let now = SystemWallClock().nowMillis()
+        var generator = SplitMix64(seed: 7)
+        while made < cases {
+            let count = min(5000, cases - made)
+            let inputs = (0..<count).map { offset -> CaseInput in
+                let index = made + offset
+                let roll = generator.next() % 100
+                return CaseInput(kind: .report, ref: base + Int64(index) + 1, subject: EntityRef(type: "user", id: "bench\(index)"),
+                                 category: roll < 5 ? "spam.links" : "spam", severity: roll < 10 ? "high" : roll < 40 ? "medium" : "low",
+                                 reporter: "user:reporter\(index % 5000)", at: now - Int64(generator.next() % 86_400_000))
+            }
+            try await store.mergeIntoCases(inputs, signalsThrough: 0, reportsThrough: base + Int64(made + count), policy: policy, now: now)
+            made += count
+            progress.update(made - existing)
+        }
+        progress.finish()
+    }
+
+    struct Report {
+        var decisions: Int
+        var seconds: Double
+        var claim: [Double]
+        var decide: [Double]
+        var doubleClaims: Int
+        var expected: Int
+        var applied: Int
+        var lost: Int
+        var repeated: Int
+        var refusedDuringOutage: Int
+        var drainSeconds: Double
+
+        func render(json: Bool) -> String {
+            let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
+            if json {
+                let object: [String: Any] = [
+                    "decisions": decisions, "seconds": seconds, "decisions_per_sec": Int(Double(decisions) / seconds),
+                    "claim_ms": ["p50": ms(claim, 0.5), "p90": ms(claim, 0.9), "p99": ms(claim, 0.99), "max": ms(claim, 1)],
+                    "decide_ms": ["p50": ms(decide, 0.5), "p90": ms(decide, 0.9), "p99": ms(decide, 0.99), "max": ms(decide, 1)],
+                    "double_claims": doubleClaims, "deliveries_expected": expected, "deliveries_applied": applied, "lost": lost,
+                    "repeated_at_wire": repeated, "refused_during_outage": refusedDuringOutage, "drain_seconds": drainSeconds,
+                    "rss_peak_mib": memoryMiB().peak.rounded(),
+                ]
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+                return String(decoding: data, as: UTF8.self)
+            }
+            return """
+                \(decisions) decisions in \(String(format: "%.1f", seconds))s: \(Int(Double(decisions) / seconds)) decisions/s
+                claim-next ms: p50 \(ms(claim, 0.5))  p90 \(ms(claim, 0.9))  p99 \(ms(claim, 0.99))  max \(ms(claim, 1))
+                decide ms:     p50 \(ms(decide, 0.5))  p90 \(ms(decide, 0.9))  p99 \(ms(decide, 0.99))  max \(ms(decide, 1))
+                double claims: \(doubleClaims)
+                webhooks: \(expected) expected, \(applied) applied once, \(lost) lost, \(repeated) repeated at the wire (absorbed by idempotency key), \
+                \(refusedDuringOutage) refused during the outage; outbox drained \(String(format: "%.1f", drainSeconds))s after the run
+                resident memory: peak \(Int(memoryMiB().peak)) MiB
+                """
+        }
+    }
+
+    private func drive(url: String, secrets: [String], receiver: BenchReceiver, store: SQLiteStore) async throws -> Report {
+        let client = HTTPClient.shared
+        let tally = ClaimTally()
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(seconds)
+        let interval = Double(reviewers) / rate
+        let outageStart = started + .seconds(outageAt)
+        let outageEnd = outageStart + .seconds(outage)
+        let outageTask = Task {
+            try await Task.sleep(until: outageStart)
+            receiver.down.withLock { $0 = true }
+            try await Task.sleep(until: outageEnd)
+            receiver.down.withLock { $0 = false }
+        }
+        var progress = ProgressBar(label: "bench review (decisions)", total: Int(rate * seconds))
+        let reviewerCount = reviewers
+        let results = try await withThrowingTaskGroup(of: ([Double], [Double]).self) { group in
+            for (index, secret) in secrets.enumerated() {
+                group.addTask {
+                    var claims: [Double] = [], decides: [Double] = []
+                    var next = started + .seconds(interval * Double(index) / Double(reviewerCount))
+                    var count = 0
+                    while next < deadline {
+                        try await Task.sleep(until: next)
+                        next = next + .seconds(interval)
+                        var request = HTTPClientRequest(url: url + "/v1/queues/spam/next")
+                        request.method = .POST
+                        request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+                        let sent = ContinuousClock.now
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        claims.append(sent.duration(to: .now).seconds)
+                        guard response.status == .ok,
+                              let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                              let id = object["id"] as? Int else { break }
+                        tally.record(Int64(id))
+                        count += 1
+                        let decision = count % 5 == 0
+                            ? #"{"category":"spam","violation":true,"actions":[{"action":"remove_content"}],"rationale":"bench"}"#
+                            : #"{"category":"spam","violation":true,"rationale":"bench"}"#
+                        var decide = HTTPClientRequest(url: url + "/v1/cases/\(id)/decision")
+                        decide.method = .POST
+                        decide.headers.add(name: "Authorization", value: "Bearer \(secret)")
+                        decide.headers.add(name: "Content-Type", value: "application/json")
+                        decide.body = .bytes(ByteBuffer(string: decision))
+                        let decideSent = ContinuousClock.now
+                        let answer = try await client.execute(decide, timeout: .seconds(30))
+                        let answerBody = try await answer.body.collect(upTo: 1 << 20)
+                        decides.append(decideSent.duration(to: .now).seconds)
+                        guard answer.status == .created else {
+                            throw ValidationError("decision on case \(id) answered \(answer.status.code): \(String(buffer: answerBody).prefix(300))")
+                        }
+                    }
+                    return (claims, decides)
+                }
+            }
+            var claims: [Double] = [], decides: [Double] = []
+            for try await (c, d) in group {
+                claims += c
+                decides += d
+                progress.update(decides.count)
+            }
+            return (claims.sorted(), decides.sorted())
+        }
+        progress.finish()
+        let runSeconds = started.duration(to: .now).seconds
+        outageTask.cancel()
+        receiver.down.withLock { $0 = false }
+        let drainStart = ContinuousClock.now
+        var drain = ProgressBar(label: "draining the outbox", total: nil)
+        while try await !store.outbox(state: .pending, limit: 1).isEmpty {
+            drain.update(receiver.appliedCount)
+            if drainStart.duration(to: .now) > .seconds(900) { throw ValidationError("the outbox did not drain within 15 minutes") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        drain.finish()
+        let drainSeconds = drainStart.duration(to: .now).seconds
+        let expected = results.1.count
+        let dead = try await store.outbox(state: .dead, limit: 1000).count
+        let applied = receiver.appliedCount
+        return Report(decisions: results.1.count, seconds: runSeconds, claim: results.0, decide: results.1,
+                      doubleClaims: tally.doubles, expected: expected, applied: applied, lost: max(0, expected - applied) + dead,
+                      repeated: receiver.repeated, refusedDuringOutage: receiver.refused, drainSeconds: drainSeconds)
+    }
+}
+
+/// Every case id any reviewer was given, and how many were given twice.
+final class ClaimTally: Sendable {
+    private let state = Mutex<(ids: Set<Int64>, doubles: Int)>(([], 0))
+
+    func record(_ id: Int64) {
+        state.withLock { state in
+            if !state.ids.insert(id).inserted { state.doubles += 1 }
+        }
+    }
+
+    var doubles: Int { state.withLock { $0.doubles } }
+}
+
+/// The product's webhook endpoint for the benchmark: verifies signatures, applies each key once,
+/// answers 503 while `down`.
+final class BenchReceiver: Sendable {
+    let secret: String
+    let port = Mutex(0)
+    let down = Mutex(false)
+    private let state = Mutex<(keys: Set<String>, repeated: Int, refused: Int, bad: Int)>(([], 0, 0, 0))
+
+    init(secret: String) {
+        self.secret = secret
+    }
+
+    var appliedCount: Int { state.withLock { $0.keys.count } }
+    var repeated: Int { state.withLock { $0.repeated } }
+    var refused: Int { state.withLock { $0.refused } }
+
+    var router: Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/hooks") { request, _ -> Response in
+            let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+            func header(_ name: String) -> String { request.headers.first { $0.name.canonicalName == name }?.value ?? "" }
+            if self.down.withLock({ $0 }) {
+                self.state.withLock { $0.refused += 1 }
+                return Response(status: .serviceUnavailable)
+            }
+            guard WebhookSignature.verify(header: header("warden-signature"), secret: self.secret, body: body,
+                                          now: Int64(Date().timeIntervalSince1970)) else {
+                self.state.withLock { $0.bad += 1 }
+                return Response(status: .unauthorized)
+            }
+            let key = header("idempotency-key")
+            self.state.withLock { state in
+                if !state.keys.insert(key).inserted { state.repeated += 1 }
+            }
+            return Response(status: .ok)
+        }
+        return router
+    }
+}
