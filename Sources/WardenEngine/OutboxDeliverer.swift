@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Synchronization
 public import Logging
 public import Metrics
 import NIOCore
@@ -49,6 +50,11 @@ public enum WebhookSignature {
 /// retried with exponential backoff and jitter until `max_attempts`, then dead-lettered; other
 /// 4xx answers are dead-lettered at once (the product refused the payload; retrying cannot help).
 /// `warden outbox redrive` or `POST /v1/outbox/redrive` puts dead deliveries back in line.
+///
+/// When the endpoint is down (ten retryable failures in a row) the deliverer stops hammering it:
+/// it sends one probe delivery per interval (1 s, doubling to 30 s) until one succeeds, then
+/// resumes at full speed. An outage then costs the store a write every few seconds instead of one
+/// per attempt, and the backlog drains as soon as the product is back.
 public struct OutboxDeliverer: Service {
     private let store: any ReviewStore
     private let settings: @Sendable () -> WebhookSettings
@@ -59,6 +65,7 @@ public struct OutboxDeliverer: Service {
     private let delivered: Counter
     private let failed: Counter
     private let dead: Counter
+    private let health: EndpointHealth
 
     public init(store: any ReviewStore, settings: @escaping @Sendable () -> WebhookSettings, clock: any WallClock = SystemWallClock(),
                 concurrency: Int = 8, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
@@ -71,6 +78,7 @@ public struct OutboxDeliverer: Service {
         delivered = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "delivered")], factory: metrics)
         failed = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "retry")], factory: metrics)
         dead = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "dead")], factory: metrics)
+        health = EndpointHealth()
     }
 
     public func run() async throws {
@@ -102,7 +110,13 @@ public struct OutboxDeliverer: Service {
     @discardableResult
     public func deliverDue(_ settings: WebhookSettings) async throws -> Int {
         guard let url = settings.url, let secret = settings.secret else { return 0 }
-        let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: concurrency * 8)
+        let limit: Int
+        switch health.admission(now: clock.nowMillis()) {
+        case .open: limit = concurrency * 8
+        case .probe: limit = 1
+        case .wait: return 0
+        }
+        let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: limit)
         guard !due.isEmpty else { return 0 }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = due.makeIterator()
@@ -138,6 +152,7 @@ public struct OutboxDeliverer: Service {
             _ = try? await response.body.collect(upTo: 64 << 10)
             let status = Int(response.status.code)
             if (200..<300).contains(status) {
+                health.succeeded()
                 try await store.markDelivered(item.id, status: status, now: clock.nowMillis())
                 delivered.increment()
                 return
@@ -149,6 +164,7 @@ public struct OutboxDeliverer: Service {
         } catch {
             failure = "\(error)"
         }
+        if permanent { health.succeeded() } else { health.failed(now: clock.nowMillis()) }
         let attempts = item.attempts + 1
         if permanent || attempts >= settings.maxAttempts {
             try await store.markFailed(item.id, error: failure + (permanent ? " (refused by the receiver)" : " after \(attempts) attempts"), retryAt: nil,
@@ -168,5 +184,47 @@ public struct OutboxDeliverer: Service {
         let exponential = base.multipliedReportingOverflow(by: Int64(1) << min(max(0, attempt - 1), 40))
         let capped = exponential.overflow ? cap : min(cap, exponential.partialValue)
         return Int64(Double(capped) * (0.5 + 0.5 * jitter))
+    }
+}
+
+/// Whether the webhook endpoint is taking deliveries: a circuit breaker over consecutive
+/// retryable failures (timeouts, connection errors, 408, 429, 5xx).
+final class EndpointHealth: Sendable {
+    enum Admission { case open, probe, wait }
+
+    private struct State {
+        var failures = 0
+        var probeAt: Int64?
+        var interval: Int64 = 1000
+    }
+
+    private let state = Mutex(State())
+    private let tripAfter: Int
+
+    init(tripAfter: Int = 10) {
+        self.tripAfter = tripAfter
+    }
+
+    /// What may be sent at `now` (ms): everything, one probe, or nothing yet.
+    func admission(now: Int64) -> Admission {
+        state.withLock { state in
+            guard let probeAt = state.probeAt else { return .open }
+            guard now >= probeAt else { return .wait }
+            // One probe per interval; the next waits unless this one succeeds.
+            state.probeAt = now + state.interval
+            state.interval = min(30_000, state.interval * 2)
+            return .probe
+        }
+    }
+
+    func succeeded() {
+        state.withLock { $0 = State() }
+    }
+
+    func failed(now: Int64) {
+        state.withLock { state in
+            state.failures += 1
+            if state.failures >= tripAfter, state.probeAt == nil { state.probeAt = now + state.interval }
+        }
     }
 }

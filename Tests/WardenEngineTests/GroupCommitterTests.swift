@@ -99,3 +99,26 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
         #expect(tail.events(after: 19, limit: 3)?.map(\.seq) == [20, 21])
     }
 }
+
+@Suite struct EndpointHealthTests {
+    @Test func aDownEndpointGetsOneProbePerGrowingInterval() {
+        let health = EndpointHealth(tripAfter: 3)
+        #expect(health.admission(now: 0) == .open)
+        for _ in 0..<3 { health.failed(now: 0) }
+        #expect(health.admission(now: 500) == .wait)
+        #expect(health.admission(now: 1000) == .probe)
+        #expect(health.admission(now: 1001) == .wait)
+        health.failed(now: 1001)
+        #expect(health.admission(now: 2999) == .wait)
+        #expect(health.admission(now: 3000) == .probe)
+        health.succeeded()
+        #expect(health.admission(now: 3001) == .open)
+    }
+
+    @Test func backoffDoublesWithJitterAndStopsAtTheCap() {
+        #expect(OutboxDeliverer.backoff(attempt: 1, base: 1000, cap: 600_000, jitter: 1) == 1000)
+        #expect(OutboxDeliverer.backoff(attempt: 4, base: 1000, cap: 600_000, jitter: 1) == 8000)
+        #expect(OutboxDeliverer.backoff(attempt: 4, base: 1000, cap: 600_000, jitter: 0) == 4000)
+        #expect(OutboxDeliverer.backoff(attempt: 60, base: 1000, cap: 600_000, jitter: 1) == 600_000)
+    }
+}

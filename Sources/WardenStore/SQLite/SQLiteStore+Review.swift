@@ -235,7 +235,7 @@ extension SQLiteStore: ReviewStore {
 
     /// Applies a lifecycle command: state, clock, holder, lease, deadlines, timeline and audit.
     static func move(_ db: Database, _ record: inout CaseRecord, _ command: CaseCommand, actor: String, policy: ReviewPolicy, now: Int64,
-                     detail: String, auditAction: String? = nil) throws {
+                     detail: String, auditAction: String? = nil, audited: Bool = true) throws {
         let from = record.state
         let to: CaseState
         do {
@@ -261,6 +261,7 @@ extension SQLiteStore: ReviewStore {
         reprioritise(&record, policy: policy)
         try saveCase(db, record)
         try appendTimeline(db, record.id, at: now, actor: actor, kind: "transition", from: from, to: to, detail: detail)
+        guard audited else { return }
         try appendAudit(db, at: now, actor: actor, action: auditAction ?? "case.\(command.verb)", target: "case:\(record.id)",
                         detail: #"{"from":"\#(from.rawValue)","to":"\#(to.rawValue)"}"#)
     }
@@ -350,12 +351,13 @@ extension SQLiteStore: ReviewStore {
                 actions = [RequestedAction(name: step.action, duration: step.duration)]
             }
             var applied: [StatementOfReasons.AppliedAction] = []
+            var records: [ActionRecord] = []
             for action in actions {
                 guard let definition = context.catalogue.actions[action.name] else {
                     throw ReviewError(.invalid, "\"\(action.name)\" is not an action of the pack's catalogue")
                 }
-                try Self.applyAction(db, action, definition: definition, decisionID: decisionID, record: record, category: draft.category,
-                                     reverses: nil, now: now)
+                records.append(try Self.applyAction(db, action, definition: definition, decisionID: decisionID, record: record, category: draft.category,
+                                                    reverses: nil, now: now))
                 applied.append(.init(definition: definition, duration: action.duration))
             }
             if draft.violation, record.kind == "review", let ladder {
@@ -398,11 +400,14 @@ extension SQLiteStore: ReviewStore {
             for action in actions { detail.string(action.name + (action.duration.map { " " + DurationText.format($0) } ?? "")) }
             detail.endArray()
             if let outcome = draft.appealOutcome { detail.field("appeal_outcome", outcome.rawValue) }
+            detail.field("from", record.state.rawValue)
+            detail.field("to", CaseState.resolved.rawValue)
             detail.endObject()
             let detailText = String(decoding: detail.bytes, as: UTF8.self)
             try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "decision", from: nil, to: nil, detail: detailText)
+            // One audit entry for the decision and the case's move to resolved.
             try Self.appendAudit(db, at: now, actor: actor, action: "decision.create", target: "case:\(caseID)", detail: detailText)
-            try Self.move(db, &record, .resolve, actor: actor, policy: policy, now: now, detail: #"{"decision_id":\#(decisionID)}"#)
+            try Self.move(db, &record, .resolve, actor: actor, policy: policy, now: now, detail: #"{"decision_id":\#(decisionID)}"#, audited: false)
 
             if record.kind == "appeal", let original = record.appealOf, var appealed = try Self.loadCase(db, original) {
                 if draft.appealOutcome == .overturned,
@@ -430,10 +435,10 @@ extension SQLiteStore: ReviewStore {
                 notice.endObject()
                 try Self.enqueue(db, topic: "user.notice", key: "appeal:\(caseID):notice", order: appealed.subject, data: notice.bytes, now: now)
             }
-            guard let decision = try Self.decisionRecords(db, caseID: caseID).last else {
-                throw ReviewError(.notFound, "decision \(decisionID) vanished")
-            }
-            return decision
+            return DecisionRecord(id: decisionID, caseID: caseID, decidedBy: actor, at: now, category: draft.category, violation: draft.violation,
+                                  policy: draft.policy, rationale: draft.rationale, treePath: draft.treePath, macro: draft.macro,
+                                  appealOutcome: draft.appealOutcome?.rawValue, actions: records,
+                                  hasStatement: StatementOfReasons.isRestrictive(applied))
         }
     }
 
@@ -445,7 +450,7 @@ extension SQLiteStore: ReviewStore {
 
     /// Records an action (or a reversal) and puts its webhook in the outbox.
     private static func applyAction(_ db: Database, _ action: RequestedAction, definition: ActionDefinition, decisionID: Int64, record: CaseRecord,
-                                    category: String, reverses: Int64?, now: Int64) throws {
+                                    category: String, reverses: Int64?, now: Int64) throws -> ActionRecord {
         try db.run(sql: """
             INSERT INTO enforcement_action (decision_id, case_id, subject, action, duration, created_at, reverses) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [decisionID, record.id, record.subject, action.name, action.duration, now, reverses])
@@ -470,6 +475,8 @@ extension SQLiteStore: ReviewStore {
                     order: record.subject, data: body.bytes, now: now)
         try appendTimeline(db, record.id, at: now, actor: "system:enforcement", kind: reverses == nil ? "action" : "reversal", from: nil, to: nil,
                            detail: #"{"action_id":\#(id),"action":\#(jsonString(action.name))}"#)
+        return ActionRecord(id: id, decisionID: decisionID, caseID: record.id, subject: record.subject, action: action.name, duration: action.duration,
+                            createdAt: now, reverses: reverses, reversedAt: nil, reversedBy: nil, reversalReason: nil)
     }
 
     public func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord {
@@ -493,7 +500,7 @@ extension SQLiteStore: ReviewStore {
         try db.run(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
                        arguments: [now, actor, reason, actionID])
         let category = try db.cachedOne(String.self, sql: "SELECT category FROM decision WHERE id = ?", arguments: [action.decisionID]) ?? record.category
-        try applyAction(db, RequestedAction(name: reversal, duration: nil), definition: reversalDefinition, decisionID: action.decisionID,
+        _ = try applyAction(db, RequestedAction(name: reversal, duration: nil), definition: reversalDefinition, decisionID: action.decisionID,
                         record: record, category: category, reverses: actionID, now: now)
         try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, action.decisionID])
         try appendAudit(db, at: now, actor: actor, action: "action.reverse", target: "action:\(actionID)",
@@ -561,7 +568,7 @@ extension SQLiteStore: ReviewStore {
             if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
             if let assignee { conditions.append("assignee = ?"); arguments += [assignee] }
             arguments += [limit]
-            return try db.cachedRows(sql: "SELECT * FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
+            return try db.cachedRows(sql: "SELECT \(Self.selectCase) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
                                     arguments: arguments).map(Self.caseRecord(from:))
         }
     }
@@ -706,8 +713,8 @@ extension SQLiteStore: ReviewStore {
 
     static func appendAudit(_ db: Database, at: Int64, actor: String, action: String, target: String, detail: String) throws {
         let head = try db.cachedRow(sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
-        let seq: Int64 = (head?["seq"] ?? 0) + 1
-        let previous: [UInt8] = (head?["hash"] as Data?).map(Array.init) ?? AuditChain.genesis
+        let seq: Int64 = (head?[0] ?? 0) + 1
+        let previous: [UInt8] = (head?[1] as Data?).map(Array.init) ?? AuditChain.genesis
         let hash = auditDigest(AuditChain.hashInput(seq: seq, at: at, actor: actor, action: action, target: target, detail: detail, previousHash: previous))
         try db.run(sql: "INSERT INTO audit_log (seq, at, actor, action, target, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        arguments: [seq, at, actor, action, target, detail, Data(previous), Data(hash)])
@@ -728,19 +735,21 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func loadCase(_ db: Database, _ id: Int64) throws -> CaseRecord? {
-        try db.cachedRow(sql: "SELECT * FROM review_case WHERE id = ?", arguments: [id]).map(caseRecord(from:))
+        try db.cachedRow(sql: "SELECT \(selectCase) FROM review_case WHERE id = ?", arguments: [id]).map(caseRecord(from:))
     }
+
+    /// The columns ``caseRecord(from:)`` reads, by position (reading a row by column name costs a
+    /// case-insensitive search per column; cases are read on every claim and decision).
+    static let selectCase = "id, " + caseColumns.joined(separator: ", ")
 
     static func caseRecord(from row: Row) -> CaseRecord {
         CaseRecord(
-            id: row["id"], kind: row["kind"], subject: row["subject"], source: CaseSource(rawValue: row["source"]) ?? .signal, queue: row["queue"],
-            state: CaseState(rawValue: row["state"]) ?? .open, category: row["category"], severity: row["severity"], score: row["score"],
-            band: CasePriority.Band(rawValue: row["band"]) ?? .p4, signals: row["signals"], reports: row["reports"],
-            reporterWeight: row["reporter_weight"], assignee: row["assignee"], leaseExpiresAt: row["lease_expires_at"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"], contentAt: row["content_at"], firstActionAt: row["first_action_at"],
-            resolvedAt: row["resolved_at"], clock: SLAClock(accumulated: row["clock_accumulated"], since: row["clock_since"]),
-            dueAt: row["due_at"], slaNextAt: row["sla_next_at"], slaRaised: row["sla_raised"], appealOf: row["appeal_of"],
-            excludedReviewer: row["excluded_reviewer"], escalationReason: row["escalation_reason"])
+            id: row[0], kind: row[1], subject: row[2], source: CaseSource(rawValue: row[3]) ?? .signal, queue: row[4],
+            state: CaseState(rawValue: row[5]) ?? .open, category: row[6], severity: row[7], score: row[8],
+            band: CasePriority.Band(rawValue: row[9]) ?? .p4, signals: row[10], reports: row[11], reporterWeight: row[12],
+            assignee: row[13], leaseExpiresAt: row[14], createdAt: row[15], updatedAt: row[16], contentAt: row[17],
+            firstActionAt: row[18], resolvedAt: row[19], clock: SLAClock(accumulated: row[20], since: row[21]), dueAt: row[22],
+            slaNextAt: row[23], slaRaised: row[24], appealOf: row[25], excludedReviewer: row[26], escalationReason: row[27])
     }
 
     private static let caseColumns = ["kind", "subject", "source", "queue", "state", "category", "severity", "score", "band", "signals", "reports",
