@@ -102,8 +102,18 @@ struct ReviewController {
         return value
     }
 
-    static func actor(_ context: WardenRequestContext) -> String {
-        "token:\(context.token?.id ?? "anonymous")"
+    /// Vendor reviewers work only their assigned queues.
+    static func requireQueue(_ queue: String, _ context: WardenRequestContext) throws {
+        if let assigned = context.assignedQueues, !assigned.contains(queue) {
+            throw Problem(.forbidden, "forbidden", title: "Not allowed", detail: "queue \(queue) is not one of the queues assigned to \(context.actor)")
+        }
+    }
+
+    /// Checks a case is in a queue the caller may see (reads it only for callers limited to queues).
+    func requireCase(_ id: Int64, _ context: WardenRequestContext) async throws {
+        guard context.assignedQueues != nil else { return }
+        guard let record = try await review.store.caseRecord(id: id) else { throw Problem.notFound("there is no case \(id)") }
+        try Self.requireQueue(record.queue, context)
     }
 
     static func id(_ context: WardenRequestContext, _ name: String = "id") throws -> Int64 {
@@ -137,7 +147,7 @@ struct ReviewController {
         writer.beginObject()
         writer.key("queues")
         writer.beginArray()
-        for name in configuration.queueOrder {
+        for name in configuration.queueOrder where context.assignedQueues?.contains(name) ?? true {
             guard let queue = configuration.queues[name] else { continue }
             let mine = counts.filter { $0.queue == name }
             writer.beginObject()
@@ -188,9 +198,10 @@ struct ReviewController {
 
     @Sendable func claimNext(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let queue = context.parameters.get("queue") ?? ""
-        let claimed = try await Self.run { try await review.claimNext(queue: queue, reviewer: Self.actor(context)) }
+        try Self.requireQueue(queue, context)
+        let claimed = try await Self.run { try await review.claimNext(queue: queue, reviewer: context.actor) }
         guard let claimed else { return Response(status: .noContent) }
-        return .json(caseJSON(claimed, detail: nil))
+        return .json(caseJSON(claimed, detail: nil, mask: context.masksPersonalData))
     }
 
     @Sendable func listCases(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -205,14 +216,16 @@ struct ReviewController {
             state = parsed
         }
         var assignee = request.uri.queryParameters.get("assignee").map { String($0) }
-        if assignee == "me" { assignee = Self.actor(context) }
-        let cases = try await review.store.cases(queue: request.uri.queryParameters.get("queue").map { String($0) }, state: state,
-                                                 assignee: assignee, before: before, limit: Int(limit))
+        if assignee == "me" { assignee = context.actor }
+        let queue = request.uri.queryParameters.get("queue").map { String($0) }
+        if let queue { try Self.requireQueue(queue, context) }
+        var cases = try await review.store.cases(queue: queue, state: state, assignee: assignee, before: before, limit: Int(limit))
+        if let assigned = context.assignedQueues { cases = cases.filter { assigned.contains($0.queue) } }
         var writer = JSONWriter(capacity: 1024 * cases.count + 64)
         writer.beginObject()
         writer.key("cases")
         writer.beginArray()
-        for record in cases { writer.raw(caseJSON(record, detail: nil)) }
+        for record in cases { writer.raw(caseJSON(record, detail: nil, mask: context.masksPersonalData)) }
         writer.endArray()
         writer.key("next_before")
         if cases.count == Int(limit), let last = cases.last { writer.number(last.id) } else { writer.null() }
@@ -223,23 +236,27 @@ struct ReviewController {
     @Sendable func showCase(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.id(context)
         guard let record = try await review.store.caseRecord(id: id) else { throw Problem.notFound("there is no case \(id)") }
+        try Self.requireQueue(record.queue, context)
         let timeline = try await review.store.timeline(caseID: id)
         let decisions = try await review.store.decisions(caseID: id)
         // Opening a case shows reported content: a read of sensitive content, so it is audited.
-        try await review.store.audit(actor: Self.actor(context), action: "case.read", target: "case:\(id)", detail: "{}", now: review.clock.nowMillis())
-        return .json(caseJSON(record, detail: (timeline, decisions)))
+        try await review.store.audit(actor: context.actor, action: "case.read", target: "case:\(id)", detail: "{}", now: review.clock.nowMillis())
+        return .json(caseJSON(record, detail: (timeline, decisions), mask: context.masksPersonalData))
     }
 
     @Sendable func claim(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let record = try await Self.run { try await review.claim(caseID: id, reviewer: Self.actor(context)) }
-        return .json(caseJSON(record, detail: nil))
+        try await requireCase(id, context)
+        let record = try await Self.run { try await review.claim(caseID: id, reviewer: context.actor) }
+        return .json(caseJSON(record, detail: nil, mask: context.masksPersonalData))
     }
 
     func change(_ request: Request, _ context: WardenRequestContext, _ change: CaseChange) async throws -> Response {
         let id = try Self.id(context)
-        let record = try await Self.run { try await review.change(caseID: id, change, actor: Self.actor(context)) }
-        return .json(caseJSON(record, detail: nil))
+        try await requireCase(id, context)
+        if case .escalate(let queue, _) = change { try Self.requireQueue(queue, context) }
+        let record = try await Self.run { try await review.change(caseID: id, change, actor: context.actor) }
+        return .json(caseJSON(record, detail: nil, mask: context.masksPersonalData))
     }
 
     @Sendable func handoff(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -272,6 +289,7 @@ struct ReviewController {
         let id = try Self.id(context)
         let body: DecisionBody = try await required(request)
         guard let record = try await review.store.caseRecord(id: id) else { throw Problem.notFound("there is no case \(id)") }
+        try Self.requireQueue(record.queue, context)
         var actions: [RequestedAction] = []
         for (index, action) in (body.actions ?? []).enumerated() {
             var duration: Int64?
@@ -307,14 +325,14 @@ struct ReviewController {
         let draft = DecisionDraft(category: body.category ?? record.category, violation: body.violation ?? (outcome == .upheld), actions: actions,
                                   policy: body.policy, rationale: body.rationale, illegal: body.illegal ?? false, legalGround: body.legalGround,
                                   treePath: treePath, macro: body.macro, appealOutcome: outcome)
-        let decision = try await Self.run { try await review.decide(caseID: id, draft, actor: Self.actor(context)) }
+        let decision = try await Self.run { try await review.decide(caseID: id, draft, actor: context.actor) }
         return .json(Self.decisionJSON(decision), status: .created)
     }
 
     @Sendable func reverse(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.id(context)
         let body: ReverseBody = try await required(request)
-        let action = try await Self.run { try await review.reverse(actionID: id, reason: body.reason, actor: Self.actor(context)) }
+        let action = try await Self.run { try await review.reverse(actionID: id, reason: body.reason, actor: context.actor) }
         var writer = JSONWriter(capacity: 256)
         Self.action(action, into: &writer)
         return .json(writer.bytes)
@@ -326,9 +344,9 @@ struct ReviewController {
             throw Problem(.unprocessableContent, "invalid-body", title: "Invalid body", detail: "appellant must be an entity such as user:u1")
         }
         let record = try await Self.run {
-            try await review.openAppeal(caseID: body.caseID, appellant: body.appellant, statement: body.statement, actor: Self.actor(context))
+            try await review.openAppeal(caseID: body.caseID, appellant: body.appellant, statement: body.statement, actor: context.actor)
         }
-        return .json(caseJSON(record, detail: nil), status: .created)
+        return .json(caseJSON(record, detail: nil, mask: context.masksPersonalData), status: .created)
     }
 
     @Sendable func mute(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -336,7 +354,7 @@ struct ReviewController {
             throw Problem.badRequest("invalid-parameter", "reporter must be an entity such as user:u1")
         }
         let body: MuteBody = try await required(request)
-        try await review.store.setReporter(reporter, muted: body.muted, actor: Self.actor(context), now: review.clock.nowMillis())
+        try await review.store.setReporter(reporter, muted: body.muted, actor: context.actor, now: review.clock.nowMillis())
         return .json(Array(#"{"reporter":\#(EventsController.jsonString(reporter)),"muted":\#(body.muted)}"#.utf8))
     }
 
@@ -376,7 +394,7 @@ struct ReviewController {
 
     @Sendable func redrive(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let body: RedriveBody = try await decode(request, allowEmpty: true) ?? RedriveBody(ids: nil)
-        let count = try await review.store.redrive(ids: body.ids, actor: Self.actor(context), now: review.clock.nowMillis())
+        let count = try await review.store.redrive(ids: body.ids, actor: context.actor, now: review.clock.nowMillis())
         return .json(Array(#"{"redriven":\#(count)}"#.utf8))
     }
 
@@ -393,7 +411,7 @@ struct ReviewController {
         let to = try time("to", Int64.max)
         guard from < to else { throw Problem.badRequest("invalid-parameter", "from must be before to") }
         let store = review.store
-        try await store.audit(actor: Self.actor(context), action: "export.statements_of_reasons", target: "statements",
+        try await store.audit(actor: context.actor, action: "export.statements_of_reasons", target: "statements",
                               detail: #"{"from":"\#(Timestamp.formatRFC3339(from))","to":"\#(to == Int64.max ? "end" : Timestamp.formatRFC3339(to))"}"#,
                               now: review.clock.nowMillis())
         let body = ResponseBody { writer in
@@ -456,14 +474,15 @@ struct ReviewController {
         writer.endArray()
     }
 
-    func caseJSON(_ record: CaseRecord, detail: ([TimelineEntry], [DecisionRecord])?) -> [UInt8] {
+    /// A case as JSON; with `mask`, personal data (e-mails, IPs, phones) in the subject and timeline is masked.
+    func caseJSON(_ record: CaseRecord, detail: ([TimelineEntry], [DecisionRecord])?, mask: Bool) -> [UInt8] {
         let now = review.clock.nowMillis()
         let sla = review.policy.sla(of: record.queue)
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
         writer.field("id", record.id)
         writer.field("kind", record.kind)
-        writer.field("subject", record.subject)
+        writer.field("subject", mask ? PersonalData.mask(entity: record.subject) : record.subject)
         writer.field("source", record.source.rawValue)
         writer.field("queue", record.queue)
         writer.field("state", record.state.rawValue)
@@ -518,13 +537,16 @@ struct ReviewController {
                 if let from = entry.fromState { writer.field("from", from.rawValue) }
                 if let to = entry.toState { writer.field("to", to.rawValue) }
                 writer.key("detail")
-                writer.raw(Array(entry.detail.utf8))
+                writer.raw(Array((mask ? PersonalData.mask(text: entry.detail) : entry.detail).utf8))
                 writer.endObject()
             }
             writer.endArray()
             writer.key("decisions")
             writer.beginArray()
-            for decision in decisions { writer.raw(Self.decisionJSON(decision)) }
+            for decision in decisions {
+                let json = Self.decisionJSON(decision)
+                writer.raw(mask ? Array(PersonalData.mask(text: String(decoding: json, as: UTF8.self)).utf8) : json)
+            }
             writer.endArray()
         }
         writer.endObject()

@@ -30,12 +30,13 @@ public final class RouteTable {
         routes.append(DocumentedRoute(method: method.rawValue, path: path, scope: scope))
         router.on(RouterPath(path), method: method) { request, context in
             if let scope {
-                guard let token = context.token else {
-                    throw Problem.unauthorized("this route needs a bearer token with the \(scope.rawValue) scope")
+                guard let granted = context.scopes else {
+                    throw Problem.unauthorized("this route needs a bearer token with the \(scope.rawValue) scope, or a signed-in session whose role has it")
                 }
-                guard scope.isSatisfied(by: token.scopes) else {
+                guard scope.isSatisfied(by: granted) else {
+                    let who = context.user.map { "user \($0.name) (role \($0.role.rawValue))" } ?? "token \(context.token?.id ?? "")"
                     throw Problem(.forbidden, "forbidden", title: "Not allowed",
-                                  detail: "this route needs the \(scope.rawValue) scope; token \(token.id) has \(token.scopes.map(\.rawValue).joined(separator: ", "))")
+                                  detail: "this route needs the \(scope.rawValue) scope; \(who) has \(granted.map(\.rawValue).sorted().joined(separator: ", "))")
                 }
             }
             return try await handler(request, context)

@@ -47,6 +47,8 @@ public struct WardenComponents: Sendable {
     public var classifiers = ClassifierRegistry(entries: [:], moderation: [])
     /// Review operations.
     public var review: ReviewService
+    /// People and sessions (nil: only API tokens authenticate).
+    public var users: UserAccounts?
 
     /// Collects the components.
     public init(intake: Intake, store: any EventStore, tokens: AccessTokens, pack: PolicyPack,
@@ -76,7 +78,7 @@ public enum WardenApplication {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
-        router.add(middleware: TokenAuthenticator(tokens: components.tokens))
+        router.add(middleware: Authenticator(tokens: components.tokens, users: components.users))
         let routes = RouteTable(router: router)
         SystemController(readiness: components.readiness, registry: components.registry, pack: components.pack).addRoutes(to: routes)
         EventsController(intake: components.intake, store: components.store, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
@@ -87,6 +89,7 @@ public enum WardenApplication {
         PolicyPackController(manager: components.packs, history: components.history).addRoutes(to: routes)
         ModerationController(classifiers: components.classifiers, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         return (router, routes)
     }
 

@@ -1,14 +1,41 @@
 public import Hummingbird
 import Logging
+public import WardenCore
 public import WardenStore
 
-/// Per-request context: Hummingbird's core storage plus the authenticated API token, if any.
+/// Per-request context: Hummingbird's core storage plus who is calling: an API token, or a person
+/// signed in with a session cookie.
 public struct WardenRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The token that authenticated this request, set by ``TokenAuthenticator``.
+    /// The token that authenticated this request, set by ``Authenticator``.
     public var token: APITokenRecord?
+    /// The person whose session cookie authenticated this request.
+    public var user: UserRecord?
 
     public init(source: Source) {
         coreContext = .init(source: source)
     }
+
+    /// What the caller may do (nil when anonymous).
+    public var scopes: Set<Scope>? {
+        if let token { return Set(token.scopes) }
+        if let user { return user.role.scopes }
+        return nil
+    }
+
+    /// Who the caller is, as the timeline and audit log name them.
+    public var actor: String {
+        if let user { return "user:\(user.name)" }
+        if let token { return "token:\(token.id)" }
+        return "anonymous"
+    }
+
+    /// The queues the caller is limited to (vendor reviewers), or nil for no limit.
+    public var assignedQueues: Set<String>? {
+        guard let user, user.role.isLimitedToAssignedQueues else { return nil }
+        return Set(user.queues)
+    }
+
+    /// Whether personal data must be masked for the caller.
+    public var masksPersonalData: Bool { user?.role.seesMaskedPersonalData ?? false }
 }

@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
                                           detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
                                           readiness: { try await store.ping() })
         components.classifiers = classifiers
+        components.users = UserAccounts(store: store)
         let review = components.review
         var settings = ServerSettings()
         settings.host = host

@@ -41,10 +41,11 @@ struct Harness {
         let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
                                           metrics: PrometheusMetricsFactory(registry: registry))
         let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: FixedClock(), logger: Logger(label: "test"))
-        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
+        var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
                                           detection: detection, detections: store, packs: packs, history: store,
                                           review: ReviewService(store: store, packs: packs, clock: FixedClock()), clock: FixedClock(),
                                           readiness: { try await store.ping() })
+        components.users = UserAccounts(store: store, clock: FixedClock(), cost: 4)
         var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
         harness.settings.maxBodyBytes = maxBodyBytes
         return harness

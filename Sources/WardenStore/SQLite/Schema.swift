@@ -314,6 +314,28 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v7: people and sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE app_user (
+                    name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 100),
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'lead', 'analyst', 'reviewer', 'vendor_reviewer', 'auditor')),
+                    queues TEXT NOT NULL,
+                    teams TEXT NOT NULL,
+                    password_hash TEXT NOT NULL CHECK (length(password_hash) > 20),
+                    created_at INTEGER NOT NULL,
+                    disabled_at INTEGER
+                ) WITHOUT ROWID;
+
+                CREATE TABLE user_session (
+                    id_hash BLOB PRIMARY KEY CHECK (length(id_hash) = 32),
+                    user TEXT NOT NULL REFERENCES app_user(name),
+                    csrf_token TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL CHECK (expires_at > created_at)
+                ) WITHOUT ROWID;
+                CREATE INDEX session_by_user ON user_session(user);
+                """)
+        }
         return migrator
     }
 }

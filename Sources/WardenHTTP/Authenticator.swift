@@ -1,0 +1,49 @@
+import Hummingbird
+import WardenEngine
+
+/// Resolves who is calling: `Authorization: Bearer <secret>` (an API token) or the
+/// `warden_session` cookie (a person). It never refuses a request for lacking credentials: each
+/// route states the scope it needs (``RouteTable``), so public routes stay public. A request
+/// authenticated by cookie that changes something must echo the session's CSRF token in
+/// `X-CSRF-Token`, so another site cannot make a signed-in browser act.
+struct Authenticator: RouterMiddleware {
+    typealias Context = WardenRequestContext
+    let tokens: AccessTokens
+    let users: UserAccounts?
+
+    static let cookie = "warden_session"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw Problem.unauthorized("the Authorization header must be \"Bearer <token>\"")
+            }
+            guard let token = try await tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+                throw Problem.unauthorized("the bearer token is unknown or revoked")
+            }
+            context.token = token
+        } else if let users, let secret = request.cookies[Self.cookie]?.value {
+            guard let (session, user) = try await users.session(secret: secret) else {
+                throw Problem.unauthorized("the session has expired or was ended; sign in again with POST /v1/sessions")
+            }
+            if ![.get, .head, .options].contains(request.method), request.uri.path != "/v1/sessions" || request.method != .post {
+                guard request.headers.first(where: { $0.name.canonicalName == "x-csrf-token" })?.value == session.csrfToken else {
+                    throw Problem(.forbidden, "csrf", title: "Missing CSRF token",
+                                  detail: "requests signed in by cookie that change something must send the session's csrf_token in X-CSRF-Token")
+                }
+            }
+            context.user = user
+        }
+        return try await next(request, context)
+    }
+}
+
+extension Problem {
+    static func unauthorized(_ detail: String) -> Problem {
+        var problem = Problem(.unauthorized, "unauthorized", title: "Authentication required", detail: detail)
+        problem.headers[.wwwAuthenticate] = "Bearer realm=\"warden\""
+        return problem
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+import WardenCore
+
+extension SQLiteStore: UserStore {
+    public func addUser(_ user: UserRecord, actor: String) async throws {
+        try await pool.write { db in
+            do {
+                try db.execute(sql: """
+                    INSERT INTO app_user (name, role, queues, teams, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [user.name, user.role.rawValue, user.queues.joined(separator: ","), user.teams.joined(separator: ","),
+                                     user.passwordHash, user.createdAt])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw ReviewError(.conflict, "a user named \(user.name) already exists")
+            }
+            try Self.appendAudit(db, at: user.createdAt, actor: actor, action: "user.add", target: "user:\(user.name)",
+                                 detail: #"{"role":"\#(user.role.rawValue)","queues":\#(jsonString(user.queues.joined(separator: ",")))}"#)
+        }
+    }
+
+    public func user(named name: String) async throws -> UserRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM app_user WHERE name = ?", arguments: [name]).map(Self.userRecord(from:))
+        }
+    }
+
+    public func users() async throws -> [UserRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM app_user ORDER BY name").map(Self.userRecord(from:))
+        }
+    }
+
+    public func disableUser(_ name: String, actor: String, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE app_user SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", arguments: [now, name])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "DELETE FROM user_session WHERE user = ?", arguments: [name])
+            try Self.appendAudit(db, at: now, actor: actor, action: "user.disable", target: "user:\(name)", detail: "{}")
+            return true
+        }
+    }
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO user_session (id_hash, user, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [Data(session.idHash), session.user, session.csrfToken, session.createdAt, session.expiresAt])
+            try db.execute(sql: "DELETE FROM user_session WHERE expires_at <= ?", arguments: [session.createdAt])
+            try Self.appendAudit(db, at: session.createdAt, actor: "user:\(session.user)", action: "session.create", target: "user:\(session.user)", detail: "{}")
+        }
+    }
+
+    public func session(idHash: [UInt8], now: Int64) async throws -> (SessionRecord, UserRecord)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.user AS s_user, s.csrf_token, s.created_at AS s_created, s.expires_at, u.*
+                FROM user_session s JOIN app_user u ON u.name = s.user
+                WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL
+                """, arguments: [Data(idHash), now]) else { return nil }
+            let session = SessionRecord(idHash: idHash, user: row["s_user"], csrfToken: row["csrf_token"], createdAt: row["s_created"],
+                                        expiresAt: row["expires_at"])
+            return (session, Self.userRecord(from: row))
+        }
+    }
+
+    public func deleteSession(idHash: [UInt8]) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM user_session WHERE id_hash = ?", arguments: [Data(idHash)])
+        }
+    }
+
+    static func userRecord(from row: Row) -> UserRecord {
+        let queues: String = row["queues"]
+        let teams: String = row["teams"]
+        return UserRecord(name: row["name"], role: Role(rawValue: row["role"]) ?? .reviewer,
+                          queues: queues.split(separator: ",").map(String.init), teams: teams.split(separator: ",").map(String.init),
+                          passwordHash: row["password_hash"], createdAt: row["created_at"], disabledAt: row["disabled_at"])
+    }
+}
