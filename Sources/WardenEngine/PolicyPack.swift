@@ -107,7 +107,7 @@ public struct PolicyPack: Sendable {
     }
 
     /// The files `folder/*.ext` of the pack, by relative path, sorted.
-    private static func sourceFiles(in directory: String, folder: String, extension fileExtension: String) -> [(name: String, source: String)] {
+    static func sourceFiles(in directory: String, folder: String, extension fileExtension: String) -> [(name: String, source: String)] {
         let path = (directory as NSString).appendingPathComponent(folder)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return names.filter { $0.hasSuffix(".\(fileExtension)") }.sorted().compactMap { name in

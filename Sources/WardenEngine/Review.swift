@@ -67,12 +67,46 @@ public final class ReviewService: Sendable {
         try await store.change(caseID: caseID, change, actor: actor, policy: policy, now: clock.nowMillis())
     }
 
-    /// Checks a decision against the pack and the case's queue, then records it.
-    public func decide(caseID: Int64, _ draft: DecisionDraft, actor: String) async throws -> DecisionRecord {
+    /// Where a decision-tree walk stands for `answers`.
+    public func walk(tree name: String, answers: [String]) throws -> (path: [String], position: DecisionTree.Position) {
+        guard let tree = pack.review.trees[name] else {
+            throw ReviewError(.notFound, "there is no decision tree \(name); trees: \(pack.review.trees.keys.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try tree.walk(answers)
+        } catch {
+            throw ReviewError(.invalid, error.description)
+        }
+    }
+
+    /// Checks a decision against the pack and the case's queue, completes it (a decision tree's
+    /// outcome, the ladder's step, the macro's messages), then records it. With `tree`, the walk's
+    /// outcome supplies category, violation, actions, policy and macro; the path is recorded.
+    public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: String) async throws -> DecisionRecord {
         guard let record = try await store.caseRecord(id: caseID) else { throw ReviewError(.notFound, "there is no case \(caseID)") }
         let pack = self.pack
-        let queue = pack.review.configuration.queues[record.queue]
+        var draft = submitted
         var problems: [String] = []
+        if let tree {
+            let walked = try walk(tree: tree.name, answers: tree.answers)
+            guard case .outcome(let outcome) = walked.position else {
+                throw ReviewError(.invalid, "the walk of \(tree.name) is not finished: answer \"\(walked.position.questionText ?? "")\"")
+            }
+            draft.category = outcome.category
+            draft.violation = outcome.violation
+            draft.actions = outcome.actions.compactMap { ReviewPack.parseAction($0, catalogue: pack.review.catalogue).action }
+                .map { RequestedAction(name: $0.name, duration: $0.duration) }
+            draft.policy = draft.policy ?? outcome.policy
+            draft.macro = draft.macro ?? outcome.macro
+            var path = JSONWriter(capacity: 256)
+            path.beginArray()
+            path.string("tree: \(tree.name)")
+            for step in walked.path { path.string(step) }
+            path.string("outcome: \(outcome.id)")
+            path.endArray()
+            draft.treePath = String(decoding: path.bytes, as: UTF8.self)
+        }
+        let queue = pack.review.configuration.queues[record.queue]
         if !pack.taxonomy.categoryIDs.contains(draft.category) {
             problems.append("category \"\(draft.category)\" is not in the taxonomy")
         }
@@ -84,6 +118,9 @@ public final class ReviewService: Sendable {
         }
         if draft.illegal, (draft.legalGround ?? "").isEmpty {
             problems.append("illegal content needs legal_ground: the law the content breaks")
+        }
+        if let macro = draft.macro, pack.review.macros[macro] == nil {
+            problems.append("there is no macro \(macro); macros: \(pack.review.macros.keys.sorted().joined(separator: ", "))")
         }
         if record.kind == "appeal" {
             if draft.appealOutcome == nil { problems.append("an appeal's decision needs outcome: upheld or overturned") }
@@ -106,6 +143,28 @@ public final class ReviewService: Sendable {
             problems.append("a decision of no violation cannot restrict anything; set violation: true or drop the restricting actions")
         }
         guard problems.isEmpty else { throw ReviewError(.invalid, problems.joined(separator: "; ")) }
+
+        // No actions named on a violation: the category's ladder decides from the live strikes.
+        if draft.actions.isEmpty, draft.violation, record.kind == "review", let ladder = pack.review.catalogue.ladder(for: draft.category) {
+            let live = try await store.liveStrikes(subject: record.subject, policy: ladder.category, now: clock.nowMillis())
+            let step = ladder.step(afterStrikes: live)
+            draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
+        }
+        if let name = draft.macro, let macro = pack.review.macros[name] {
+            let categoryName = pack.taxonomy.categories.first { $0.id == draft.category }?.name ?? draft.category
+            let variables: [String: Any] = [
+                "subject": record.subject, "case_id": String(caseID), "category": draft.category, "category_name": categoryName,
+                "policy": draft.policy ?? "", "rationale": draft.rationale ?? "", "queue": record.queue,
+                "outcome": draft.appealOutcome?.rawValue ?? "",
+                "actions": draft.actions.map { ["name": $0.name.replacingOccurrences(of: "_", with: " "), "duration": $0.duration.map(DurationText.format) ?? ""] },
+            ]
+            let kind: OutgoingMessage.Kind = switch macro.kind {
+            case .userNotice: .userNotice
+            case .reporterReply: .reporterReply
+            case .internalNote: .internalNote
+            }
+            draft.messages = [OutgoingMessage(kind: kind, macro: name, text: macro.render(variables))]
+        }
         return try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
     }
 
@@ -233,5 +292,13 @@ public struct ReviewTimers: Service {
             }
             if events.count < 500 { break }
         }
+    }
+}
+
+extension DecisionTree.Position {
+    /// The question's text, while the walk is not finished.
+    public var questionText: String? {
+        if case .question(let question) = self { return question.text }
+        return nil
     }
 }

@@ -14,6 +14,10 @@ public struct ReviewPack: Sendable {
     public var catalogue: EnforcementCatalogue
     /// Where actions are delivered.
     public var webhook: WebhookSettings
+    /// Decision trees by name (`trees/*.yaml`).
+    public var trees: [String: DecisionTree] = [:]
+    /// Message templates by name (`macros/*.md`).
+    public var macros: [String: Macro] = [:]
 
     /// A pack without review files.
     public static let minimal = ReviewPack(configuration: .minimal, catalogue: .minimal, webhook: WebhookSettings(url: nil, secret: nil))
@@ -154,6 +158,8 @@ extension ReviewPack {
         if let configuration = loadQueues(directory: directory, taxonomy: taxonomy, catalogue: pack.catalogue, problems: &problems) {
             pack.configuration = configuration
         }
+        pack.macros = loadMacros(directory: directory, problems: &problems)
+        pack.trees = loadTrees(directory: directory, taxonomy: taxonomy, catalogue: pack.catalogue, macros: pack.macros, problems: &problems)
         for rule in rules?.rules ?? [] {
             for queue in rule.routedQueues where pack.configuration.queues[queue] == nil {
                 problems.append(.init(file: rule.location.file, line: rule.location.line, column: rule.location.column,

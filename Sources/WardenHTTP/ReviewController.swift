@@ -29,6 +29,8 @@ struct ReviewController {
         routes.add(.post, "/v1/cases/{id}/comments", scope: .casesReview, comment)
         routes.add(.post, "/v1/cases/{id}/escalate", scope: .casesReview, escalate)
         routes.add(.post, "/v1/cases/{id}/decision", scope: .casesReview, decide)
+        routes.add(.get, "/v1/trees", scope: .casesRead, trees)
+        routes.add(.post, "/v1/trees/{name}/walk", scope: .casesRead, walk)
         routes.add(.post, "/v1/actions/{id}/reverse", scope: .casesLead, reverse)
         routes.add(.post, "/v1/appeals", scope: .appealsWrite, appeal)
         routes.add(.post, "/v1/reporters/{reporter}/mute", scope: .casesLead, mute)
@@ -69,8 +71,10 @@ struct ReviewController {
         var treePath: [String]?
         var macro: String?
         var outcome: String?
+        var tree: String?
+        var answers: [String]?
         enum CodingKeys: String, CodingKey {
-            case category, violation, actions, policy, rationale, illegal, macro, outcome
+            case category, violation, actions, policy, rationale, illegal, macro, outcome, tree, answers
             case legalGround = "legal_ground", treePath = "tree_path"
         }
     }
@@ -312,7 +316,7 @@ struct ReviewController {
             outcome = parsed
         }
         let isAppeal = record.kind == "appeal"
-        guard isAppeal || body.violation != nil else {
+        guard isAppeal || body.violation != nil || body.tree != nil else {
             throw Problem(.unprocessableContent, "invalid-body", title: "Invalid body", detail: "violation: say whether the case breaks policy (true or false)")
         }
         let treePath = body.treePath.map { path -> String in
@@ -325,8 +329,78 @@ struct ReviewController {
         let draft = DecisionDraft(category: body.category ?? record.category, violation: body.violation ?? (outcome == .upheld), actions: actions,
                                   policy: body.policy, rationale: body.rationale, illegal: body.illegal ?? false, legalGround: body.legalGround,
                                   treePath: treePath, macro: body.macro, appealOutcome: outcome)
-        let decision = try await Self.run { try await review.decide(caseID: id, draft, actor: context.actor) }
+        let tree = body.tree.map { (name: $0, answers: body.answers ?? []) }
+        let decision = try await Self.run { try await review.decide(caseID: id, draft, tree: tree, actor: context.actor) }
         return .json(Self.decisionJSON(decision), status: .created)
+    }
+
+    struct WalkBody: Decodable { var answers: [String] }
+
+    @Sendable func trees(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        var writer = JSONWriter(capacity: 4096)
+        writer.beginObject()
+        writer.key("trees")
+        writer.beginArray()
+        for tree in review.pack.review.trees.values.sorted(by: { $0.name < $1.name }) {
+            writer.beginObject()
+            writer.field("name", tree.name)
+            if let description = tree.description { writer.field("description", description) }
+            writer.key("categories")
+            Self.strings(tree.categories, into: &writer)
+            writer.field("start", tree.start)
+            writer.key("questions")
+            writer.beginObject()
+            for question in tree.questions.values.sorted(by: { $0.id < $1.id }) {
+                writer.key(question.id)
+                Self.question(question, into: &writer)
+            }
+            writer.endObject()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return .json(writer.bytes)
+    }
+
+    /// Walks a tree with the answers so far: the next question, or the outcome to submit.
+    @Sendable func walk(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let body: WalkBody = try await decode(request, allowEmpty: true) ?? WalkBody(answers: [])
+        let walked = try await Self.run { try review.walk(tree: name, answers: body.answers) }
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        writer.field("tree", name)
+        writer.key("path")
+        Self.strings(walked.path, into: &writer)
+        switch walked.position {
+        case .question(let question):
+            writer.key("question")
+            Self.question(question, into: &writer)
+        case .outcome(let outcome):
+            writer.key("outcome")
+            writer.beginObject()
+            writer.field("id", outcome.id)
+            writer.field("category", outcome.category)
+            writer.key("violation")
+            writer.bool(outcome.violation)
+            writer.key("actions")
+            Self.strings(outcome.actions, into: &writer)
+            if let policy = outcome.policy { writer.field("policy", policy) }
+            if let macro = outcome.macro { writer.field("macro", macro) }
+            writer.endObject()
+        }
+        writer.endObject()
+        return .json(writer.bytes)
+    }
+
+    static func question(_ question: DecisionTree.Question, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", question.id)
+        writer.field("text", question.text)
+        if let help = question.help { writer.field("help", help) }
+        writer.key("answers")
+        Self.strings(question.answers.map(\.label), into: &writer)
+        writer.endObject()
     }
 
     @Sendable func reverse(_ request: Request, _ context: WardenRequestContext) async throws -> Response {

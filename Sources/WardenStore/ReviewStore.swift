@@ -133,6 +133,8 @@ public struct DecisionDraft: Sendable, Equatable {
     public var macro: String?
     /// For appeal cases.
     public var appealOutcome: AppealOutcome?
+    /// Rendered macro messages to send with the decision.
+    public var messages: [OutgoingMessage] = []
 
     public init(category: String, violation: Bool, actions: [RequestedAction], policy: String? = nil, rationale: String? = nil,
                 illegal: Bool = false, legalGround: String? = nil, treePath: String? = nil, macro: String? = nil, appealOutcome: AppealOutcome? = nil) {
@@ -146,6 +148,28 @@ public struct DecisionDraft: Sendable, Equatable {
         self.treePath = treePath
         self.macro = macro
         self.appealOutcome = appealOutcome
+    }
+}
+
+/// A message a decision sends, already rendered from a macro.
+public struct OutgoingMessage: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// To the user the decision is about (webhook `user.notice`).
+        case userNotice = "user_notice"
+        /// To each reporter of the case (webhook `reporter.reply`).
+        case reporterReply = "reporter_reply"
+        /// On the case timeline only.
+        case internalNote = "internal_note"
+    }
+
+    public var kind: Kind
+    public var macro: String
+    public var text: String
+
+    public init(kind: Kind, macro: String, text: String) {
+        self.kind = kind
+        self.macro = macro
+        self.text = text
     }
 }
 
@@ -268,6 +292,10 @@ public protocol ReviewStore: Sendable {
     func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord
     /// Reverses an action: delivers its compensating action and lifts its strike.
     func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord
+    /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.
+    func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int
+    /// The reporters whose reports count on a case.
+    func reporters(caseID: Int64) async throws -> [String]
     /// Opens an appeal of a resolved case's latest decision.
     func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Returns held cases whose lease lapsed to their queue; returns how many.

@@ -240,3 +240,46 @@ import Testing
         #expect(catalogue.ladder(for: "spam")?.step(afterStrikes: 7).action == "ban")
     }
 }
+
+@Suite struct DecisionTreeTests {
+    let tree = DecisionTree(
+        name: "t", start: "a",
+        questions: [
+            .init(id: "a", text: "A?", answers: [.init(label: "Yes", next: "b"), .init(label: "No", outcome: "none")]),
+            .init(id: "b", text: "B?", answers: [.init(label: "Yes", outcome: "bad"), .init(label: "No", outcome: "none")]),
+        ],
+        outcomes: [.init(id: "bad", category: "spam", violation: true, actions: ["warn"]), .init(id: "none", category: "spam", violation: false, actions: [])])
+
+    @Test func walksToQuestionsAndOutcomesAndRecordsThePath() throws {
+        let start = try tree.walk([])
+        #expect(start.position.questionTextForTest == "A?")
+        let middle = try tree.walk(["Yes"])
+        #expect(middle.path == ["A? → Yes"])
+        #expect(middle.position.questionTextForTest == "B?")
+        let end = try tree.walk(["Yes", "Yes"])
+        #expect(end.path == ["A? → Yes", "B? → Yes"])
+        #expect(end.position == .outcome(tree.outcomes["bad"]!))
+        #expect(throws: DecisionTree.WalkError.self) { try tree.walk(["Maybe"]) }
+        #expect(throws: DecisionTree.WalkError.self) { try tree.walk(["No", "Yes"]) }
+        #expect(tree.problems().isEmpty)
+    }
+
+    @Test func structuralProblemsAreFound() {
+        var broken = tree
+        broken.questions["b"]?.answers.append(.init(label: "Loop", next: "a"))
+        broken.questions["c"] = .init(id: "c", text: "C?", answers: [.init(label: "x", next: "nowhere")])
+        broken.outcomes["unused"] = .init(id: "unused", category: "spam", violation: false, actions: [])
+        let messages = broken.problems().map(\.message)
+        #expect(messages.contains { $0.contains("cannot loop") })
+        #expect(messages.contains { $0.contains("no answer leads to this question") })
+        #expect(messages.contains { $0.contains("\"nowhere\" is not one of the questions") })
+        #expect(messages.contains { $0.contains("no answer ends at this outcome") })
+    }
+}
+
+extension DecisionTree.Position {
+    var questionTextForTest: String? {
+        if case .question(let question) = self { return question.text }
+        return nil
+    }
+}

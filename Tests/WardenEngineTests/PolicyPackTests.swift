@@ -150,3 +150,47 @@ import WardenStore
         #expect(reason.contains("warden classifiers train --name sms-spam"))
     }
 }
+
+@Suite struct ReviewPackTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("policies/example")
+
+    /// A copy of the example pack with `edit` applied to some files, loaded; the problems' texts.
+    func problems(_ edits: [String: (String) -> String]) throws -> [String] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Self.example, to: directory)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (file, edit) in edits {
+            let url = directory.appendingPathComponent(file)
+            try edit(try String(contentsOf: url, encoding: .utf8)).write(to: url, atomically: true, encoding: .utf8)
+        }
+        do {
+            _ = try PolicyPack.load(from: directory.path)
+            return []
+        } catch {
+            return error.problems.map(\.description)
+        }
+    }
+
+    @Test func theExamplePackHasQueuesActionsTreesAndMacros() throws {
+        let pack = try PolicyPack.load(from: Self.example.path)
+        #expect(pack.review.configuration.queueOrder == ["urgent", "scams", "harassment", "spam", "general", "appeals"])
+        #expect(pack.review.catalogue.ladder(for: "spam.links")?.steps.count == 4)
+        #expect(Set(pack.review.trees.keys) == ["scam_message", "harassment"])
+        #expect(pack.review.macros["report_not_actioned"]?.kind == .reporterReply)
+    }
+
+    @Test func reviewFileProblemsArePlaced() throws {
+        let found = try problems([
+            "queues.yaml": { $0.replacingOccurrences(of: "p1: {first_action: 15m, resolution: 1h}", with: "p7: {first_action: soon}") },
+            "enforcement.yaml": { $0.replacingOccurrences(of: "steps: [warn, suspend 24h, suspend 7d, ban]", with: "steps: [warn, suspend, explode]") },
+            "trees/scam_message.yaml": { $0.replacingOccurrences(of: "outcome: not_a_scam", with: "outcome: not_scam") },
+            "rules/spam.rules": { $0.replacingOccurrences(of: "route queue \"spam\"", with: "route queue \"spamm\"") },
+        ])
+        #expect(found.contains { $0.hasPrefix("queues.yaml queues[0].sla.targets.p7") })
+        #expect(found.contains { $0.contains("enforcement.yaml ladders[0].steps[1]: suspend needs a duration") })
+        #expect(found.contains { $0.contains("enforcement.yaml ladders[0].steps[2]: \"explode\" does not start with an action") })
+        #expect(found.contains { $0.contains("trees/scam_message.yaml questions.impersonation.answers[1]: outcome \"not_scam\" is not one of the outcomes") })
+        #expect(found.contains { $0.hasPrefix("rules/spam.rules:") && $0.contains("routes to queue \"spamm\"") })
+    }
+}

@@ -215,6 +215,41 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         }
     }
 
+    /// A reviewer walks the pack's scam tree and decides by it: the outcome's actions are taken, the
+    /// path is recorded, and the outcome's macro is rendered into the user's notice.
+    @Test func decisionsByTreeRecordThePathAndSendTheMacro() async throws {
+        let harness = try await Harness.make()
+        let reviewer = try await harness.token("reviewer", [.casesRead, .casesReview])
+        try await harness.test { client in
+            #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("m1")).status == .ok)
+            try await harness.buildCases()
+            let trees = try await client.get("/v1/trees", token: reviewer.secret).json["trees"] as? [[String: Any]] ?? []
+            #expect(trees.compactMap { $0["name"] as? String } == ["harassment", "scam_message"])
+            let first = try await client.post("/v1/trees/scam_message/walk", token: reviewer.secret, body: #"{"answers":[]}"#)
+            #expect((first.json["question"] as? [String: Any])?["answers"] as? [String] == ["Yes", "No"])
+            let done = try await client.post("/v1/trees/scam_message/walk", token: reviewer.secret, body: #"{"answers":["Yes","Yes"]}"#)
+            #expect((done.json["outcome"] as? [String: Any])?["id"] as? String == "scam_with_payment")
+            let wrong = try await client.post("/v1/trees/scam_message/walk", token: reviewer.secret, body: #"{"answers":["Maybe"]}"#)
+            #expect(wrong.status == .unprocessableContent)
+
+            let claimed = try await client.post("/v1/queues/scams/next", token: reviewer.secret, body: "")
+            let id = try #require(claimed.json["id"] as? Int)
+            let unfinished = try await client.post("/v1/cases/\(id)/decision", token: reviewer.secret, body: #"{"tree":"scam_message","answers":["Yes"]}"#)
+            #expect(unfinished.status == .unprocessableContent)
+            let decided = try await client.post("/v1/cases/\(id)/decision", token: reviewer.secret,
+                                                body: #"{"tree":"scam_message","answers":["Yes","Yes"],"rationale":"Asks for card details"}"#)
+            #expect(decided.status == .created)
+            #expect((decided.json["actions"] as? [[String: Any]])?.compactMap { $0["action"] as? String } == ["remove_content", "suspend"])
+            #expect(decided.json["policy"] as? String == "scams-v2 §1 (payment requests)")
+            let path = decided.json["tree_path"] as? [String] ?? []
+            #expect(path.first == "tree: scam_message" && path.last == "outcome: scam_with_payment" && path.count == 4)
+            let notice = try #require(try await harness.store.outbox(state: nil, limit: 10).first { $0.topic == "user.notice" })
+            #expect(notice.body.contains("broke our rules on Scam messages"))
+            #expect(notice.body.contains("suspend for 7d"))
+            #expect(notice.body.contains("Case reference: \(id)"))
+        }
+    }
+
     @Test func manyReviewersNeverHoldTheSameCase() async throws {
         let harness = try await Harness.make()
         let review = harness.components.review

@@ -342,14 +342,10 @@ extension SQLiteStore: ReviewStore {
                                  draft.macro, draft.appealOutcome?.rawValue])
             let decisionID = db.lastInsertedRowID
 
-            // The actions: as asked, or the ladder's step for a violation.
-            var actions = draft.actions
+            // The actions come resolved (the engine applies the ladder), so what was rendered into
+            // the decision's messages is exactly what is done.
+            let actions = draft.actions
             let ladder = context.catalogue.ladder(for: draft.category)
-            if actions.isEmpty, draft.violation, record.kind == "review", let ladder {
-                let live = try Self.liveStrikes(db, subject: record.subject, policy: ladder.category, now: now)
-                let step = ladder.step(afterStrikes: live)
-                actions = [RequestedAction(name: step.action, duration: step.duration)]
-            }
             var applied: [StatementOfReasons.AppliedAction] = []
             var records: [ActionRecord] = []
             for action in actions {
@@ -380,8 +376,7 @@ extension SQLiteStore: ReviewStore {
                                arguments: [decisionID, now, String(decoding: statement.json(), as: UTF8.self)])
             }
             // Reporters whose report was upheld gain trust; the others lose it.
-            let reporters = try db.cachedAll(String.self, sql: "SELECT reporter FROM case_item INDEXED BY case_item_by_case WHERE case_id = ? AND kind = 'report' AND duplicate = 0",
-                                                arguments: [caseID])
+            let reporters = try Self.reporters(db, caseID: caseID)
             for reporter in reporters {
                 try db.run(sql: """
                     UPDATE reporter SET upheld = upheld + ?, rejected = rejected + ?,
@@ -408,6 +403,36 @@ extension SQLiteStore: ReviewStore {
             // One audit entry for the decision and the case's move to resolved.
             try Self.appendAudit(db, at: now, actor: actor, action: "decision.create", target: "case:\(caseID)", detail: detailText)
             try Self.move(db, &record, .resolve, actor: actor, policy: policy, now: now, detail: #"{"decision_id":\#(decisionID)}"#, audited: false)
+            for message in draft.messages {
+                var body = JSONWriter(capacity: 256 + message.text.utf8.count)
+                body.beginObject()
+                body.field("case_id", caseID)
+                body.field("decision_id", decisionID)
+                body.field("macro", message.macro)
+                body.field("message", message.text)
+                switch message.kind {
+                case .userNotice where record.kind == "appeal":
+                    body.endObject()  // the appeal's notice below carries it
+                case .userNotice:
+                    body.field("subject", record.subject)
+                    body.endObject()
+                    try Self.enqueue(db, topic: "user.notice", key: "decision:\(decisionID):notice", order: record.subject, data: body.bytes, now: now)
+                case .reporterReply:
+                    body.endObject()
+                    for reporter in reporters {
+                        var reply = JSONWriter(capacity: body.bytes.count + 64)
+                        reply.beginObject()
+                        reply.field("reporter", reporter)
+                        reply.key("reply")
+                        reply.raw(body.bytes)
+                        reply.endObject()
+                        try Self.enqueue(db, topic: "reporter.reply", key: "decision:\(decisionID):reply:\(reporter)", order: reporter, data: reply.bytes, now: now)
+                    }
+                case .internalNote:
+                    body.endObject()
+                    try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "note", from: nil, to: nil, detail: String(decoding: body.bytes, as: UTF8.self))
+                }
+            }
 
             if record.kind == "appeal", let original = record.appealOf, var appealed = try Self.loadCase(db, original) {
                 if draft.appealOutcome == .overturned,
@@ -431,7 +456,7 @@ extension SQLiteStore: ReviewStore {
                 notice.field("appeal_case_id", caseID)
                 notice.field("outcome", draft.appealOutcome?.rawValue ?? "upheld")
                 if let macro = draft.macro { notice.field("macro", macro) }
-                if let rationale = draft.rationale { notice.field("message", rationale) }
+                if let message = draft.messages.first(where: { $0.kind == .userNotice })?.text ?? draft.rationale { notice.field("message", message) }
                 notice.endObject()
                 try Self.enqueue(db, topic: "user.notice", key: "appeal:\(caseID):notice", order: appealed.subject, data: notice.bytes, now: now)
             }
@@ -440,6 +465,19 @@ extension SQLiteStore: ReviewStore {
                                   appealOutcome: draft.appealOutcome?.rawValue, actions: records,
                                   hasStatement: StatementOfReasons.isRestrictive(applied))
         }
+    }
+
+    public func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int {
+        try await pool.read { db in try Self.liveStrikes(db, subject: subject, policy: policy, now: now) }
+    }
+
+    public func reporters(caseID: Int64) async throws -> [String] {
+        try await pool.read { db in try Self.reporters(db, caseID: caseID) }
+    }
+
+    private static func reporters(_ db: Database, caseID: Int64) throws -> [String] {
+        try db.cachedAll(String.self, sql: "SELECT reporter FROM case_item INDEXED BY case_item_by_case WHERE case_id = ? AND kind = 'report' AND duplicate = 0",
+                         arguments: [caseID])
     }
 
     private static func liveStrikes(_ db: Database, subject: String, policy: String, now: Int64) throws -> Int {
