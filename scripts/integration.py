@@ -431,6 +431,26 @@ def test_review_end_to_end(binary, work):
                               *[a for s in scopes for a in ("--scope", s)]], check=True, capture_output=True, text=True).stdout
         return json.loads(out)["token"]
 
+    added = subprocess.run([binary, "users", "add", "--data-dir", data_dir, "--name", "vendor1", "--role", "vendor_reviewer", "--queue", "spam",
+                            "--password-stdin"], input="a long enough password\n", capture_output=True, text=True)
+    check(added.returncode == 0, "warden users add creates a vendor reviewer while the server runs")
+    refused = subprocess.run([binary, "users", "add", "--data-dir", data_dir, "--name", "v2", "--role", "vendor_reviewer"],
+                             capture_output=True, text=True)
+    check(refused.returncode != 0 and "queue" in refused.stderr, "a vendor reviewer without queues is refused, saying why")
+    req = urllib.request.Request(server.url + "/v1/sessions", data=json.dumps({"name": "vendor1", "password": "a long enough password"}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as response:
+        cookie = response.headers.get("Set-Cookie", "").split(";")[0]
+        signed_in = json.loads(response.read())
+    check(cookie.startswith("warden_session=") and signed_in.get("role") == "vendor_reviewer", "a person signs in and gets a session cookie")
+    req = urllib.request.Request(server.url + "/v1/queues/scams/next", data=b"{}", method="POST",
+                                 headers={"Cookie": cookie, "Content-Type": "application/json", "X-CSRF-Token": signed_in.get("csrf_token", "")})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        check(False, "a vendor reviewer cannot claim outside assigned queues")
+    except urllib.error.HTTPError as error:
+        check(error.code == 403, "a vendor reviewer cannot claim outside assigned queues (403)")
+
     reviewer = token("reviewer one", "cases:read", "cases:review")
     other = token("reviewer two", "cases:read", "cases:review")
     product = token("product", "appeals:write")
