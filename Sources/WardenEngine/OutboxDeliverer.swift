@@ -211,8 +211,8 @@ final class EndpointHealth: Sendable {
             guard let probeAt = state.probeAt else { return .open }
             guard now >= probeAt else { return .wait }
             // One probe per interval; the next waits unless this one succeeds.
-            state.probeAt = now + state.interval
             state.interval = min(30_000, state.interval * 2)
+            state.probeAt = now + state.interval
             return .probe
         }
     }

@@ -53,14 +53,29 @@ public final class ReviewService: Sendable {
 
     public func claimNext(queue: String, reviewer: String) async throws -> CaseRecord? {
         let policy = self.policy
-        guard policy.configuration.queues[queue] != nil else {
+        guard let definition = policy.configuration.queues[queue] else {
             throw ReviewError(.notFound, "there is no queue \"\(queue)\"; queues: \(policy.configuration.queueOrder.joined(separator: ", "))")
         }
+        try await checkExposure(definition, reviewer: reviewer)
         return try await store.claimNext(queue: queue, reviewer: reviewer, policy: policy, now: clock.nowMillis())
     }
 
     public func claim(caseID: Int64, reviewer: String) async throws -> CaseRecord {
-        try await store.claim(caseID: caseID, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+        let policy = self.policy
+        if let record = try await store.caseRecord(id: caseID), let definition = policy.configuration.queues[record.queue] {
+            try await checkExposure(definition, reviewer: reviewer)
+        }
+        return try await store.claim(caseID: caseID, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+    }
+
+    /// Wellness: a queue's `max_cases_per_hour` caps how many of its cases one reviewer takes in any hour.
+    private func checkExposure(_ queue: QueueDefinition, reviewer: String) async throws {
+        guard let limit = queue.maxCasesPerHour else { return }
+        let taken = try await store.claims(by: reviewer, queue: queue.name, since: clock.nowMillis() - 3_600_000)
+        if taken >= limit {
+            throw ReviewError(.limited, "\(reviewer) has taken \(taken) cases from \(queue.name) in the last hour, its exposure limit; "
+                + "take a break or work another queue")
+        }
     }
 
     public func change(caseID: Int64, _ change: CaseChange, actor: String) async throws -> CaseRecord {

@@ -106,18 +106,34 @@ struct ReviewController {
         return value
     }
 
-    /// Vendor reviewers work only their assigned queues.
+    /// Vendor reviewers see only their assigned queues.
     static func requireQueue(_ queue: String, _ context: WardenRequestContext) throws {
         if let assigned = context.assignedQueues, !assigned.contains(queue) {
             throw Problem(.forbidden, "forbidden", title: "Not allowed", detail: "queue \(queue) is not one of the queues assigned to \(context.actor)")
         }
     }
 
-    /// Checks a case is in a queue the caller may see (reads it only for callers limited to queues).
+    /// Working a queue (claiming, moving, deciding its cases) also needs the queue's access: a person
+    /// must share one of its teams and hold one of its roles when it names them. Admins may work any
+    /// queue, leads any team's; API tokens are integrations and are not limited by team.
+    func requireWork(_ queue: String, _ context: WardenRequestContext) throws {
+        try Self.requireQueue(queue, context)
+        guard let user = context.user, user.role != .admin, let definition = review.policy.configuration.queues[queue] else { return }
+        if !definition.roles.isEmpty, !definition.roles.contains(user.role.rawValue) {
+            throw Problem(.forbidden, "forbidden", title: "Not allowed",
+                          detail: "queue \(queue) is worked by \(definition.roles.joined(separator: ", ")); \(user.name) is \(user.role.rawValue)")
+        }
+        if !definition.teams.isEmpty, user.role != .lead, Set(definition.teams).isDisjoint(with: user.teams) {
+            throw Problem(.forbidden, "forbidden", title: "Not allowed",
+                          detail: "queue \(queue) belongs to team \(definition.teams.joined(separator: ", ")); \(user.name) is not in it")
+        }
+    }
+
+    /// Checks a case is in a queue the caller may work (reads it only for people).
     func requireCase(_ id: Int64, _ context: WardenRequestContext) async throws {
-        guard context.assignedQueues != nil else { return }
+        guard context.user != nil else { return }
         guard let record = try await review.store.caseRecord(id: id) else { throw Problem.notFound("there is no case \(id)") }
-        try Self.requireQueue(record.queue, context)
+        try requireWork(record.queue, context)
     }
 
     static func id(_ context: WardenRequestContext, _ name: String = "id") throws -> Int64 {
@@ -137,6 +153,7 @@ struct ReviewController {
             case .conflict: throw Problem(.conflict, "case-conflict", title: "Conflict", detail: error.message)
             case .invalid: throw Problem(.unprocessableContent, "invalid-decision", title: "Not allowed by the policy pack", detail: error.message)
             case .forbidden: throw Problem(.forbidden, "forbidden", title: "Not allowed", detail: error.message)
+            case .limited: throw Problem(.tooManyRequests, "exposure-limit", title: "Exposure limit reached", detail: error.message)
             }
         }
     }
@@ -202,7 +219,7 @@ struct ReviewController {
 
     @Sendable func claimNext(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let queue = context.parameters.get("queue") ?? ""
-        try Self.requireQueue(queue, context)
+        try requireWork(queue, context)
         let claimed = try await Self.run { try await review.claimNext(queue: queue, reviewer: context.actor) }
         guard let claimed else { return Response(status: .noContent) }
         return .json(caseJSON(claimed, detail: nil, mask: context.masksPersonalData))
@@ -258,7 +275,6 @@ struct ReviewController {
     func change(_ request: Request, _ context: WardenRequestContext, _ change: CaseChange) async throws -> Response {
         let id = try Self.id(context)
         try await requireCase(id, context)
-        if case .escalate(let queue, _) = change { try Self.requireQueue(queue, context) }
         let record = try await Self.run { try await review.change(caseID: id, change, actor: context.actor) }
         return .json(caseJSON(record, detail: nil, mask: context.masksPersonalData))
     }
@@ -293,7 +309,7 @@ struct ReviewController {
         let id = try Self.id(context)
         let body: DecisionBody = try await required(request)
         guard let record = try await review.store.caseRecord(id: id) else { throw Problem.notFound("there is no case \(id)") }
-        try Self.requireQueue(record.queue, context)
+        try requireWork(record.queue, context)
         var actions: [RequestedAction] = []
         for (index, action) in (body.actions ?? []).enumerated() {
             var duration: Int64?

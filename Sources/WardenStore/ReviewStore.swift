@@ -256,7 +256,7 @@ public struct QueueCount: Sendable, Equatable {
 
 /// Why the store refused a review operation.
 public struct ReviewError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable { case notFound, conflict, invalid, forbidden }
+    public enum Kind: Sendable, Equatable { case notFound, conflict, invalid, forbidden, limited }
     public var kind: Kind
     public var message: String
 
@@ -292,6 +292,8 @@ public protocol ReviewStore: Sendable {
     func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord
     /// Reverses an action: delivers its compensating action and lifts its strike.
     func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord
+    /// How many cases `reviewer` claimed from `queue` since `since` (for exposure limits).
+    func claims(by reviewer: String, queue: String, since: Int64) async throws -> Int
     /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.
     func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int
     /// The reporters whose reports count on a case.

@@ -21,8 +21,8 @@ struct SignedIn {
 }
 
 extension Harness {
-    func signIn(_ client: some TestClientProtocol, _ name: String, role: Role, queues: [String] = []) async throws -> SignedIn {
-        _ = try await components.users!.add(name: name, role: role, password: "correct horse battery", queues: queues, actor: "test")
+    func signIn(_ client: some TestClientProtocol, _ name: String, role: Role, queues: [String] = [], teams: [String] = ["trust", "fraud", "vendor"]) async throws -> SignedIn {
+        _ = try await components.users!.add(name: name, role: role, password: "correct horse battery", queues: queues, teams: teams, actor: "test")
         let response = try await client.post("/v1/sessions", token: nil, body: #"{"name":"\#(name)","password":"correct horse battery"}"#)
         #expect(response.status == .created)
         let cookie = try #require(response.headers[.setCookie]).split(separator: ";").first.map(String.init) ?? ""
@@ -116,7 +116,12 @@ extension Harness {
             let shown = try await client.execute(uri: "/v1/cases/\(id)", method: .get, headers: vendor.headers)
             #expect(!String(buffer: shown.body).contains("jo.doe@example.com"))
             // A lead sees it unmasked.
-            let lead = try await harness.signIn(client, "lead2", role: .lead)
+            // Queue access: a reviewer outside the scams team cannot work it; a lead can.
+            let outsider = try await harness.signIn(client, "outsider", role: .reviewer, teams: ["trust"])
+            let refused = try await client.execute(uri: "/v1/queues/scams/next", method: .post, headers: outsider.headers)
+            #expect(refused.status == .forbidden)
+            #expect((refused.json["detail"] as? String)?.contains("belongs to team fraud") == true)
+            let lead = try await harness.signIn(client, "lead2", role: .lead, teams: [])
             let unmasked = try await client.execute(uri: "/v1/cases/\(id)", method: .get, headers: lead.headers)
             #expect(unmasked.json["subject"] as? String == "email:jo.doe@example.com")
         }

@@ -326,6 +326,26 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         #expect(try await harness.store.timeline(caseID: created).filter { $0.kind == "sla" }.count == 2)
     }
 
+    @Test func theExposureLimitCapsClaimsPerReviewerPerHour() async throws {
+        let harness = try await Harness.make()
+        let clock = MovableClock()
+        let review = ReviewService(store: harness.store, packs: harness.components.packs, clock: clock)
+        // The urgent queue allows 20 cases per reviewer per hour.
+        try await harness.store.mergeIntoCases((1...25).map {
+            CaseInput(kind: .signal, ref: Int64($0), subject: EntityRef(type: "user", id: "c\($0)"), category: "child_safety", severity: "critical",
+                      rule: "r", requestedQueue: "urgent", at: 1)
+        }, signalsThrough: 25, reportsThrough: 0, policy: review.policy, now: clock.nowMillis())
+        for _ in 0..<20 {
+            let claimed = try #require(try await review.claimNext(queue: "urgent", reviewer: "token:tired"))
+            _ = try await review.change(caseID: claimed.id, .command(.release, note: nil), actor: "token:tired")
+            clock.advance(60_000)
+        }
+        await #expect(throws: ReviewError.self) { try await review.claimNext(queue: "urgent", reviewer: "token:tired") }
+        #expect(try await review.claimNext(queue: "urgent", reviewer: "token:fresh") != nil)
+        clock.advance(3_600_000)
+        #expect(try await review.claimNext(queue: "urgent", reviewer: "token:tired") != nil)
+    }
+
     @Test func reportsCountOncePerReporterAndMutedReportersWeighNothing() async throws {
         let harness = try await Harness.make()
         let policy = harness.components.review.policy

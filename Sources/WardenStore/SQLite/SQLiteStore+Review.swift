@@ -467,6 +467,16 @@ extension SQLiteStore: ReviewStore {
         }
     }
 
+    public func claims(by reviewer: String, queue: String, since: Int64) async throws -> Int {
+        try await pool.read { db in
+            try db.cachedOne(Int.self, sql: """
+                SELECT count(*) FROM case_timeline t INDEXED BY timeline_by_actor JOIN review_case c ON c.id = t.case_id
+                WHERE t.actor = ? AND t.at > ? AND t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
+                  AND c.queue = ?
+                """, arguments: [reviewer, since, queue]) ?? 0
+        }
+    }
+
     public func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int {
         try await pool.read { db in try Self.liveStrikes(db, subject: subject, policy: policy, now: now) }
     }

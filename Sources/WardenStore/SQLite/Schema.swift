@@ -336,6 +336,9 @@ enum Schema {
                 CREATE INDEX session_by_user ON user_session(user);
                 """)
         }
+        migrator.registerMigration("v8: claims per reviewer") { db in
+            try db.execute(sql: "CREATE INDEX timeline_by_actor ON case_timeline(actor, at)")
+        }
         return migrator
     }
 }
