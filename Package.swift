@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules",
+                "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

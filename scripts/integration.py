@@ -491,6 +491,24 @@ def test_review_end_to_end(binary, work):
     lines = [json.loads(line) for line in export.stdout.splitlines() if line]
     check(export.returncode == 0 and len(lines) == 1 and lines[0].get("decision_account") == "DECISION_ACCOUNT_SUSPENDED"
           and lines[0].get("category") == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "warden export statements-of-reasons writes the DSA statement")
+    # Decisions as ground truth: a small model covering fraud is retrained on them and its drift reported.
+    train_file = os.path.join(work, "fraud.ndjson")
+    with open(train_file, "w") as f:
+        for text, label in [("you won a gift card claim now", "fraud"), ("double your crypto today", "fraud"),
+                            ("see you at lunch", "ok"), ("the meeting moved to 3pm", "ok")]:
+            f.write(json.dumps({"text": text, "label": label}) + "\n")
+    subprocess.run([binary, "classifiers", "train", "--data-dir", data_dir, "--name", "fraud-check", "--data", train_file,
+                    "--model", "naive_bayes"], check=True, capture_output=True)
+    retrain = subprocess.run([binary, "classifiers", "retrain", "--data-dir", data_dir, "--name", "fraud-check", "--data", train_file,
+                              "--policy-pack", PACK, "--json"], capture_output=True, text=True)
+    retrained = json.loads(retrain.stdout or "{}")
+    check(retrain.returncode == 0 and retrained.get("version") == 2 and retrained.get("metrics", {}).get("decision_examples") == 1,
+          f"warden classifiers retrain learns from the decision (overturned on appeal: labelled ok): {retrain.stderr.strip()[:200]}")
+    drift = subprocess.run([binary, "classifiers", "drift", "--data-dir", data_dir, "--name", "fraud-check", "--policy-pack", PACK, "--json"],
+                           capture_output=True, text=True)
+    periods = json.loads(drift.stdout or "{}").get("periods", [])
+    check(drift.returncode == 0 and len(periods) == 1 and periods[0].get("reviewed") == 1, "warden classifiers drift reports agreement per week")
+
     verify = subprocess.run([binary, "audit", "verify", "--data-dir", data_dir, "--json"], capture_output=True, text=True)
     report = json.loads(verify.stdout or "{}")
     check(verify.returncode == 0 and report.get("intact") is True and report.get("entries_checked", 0) > 10,

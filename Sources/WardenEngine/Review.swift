@@ -180,6 +180,7 @@ public final class ReviewService: Sendable {
             }
             draft.messages = [OutgoingMessage(kind: kind, macro: name, text: macro.render(variables))]
         }
+        draft.packVersion = pack.version
         return try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
     }
 

@@ -135,6 +135,8 @@ public struct DecisionDraft: Sendable, Equatable {
     public var appealOutcome: AppealOutcome?
     /// Rendered macro messages to send with the decision.
     public var messages: [OutgoingMessage] = []
+    /// The policy pack version in force (decisions are labels tagged with the policy they applied).
+    public var packVersion: String?
 
     public init(category: String, violation: Bool, actions: [RequestedAction], policy: String? = nil, rationale: String? = nil,
                 illegal: Bool = false, legalGround: String? = nil, treePath: String? = nil, macro: String? = nil, appealOutcome: AppealOutcome? = nil) {
@@ -245,6 +247,31 @@ public struct StoredStatement: Sendable, Equatable {
     public var body: String
 }
 
+/// A reviewed text: the content behind a decided case (from the events its signals fired on) and
+/// what reviewers finally decided, appeals included: ground truth for classifiers.
+public struct DecidedText: Sendable, Equatable {
+    public var decisionID: Int64
+    public var caseID: Int64
+    public var at: Int64
+    public var category: String
+    /// The decision's verdict, or its reverse when an appeal overturned it.
+    public var violation: Bool
+    public var overturned: Bool
+    public var packVersion: String?
+    public var text: String
+
+    public init(decisionID: Int64, caseID: Int64, at: Int64, category: String, violation: Bool, overturned: Bool, packVersion: String?, text: String) {
+        self.decisionID = decisionID
+        self.caseID = caseID
+        self.at = at
+        self.category = category
+        self.violation = violation
+        self.overturned = overturned
+        self.packVersion = packVersion
+        self.text = text
+    }
+}
+
 /// A count of cases by queue and state.
 public struct QueueCount: Sendable, Equatable {
     public var queue: String
@@ -292,6 +319,8 @@ public protocol ReviewStore: Sendable {
     func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord
     /// Reverses an action: delivers its compensating action and lifts its strike.
     func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord
+    /// Texts of decided review cases since `since` (ms), oldest decision first, with the final verdict.
+    func decidedTexts(since: Int64) async throws -> [DecidedText]
     /// How many cases `reviewer` claimed from `queue` since `since` (for exposure limits).
     func claims(by reviewer: String, queue: String, since: Int64) async throws -> Int
     /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.

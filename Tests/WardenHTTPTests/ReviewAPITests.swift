@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import WardenCore
 import WardenEngine
+import WardenClassifiers
 @testable import WardenStore
 import GRDB
 @testable import WardenHTTP
@@ -324,6 +325,54 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         let deliveries = try await harness.store.outbox(state: nil, limit: 100)
         #expect(deliveries.map(\.idempotencyKey).sorted() == ["sla:\(created):resolution.breached", "sla:\(created):resolution.warning"])
         #expect(try await harness.store.timeline(caseID: created).filter { $0.kind == "sla" }.count == 2)
+    }
+
+    /// Decisions are ground truth: the texts behind decided cases come back with the final verdict
+    /// (an overturned appeal flips it) and the policy version, become labelled examples for the model
+    /// that covers their category, and measure the model's agreement with reviewers.
+    @Test func decisionsBecomeLabelledExamplesAndMeasureDrift() async throws {
+        let harness = try await Harness.make()
+        let review = harness.components.review
+        try await harness.test { client in
+            for (index, actor) in ["s1", "s2", "s3"].enumerated() {
+                #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("m\(index)", actor: actor)).status == .ok)
+            }
+            try await harness.buildCases()
+            var decided: [Int64] = []
+            for violation in [true, true, false] {
+                let claimed = try #require(try await review.claimNext(queue: "scams", reviewer: "token:r"))
+                _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "fraud.scam", violation: violation,
+                                                                            actions: violation ? [] : [RequestedAction(name: "no_action", duration: nil)],
+                                                                            policy: "scams-v2"), actor: "token:r")
+                decided.append(claimed.id)
+            }
+            // The second decision is overturned on appeal.
+            _ = try await review.openAppeal(caseID: decided[1], appellant: "user:s2", statement: nil, actor: "token:product")
+            let appeal = try #require(try await review.claimNext(queue: "appeals", reviewer: "token:other"))
+            _ = try await review.decide(caseID: appeal.id, DecisionDraft(category: "fraud.scam", violation: false, actions: [], rationale: "genuine",
+                                                                       appealOutcome: .overturned), actor: "token:other")
+
+            let texts = try await harness.store.decidedTexts(since: 0)
+            #expect(texts.map(\.caseID) == decided)
+            #expect(texts.map(\.violation) == [true, false, false])
+            #expect(texts.map(\.overturned) == [false, true, false])
+            #expect(texts.allSatisfy { $0.packVersion == harness.components.pack.version && $0.text.contains("gift card") })
+
+            let feedback = ClassifierFeedback(labels: ["ham", "scam"], benignLabel: "ham", categories: ["scam": "fraud"])
+            #expect(feedback.label(for: "fraud.scam") == "scam")
+            #expect(feedback.label(for: "harassment") == nil)
+            let (examples, skipped) = feedback.examples(texts)
+            #expect(examples.map(\.label) == ["scam", "ham", "ham"] && skipped == 0)
+
+            // A model that flags everything about gift cards agrees with reviewers once in three.
+            let model = try TextModel.train([LabelledText(text: "you won a gift card claim it now", label: "scam"),
+                                             LabelledText(text: "lunch at noon?", label: "ham")], kind: .naiveBayes, options: TrainingOptions())
+            let drift = feedback.drift(texts, classifier: TextModelClassifier(name: "m", version: 1, model: model))
+            #expect(drift.rows.count == 1)
+            #expect(drift.rows.first?.reviewed == 3 && drift.rows.first?.agreed == 1 && drift.rows.first?.falsePositives == 2)
+            #expect(drift.rows.first?.period == "2026-11-23")
+            #expect(Set(drift.disagreements.map(\.text.caseID)) == [decided[1], decided[2]])
+        }
     }
 
     @Test func theExposureLimitCapsClaimsPerReviewerPerHour() async throws {

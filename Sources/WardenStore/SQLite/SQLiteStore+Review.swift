@@ -336,10 +336,10 @@ extension SQLiteStore: ReviewStore {
                 throw ReviewError(.conflict, "case \(caseID) is on hold; resume it before deciding")
             }
             try db.run(sql: """
-                INSERT INTO decision (case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO decision (case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome, pack_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [caseID, actor, now, draft.category, draft.violation, draft.policy, draft.rationale, draft.treePath,
-                                 draft.macro, draft.appealOutcome?.rawValue])
+                                 draft.macro, draft.appealOutcome?.rawValue, draft.packVersion])
             let decisionID = db.lastInsertedRowID
 
             // The actions come resolved (the engine applies the ladder), so what was rendered into
@@ -464,6 +464,37 @@ extension SQLiteStore: ReviewStore {
                                   policy: draft.policy, rationale: draft.rationale, treePath: draft.treePath, macro: draft.macro,
                                   appealOutcome: draft.appealOutcome?.rawValue, actions: records,
                                   hasStatement: StatementOfReasons.isRestrictive(applied))
+        }
+    }
+
+    public func decidedTexts(since: Int64) async throws -> [DecidedText] {
+        try await pool.read { db in
+            // The latest decision of each review case; an overturning appeal reverses its verdict.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.id, d.case_id, d.at, d.category, d.violation, d.pack_version, e.body,
+                       EXISTS (SELECT 1 FROM review_case a JOIN decision ad ON ad.case_id = a.id
+                               WHERE a.appeal_of = d.case_id AND ad.appeal_outcome = 'overturned') AS overturned
+                FROM decision d
+                JOIN review_case c ON c.id = d.case_id AND c.kind = 'review'
+                JOIN case_item ci INDEXED BY case_item_by_case ON ci.case_id = d.case_id AND ci.kind = 'signal'
+                JOIN signal s ON s.id = ci.ref
+                JOIN event e ON e.seq = s.event_seq
+                WHERE d.at >= ? AND d.id = (SELECT max(id) FROM decision WHERE case_id = d.case_id)
+                ORDER BY d.id, e.seq
+                """, arguments: [since])
+            var seen = Set<String>()
+            var texts: [DecidedText] = []
+            for row in rows {
+                let body: String = row[6]
+                guard let text = JSONValue.parse(Array(body.utf8))?["data"]?["text"], case .string(let content) = text, !content.isEmpty else { continue }
+                let decisionID: Int64 = row[0]
+                guard seen.insert("\(decisionID)\u{0}\(content)").inserted else { continue }
+                let overturned: Bool = row[7]
+                let violation: Bool = row[4]
+                texts.append(DecidedText(decisionID: decisionID, caseID: row[1], at: row[2], category: row[3], violation: overturned ? !violation : violation,
+                                         overturned: overturned, packVersion: row[5], text: content))
+            }
+            return texts
         }
     }
 

@@ -339,6 +339,9 @@ enum Schema {
         migrator.registerMigration("v8: claims per reviewer") { db in
             try db.execute(sql: "CREATE INDEX timeline_by_actor ON case_timeline(actor, at)")
         }
+        migrator.registerMigration("v9: decisions remember the policy version") { db in
+            try db.execute(sql: "ALTER TABLE decision ADD COLUMN pack_version TEXT")
+        }
         return migrator
     }
 }
