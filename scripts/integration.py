@@ -344,12 +344,13 @@ def test_classifiers_cli(binary, work):
         check(False, "moderation without a trained model is refused")
     except openai.APIStatusError as error:
         check(error.status_code == 503 and "sms-spam" in str(error.body), "moderation without a trained model is a 503 that says which and why")
-    server.stop()
     result = subprocess.run([binary, "classifiers", "train", "--name", "sms-spam", "--data", path, "--data-dir", serve_dir],
                             capture_output=True, text=True)
     check(result.returncode == 0, "a model trained into the server's data dir")
-    server = Server(binary, serve_dir)
-    client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
+    # The model goes live with a pack reload, without a restart.
+    status, _, _ = request(server.url + "/v1/policy-pack/reload", b"", "application/json", TOKEN, "POST")
+    check(status == 200, "a pack reload rebuilds the classifiers (the retrained model goes live without a restart)")
+
     answer = client.moderations.create(input=["WIN a FREE prize now, call 0800 99", "see you at dinner tonight ok"], model="warden")
     first, second = answer.results
     check(first.flagged and not second.flagged and first.categories.harassment is False

@@ -26,12 +26,13 @@ public final class DetectionPipeline: Service, Sendable {
     }
 
     private let state: Mutex<State>
-    /// The classifiers rules call, given to every detector this pipeline makes.
-    private let scorers: [String: any TextScorer]
+    /// The classifiers rules call, given to every detector this pipeline makes (replaced when the
+    /// pack is reloaded or a model retrained).
+    private let scorers: Mutex<[String: any TextScorer]>
 
     private func detector(_ detector: Detector) -> Detector {
         var detector = detector
-        detector.scorers = scorers
+        detector.scorers = scorers.withLock { $0 }
         return detector
     }
     private let clock: any WallClock
@@ -44,7 +45,7 @@ public final class DetectionPipeline: Service, Sendable {
     public init(rules: RuleSet, events: any EventStore, tail: LogTail? = nil, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
                 batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
-        self.scorers = scorers
+        self.scorers = Mutex(scorers)
         self.snapshotInterval = snapshotInterval
         self.events = events
         self.tail = tail
@@ -216,6 +217,12 @@ public final class DetectionPipeline: Service, Sendable {
     /// ``Detector/init(rules:carryingStateFrom:)``). Events after the cursor are evaluated with them.
     public func replaceRules(_ rules: RuleSet) {
         state.withLock { $0.detector = Detector(rules: rules, carryingStateFrom: $0.detector) }
+    }
+
+    /// Puts new classifiers in force for the next events (state is unchanged).
+    public func replaceScorers(_ scorers: [String: any TextScorer]) {
+        self.scorers.withLock { $0 = scorers }
+        state.withLock { $0.detector.scorers = scorers }
     }
 
     /// Evaluates an event against the current state without changing it.

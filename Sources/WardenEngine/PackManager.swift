@@ -26,9 +26,17 @@ public final class PackManager: Sendable {
     private let logger: Logger
 
     /// Manages `pack`, loaded from its directory, for `pipeline`.
-    public init(pack: PolicyPack, pipeline: DetectionPipeline, history: any RuleHistoryStore, clock: any WallClock = SystemWallClock(), logger: Logger) {
+    /// The pack's classifiers in force, and how to build them for a pack (nil: none are built).
+    private let registry: Mutex<ClassifierRegistry>
+    private let buildClassifiers: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
+
+    public init(pack: PolicyPack, pipeline: DetectionPipeline, history: any RuleHistoryStore, clock: any WallClock = SystemWallClock(), logger: Logger,
+                classifiers: ClassifierRegistry = ClassifierRegistry(entries: [:], moderation: []),
+                buildClassifiers: (@Sendable (PolicyPack) async -> ClassifierRegistry)? = nil) {
         directory = pack.directory
         current = Mutex(pack)
+        registry = Mutex(classifiers)
+        self.buildClassifiers = buildClassifiers
         self.pipeline = pipeline
         self.history = history
         self.clock = clock
@@ -37,6 +45,20 @@ public final class PackManager: Sendable {
 
     /// The pack in force.
     public var pack: PolicyPack { current.withLock { $0 } }
+
+    /// The classifiers in force (rebuilt on every reload, so a retrained model goes live with
+    /// `POST /v1/policy-pack/reload` even when no pack file changed).
+    public var classifiers: ClassifierRegistry { registry.withLock { $0 } }
+
+    private func rebuildClassifiers(for pack: PolicyPack) async {
+        guard let buildClassifiers else { return }
+        let built = await buildClassifiers(pack)
+        registry.withLock { $0 = built }
+        pipeline.replaceScorers(built.scorers)
+        for (name, entry) in built.entries.sorted(by: { $0.key < $1.key }) {
+            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
+        }
+    }
 
     /// Records the pack a process starts with.
     public func recordStart() async throws {
@@ -59,6 +81,7 @@ public final class PackManager: Sendable {
             return .rejected(problems)
         }
         if candidate.version == pack.version {
+            await rebuildClassifiers(for: pack)
             return .unchanged(candidate)
         }
         let failures = candidate.runRuleTests().filter { !$0.passed }.map { "\($0.test.file): \($0.test.name): \($0.failures.joined(separator: "; "))" }
@@ -70,6 +93,7 @@ public final class PackManager: Sendable {
         }
         pipeline.replaceRules(candidate.rules)
         current.withLock { $0 = candidate }
+        await rebuildClassifiers(for: candidate)
         try await history.record(PackChange(at: now, actor: actor, packVersion: candidate.version, outcome: "activated",
                                             detail: "\(candidate.rules.rules.count) rules"), activating: versions(of: candidate))
         logger.info("policy pack activated", metadata: ["version": "\(candidate.version)", "actor": "\(actor)"])

@@ -8,7 +8,8 @@ import WardenEngine
 /// moderation classifiers (`classifiers.yaml`, `moderation:`) on each input and answers in the
 /// moderation shape, so existing clients switch by changing their base URL.
 struct ModerationController {
-    let classifiers: ClassifierRegistry
+    /// The classifiers in force (they change when the pack is reloaded).
+    let registry: @Sendable () -> ClassifierRegistry
     let maxBodyBytes: Int
 
     func addRoutes(to routes: RouteTable) {
@@ -16,6 +17,7 @@ struct ModerationController {
     }
 
     @Sendable func moderate(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let classifiers = registry()
         try EventsController.requireJSON(request, "a moderation request")
         let body = try await EventsController.collect(request, limit: maxBodyBytes)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {

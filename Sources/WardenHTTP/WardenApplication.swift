@@ -43,8 +43,6 @@ public struct WardenComponents: Sendable {
     public var packs: PackManager
     /// Rule versions and pack changes.
     public var history: any RuleHistoryStore
-    /// The pack's classifiers (for `POST /v1/moderations`).
-    public var classifiers = ClassifierRegistry(entries: [:], moderation: [])
     /// Review operations.
     public var review: ReviewService
     /// People and sessions (nil: only API tokens authenticate).
@@ -87,7 +85,8 @@ public enum WardenApplication {
         DetectionController(intake: components.intake, pipeline: components.detection, detections: components.detections,
                             clock: components.clock, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         PolicyPackController(manager: components.packs, history: components.history).addRoutes(to: routes)
-        ModerationController(classifiers: components.classifiers, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        let packs = components.packs
+        ModerationController(registry: { packs.classifiers }, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         return (router, routes)

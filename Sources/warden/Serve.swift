@@ -47,12 +47,13 @@ struct Serve: AsyncParsableCommand {
         }
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store,
                                           scorers: classifiers.scorers, logger: logger)
-        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger)
+        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger, classifiers: classifiers) { pack in
+            await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store)
+        }
         try await packs.recordStart()
         var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
                                           detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
                                           readiness: { try await store.ping() })
-        components.classifiers = classifiers
         components.users = UserAccounts(store: store)
         let review = components.review
         var settings = ServerSettings()
