@@ -24,11 +24,12 @@ struct Authenticator: RouterMiddleware {
                 throw Problem.unauthorized("the bearer token is unknown or revoked")
             }
             context.token = token
-        } else if let users, let secret = request.cookies[Self.cookie]?.value {
+        } else if let users, request.uri.path != "/v1/sessions", let secret = request.cookies[Self.cookie]?.value {
+            // Signing in and out work whatever cookie the browser still holds.
             guard let (session, user) = try await users.session(secret: secret) else {
                 throw Problem.unauthorized("the session has expired or was ended; sign in again with POST /v1/sessions")
             }
-            if ![.get, .head, .options].contains(request.method), request.uri.path != "/v1/sessions" || request.method != .post {
+            if ![.get, .head, .options].contains(request.method) {
                 guard request.headers.first(where: { $0.name.canonicalName == "x-csrf-token" })?.value == session.csrfToken else {
                     throw Problem(.forbidden, "csrf", title: "Missing CSRF token",
                                   detail: "requests signed in by cookie that change something must send the session's csrf_token in X-CSRF-Token")

@@ -88,6 +88,11 @@ extension Harness {
             #expect(try await harness.store.disableUser("lead1", actor: "test", now: 1_795_428_000_000))
             #expect(try await client.execute(uri: "/v1/me", method: .get, headers: lead.headers).status == .unauthorized)
             #expect(try await client.post("/v1/sessions", token: nil, body: #"{"name":"lead1","password":"correct horse battery"}"#).status == .unauthorized)
+            // A browser still holding the dead cookie can sign in as someone else.
+            _ = try await harness.components.users!.add(name: "lead3", role: .lead, password: "another long password", actor: "test")
+            let again = try await client.execute(uri: "/v1/sessions", method: .post, headers: [.cookie: lead.cookie, .contentType: "application/json"],
+                                                 body: ByteBuffer(string: #"{"name":"lead3","password":"another long password"}"#))
+            #expect(again.status == .created)
         }
     }
 
