@@ -226,7 +226,7 @@ public struct ActionRecord: Sendable, Equatable {
 public struct OutboxItem: Sendable, Equatable {
     public enum State: String, Sendable { case pending, delivered, dead }
     public var id: Int64
-    /// `action.applied`, `action.reversed`, `sla.warning`, `sla.breached`, `user.notice`.
+    /// `action.applied`, `action.reversed`, `sla.warning`, `sla.breached`, `user.notice`, `reporter.reply`.
     public var topic: String
     /// Sent as `Idempotency-Key`; derived from what caused it, so it never changes on retry.
     public var idempotencyKey: String
