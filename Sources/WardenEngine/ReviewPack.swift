@@ -350,6 +350,7 @@ extension ReviewPack {
                 problem("actions.\(action.name).reversal", "\"\(reversal)\" is not an action; define it so a reversal can be delivered")
             }
         }
+        let catalogue = EnforcementCatalogue(actions: actions, ladders: [], territorialScope: [], contentTypes: [:])
         var ladders: [EnforcementLadder] = []
         for (index, ladder) in (decoded.ladders ?? []).enumerated() {
             let path = "ladders[\(index)]"
@@ -362,22 +363,10 @@ extension ReviewPack {
             }
             var steps: [LadderStep] = []
             for (stepIndex, text) in ladder.steps.enumerated() {
-                let words = text.split(separator: " ").map(String.init)
-                guard let name = words.first, let action = actions.first(where: { $0.name == name }) else {
-                    problem("\(path).steps[\(stepIndex)]", "\"\(text)\" does not start with an action of the catalogue")
-                    continue
-                }
-                var duration: Int64?
-                if words.count == 2 {
-                    duration = DurationText.millis(words[1])
-                    if duration == nil { problem("\(path).steps[\(stepIndex)]", "\"\(words[1])\" is not a duration such as 24h") }
-                } else if words.count > 2 {
-                    problem("\(path).steps[\(stepIndex)]", "write an action and at most a duration, such as \"suspend 24h\"")
-                }
-                if action.needsDuration, duration == nil, words.count < 2 {
-                    problem("\(path).steps[\(stepIndex)]", "\(name) needs a duration, such as \"\(name) 24h\"")
-                }
-                steps.append(LadderStep(action: name, duration: duration))
+                // The same spelling as a decision tree's outcome actions (`suspend 24h`).
+                let parsed = parseAction(text, catalogue: catalogue)
+                if let action = parsed.action { steps.append(LadderStep(action: action.name, duration: action.duration)) }
+                if let error = parsed.error { problem("\(path).steps[\(stepIndex)]", error) }
             }
             if steps.isEmpty { problem("\(path).steps", "a ladder needs at least one step") } else {
                 ladders.append(EnforcementLadder(category: ladder.policy, steps: steps, strikeExpiry: expiry))

@@ -329,6 +329,166 @@ enum OpenAPIDocument {
             "format": "date-time"
           }
         }
+      },
+      "Case": {
+        "type": "object",
+        "description": "A review case.",
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "review",
+              "appeal"
+            ]
+          },
+          "subject": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string",
+            "enum": [
+              "signal",
+              "report",
+              "appeal"
+            ]
+          },
+          "queue": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "open",
+              "in_review",
+              "on_hold",
+              "escalated",
+              "resolved",
+              "appealed",
+              "closed"
+            ]
+          },
+          "category": {
+            "type": "string"
+          },
+          "severity": {
+            "type": "string"
+          },
+          "priority": {
+            "type": "object",
+            "properties": {
+              "score": {
+                "type": "integer"
+              },
+              "band": {
+                "type": "string"
+              },
+              "urgency": {
+                "type": "integer"
+              }
+            }
+          },
+          "signals": {
+            "type": "integer"
+          },
+          "reports": {
+            "type": "integer"
+          },
+          "reporter_weight": {
+            "type": "number"
+          },
+          "assignee": {
+            "type": "string"
+          },
+          "lease_expires_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "sla": {
+            "type": "object",
+            "properties": {
+              "elapsed": {
+                "type": "string"
+              },
+              "running": {
+                "type": "boolean"
+              },
+              "resolution_target": {
+                "type": "string"
+              },
+              "first_action_target": {
+                "type": "string"
+              },
+              "due_at": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "none",
+                  "ok",
+                  "warning",
+                  "breached",
+                  "paused",
+                  "stopped"
+                ]
+              }
+            }
+          },
+          "allowed": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "timeline": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            }
+          },
+          "decisions": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            }
+          }
+        }
+      },
+      "Decision": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "case_id": {
+            "type": "integer"
+          },
+          "decided_by": {
+            "type": "string"
+          },
+          "category": {
+            "type": "string"
+          },
+          "violation": {
+            "type": "boolean"
+          },
+          "actions": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            }
+          },
+          "statement_of_reasons": {
+            "type": "boolean"
+          },
+          "outcome": {
+            "type": "string"
+          }
+        }
       }
     },
     "responses": {
@@ -1280,132 +1440,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -1488,132 +1523,7 @@ enum OpenAPIDocument {
                     "cases": {
                       "type": "array",
                       "items": {
-                        "type": "object",
-                        "description": "A review case.",
-                        "properties": {
-                          "id": {
-                            "type": "integer"
-                          },
-                          "kind": {
-                            "type": "string",
-                            "enum": [
-                              "review",
-                              "appeal"
-                            ]
-                          },
-                          "subject": {
-                            "type": "string"
-                          },
-                          "source": {
-                            "type": "string",
-                            "enum": [
-                              "signal",
-                              "report",
-                              "appeal"
-                            ]
-                          },
-                          "queue": {
-                            "type": "string"
-                          },
-                          "state": {
-                            "type": "string",
-                            "enum": [
-                              "open",
-                              "in_review",
-                              "on_hold",
-                              "escalated",
-                              "resolved",
-                              "appealed",
-                              "closed"
-                            ]
-                          },
-                          "category": {
-                            "type": "string"
-                          },
-                          "severity": {
-                            "type": "string"
-                          },
-                          "priority": {
-                            "type": "object",
-                            "properties": {
-                              "score": {
-                                "type": "integer"
-                              },
-                              "band": {
-                                "type": "string"
-                              },
-                              "urgency": {
-                                "type": "integer"
-                              }
-                            }
-                          },
-                          "signals": {
-                            "type": "integer"
-                          },
-                          "reports": {
-                            "type": "integer"
-                          },
-                          "reporter_weight": {
-                            "type": "number"
-                          },
-                          "assignee": {
-                            "type": "string"
-                          },
-                          "lease_expires_at": {
-                            "type": "string",
-                            "format": "date-time"
-                          },
-                          "sla": {
-                            "type": "object",
-                            "properties": {
-                              "elapsed": {
-                                "type": "string"
-                              },
-                              "running": {
-                                "type": "boolean"
-                              },
-                              "resolution_target": {
-                                "type": "string"
-                              },
-                              "first_action_target": {
-                                "type": "string"
-                              },
-                              "due_at": {
-                                "type": "string",
-                                "format": "date-time"
-                              },
-                              "status": {
-                                "type": "string",
-                                "enum": [
-                                  "none",
-                                  "ok",
-                                  "warning",
-                                  "breached",
-                                  "paused",
-                                  "stopped"
-                                ]
-                              }
-                            }
-                          },
-                          "allowed": {
-                            "type": "array",
-                            "items": {
-                              "type": "string"
-                            }
-                          },
-                          "timeline": {
-                            "type": "array",
-                            "items": {
-                              "type": "object"
-                            }
-                          },
-                          "decisions": {
-                            "type": "array",
-                            "items": {
-                              "type": "object"
-                            }
-                          }
-                        }
+                        "$ref": "#/components/schemas/Case"
                       }
                     },
                     "next_before": {
@@ -1666,132 +1576,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -1838,132 +1623,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -2031,132 +1691,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -2224,132 +1759,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -2417,132 +1827,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -2610,132 +1895,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -2809,132 +1969,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -3009,132 +2044,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -3205,132 +2115,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -3405,132 +2190,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }
@@ -3660,36 +2320,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "case_id": {
-                      "type": "integer"
-                    },
-                    "decided_by": {
-                      "type": "string"
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "violation": {
-                      "type": "boolean"
-                    },
-                    "actions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "statement_of_reasons": {
-                      "type": "boolean"
-                    },
-                    "outcome": {
-                      "type": "string"
-                    }
-                  }
+                  "$ref": "#/components/schemas/Decision"
                 }
               }
             }
@@ -3827,132 +2458,7 @@ enum OpenAPIDocument {
             "content": {
               "application/json": {
                 "schema": {
-                  "type": "object",
-                  "description": "A review case.",
-                  "properties": {
-                    "id": {
-                      "type": "integer"
-                    },
-                    "kind": {
-                      "type": "string",
-                      "enum": [
-                        "review",
-                        "appeal"
-                      ]
-                    },
-                    "subject": {
-                      "type": "string"
-                    },
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "signal",
-                        "report",
-                        "appeal"
-                      ]
-                    },
-                    "queue": {
-                      "type": "string"
-                    },
-                    "state": {
-                      "type": "string",
-                      "enum": [
-                        "open",
-                        "in_review",
-                        "on_hold",
-                        "escalated",
-                        "resolved",
-                        "appealed",
-                        "closed"
-                      ]
-                    },
-                    "category": {
-                      "type": "string"
-                    },
-                    "severity": {
-                      "type": "string"
-                    },
-                    "priority": {
-                      "type": "object",
-                      "properties": {
-                        "score": {
-                          "type": "integer"
-                        },
-                        "band": {
-                          "type": "string"
-                        },
-                        "urgency": {
-                          "type": "integer"
-                        }
-                      }
-                    },
-                    "signals": {
-                      "type": "integer"
-                    },
-                    "reports": {
-                      "type": "integer"
-                    },
-                    "reporter_weight": {
-                      "type": "number"
-                    },
-                    "assignee": {
-                      "type": "string"
-                    },
-                    "lease_expires_at": {
-                      "type": "string",
-                      "format": "date-time"
-                    },
-                    "sla": {
-                      "type": "object",
-                      "properties": {
-                        "elapsed": {
-                          "type": "string"
-                        },
-                        "running": {
-                          "type": "boolean"
-                        },
-                        "resolution_target": {
-                          "type": "string"
-                        },
-                        "first_action_target": {
-                          "type": "string"
-                        },
-                        "due_at": {
-                          "type": "string",
-                          "format": "date-time"
-                        },
-                        "status": {
-                          "type": "string",
-                          "enum": [
-                            "none",
-                            "ok",
-                            "warning",
-                            "breached",
-                            "paused",
-                            "stopped"
-                          ]
-                        }
-                      }
-                    },
-                    "allowed": {
-                      "type": "array",
-                      "items": {
-                        "type": "string"
-                      }
-                    },
-                    "timeline": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    },
-                    "decisions": {
-                      "type": "array",
-                      "items": {
-                        "type": "object"
-                      }
-                    }
-                  }
+                  "$ref": "#/components/schemas/Case"
                 }
               }
             }

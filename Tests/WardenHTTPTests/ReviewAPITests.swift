@@ -276,8 +276,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         for (id, holder) in claims {
             #expect(try await harness.store.caseRecord(id: id)?.assignee == holder)
         }
-        // The most urgent went first: every high-severity case before any low one for reviewer 0's first claims is not guaranteed
-        // across reviewers, but the order of one queue is: band, then deadline.
+        // Claims take the most urgent first: on a fresh copy of the queue, the first claim is a high-severity case.
         let fresh = try await Harness.make()
         try await fresh.store.mergeIntoCases(inputs, signalsThrough: 0, reportsThrough: 200, policy: review.policy, now: 1_795_428_000_000)
         let first = try await fresh.components.review.claimNext(queue: "spam", reviewer: "token:x")
