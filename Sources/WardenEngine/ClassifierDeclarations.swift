@@ -150,6 +150,13 @@ public struct ClassifierRegistry: Sendable {
         return scorers
     }
 
+    /// The served classifiers that are ready: rules' questions to them wait for the classification stage.
+    public var served: Set<String> {
+        Set(entries.compactMap { name, entry in
+            if case .ready(let classifier, _) = entry, !(classifier is TextModelClassifier) { name } else { nil }
+        })
+    }
+
     /// Builds the pack's classifiers.
     public static func build(_ declarations: ClassifierDeclarations, packDirectory: String, models: any ClassifierModelStore,
                              environment: [String: String]? = nil) async -> ClassifierRegistry {
@@ -198,6 +205,17 @@ public struct ClassifierRegistry: Sendable {
         return .ready(ModerationClassifier(name: declaration.name, client: client), categories: categories)
     }
 
+    /// A classifier's scores under taxonomy categories: each label under the category it maps to
+    /// (itself when unmapped), the highest score where several labels map to one category.
+    public static func taxonomyScores(_ scores: [String: Double], categories: [String: String]) -> [String: Double] {
+        var mapped: [String: Double] = [:]
+        for (label, score) in scores {
+            let category = categories[label] ?? label
+            mapped[category] = max(mapped[category] ?? 0, score)
+        }
+        return mapped
+    }
+
     /// `${NAME}` replaced by the environment's value (empty when unset).
     static func expand(_ text: String, _ environment: [String: String]) -> String {
         guard text.hasPrefix("${"), text.hasSuffix("}") else { return text }
@@ -211,11 +229,6 @@ struct ModelScorer: TextScorer {
     let categories: [String: String]
 
     func scores(of text: String) -> [String: Double] {
-        var scores: [String: Double] = [:]
-        for (label, score) in classifier.classifyNow(text).scores {
-            let category = categories[label] ?? label
-            scores[category] = max(scores[category] ?? 0, score)
-        }
-        return scores
+        ClassifierRegistry.taxonomyScores(classifier.classifyNow(text).scores, categories: categories)
     }
 }

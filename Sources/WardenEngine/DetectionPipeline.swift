@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import Metrics
 public import ServiceLifecycle
@@ -28,11 +29,11 @@ public final class DetectionPipeline: Service, Sendable {
     private let state: Mutex<State>
     /// The classifiers rules call, given to every detector this pipeline makes (replaced when the
     /// pack is reloaded or a model retrained).
-    private let scorers: Mutex<[String: any TextScorer]>
+    private let classifiers: Mutex<(scorers: [String: any TextScorer], served: Set<String>)>
 
     private func detector(_ detector: Detector) -> Detector {
         var detector = detector
-        detector.scorers = scorers.withLock { $0 }
+        (detector.scorers, detector.servedClassifiers) = classifiers.withLock { $0 }
         return detector
     }
     private let clock: any WallClock
@@ -43,15 +44,16 @@ public final class DetectionPipeline: Service, Sendable {
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
     public init(rules: RuleSet, events: any EventStore, tail: LogTail? = nil, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], logger: Logger,
+                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], served: Set<String> = [], logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
-        self.scorers = Mutex(scorers)
+        classifiers = Mutex((scorers, served))
         self.snapshotInterval = snapshotInterval
         self.events = events
         self.tail = tail
         self.detections = detections
         var detector = Detector(rules: rules)
         detector.scorers = scorers
+        detector.servedClassifiers = served
         state = Mutex(State(detector: detector))
         self.clock = clock
         self.batchSize = batchSize
@@ -171,12 +173,14 @@ public final class DetectionPipeline: Service, Sendable {
         }
         guard let last = page.last else { return 0 }
         var fired: [(hit: RuleHit, event: ParsedEvent, seq: Int64)] = []
+        var waiting: [(hit: RuleHit, event: ParsedEvent, seq: Int64)] = []
         var batch = state.withLock { state -> DetectionBatch in
             var batch = DetectionBatch(throughSeq: last.seq)
             var hourly: [String: RuleHitCount] = [:]
             for stored in page {
                 let parsed = stored.parsed
                 let evaluation = state.detector.process(parsed, body: stored.body)
+                for hit in evaluation.pending { waiting.append((hit, parsed, stored.seq)) }
                 for hit in evaluation.hits {
                     let hour = parsed.occurredAt / 3_600_000
                     hourly["\(hit.rule)|\(hit.version)|\(hit.mode.rawValue)|\(hour)", default: RuleHitCount(
@@ -202,6 +206,10 @@ public final class DetectionPipeline: Service, Sendable {
         // Signals are stamped when the batch has been evaluated, just before they are stored.
         let now = clock.nowMillis()
         batch.signals = fired.map { Self.signal(for: $0.hit, event: $0.event, seq: $0.seq, now: now) }
+        batch.jobs = waiting.map { waiting in
+            ClassificationJob(signal: Self.signal(for: waiting.hit, event: waiting.event, seq: waiting.seq, now: now), mode: waiting.hit.mode.rawValue,
+                              condition: waiting.hit.condition.map(Self.encode) ?? "", createdAt: now)
+        }
         do {
             try await detections.commitDetection(batch)
         } catch {
@@ -219,10 +227,14 @@ public final class DetectionPipeline: Service, Sendable {
         state.withLock { $0.detector = Detector(rules: rules, carryingStateFrom: $0.detector) }
     }
 
-    /// Puts new classifiers in force for the next events (state is unchanged).
-    public func replaceScorers(_ scorers: [String: any TextScorer]) {
-        self.scorers.withLock { $0 = scorers }
-        state.withLock { $0.detector.scorers = scorers }
+    /// Puts new classifiers in force for the next events (state is unchanged): built-in models
+    /// rules call inline, and the served classifiers whose questions wait for the classification stage.
+    public func replaceClassifiers(scorers: [String: any TextScorer], served: Set<String>) {
+        classifiers.withLock { $0 = (scorers, served) }
+        state.withLock {
+            $0.detector.scorers = scorers
+            $0.detector.servedClassifiers = served
+        }
     }
 
     /// Evaluates an event against the current state without changing it.
@@ -244,6 +256,10 @@ public final class DetectionPipeline: Service, Sendable {
         schema.rereadsStoredEvents = true
         return schema
     }()
+
+    static func encode(_ condition: PendingCondition) -> String {
+        (try? JSONEncoder().encode(condition)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     static func signal(for hit: RuleHit, event: ParsedEvent, seq: Int64, now: Int64) -> StoredSignal {
         var category = hit.category

@@ -54,7 +54,7 @@ public final class PackManager: Sendable {
         guard let buildClassifiers else { return }
         let built = await buildClassifiers(pack)
         registry.withLock { $0 = built }
-        pipeline.replaceScorers(built.scorers)
+        pipeline.replaceClassifiers(scorers: built.scorers, served: built.served)
         for (name, entry) in built.entries.sorted(by: { $0.key < $1.key }) {
             if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
         }

@@ -85,7 +85,8 @@ public struct PolicyPack: Sendable {
         var tests: [RuleTest] = []
         for (file, source) in sourceFiles(in: directory, folder: "tests", extension: "yaml") {
             do {
-                tests += try RuleTest.load(source, file: file)
+                tests += try RuleTest.load(source, file: file, classifiers: Set(classifiers.classifiers.map(\.name)),
+                                           categories: taxonomy?.categoryIDs ?? [])
             } catch {
                 problems.append(error)
             }

@@ -18,6 +18,15 @@ import Yams
 ///     verdict: challenge   # of the last event
 /// ```
 /// Events without `id` get `test-…` ids; without `occurred_at`, times from 2026-01-01T00:00:00Z on.
+///
+/// Tests never call a model: a step says what classifiers answer for its events, as one score
+/// (for every category) or per category, and a classifier a step does not mention is unknown
+/// (rules that need it do not fire), whether it is built in or served:
+///
+/// ```yaml
+///     - event: {type: message.sent, actor: {type: user, id: u1}, data: {text: "cheap pills"}}
+///       classifiers: {spam-policy: 0.97, sms-spam: {spam: 0.2}}
+/// ```
 public struct RuleTest: Sendable {
     /// The test's name.
     public var name: String
@@ -25,6 +34,8 @@ public struct RuleTest: Sendable {
     public var file: String
     /// The events, as JSON text, in order.
     public var events: [[UInt8]]
+    /// For each event, what classifiers answer (classifier → category → score).
+    public var answers: [[String: [String: Double]]]
     /// Rules that must fire on at least one event.
     public var fires: [String]
     /// Rules that must fire on none.
@@ -35,7 +46,7 @@ public struct RuleTest: Sendable {
     static let start: Int64 = 1_767_225_600_000
 
     /// Reads the tests in one YAML file.
-    static func load(_ source: String, file: String) throws(PolicyPackError.Problem) -> [RuleTest] {
+    static func load(_ source: String, file: String, classifiers: Set<String> = [], categories: Set<String> = []) throws(PolicyPackError.Problem) -> [RuleTest] {
         let document: Any?
         do {
             document = try Yams.load(yaml: source)
@@ -54,6 +65,7 @@ public struct RuleTest: Sendable {
             }
             let expect = entry["expect"] as? [String: Any] ?? [:]
             var events: [[UInt8]] = []
+            var answers: [[String: [String: Double]]] = []
             var time = start
             for (stepIndex, step) in steps.enumerated() {
                 let event = (step["event"] as? [String: Any]) ?? step
@@ -67,6 +79,8 @@ public struct RuleTest: Sendable {
                 guard repeatCount >= 1, repeatCount <= 100_000 else {
                     throw .init(file: file, path: "\(place).events[\(stepIndex)].repeat", message: "repeat must be between 1 and 100000")
                 }
+                let stepAnswers = try Self.answers(step["event"] == nil ? nil : step["classifiers"], at: "\(place).events[\(stepIndex)].classifiers",
+                                                   file: file, classifiers: classifiers, categories: categories)
                 for repetition in 0..<repeatCount {
                     var object = substitute(event, n: repetition) as? [String: Any] ?? [:]
                     if object["id"] == nil { object["id"] = "test-\(index)-\(events.count)" }
@@ -75,6 +89,7 @@ public struct RuleTest: Sendable {
                         throw .init(file: file, path: "\(place).events[\(stepIndex)]", message: "cannot be written as a JSON event")
                     }
                     events.append(Array(data))
+                    answers.append(stepAnswers)
                     time += every
                 }
             }
@@ -84,10 +99,46 @@ public struct RuleTest: Sendable {
                 }
                 return verdict
             }
-            tests.append(RuleTest(name: name, file: file, events: events, fires: expect["fires"] as? [String] ?? [],
+            tests.append(RuleTest(name: name, file: file, events: events, answers: answers, fires: expect["fires"] as? [String] ?? [],
                                   doesNotFire: expect["does_not_fire"] as? [String] ?? [], verdict: verdict))
         }
         return tests
+    }
+
+    /// A step's `classifiers`: each declared classifier's answer, one score for every category
+    /// or a score per category, each between 0 and 1.
+    private static func answers(_ value: Any?, at path: String, file: String, classifiers: Set<String>,
+                                categories: Set<String>) throws(PolicyPackError.Problem) -> [String: [String: Double]] {
+        guard let value else { return [:] }
+        guard let entries = value as? [String: Any] else {
+            throw .init(file: file, path: path, message: "classifiers maps a classifier to a score, such as {spam-policy: 0.97}")
+        }
+        var answers: [String: [String: Double]] = [:]
+        for (name, answer) in entries {
+            guard classifiers.contains(name) else {
+                throw .init(file: file, path: "\(path).\(name)", message: "\(name) is not a classifier declared in classifiers.yaml")
+            }
+            func score(_ any: Any, _ at: String) throws(PolicyPackError.Problem) -> Double {
+                guard let number = (any as? Double) ?? (any as? Int).map(Double.init), (0...1).contains(number) else {
+                    throw .init(file: file, path: at, message: "a score is a number between 0 and 1")
+                }
+                return number
+            }
+            if let perCategory = answer as? [String: Any] {
+                var scores: [String: Double] = [:]
+                for (category, value) in perCategory {
+                    guard categories.contains(category) else {
+                        throw .init(file: file, path: "\(path).\(name).\(category)", message: "\(category) is not in the taxonomy")
+                    }
+                    scores[category] = try score(value, "\(path).\(name).\(category)")
+                }
+                answers[name] = scores
+            } else {
+                let uniform = try score(answer, "\(path).\(name)")
+                answers[name] = Dictionary(uniqueKeysWithValues: categories.map { ($0, uniform) })
+            }
+        }
+        return answers
     }
 
     private static func substitute(_ value: Any, n: Int) -> Any {
@@ -124,6 +175,9 @@ extension PolicyPack {
             var lastVerdict = Verdict.allow
             var failures: [String] = []
             for (index, body) in test.events.enumerated() {
+                // What the step says classifiers answer; every other classifier is unknown.
+                detector.scorers = test.answers[index].mapValues { FixedScorer(scores: $0) }
+                detector.servedClassifiers = []
                 do {
                     let parsed = try body.withUnsafeBufferPointer { buffer throws(EventError) in
                         try eventSchema.parse(buffer, now: Int64.max / 4)
@@ -145,4 +199,11 @@ extension PolicyPack {
             return RuleTestResult(test: test, failures: failures)
         }
     }
+}
+
+/// A classifier that answers the same scores whatever the text (what a rule test's step says).
+struct FixedScorer: TextScorer {
+    let scores: [String: Double]
+
+    func scores(of text: String) -> [String: Double] { scores }
 }

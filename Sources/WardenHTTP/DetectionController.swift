@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import WardenCore
 import WardenEngine
@@ -16,6 +17,7 @@ struct DetectionController {
         routes.add(.post, "/v1/evaluate", scope: .eventsWrite, evaluate)
         routes.add(.get, "/v1/signals", scope: .read, signals)
         routes.add(.get, "/v1/rules", scope: .read, rules)
+        routes.add(.get, "/v1/classifications", scope: .read, classifications)
     }
 
     /// Evaluates one event against the current state and answers the verdict and the rules that
@@ -46,6 +48,24 @@ struct DetectionController {
             writer.field("category", hit.category)
             writer.field("severity", hit.severity)
             writer.field("explanation", hit.explanation)
+            writer.key("effects")
+            EffectJSON.write(hit.effects, into: &writer)
+            writer.endObject()
+        }
+        writer.endArray()
+        // Rules whose other conditions hold, waiting for classifiers served over an API: they do
+        // not change the verdict; once ingested, the classification stage settles them.
+        writer.key("pending")
+        writer.beginArray()
+        for hit in evaluation.pending {
+            writer.beginObject()
+            writer.field("rule", hit.rule)
+            writer.field("version", hit.version)
+            writer.field("mode", hit.mode.rawValue)
+            writer.field("category", hit.category)
+            writer.field("severity", hit.severity)
+            writer.field("explanation", hit.explanation)
+            if let condition = hit.condition { writer.field("waiting_for", condition.describe()) }
             writer.key("effects")
             EffectJSON.write(hit.effects, into: &writer)
             writer.endObject()
@@ -101,6 +121,59 @@ struct DetectionController {
         writer.endArray()
         writer.key("next_before")
         if signals.count == Int(limit), let last = signals.last { writer.number(last.id) } else { writer.null() }
+        writer.endObject()
+        return .json(writer.bytes)
+    }
+
+    /// Rule hits that waited for served classifiers: pending, fired, not fired or failed, newest
+    /// first, with the classifiers' answers or the error, and a count per state.
+    @Sendable func classifications(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let limit = try EventsController.integer(request, "limit", default: 100, range: 1...1000)
+        let before: Int64? = request.uri.queryParameters.get("before") == nil
+            ? nil : try EventsController.integer(request, "before", default: Int64.max, range: 1...Int64.max)
+        let state = request.uri.queryParameters.get("state").map { String($0) }
+        if let state, !ClassificationJob.states.contains(state) {
+            throw Problem.badRequest("invalid-parameter", "state must be one of \(ClassificationJob.states.joined(separator: ", ")), not \(state)")
+        }
+        let jobs = try await detections.classificationJobs(state: state, before: before, limit: Int(limit))
+        let counts = try await detections.classificationJobCounts()
+        var writer = JSONWriter(capacity: 512 * jobs.count + 128)
+        writer.beginObject()
+        writer.key("counts")
+        writer.beginObject()
+        for name in ClassificationJob.states { writer.field(name, Int64(counts[name] ?? 0)) }
+        writer.endObject()
+        writer.key("classifications")
+        writer.beginArray()
+        for job in jobs {
+            writer.beginObject()
+            writer.field("id", job.id)
+            writer.field("state", job.state)
+            writer.field("event_seq", job.signal.eventSeq)
+            writer.field("rule", job.signal.rule)
+            writer.field("rule_version", job.signal.ruleVersion)
+            writer.field("mode", job.mode)
+            writer.field("category", job.signal.category)
+            if let subject = job.signal.subject { writer.field("subject", subject.description) }
+            writer.field("explanation", job.signal.explanation)
+            if let condition = try? JSONDecoder().decode(PendingCondition.self, from: Data(job.condition.utf8)) {
+                writer.field("waiting_for", condition.describe())
+            }
+            writer.field("attempts", Int64(job.attempts))
+            if let error = job.lastError { writer.field("last_error", error) }
+            if let answers = job.answers {
+                writer.key("answers")
+                writer.raw(Array(answers.utf8))
+            }
+            writer.field("occurred_at", Timestamp.formatRFC3339(job.signal.occurredAt))
+            writer.field("created_at", Timestamp.formatRFC3339(job.createdAt))
+            if job.state == "pending" { writer.field("next_attempt_at", Timestamp.formatRFC3339(job.nextAttemptAt)) }
+            if let settled = job.settledAt { writer.field("settled_at", Timestamp.formatRFC3339(settled)) }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("next_before")
+        if jobs.count == Int(limit), let last = jobs.last { writer.number(last.id) } else { writer.null() }
         writer.endObject()
         return .json(writer.bytes)
     }

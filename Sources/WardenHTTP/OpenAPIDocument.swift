@@ -824,7 +824,7 @@ enum OpenAPIDocument {
     "/v1/evaluate": {
       "post": {
         "operationId": "evaluate",
-        "summary": "Evaluate one event against the rules and current state; answer the verdict and the rules that fired, with why.",
+        "summary": "Evaluate one event against the rules and current state; answer the verdict, the rules that fired, with why, and the rules waiting for served classifiers.",
         "description": "A dry run by default: state is not changed. With ingest=true the event is also stored, and detection then acts on it.",
         "x-warden-scope": "events:write",
         "security": [
@@ -875,6 +875,26 @@ enum OpenAPIDocument {
                       "type": "array",
                       "items": {
                         "$ref": "#/components/schemas/Hit"
+                      }
+                    },
+                    "pending": {
+                      "type": "array",
+                      "description": "Rules whose other conditions hold and that wait for classifiers served over an API; they do not change the verdict. Once the event is ingested, the classification stage settles them (GET /v1/classifications).",
+                      "items": {
+                        "allOf": [
+                          {
+                            "$ref": "#/components/schemas/Hit"
+                          },
+                          {
+                            "type": "object",
+                            "properties": {
+                              "waiting_for": {
+                                "type": "string",
+                                "description": "What is left to decide, such as classify(\"spam-policy\") >= 0.75."
+                              }
+                            }
+                          }
+                        ]
                       }
                     },
                     "ingested": {
@@ -1079,6 +1099,153 @@ enum OpenAPIDocument {
                       "type": "array",
                       "items": {
                         "type": "object"
+                      }
+                    },
+                    "next_before": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/classifications": {
+      "get": {
+        "operationId": "listClassifications",
+        "summary": "Rule hits that waited for classifiers served over an API (classification jobs), newest first: pending, fired, not fired or failed, with the classifiers' answers or the last error, and a count per state.",
+        "x-warden-scope": "read",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "state",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "pending",
+                "fired",
+                "not_fired",
+                "failed"
+              ]
+            }
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "description": "Jobs with a smaller id (pass next_before)."
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of classification jobs.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "counts": {
+                      "type": "object",
+                      "additionalProperties": {
+                        "type": "integer"
+                      }
+                    },
+                    "classifications": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "id": {
+                            "type": "integer"
+                          },
+                          "state": {
+                            "type": "string"
+                          },
+                          "event_seq": {
+                            "type": "integer"
+                          },
+                          "rule": {
+                            "type": "string"
+                          },
+                          "rule_version": {
+                            "type": "string"
+                          },
+                          "mode": {
+                            "type": "string"
+                          },
+                          "category": {
+                            "type": "string"
+                          },
+                          "subject": {
+                            "type": "string"
+                          },
+                          "explanation": {
+                            "type": "string"
+                          },
+                          "waiting_for": {
+                            "type": "string"
+                          },
+                          "attempts": {
+                            "type": "integer"
+                          },
+                          "last_error": {
+                            "type": "string"
+                          },
+                          "answers": {
+                            "type": "array",
+                            "items": {
+                              "type": "object"
+                            }
+                          },
+                          "occurred_at": {
+                            "type": "string",
+                            "format": "date-time"
+                          },
+                          "created_at": {
+                            "type": "string",
+                            "format": "date-time"
+                          },
+                          "next_attempt_at": {
+                            "type": "string",
+                            "format": "date-time"
+                          },
+                          "settled_at": {
+                            "type": "string",
+                            "format": "date-time"
+                          }
+                        }
                       }
                     },
                     "next_before": {

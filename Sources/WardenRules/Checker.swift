@@ -11,8 +11,8 @@ public struct RuleContext: Sendable {
     public var entityTypes: EntityTypes
     /// Reads a list file of the pack by relative path (nil if missing): one item per line, `#` comments.
     public var readList: @Sendable (String) -> String?
-    /// The pack's classifiers, each with whether rules may call it (built-in models run inline;
-    /// served models need the classification stage, not built yet).
+    /// The pack's classifiers, each with whether it runs inline (built-in models) or is served
+    /// over an API (answered later, by the classification stage).
     public var classifiers: [String: Bool] = [:]
 
     /// Creates a context.
@@ -126,6 +126,17 @@ private struct Checker {
         }
         var effects: [EffectPlan] = []
         for effect in rule.effects { if let plan = compile(effect, rule: rule, category: category, severity: severity) { effects.append(plan) } }
+        if checkServed(rule.condition, asComparison: true) {
+            for effect in rule.effects {
+                switch effect {
+                case .label(_, _, _, let location), .unlabel(_, _, let location):
+                    report(location, "a rule that asks a served classifier fires after the event has passed, when other rules have already read the labels; it can raise a signal, route and propose actions, not change labels")
+                case .verdict(_, let location):
+                    report(location, "a rule that asks a served classifier fires after the event has been answered, so it cannot return a verdict; use a built-in model for verdicts")
+                default: break
+                }
+            }
+        }
         guard diagnostics.count == before else { return nil }
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in rule.text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
@@ -161,6 +172,50 @@ private struct Checker {
                 return nil
             }
             return .verdict(verdict)
+        }
+    }
+
+    /// Checks where a condition calls classifiers served over an API, and says whether it does. A
+    /// served classifier answers after the event has passed, so the detector evaluates the rest
+    /// of the rule first and keeps what is left; that works when each call is compared with a
+    /// number (`classify("x", event.data.text) > 0.8`) and such comparisons are joined by
+    /// `and`, `or` and `not`.
+    @discardableResult
+    mutating func checkServed(_ syntax: Expression, asComparison allowed: Bool) -> Bool {
+        func served(_ expression: Expression) -> String? {
+            if case .call("classify", let arguments, _) = expression, case .literal(.string(let name), _)? = arguments.first,
+               context.classifiers[name] == false { return name }
+            return nil
+        }
+        switch syntax {
+        case .literal, .path, .namedList:
+            return false
+        case .list(let items, _):
+            return items.reduce(false) { checkServed($1, asComparison: false) || $0 }
+        case .unary(let op, let operand, _):
+            return checkServed(operand, asComparison: allowed && op == "not")
+        case .binary(let op, let left, let right, _) where op == "and" || op == "or":
+            let lhs = checkServed(left, asComparison: allowed)
+            return checkServed(right, asComparison: allowed) || lhs
+        case .binary(let op, let left, let right, _) where Comparison(rawValue: op) != nil && allowed && (served(left) != nil || served(right) != nil):
+            let (call, other) = served(left) != nil ? (left, right) : (right, left)
+            if case .call(_, let arguments, _) = call { for argument in arguments { checkServed(argument, asComparison: false) } }
+            checkServed(other, asComparison: false)
+            return true
+        case .binary(_, let left, let right, _):
+            let lhs = checkServed(left, asComparison: false)
+            return checkServed(right, asComparison: false) || lhs
+        case .call(_, let arguments, let location):
+            if let name = served(syntax) {
+                report(location, "\(name) is served over an API and answers after the event has passed: compare its score with a number in the rule's condition, such as classify(\"\(name)\", event.data.text) > 0.8, joined to the rest with and, or, not")
+                return true
+            }
+            return arguments.reduce(false) { checkServed($1, asComparison: false) || $0 }
+        case .hasLabel(let target, _, _, _):
+            return checkServed(target, asComparison: false)
+        case .velocity(let velocity, _):
+            let parts = [velocity.value, velocity.key, velocity.filter].compactMap { $0 }
+            return parts.reduce(false) { checkServed($1, asComparison: false) || $0 }
         }
     }
 
@@ -278,13 +333,10 @@ private struct Checker {
                     report(location, "classify(…) names its classifier in double quotes, such as classify(\"sms-spam\", event.data.text)")
                     return .constant(.null)
                 }
-                guard let inline = context.classifiers[name] else {
+                guard context.classifiers[name] != nil else {
                     let known = context.classifiers.keys.sorted()
                     report(nameLocation, "there is no classifier \(name) in classifiers.yaml\(known.isEmpty ? "; declare it there first" : "; the pack has \(known.joined(separator: ", "))")")
                     return .constant(.null)
-                }
-                if !inline {
-                    report(nameLocation, "\(name) is served over an API; rules can call built-in models only for now (train one with warden classifiers train)")
                 }
                 if arguments.count == 3, case .literal(.string(let category), let categoryLocation) = arguments[2], !context.categories.contains(category) {
                     report(categoryLocation, "category \(category) is not in the taxonomy\(suggestion(category, context.categories))")

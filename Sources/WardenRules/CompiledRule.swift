@@ -67,6 +67,17 @@ enum Field: Sendable, Hashable {
 /// A comparison operator.
 enum Comparison: String, Sendable {
     case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+
+    /// The same test with its sides swapped (`a < b` is `b > a`).
+    var flipped: Comparison {
+        switch self {
+        case .equal, .notEqual: self
+        case .less: .greater
+        case .lessOrEqual: .greaterOrEqual
+        case .greater: .less
+        case .greaterOrEqual: .lessOrEqual
+        }
+    }
 }
 
 /// A string test operator.

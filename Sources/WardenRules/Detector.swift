@@ -77,6 +77,9 @@ public struct RuleHit: Sendable, Equatable {
     public var effects: [Effect]
     /// Why: the rule's description and the counter values it read.
     public var explanation: String
+    /// For a hit that waits for served classifiers: what is left to decide. Its effects are
+    /// those the rule will have if the classifiers' answers make it true.
+    public var condition: PendingCondition?
 }
 
 /// The outcome of one event.
@@ -85,6 +88,9 @@ public struct Evaluation: Sendable, Equatable {
     public var hits: [RuleHit]
     /// The strongest verdict of the active rules that fired (`allow` when none did).
     public var verdict: Verdict
+    /// Rules whose other conditions hold and that now wait for classifiers served over an API
+    /// (``RuleHit/condition`` says for what). They have not fired.
+    public var pending: [RuleHit] = []
 }
 
 /// A label on an entity.
@@ -129,6 +135,10 @@ public struct Detector: Sendable {
     /// The classifiers `classify(…)` calls, by name. One that is missing (a model not trained yet)
     /// makes `classify` unknown, so rules that need it do not fire.
     public var scorers: [String: any TextScorer] = [:]
+    /// The classifiers served over an API that are available: a rule that calls one is evaluated
+    /// as far as it can be and, if only their answers are missing, reported pending (see
+    /// ``PendingCondition``). A served classifier that is not available is unknown, as above.
+    public var servedClassifiers: Set<String> = []
 
     /// A detector with empty state.
     public init(rules: RuleSet) {
@@ -152,6 +162,7 @@ public struct Detector: Sendable {
         self.init(rules: rules)
         labels = previous.labels
         scorers = previous.scorers
+        servedClassifiers = previous.servedClassifiers
         firstSeen = previous.firstSeen
         strikes = previous.strikes
         hourlyHits = previous.hourlyHits
@@ -243,7 +254,7 @@ public struct Detector: Sendable {
             }
         }
         updateCounters(&context)
-        let (hits, verdict) = evaluateRules(&context, countingHits: true)
+        let (hits, verdict, pending) = evaluateRules(&context, countingHits: true)
         // Labels change after every rule has seen the event, so rule order never matters.
         for hit in hits where hit.mode == .active {
             for effect in hit.effects {
@@ -258,7 +269,7 @@ public struct Detector: Sendable {
         }
         processed += 1
         if processed % 50_000 == 0 { sweep(at: event.occurredAt) }
-        return Evaluation(hits: hits, verdict: verdict)
+        return Evaluation(hits: hits, verdict: verdict, pending: pending)
     }
 
     /// Evaluates every rule on one event as `process` would, without changing any state: counters
@@ -271,23 +282,32 @@ public struct Detector: Sendable {
             context.scratch.startEvent()
             context.isVirtual = true
             var copy = self
-            let (hits, verdict) = copy.evaluateRules(&context, countingHits: false)
-            return Evaluation(hits: hits, verdict: verdict)
+            let (hits, verdict, pending) = copy.evaluateRules(&context, countingHits: false)
+            return Evaluation(hits: hits, verdict: verdict, pending: pending)
         }
     }
 
-    private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict) {
+    private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict, [RuleHit]) {
         var hits: [RuleHit] = []
+        var pending: [RuleHit] = []
         var verdict = Verdict.allow
         let candidates = rulesByType[context.event.type] ?? rulesForAnyType
         for position in candidates.indices {
             if !context.scratch.readCounters.isEmpty { context.scratch.readCounters.removeAll(keepingCapacity: true) }
-            guard truth(candidates[position].condition, &context) == .true else { continue }
+            let asked = context.servedCalls
+            let outcome = truth(candidates[position].condition, &context)
             let rule = rules.rules[candidates[position].index]
-            var effects: [Effect] = []
-            for plan in rule.effects {
-                if let effect = realize(plan, &context) { effects.append(effect) }
+            if outcome == .unknown, context.servedCalls > asked {
+                // Only served classifiers' answers may be missing: keep what is left for later.
+                // The hit is counted (and the safety valve consulted) when it fires.
+                let residual = self.residual(candidates[position].condition, &context).simplified
+                guard residual.asks else { continue }
+                var waiting = hit(rule, mode: demoted[rule.name] == nil ? rule.mode : .shadow, &context)
+                waiting.condition = residual
+                pending.append(waiting)
+                continue
             }
+            guard outcome == .true else { continue }
             var mode = demoted[rule.name] == nil ? rule.mode : .shadow
             if countingHits, mode == .active, rule.acts, let reason = safetyValve(rule, at: context.event.occurredAt) {
                 demoted[rule.name] = reason
@@ -297,20 +317,70 @@ public struct Detector: Sendable {
                                     effects: [.signal(category: rule.category, severity: severity, subject: nil, reason: reason)],
                                     explanation: reason))
             }
+            let fired = hit(rule, mode: mode, &context)
             if mode == .active {
-                for effect in effects {
+                for effect in fired.effects {
                     if case .verdict(let ruleVerdict) = effect { verdict = max(verdict, ruleVerdict) }
                 }
             }
-            var explanation = rule.description ?? rule.name
-            if !context.scratch.readCounters.isEmpty {
-                explanation += " (" + context.scratch.readCounters.map { "\(rules.counters[$0.counter].name) = \(Value.number($0.value))" }
-                    .joined(separator: ", ") + ")"
-            }
-            hits.append(RuleHit(rule: rule.name, version: rule.version, mode: mode, category: rule.category, severity: rule.severity,
-                                effects: effects, explanation: explanation))
+            hits.append(fired)
         }
-        return (hits, verdict)
+        return (hits, verdict, pending)
+    }
+
+    /// A rule's hit on this event: its effects and why (its description and the counters it read).
+    private func hit(_ rule: CompiledRule, mode: RuleMode, _ context: inout EventContext) -> RuleHit {
+        var effects: [Effect] = []
+        for plan in rule.effects {
+            if let effect = realize(plan, &context) { effects.append(effect) }
+        }
+        var explanation = rule.description ?? rule.name
+        if !context.scratch.readCounters.isEmpty {
+            explanation += " (" + context.scratch.readCounters.map { "\(rules.counters[$0.counter].name) = \(Value.number($0.value))" }
+                .joined(separator: ", ") + ")"
+        }
+        return RuleHit(rule: rule.name, version: rule.version, mode: mode, category: rule.category, severity: rule.severity,
+                       effects: effects, explanation: explanation)
+    }
+
+    /// What is left of a condition once everything but the served classifiers is evaluated on
+    /// this event. The checker allows a served classifier only compared with a number under
+    /// `and`/`or`/`not`, so other shapes never occur (they would be unknown).
+    private func residual(_ node: Node, _ context: inout EventContext) -> PendingCondition {
+        guard callsServedClassifier(node) else { return .known(truth(node, &context).bool) }
+        switch node {
+        case .and(let left, let right): return .and(residual(left, &context), residual(right, &context))
+        case .or(let left, let right): return .or(residual(left, &context), residual(right, &context))
+        case .not(let operand): return .not(residual(operand, &context))
+        case .compare(let op, .function(.classify, let arguments), let other):
+            return question(arguments, op, other, &context)
+        case .compare(let op, let other, .function(.classify, let arguments)):
+            return question(arguments, op.flipped, other, &context)
+        default:
+            return .known(nil)
+        }
+    }
+
+    private func question(_ arguments: [Node], _ op: Comparison, _ other: Node, _ context: inout EventContext) -> PendingCondition {
+        guard case .constant(.string(let name)) = arguments[0], let text = evaluate(arguments[1], &context).text,
+              let threshold = evaluate(other, &context).numeric else { return .known(nil) }
+        let category = arguments.count > 2 ? evaluate(arguments[2], &context).text : nil
+        return .score(ClassifierQuestion(classifier: name, text: text), category: category, comparison: op.rawValue, threshold: threshold)
+    }
+
+    /// Whether evaluating the node calls a served classifier this detector asks later.
+    private func callsServedClassifier(_ node: Node) -> Bool {
+        switch node {
+        case .function(.classify, let arguments):
+            if case .constant(.string(let name)) = arguments.first, scorers[name] == nil, servedClassifiers.contains(name) { return true }
+            return arguments.contains { callsServedClassifier($0) }
+        case .function(_, let arguments), .list(let arguments): return arguments.contains { callsServedClassifier($0) }
+        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .hasLabel(let operand, _, _): return callsServedClassifier(operand)
+        case .and(let left, let right), .or(let left, let right), .compare(_, let left, let right), .stringTest(_, let left, let right),
+             .inValues(let left, let right), .arithmetic(_, let left, let right):
+            return callsServedClassifier(left) || callsServedClassifier(right)
+        case .constant, .field, .velocity: return false
+        }
     }
 
     /// Counts an acting rule's hit and says why it must be demoted, if it must: more hits this hour
@@ -588,8 +658,13 @@ public struct Detector: Sendable {
     /// `classify("name", text[, "category"])`: the classifier's score for the category, or its
     /// highest; a text is classified once per event by each classifier.
     private func classify(_ arguments: [Node], _ context: inout EventContext) -> Value {
-        guard case .constant(.string(let name)) = arguments[0], let scorer = scorers[name],
-              let text = evaluate(arguments[1], &context).text else { return .null }
+        guard case .constant(.string(let name)) = arguments[0] else { return .null }
+        guard let scorer = scorers[name] else {
+            // A served classifier answers later: unknown now, and noted so the rule is kept pending.
+            if servedClassifiers.contains(name) { context.servedCalls += 1 }
+            return .null
+        }
+        guard let text = evaluate(arguments[1], &context).text else { return .null }
         let category = arguments.count > 2 ? evaluate(arguments[2], &context).text : nil
         let key = name + "\u{0}" + text
         let scores: [String: Double]
@@ -952,6 +1027,8 @@ struct EventContext {
     var textCalls: [TextCall: Value] = [:]
     /// Classifier scores already computed for this event, by classifier and text.
     var classifications: [String: [String: Double]] = [:]
+    /// Calls to served classifiers reached so far (answered later, unknown now).
+    var servedCalls = 0
 
     init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, dataPaths: [[String]]) {
         self.event = event

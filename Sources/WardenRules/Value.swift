@@ -64,6 +64,15 @@ public enum Truth: Sendable, Equatable {
         self = value ? .true : .false
     }
 
+    /// True, false, or nil for unknown.
+    var bool: Bool? {
+        switch self {
+        case .true: true
+        case .false: false
+        case .unknown: nil
+        }
+    }
+
     static prefix func ! (truth: Truth) -> Truth {
         switch truth {
         case .true: .false

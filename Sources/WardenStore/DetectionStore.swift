@@ -102,6 +102,8 @@ public struct DetectionBatch: Sendable {
     public var labels: [LabelChange] = []
     /// Hit counts to add.
     public var hits: [RuleHitCount] = []
+    /// Hits waiting for served classifiers.
+    public var jobs: [ClassificationJob] = []
     /// The last event processed.
     public var throughSeq: Int64
 
@@ -113,7 +115,8 @@ public struct DetectionBatch: Sendable {
 
 /// Storage for detection's output. Committing a batch and its cursor is one transaction, and
 /// signals are unique by (event, rule, rule version), so a crash and replay never doubles them.
-public protocol DetectionStore: Sendable {
+/// Hits waiting for served classifiers are part of the output (jobs the classification stage settles).
+public protocol DetectionStore: ClassificationJobStore {
     /// The last event detection has committed.
     func detectionCursor() async throws -> Int64
     /// Writes a batch's signals, labels and hit counts and moves the cursor, atomically.

@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
             if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
         }
         let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store,
-                                          scorers: classifiers.scorers, logger: logger)
+                                          scorers: classifiers.scorers, served: classifiers.served, logger: logger)
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger, classifiers: classifiers) { pack in
             await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store)
         }
@@ -62,6 +62,7 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection,
                                        PackWatcher(manager: packs), CaseBuilder(review: review, events: store, logger: logger),
                                        ReviewTimers(review: review, logger: logger),
+                                       ClassificationStage(jobs: store, classifiers: { packs.classifiers }, logger: logger),
                                        OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, logger: logger)]
         if demo {
             services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))

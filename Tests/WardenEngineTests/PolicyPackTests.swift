@@ -123,7 +123,7 @@ import WardenStore
 
     @Test func classifierDeclarationsAreCheckedAndBuilt() async throws {
         let pack = try PolicyPack.load(from: PolicyPackTests.example)
-        #expect(pack.classifiers.classifiers.map(\.name) == ["sms-spam"] && pack.classifiers.moderation == ["sms-spam"])
+        #expect(pack.classifiers.classifiers.map(\.name) == ["sms-spam", "spam-policy"] && pack.classifiers.moderation == ["sms-spam"])
         let directory = try Self.copyOfExample()
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
@@ -148,6 +148,13 @@ import WardenStore
             return
         }
         #expect(reason.contains("warden classifiers train --name sms-spam"))
+        // A served model whose base URL is not configured is unavailable too, saying which variable to set.
+        let unconfigured = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store, environment: [:])
+        guard case .unavailable(let why)? = unconfigured.entries["spam-policy"] else {
+            Issue.record("a served model without its base URL must be unavailable")
+            return
+        }
+        #expect(why.contains("WARDEN_LLM_URL") && unconfigured.served.isEmpty)
     }
 }
 

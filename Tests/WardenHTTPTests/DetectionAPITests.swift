@@ -103,6 +103,16 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
             try await base.saveDetectionSnapshot(seq: seq, takenAt: takenAt, data: data)
         }
         func detectionSnapshot() async throws -> (seq: Int64, data: [UInt8])? { try await base.detectionSnapshot() }
+        func dueClassificationJobs(at now: Int64, limit: Int) async throws -> [ClassificationJob] {
+            try await base.dueClassificationJobs(at: now, limit: limit)
+        }
+        func settleClassificationJob(id: Int64, _ settlement: ClassificationSettlement, at now: Int64) async throws -> Bool {
+            try await base.settleClassificationJob(id: id, settlement, at: now)
+        }
+        func classificationJobs(state: String?, before id: Int64?, limit: Int) async throws -> [ClassificationJob] {
+            try await base.classificationJobs(state: state, before: id, limit: limit)
+        }
+        func classificationJobCounts() async throws -> [String: Int] { try await base.classificationJobCounts() }
     }
 
     /// A batch whose commit fails was already counted in memory; the pipeline rebuilds its state from

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 import WardenCore
@@ -195,6 +196,58 @@ final class CountingScorer: TextScorer {
         #expect(detector.process(vip, body: vipBody).hits.map(\.rule) == ["r"] && scorer.calls.withLock { $0 } == 1)
     }
 
+    /// A served classifier is not asked during detection: the rule is evaluated as far as it can
+    /// be, and if only the classifier's answer is missing it is reported pending with what is left
+    /// (counters and fields as of the event), which the answers then decide.
+    @Test func servedClassifiersLeaveTheRulePendingWithWhatIsLeft() throws {
+        let rules = try compileWithClassifiers("""
+            rule remote category spam severity low
+            when event.type == "message.sent" and count(message.sent by event.actor within 1h) >= 2
+              and (classify("remote-policy", event.data.text, "spam") > 0.8 or event.data.vip == true)
+            then signal route queue "spam"
+
+            rule remote_or_local category spam severity low
+            when classify("remote-policy", event.data.text) >= 0.5 or classify("spam-model", event.data.text) >= 0.9
+            then signal
+            """)
+        var detector = Detector(rules: rules)
+        detector.scorers = ["spam-model": CountingScorer()]
+        detector.servedClassifiers = ["remote-policy"]
+        func evaluate(_ text: String, vip: Bool = false, at time: Int) -> Evaluation {
+            let (parsed, body) = event("message.sent", at: time, data: #"{"text":"\#(text)","vip":\#(vip)}"#)
+            return detector.process(parsed, body: body)
+        }
+        // The first message: the counter is 1, so `remote` is false whatever the model says;
+        // `remote_or_local` waits for it (the built-in model scores "hello" 0.1, "win" 0.9).
+        var first = evaluate("hello", at: 1)
+        #expect(first.hits.isEmpty)
+        #expect(first.pending.map(\.rule) == ["remote_or_local"])
+        let question = ClassifierQuestion(classifier: "remote-policy", text: "hello")
+        #expect(first.pending.first?.condition == .score(question, category: nil, comparison: ">=", threshold: 0.5))
+        // The second: the counter holds, so `remote` waits too, and what is left is the model alone.
+        let second = evaluate("hello", at: 2)
+        let remote = try #require(second.pending.first { $0.rule == "remote" })
+        #expect(remote.condition == .score(question, category: "spam", comparison: ">", threshold: 0.8))
+        #expect(remote.effects.contains(.route(queue: "spam")))
+        #expect(remote.explanation.contains("count = 2"))
+        #expect(remote.condition?.fires([question: ["spam": 0.93]]) == true)
+        #expect(remote.condition?.fires([question: ["spam": 0.5, "fraud": 0.99]]) == false)
+        #expect(remote.condition?.fires([:]) == false)
+        #expect(remote.condition?.describe([question: ["spam": 0.93]]) == #"classify("remote-policy", "spam") = 0.93 > 0.8"#)
+        // A VIP's message decides `remote` without the model.
+        let vip = evaluate("hello", vip: true, at: 3)
+        #expect(vip.hits.map(\.rule) == ["remote"] && !vip.pending.contains { $0.rule == "remote" })
+        // The built-in model's "yes" decides `remote_or_local` at once.
+        first = evaluate("win big", at: 4)
+        #expect(first.hits.map(\.rule).contains("remote_or_local") && !first.pending.contains { $0.rule == "remote_or_local" })
+        // The condition survives being stored.
+        let stored = try JSONEncoder().encode(remote.condition)
+        #expect(try JSONDecoder().decode(PendingCondition.self, from: stored) == remote.condition)
+        // An unavailable served classifier is unknown, like an untrained model: nothing waits.
+        detector.servedClassifiers = []
+        #expect(evaluate("hello", at: 5).pending.isEmpty)
+    }
+
     @Test func classifyIsChecked() {
         func problems(_ condition: String) -> [String] {
             do {
@@ -205,7 +258,24 @@ final class CountingScorer: TextScorer {
             }
         }
         #expect(problems(#"classify("nope", event.data.text) > 0.5"#).first?.contains("there is no classifier nope") == true)
-        #expect(problems(#"classify("remote-policy", event.data.text) > 0.5"#).first?.contains("built-in models only") == true)
+        // A served classifier answers later: only compared with a number, under and/or/not.
+        #expect(problems(#"classify("remote-policy", event.data.text) > 0.5"#).isEmpty)
+        #expect(problems(#"not (0.5 <= classify("remote-policy", event.data.text)) or event.data.vip == true"#).isEmpty)
+        #expect(problems(#"classify("remote-policy", event.data.text) * 2 > 0.5"#).first?.contains("compare its score with a number") == true)
+        #expect(problems(#"count(message.sent by event.actor within 1h where classify("remote-policy", event.data.text) > 0.5) > 2"#)
+            .first?.contains("remote-policy is served over an API") == true)
+        #expect(problems(#"classify("remote-policy", event.data.text) > classify("remote-policy", event.data.other)"#).count == 1)
+        func effectProblems(_ effects: String) -> [String] {
+            do {
+                _ = try compileWithClassifiers(#"rule r category spam severity low when classify("remote-policy", event.data.text) > 0.5 then \#(effects)"#)
+                return []
+            } catch {
+                return error.diagnostics.map(\.message)
+            }
+        }
+        #expect(effectProblems(#"signal route queue "spam" action "warn""#).isEmpty)
+        #expect(effectProblems("verdict block").first?.contains("cannot return a verdict") == true)
+        #expect(effectProblems(#"label event.actor "spammer""#).first?.contains("not change labels") == true)
         #expect(problems("classify(event.data.text) > 0.5").first?.contains("takes 2 or 3 arguments") == true)
         #expect(problems(#"classify(event.data.kind, event.data.text) > 0.5"#).first?.contains("in double quotes") == true)
         #expect(problems(#"classify("spam-model", event.data.text, "nonsense") > 0.5"#).first?.contains("not in the taxonomy") == true)

@@ -50,6 +50,15 @@ extension SQLiteStore: DetectionStore {
                 insertSignal.bind(13, signal.createdAt)
                 try insertSignal.step()
             }
+            for job in batch.jobs {
+                try db.execute(sql: """
+                    INSERT INTO classification_job (event_seq, rule, rule_version, mode, category, severity, subject, reason, explanation,
+                                                    queue, effects, occurred_at, condition, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_seq, rule, rule_version) DO NOTHING
+                    """, arguments: [job.signal.eventSeq, job.signal.rule, job.signal.ruleVersion, job.mode, job.signal.category,
+                                    job.signal.severity, job.signal.subject?.description, job.signal.reason, job.signal.explanation,
+                                    job.signal.queue, job.signal.effects, job.signal.occurredAt, job.condition, job.nextAttemptAt, job.createdAt])
+            }
             for change in batch.labels {
                 switch change {
                 case .set(let entity, let name, let source, let createdAt, let expiresAt):

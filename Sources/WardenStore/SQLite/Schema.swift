@@ -342,6 +342,36 @@ enum Schema {
         migrator.registerMigration("v9: decisions remember the policy version") { db in
             try db.execute(sql: "ALTER TABLE decision ADD COLUMN pack_version TEXT")
         }
+        migrator.registerMigration("v10: classification jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE classification_job (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER NOT NULL REFERENCES event(seq),
+                    rule TEXT NOT NULL CHECK (length(rule) > 0),
+                    rule_version TEXT NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('active', 'shadow')),
+                    category TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    subject TEXT,
+                    reason TEXT,
+                    explanation TEXT NOT NULL,
+                    queue TEXT,
+                    effects TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL,
+                    condition TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'fired', 'not_fired', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    answers TEXT,
+                    created_at INTEGER NOT NULL,
+                    settled_at INTEGER,
+                    UNIQUE (event_seq, rule, rule_version)
+                );
+                CREATE INDEX classification_job_due ON classification_job(next_attempt_at, id) WHERE state = 'pending';
+                CREATE INDEX classification_job_by_state ON classification_job(state, id);
+                """)
+        }
         return migrator
     }
 }
