@@ -417,6 +417,107 @@ class WebhookReceiver:
         return self.topics()
 
 
+class FakePolicyModel:
+    """A policy-as-prompt model served like vLLM's chat completions (gpt-oss-safeguard's answer
+    shape): down (503) for its first request, then "earn" is spam, anything else is not."""
+
+    def __init__(self, fail_first=1):
+        import http.server
+        model = self
+        self.fail_first, self.requests = fail_first, []
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                with model.lock:
+                    model.requests.append(body)
+                    failing = model.fail_first > 0
+                    model.fail_first -= 1
+                if failing:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                text = body["messages"][-1]["content"]
+                verdict = {"violation": 1, "policy_category": "SP1", "confidence": "high", "rationale": "An income offer to a stranger."} \
+                    if "earn" in text else {"violation": 0, "policy_category": None, "confidence": "high", "rationale": "Conversation."}
+                answer = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "model": body.get("model"),
+                                     "choices": [{"index": 0, "finish_reason": "stop",
+                                                  "message": {"role": "assistant", "content": json.dumps(verdict),
+                                                              "reasoning_content": "Checked against SP1 and SP2."}}],
+                                     "usage": {"prompt_tokens": 300, "completion_tokens": 30, "total_tokens": 330}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_served_classifier_in_rules(binary, work):
+    """The example pack's young_account_spam_policy asks a served policy model through the
+    classification stage of a live server: retried through the model's outage, fired with the
+    model's rationale, a case in the spam queue; the model's "no" fires nothing."""
+    print("classifiers: a served policy model in rules, through the classification stage")
+    model = FakePolicyModel(fail_first=1)
+    data_dir = os.path.join(work, "served")
+    server = Server(binary, data_dir, env_extra={"WARDEN_LLM_URL": model.url})
+    try:
+        def api(path, body=None):
+            status, _, raw = request(server.url + path, None if body is None else json.dumps(body).encode(), "application/json")
+            return status, json.loads(raw) if raw else {}
+
+        def message(id, actor, text):
+            return {"id": id, "type": "message.sent", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "actor": {"type": "user", "id": actor}, "data": {"text": text, "recipient": "u9"}}
+
+        status, peek = api("/v1/evaluate", message("peek", "n0", "earn $500 a day https://jobs.example/x"))
+        check(status == 200 and [p["rule"] for p in peek.get("pending", [])] == ["young_account_spam_policy"] and peek.get("verdict") == "allow",
+              "POST /v1/evaluate lists the rule as pending on the model, without changing the verdict")
+        check(api("/v1/events", message("s1", "n1", "earn $500 a day from home https://jobs.example/x"))[0] == 200
+              and api("/v1/events", message("s2", "n2", "our holiday photos https://photos.example.org/a"))[0] == 200,
+              "two messages with links from new accounts are accepted")
+        deadline, jobs = time.time() + 30, {}
+        while time.time() < deadline:
+            jobs = api("/v1/classifications")[1]
+            if jobs.get("counts", {}).get("pending", 1) == 0 and len(jobs.get("classifications", [])) == 2:
+                break
+            time.sleep(0.2)
+        states = {j.get("subject"): j for j in jobs.get("classifications", [])}
+        check(states.get("user:n1", {}).get("state") == "fired" and states.get("user:n2", {}).get("state") == "not_fired",
+              "the stage settles both through the model's outage: spam fired, holiday photos not")
+        check(len(model.requests) == 3, "the request that met the outage was retried (3 requests for 2 texts)")
+        system = model.requests[-1]["messages"][0]["content"] if model.requests else ""
+        check("Spam policy" in system and model.requests[-1].get("reasoning_effort") == "low",
+              "the model is asked with the pack's policy as the system message and the configured reasoning effort")
+        signals = api("/v1/signals?rule=young_account_spam_policy")[1].get("signals", [])
+        check(len(signals) == 1 and signals[0]["subject"] == "user:n1" and "An income offer to a stranger." in signals[0]["explanation"]
+              and 'classify("spam-policy") = 0.95 >= 0.75' in signals[0]["explanation"],
+              "the fired rule's signal explains itself with the model's score and rationale")
+        deadline, cases = time.time() + 20, []
+        while time.time() < deadline and not cases:
+            cases = [c for c in api("/v1/cases?queue=spam")[1].get("cases", []) if c["subject"] == "user:n1"]
+            time.sleep(0.2)
+        check(len(cases) == 1, "the signal opens a case in the spam queue")
+        metrics = request(server.url + "/metrics", token=None)[2].decode()
+        check('warden_classification_jobs_total{outcome="fired"} 1' in metrics, "the outcome is counted in /metrics")
+        check(server.stop() == 0, "the server stops cleanly")
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+        model.close()
+
+
 def test_review_end_to_end(binary, work):
     """An event becomes a case, a decision, a signed webhook delivered through an outage, a statement
     of reasons, an appeal whose overturn delivers the reversal; the audit chain verifies, and an
@@ -545,6 +646,7 @@ def main():
         test_bootstrap_and_cli(binary, work)
         test_classifiers_cli(binary, work)
         test_review_end_to_end(binary, work)
+        test_served_classifier_in_rules(binary, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"integration: {len(failures)} failure(s) in {time.time() - started:.1f}s")
