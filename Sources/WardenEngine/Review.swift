@@ -234,7 +234,8 @@ public struct CaseBuilder: Service {
         guard !signals.isEmpty || !reports.isEmpty else { return 0 }
         var inputs: [CaseInput] = []
         for signal in signals {
-            guard let subject = signal.subject,
+            // Signals about cases (SLA warnings and breaches) are already on their case.
+            guard signal.caseID == nil, let subject = signal.subject,
                   policy.configuration.signalOpensCase(severity: signal.severity, requestedQueue: signal.queue, severities: policy.severities)
             else { continue }
             inputs.append(CaseInput(kind: .signal, ref: signal.id, subject: subject, category: signal.category, severity: signal.severity,

@@ -102,7 +102,8 @@ struct DetectionController {
         for signal in signals {
             writer.beginObject()
             writer.field("id", signal.id)
-            writer.field("event_seq", signal.eventSeq)
+            if let seq = signal.eventSeq { writer.field("event_seq", seq) }
+            if let caseID = signal.caseID { writer.field("case_id", caseID) }
             writer.field("rule", signal.rule)
             writer.field("rule_version", signal.ruleVersion)
             writer.field("category", signal.category)
@@ -149,7 +150,7 @@ struct DetectionController {
             writer.beginObject()
             writer.field("id", job.id)
             writer.field("state", job.state)
-            writer.field("event_seq", job.signal.eventSeq)
+            writer.field("event_seq", job.signal.eventSeq ?? 0)
             writer.field("rule", job.signal.rule)
             writer.field("rule_version", job.signal.ruleVersion)
             writer.field("mode", job.mode)

@@ -1,11 +1,13 @@
 public import WardenCore
 
-/// A signal as stored: one rule hit on one event.
+/// A signal as stored: one rule hit on one event, or an SLA warning or breach on a review case.
 public struct StoredSignal: Sendable, Equatable {
     /// The store's id (newer signals have larger ids).
     public var id: Int64
-    /// The event it was raised on.
-    public var eventSeq: Int64
+    /// The event it was raised on (nil for a signal about a case).
+    public var eventSeq: Int64?
+    /// The review case it is about, for SLA signals (rule `sla`); such signals never open cases.
+    public var caseID: Int64?
     /// The rule that raised it.
     public var rule: String
     /// That rule's version.
@@ -32,10 +34,11 @@ public struct StoredSignal: Sendable, Equatable {
     public var createdAt: Int64
 
     /// Creates a signal (the store assigns `id` on insert).
-    public init(id: Int64 = 0, eventSeq: Int64, rule: String, ruleVersion: String, category: String, severity: String, subject: EntityRef?,
+    public init(id: Int64 = 0, eventSeq: Int64?, caseID: Int64? = nil, rule: String, ruleVersion: String, category: String, severity: String, subject: EntityRef?,
                 reason: String?, explanation: String, queue: String?, verdict: String?, effects: String, occurredAt: Int64, createdAt: Int64) {
         self.id = id
         self.eventSeq = eventSeq
+        self.caseID = caseID
         self.rule = rule
         self.ruleVersion = ruleVersion
         self.category = category

@@ -324,6 +324,21 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         let deliveries = try await harness.store.outbox(state: nil, limit: 100)
         #expect(deliveries.map(\.idempotencyKey).sorted() == ["sla:\(created):resolution.breached", "sla:\(created):resolution.warning"])
         #expect(try await harness.store.timeline(caseID: created).filter { $0.kind == "sla" }.count == 2)
+        // They are signals too, about the case: the breach at the highest severity. The case
+        // builder leaves them alone (no new case, no new item on this one).
+        let itemsBefore = try await harness.store.caseRecord(id: created).map { $0.signals + $0.reports }
+        let sla = try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "sla")
+        #expect(sla.map(\.ruleVersion) == ["resolution.breached", "resolution.warning"])
+        #expect(sla.allSatisfy { $0.caseID == created && $0.eventSeq == nil })
+        #expect(sla.first?.severity == harness.components.pack.taxonomy.severities.last)
+        #expect(sla.first?.reason?.hasPrefix("resolution SLA breached: case \(created)") == true)
+        while try await CaseBuilder(review: review, events: harness.store, logger: Logger(label: "test")).step() > 0 {}
+        #expect(try await harness.store.caseRecord(id: created).map { $0.signals + $0.reports } == itemsBefore)
+        #expect(try await harness.store.cases(queue: nil, state: nil, assignee: nil, before: nil, limit: 100).count == 1)
+        try await harness.test { client in
+            let listed = try await client.get("/v1/signals?rule=sla", token: harness.reader).json["signals"] as? [[String: Any]] ?? []
+            #expect(listed.count == 2 && listed.allSatisfy { $0["case_id"] as? Int == Int(created) && $0["event_seq"] == nil })
+        }
     }
 
     /// Decisions are ground truth: the texts behind decided cases come back with the final verdict

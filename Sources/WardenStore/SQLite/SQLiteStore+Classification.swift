@@ -80,7 +80,7 @@ extension SQLiteStore: ClassificationJobStore {
     }
 
     static func job(from row: Row) -> ClassificationJob {
-        let signal = StoredSignal(eventSeq: row["event_seq"], rule: row["rule"], ruleVersion: row["rule_version"], category: row["category"],
+        let signal = StoredSignal(eventSeq: row["event_seq"] as Int64, rule: row["rule"], ruleVersion: row["rule_version"], category: row["category"],
                                   severity: row["severity"], subject: (row["subject"] as String?).flatMap { EntityRef(parsing: $0) },
                                   reason: row["reason"], explanation: row["explanation"], queue: row["queue"], verdict: nil,
                                   effects: row["effects"], occurredAt: row["occurred_at"], createdAt: row["settled_at"] ?? 0)

@@ -35,7 +35,7 @@ extension SQLiteStore: DetectionStore {
                 """)
             for signal in batch.signals {
                 insertSignal.reset()
-                insertSignal.bind(1, signal.eventSeq)
+                insertSignal.bind(1, signal.eventSeq ?? 0)  // detection's signals always have their event
                 insertSignal.bind(2, signal.rule)
                 insertSignal.bind(3, signal.ruleVersion)
                 insertSignal.bind(4, signal.category)
@@ -102,7 +102,7 @@ extension SQLiteStore: DetectionStore {
     }
 
     static func signal(from row: Row) -> StoredSignal {
-        StoredSignal(id: row["id"], eventSeq: row["event_seq"], rule: row["rule"], ruleVersion: row["rule_version"],
+        StoredSignal(id: row["id"], eventSeq: row["event_seq"], caseID: row["case_id"], rule: row["rule"], ruleVersion: row["rule_version"],
                      category: row["category"], severity: row["severity"], subject: (row["subject"] as String?).flatMap { EntityRef(parsing: $0) },
                      reason: row["reason"], explanation: row["explanation"], queue: row["queue"], verdict: row["verdict"],
                      effects: row["effects"], occurredAt: row["occurred_at"], createdAt: row["created_at"])

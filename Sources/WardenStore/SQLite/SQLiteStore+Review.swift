@@ -308,6 +308,19 @@ extension SQLiteStore: ReviewStore {
                     body.endObject()
                     try Self.enqueue(db, topic: next.event.isBreach ? "sla.breached" : "sla.warning", key: "sla:\(id):\(next.event.rawValue)",
                                      order: "case:\(id)", data: body.bytes, now: now)
+                    // And a signal, beside rule hits in GET /v1/signals: a breach at the pack's highest
+                    // severity, a warning one below. It is about the case, so it opens none.
+                    let severities = policy.severities
+                    let severity = next.event.isBreach ? (severities.last ?? record.severity)
+                        : (severities.count > 1 ? severities[severities.count - 2] : record.severity)
+                    let what = "\(next.event.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: ".", with: " SLA "))"
+                    let reason = "\(what): case \(id) (\(record.band.name), queue \(record.queue)) due \(Timestamp.formatRFC3339(next.at))"
+                    try db.run(sql: """
+                        INSERT INTO signal (case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects,
+                                            occurred_at, created_at)
+                        VALUES (?, 'sla', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) ON CONFLICT DO NOTHING
+                        """, arguments: [id, next.event.rawValue, record.category, severity, record.subject, reason,
+                                        reason + (record.assignee.map { ", held by \($0)" } ?? ", unassigned"), record.queue, now, now])
                 }
                 Self.reprioritise(&record, policy: policy)
                 try Self.saveCase(db, record)

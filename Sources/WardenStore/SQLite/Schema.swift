@@ -372,6 +372,39 @@ enum Schema {
                 CREATE INDEX classification_job_by_state ON classification_job(state, id);
                 """)
         }
+        migrator.registerMigration("v11: signals about review cases (SLA warnings and breaches)") { db in
+            // SQLite cannot relax a NOT NULL column in place: the table is rebuilt.
+            try db.execute(sql: """
+                CREATE TABLE signal_new (
+                    id INTEGER PRIMARY KEY,
+                    event_seq INTEGER REFERENCES event(seq),
+                    case_id INTEGER REFERENCES review_case(id),
+                    rule TEXT NOT NULL CHECK (length(rule) > 0),
+                    rule_version TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    subject TEXT,
+                    reason TEXT,
+                    explanation TEXT NOT NULL,
+                    queue TEXT,
+                    verdict TEXT CHECK (verdict IS NULL OR verdict IN ('allow', 'challenge', 'block')),
+                    effects TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    CHECK (event_seq IS NOT NULL OR case_id IS NOT NULL),
+                    UNIQUE (event_seq, rule, rule_version)
+                );
+                INSERT INTO signal_new (id, event_seq, rule, rule_version, category, severity, subject, reason, explanation, queue, verdict,
+                                        effects, occurred_at, created_at)
+                    SELECT id, event_seq, rule, rule_version, category, severity, subject, reason, explanation, queue, verdict,
+                           effects, occurred_at, created_at FROM signal;
+                DROP TABLE signal;
+                ALTER TABLE signal_new RENAME TO signal;
+                CREATE INDEX signal_by_subject ON signal(subject, id);
+                CREATE INDEX signal_by_rule ON signal(rule, id);
+                CREATE UNIQUE INDEX signal_per_case_event ON signal(case_id, rule, rule_version) WHERE case_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }
