@@ -489,6 +489,57 @@ enum OpenAPIDocument {
             "type": "string"
           }
         }
+      },
+      "Consult": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "case_id": {
+            "type": "integer"
+          },
+          "asked_by": {
+            "type": "string"
+          },
+          "reviewer": {
+            "type": "string"
+          },
+          "question": {
+            "type": "string"
+          },
+          "asked_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "answer": {
+            "type": "string"
+          },
+          "answered_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "case": {
+            "type": "object",
+            "properties": {
+              "queue": {
+                "type": "string"
+              },
+              "state": {
+                "type": "string"
+              },
+              "subject": {
+                "type": "string"
+              },
+              "category": {
+                "type": "string"
+              },
+              "assignee": {
+                "type": "string"
+              }
+            }
+          }
+        }
       }
     },
     "responses": {
@@ -2232,6 +2283,138 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Problem"
           },
           "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/consults": {
+      "get": {
+        "operationId": "listConsults",
+        "summary": "The caller's consult inbox: questions other reviewers asked them about cases, newest first, with each case's queue, state and holder (vendor reviewers see only their queues' cases, personal data masked).",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "answered",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
+            },
+            "description": "false: the open questions; true: those answered."
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Consults asked of the caller.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "consults": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Consult"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/consults/{id}/answer": {
+      "post": {
+        "operationId": "answerConsult",
+        "summary": "Answer a consult asked of the caller; the answer goes on the case's timeline (consult_answer) and the audit log. Only the reviewer asked can answer, once.",
+        "x-warden-scope": "cases:review",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "answer"
+                ],
+                "properties": {
+                  "answer": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The answered consult.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Consult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
             "$ref": "#/components/responses/Problem"
           }
         }

@@ -26,6 +26,8 @@ struct ReviewController {
         }
         routes.add(.post, "/v1/cases/{id}/handoff", scope: .casesReview, handoff)
         routes.add(.post, "/v1/cases/{id}/consult", scope: .casesReview, consult)
+        routes.add(.get, "/v1/consults", scope: .casesReview, consults)
+        routes.add(.post, "/v1/consults/{id}/answer", scope: .casesReview, answerConsult)
         routes.add(.post, "/v1/cases/{id}/comments", scope: .casesReview, comment)
         routes.add(.post, "/v1/cases/{id}/escalate", scope: .casesReview, escalate)
         routes.add(.post, "/v1/cases/{id}/decision", scope: .casesReview, decide)
@@ -46,6 +48,7 @@ struct ReviewController {
     struct HandoffBody: Decodable { var reviewer: String; var note: String? }
     struct ConsultBody: Decodable { var reviewer: String; var question: String }
     struct CommentBody: Decodable { var text: String }
+    struct AnswerBody: Decodable { var answer: String }
     struct EscalateBody: Decodable { var queue: String; var reason: String }
     struct ReverseBody: Decodable { var reason: String }
     struct MuteBody: Decodable { var muted: Bool }
@@ -287,6 +290,66 @@ struct ReviewController {
     @Sendable func consult(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let body: ConsultBody = try await required(request)
         return try await change(request, context, .consult(with: body.reviewer, question: body.question))
+    }
+
+    /// The caller's consult inbox: questions other reviewers asked them about cases, newest first
+    /// (`?answered=false` for the open ones), with each case's queue, state and holder.
+    @Sendable func consults(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let limit = try EventsController.integer(request, "limit", default: 100, range: 1...1000)
+        var answered: Bool?
+        if let text = request.uri.queryParameters.get("answered") {
+            guard text == "true" || text == "false" else { throw Problem.badRequest("invalid-parameter", "answered must be true or false") }
+            answered = text == "true"
+        }
+        let consults = try await review.store.consults(for: context.actor, caseID: nil, answered: answered, limit: Int(limit))
+            .filter { context.assignedQueues?.contains($0.queue) ?? true }
+        var writer = JSONWriter(capacity: 256 * consults.count + 32)
+        writer.beginObject()
+        writer.key("consults")
+        writer.beginArray()
+        for consult in consults { write(consult, into: &writer, mask: context.masksPersonalData) }
+        writer.endArray()
+        writer.endObject()
+        return .json(writer.bytes)
+    }
+
+    /// Answers a consult asked of the caller; the answer goes on the case's timeline.
+    @Sendable func answerConsult(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let id = try Self.id(context)
+        let body: AnswerBody = try await required(request)
+        guard !body.answer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Problem(.unprocessableContent, "invalid-body", title: "Invalid body", detail: "answer: an answer cannot be empty")
+        }
+        if let asked = try await review.store.consult(id: id), asked.reviewer == context.actor {
+            try Self.requireQueue(asked.queue, context)
+        }
+        let consult = try await Self.run {
+            try await review.store.answerConsult(id: id, answer: body.answer, actor: context.actor, now: review.clock.nowMillis())
+        }
+        var writer = JSONWriter(capacity: 512)
+        write(consult, into: &writer, mask: context.masksPersonalData)
+        return .json(writer.bytes)
+    }
+
+    private func write(_ consult: ConsultRecord, into writer: inout JSONWriter, mask: Bool) {
+        writer.beginObject()
+        writer.field("id", consult.id)
+        writer.field("case_id", consult.caseID)
+        writer.field("asked_by", consult.askedBy)
+        writer.field("reviewer", consult.reviewer)
+        writer.field("question", consult.question)
+        writer.field("asked_at", Timestamp.formatRFC3339(consult.askedAt))
+        if let answer = consult.answer { writer.field("answer", answer) }
+        if let answered = consult.answeredAt { writer.field("answered_at", Timestamp.formatRFC3339(answered)) }
+        writer.key("case")
+        writer.beginObject()
+        writer.field("queue", consult.queue)
+        writer.field("state", consult.state.rawValue)
+        writer.field("subject", mask ? PersonalData.mask(entity: consult.subject) : consult.subject)
+        writer.field("category", consult.category)
+        if let assignee = consult.assignee { writer.field("assignee", assignee) }
+        writer.endObject()
+        writer.endObject()
     }
 
     @Sendable func comment(_ request: Request, _ context: WardenRequestContext) async throws -> Response {

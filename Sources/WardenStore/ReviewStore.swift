@@ -298,11 +298,36 @@ public struct ReviewError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Storage for review: cases, their timeline, decisions, actions, the outbox, statements of
 /// reasons and the audit log. Every change is one transaction that also appends to the audit
 /// chain, so nothing changes without its audit entry and no audit entry exists without its change.
+/// A question one reviewer asked another about a case, and its answer.
+public struct ConsultRecord: Sendable, Equatable {
+    public var id: Int64
+    public var caseID: Int64
+    /// Who asked (the case's holder then) and whom.
+    public var askedBy: String
+    public var reviewer: String
+    public var question: String
+    public var askedAt: Int64
+    public var answer: String?
+    public var answeredAt: Int64?
+    /// The case as it is now: its queue, state, subject, category and holder.
+    public var queue: String
+    public var state: CaseState
+    public var subject: String
+    public var category: String
+    public var assignee: String?
+}
+
 public protocol ReviewStore: Sendable {
     /// The case builder's cursors: last signal id and last report event seq merged.
     func caseBuilderCursors() async throws -> (signals: Int64, reports: Int64)
     /// Signals after `id`, oldest first.
     func signals(after id: Int64, limit: Int) async throws -> [StoredSignal]
+    /// Consults asked of `reviewer` (or on one case), newest first; `answered` filters.
+    func consults(for reviewer: String?, caseID: Int64?, answered: Bool?, limit: Int) async throws -> [ConsultRecord]
+    /// One consult.
+    func consult(id: Int64) async throws -> ConsultRecord?
+    /// Records the consulted reviewer's answer on the case's timeline (only they can, once).
+    func answerConsult(id: Int64, answer: String, actor: String, now: Int64) async throws -> ConsultRecord
     /// Merges signals and reports into open cases (creating them as needed) and moves the cursors.
     /// Returns the ids of the cases created or changed.
     @discardableResult

@@ -341,6 +341,53 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         }
     }
 
+    /// A consult lands in the asked reviewer's inbox; only they answer, once, and the answer is on
+    /// the case's timeline for the holder.
+    @Test func consultsLandInTheAskedReviewersInboxAndTheAnswerOnTheTimeline() async throws {
+        let harness = try await Harness.make()
+        let holder = try await harness.token("holder", [.casesRead, .casesReview])
+        let expert = try await harness.token("expert", [.casesRead, .casesReview])
+        let bystander = try await harness.token("bystander", [.casesRead, .casesReview])
+        try await harness.test { client in
+            #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("c1")).status == .ok)
+            try await harness.buildCases()
+            let claimed = try await client.post("/v1/queues/scams/next", token: holder.secret, body: "{}").json
+            let id = try #require(claimed["id"] as? Int)
+            let ask = #"{"reviewer":"\#(expert.actor)","question":"Is this the gift-card ring from last week?"}"#
+            #expect(try await client.post("/v1/cases/\(id)/consult", token: bystander.secret, body: ask).status == .conflict)
+            #expect(try await client.post("/v1/cases/\(id)/consult", token: holder.secret,
+                                          body: #"{"reviewer":"\#(holder.actor)","question":"me?"}"#).status == .unprocessableContent)
+            #expect(try await client.post("/v1/cases/\(id)/consult", token: holder.secret, body: ask).status == .ok)
+
+            let inbox = try await client.get("/v1/consults?answered=false", token: expert.secret).json["consults"] as? [[String: Any]] ?? []
+            #expect(inbox.count == 1)
+            let consult = try #require(inbox.first)
+            #expect(consult["question"] as? String == "Is this the gift-card ring from last week?")
+            #expect(consult["asked_by"] as? String == holder.actor)
+            #expect((consult["case"] as? [String: Any])?["assignee"] as? String == holder.actor)
+            #expect((consult["case"] as? [String: Any])?["queue"] as? String == "scams")
+            #expect((try await client.get("/v1/consults", token: holder.secret).json["consults"] as? [Any])?.isEmpty == true)
+            #expect(try await client.get("/v1/consults?answered=maybe", token: expert.secret).status == .badRequest)
+
+            let consultID = try #require(consult["id"] as? Int)
+            let answer = #"{"answer":"Yes: same card seller, same wording."}"#
+            #expect(try await client.post("/v1/consults/\(consultID)/answer", token: bystander.secret, body: answer).status == .forbidden)
+            #expect(try await client.post("/v1/consults/\(consultID)/answer", token: expert.secret, body: #"{"answer":"  "}"#).status == .unprocessableContent)
+            let answered = try await client.post("/v1/consults/\(consultID)/answer", token: expert.secret, body: answer)
+            #expect(answered.status == .ok && answered.json["answer"] as? String == "Yes: same card seller, same wording.")
+            #expect(try await client.post("/v1/consults/\(consultID)/answer", token: expert.secret, body: answer).status == .conflict)
+            #expect(try await client.post("/v1/consults/999/answer", token: expert.secret, body: answer).status == .notFound)
+
+            let timeline = try await harness.store.timeline(caseID: Int64(id))
+            #expect(timeline.contains { $0.kind == "consult" && $0.detail.contains("\"consult_id\":\(consultID)") })
+            #expect(timeline.contains { $0.kind == "consult_answer" && $0.actor == expert.actor && $0.detail.contains("same card seller") })
+            #expect((try await client.get("/v1/consults?answered=false", token: expert.secret).json["consults"] as? [Any])?.isEmpty == true)
+            #expect((try await client.get("/v1/consults?answered=true", token: expert.secret).json["consults"] as? [Any])?.count == 1)
+            // The holder still holds the case.
+            #expect(try await harness.store.caseRecord(id: Int64(id))?.assignee == holder.actor)
+        }
+    }
+
     /// Decisions are ground truth: the texts behind decided cases come back with the final verdict
     /// (an overturned appeal flips it) and the policy version, become labelled examples for the model
     /// that covers their category, and measure the model's agreement with reviewers.

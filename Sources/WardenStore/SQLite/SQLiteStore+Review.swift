@@ -200,8 +200,11 @@ extension SQLiteStore: ReviewStore {
                 record.updatedAt = now
                 Self.reprioritise(&record, policy: policy)
                 try Self.saveCase(db, record)
+                guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }
+                try db.run(sql: "INSERT INTO case_consult (case_id, asked_by, reviewer, question, asked_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [caseID, actor, reviewer, question, now])
                 try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "consult", from: nil, to: nil,
-                                        detail: #"{"with":\#(jsonString(reviewer)),"question":\#(jsonString(question))}"#)
+                                        detail: #"{"consult_id":\#(db.lastInsertedRowID),"with":\#(jsonString(reviewer)),"question":\#(jsonString(question))}"#)
                 try Self.appendAudit(db, at: now, actor: actor, action: "case.consult", target: "case:\(caseID)", detail: #"{"with":\#(jsonString(reviewer))}"#)
             case .comment(let text):
                 if record.assignee == actor { try Self.firstAction(&record, now: now) }
@@ -327,6 +330,63 @@ extension SQLiteStore: ReviewStore {
             }
             return raised
         }
+    }
+
+    public func consults(for reviewer: String?, caseID: Int64?, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let reviewer {
+                conditions.append("c.reviewer = ?")
+                arguments += [reviewer]
+            }
+            if let caseID {
+                conditions.append("c.case_id = ?")
+                arguments += [caseID]
+            }
+            if let answered { conditions.append(answered ? "c.answered_at IS NOT NULL" : "c.answered_at IS NULL") }
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: """
+                SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY c.id DESC LIMIT ?
+                """, arguments: arguments).map(Self.consult(from:))
+        }
+    }
+
+    public func consult(id: Int64) async throws -> ConsultRecord? {
+        try await pool.read { db in
+            try db.cachedRow(sql: Self.consultByID, arguments: [id]).map(Self.consult(from:))
+        }
+    }
+
+    static let consultByID = """
+        SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id WHERE c.id = ?
+        """
+
+    public func answerConsult(id: Int64, answer: String, actor: String, now: Int64) async throws -> ConsultRecord {
+        try await batcher.write { db in
+            guard let row = try db.cachedRow(sql: Self.consultByID, arguments: [id]) else {
+                throw ReviewError(.notFound, "there is no consult \(id)")
+            }
+            var consult = Self.consult(from: row)
+            guard consult.reviewer == actor else {
+                throw ReviewError(.forbidden, "consult \(id) was asked of \(consult.reviewer), not \(actor); only they can answer it")
+            }
+            guard consult.answeredAt == nil else { throw ReviewError(.conflict, "consult \(id) is already answered") }
+            try db.run(sql: "UPDATE case_consult SET answer = ?, answered_at = ? WHERE id = ?", arguments: [answer, now, id])
+            try Self.appendTimeline(db, consult.caseID, at: now, actor: actor, kind: "consult_answer", from: nil, to: nil,
+                                    detail: #"{"consult_id":\#(id),"answer":\#(jsonString(answer))}"#)
+            try Self.appendAudit(db, at: now, actor: actor, action: "case.consult_answer", target: "case:\(consult.caseID)", detail: #"{"consult_id":\#(id)}"#)
+            consult.answer = answer
+            consult.answeredAt = now
+            return consult
+        }
+    }
+
+    static func consult(from row: Row) -> ConsultRecord {
+        ConsultRecord(id: row["id"], caseID: row["case_id"], askedBy: row["asked_by"], reviewer: row["reviewer"], question: row["question"],
+                      askedAt: row["asked_at"], answer: row["answer"], answeredAt: row["answered_at"], queue: row["queue"],
+                      state: CaseState(rawValue: row["state"]) ?? .open, subject: row["subject"], category: row["category"], assignee: row["assignee"])
     }
 
     public func setReporter(_ reporter: String, muted: Bool, actor: String, now: Int64) async throws {

@@ -405,6 +405,23 @@ enum Schema {
                 CREATE UNIQUE INDEX signal_per_case_event ON signal(case_id, rule, rule_version) WHERE case_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v12: consults") { db in
+            try db.execute(sql: """
+                CREATE TABLE case_consult (
+                    id INTEGER PRIMARY KEY,
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    asked_by TEXT NOT NULL,
+                    reviewer TEXT NOT NULL CHECK (length(reviewer) > 0),
+                    question TEXT NOT NULL,
+                    asked_at INTEGER NOT NULL,
+                    answer TEXT,
+                    answered_at INTEGER,
+                    CHECK ((answer IS NULL) = (answered_at IS NULL))
+                );
+                CREATE INDEX consult_inbox ON case_consult(reviewer, answered_at, id);
+                CREATE INDEX consult_by_case ON case_consult(case_id, id);
+                """)
+        }
         return migrator
     }
 }
