@@ -1,12 +1,21 @@
 import Crypto
+import Synchronization
 public import WardenCore
 public import WardenStore
 
 /// API tokens for machine clients: minted here, stored as SHA-256 digests, checked per request.
 /// Secrets are 160 random bits, so a fast hash is the right tool (no password stretching needed).
+///
+/// Every request authenticates, so active tokens found are remembered for ``cacheMillis``: a token
+/// revoked by this process stops working at once, one revoked from another process (`warden tokens
+/// revoke` beside a running server) within that time.
 public struct AccessTokens: Sendable {
     private let store: any TokenStore
     private let clock: any WallClock
+    private let cache = TokenCache()
+
+    /// How long an active token found in the store is trusted without asking it again.
+    public static let cacheMillis: Int64 = 2000
 
     /// Tokens kept in `store`.
     public init(store: any TokenStore, clock: any WallClock = SystemWallClock()) {
@@ -28,7 +37,19 @@ public struct AccessTokens: Sendable {
 
     /// The active token with this secret, or nil.
     public func authenticate(_ secret: String) async throws -> APITokenRecord? {
-        guard let record = try await store.token(secretHash: Self.hash(secret)), record.revokedAt == nil else { return nil }
+        let hash = Self.hash(secret)
+        let now = clock.nowMillis()
+        if let known = cache.entries.withLock({ $0[hash] }), now - known.fetchedAt < Self.cacheMillis, now >= known.fetchedAt {
+            return known.record
+        }
+        guard let record = try await store.token(secretHash: hash), record.revokedAt == nil else {
+            cache.entries.withLock { $0[hash] = nil }
+            return nil
+        }
+        cache.entries.withLock { entries in
+            if entries.count >= 10_000 { entries.removeAll() }
+            entries[hash] = (record, now)
+        }
         return record
     }
 
@@ -39,7 +60,9 @@ public struct AccessTokens: Sendable {
 
     /// Revokes a token by id.
     public func revoke(id: String) async throws -> Bool {
-        try await store.revokeToken(id: id, at: clock.nowMillis())
+        let revoked = try await store.revokeToken(id: id, at: clock.nowMillis())
+        cache.entries.withLock { entries in entries = entries.filter { $0.value.record.id != id } }
+        return revoked
     }
 
     /// Makes sure an admin can get in: on a data dir without tokens, creates an admin token and
@@ -76,4 +99,9 @@ public struct AccessTokens: Sendable {
         var generator = SystemRandomNumberGenerator()
         return String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
     }
+}
+
+/// Active tokens recently found, by secret digest.
+private final class TokenCache: Sendable {
+    let entries = Mutex<[[UInt8]: (record: APITokenRecord, fetchedAt: Int64)]>([:])
 }

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import Metrics
 public import ServiceLifecycle
+import Synchronization
 public import WardenCore
 public import WardenStore
 
@@ -33,9 +34,17 @@ public final class ReviewService: Sendable {
         return ReviewPolicy(configuration: pack.review.configuration, severities: pack.taxonomy.severities, leaseMillis: leaseMillis)
     }
 
-    /// What recording a decision needs from the pack.
+    /// What recording a decision needs from the pack (worked out once per pack version).
     public var decisionContext: DecisionContext {
         let pack = packs.pack
+        if let cached = decisionContexts.withLock({ $0 }), cached.version == pack.version { return cached.context }
+        let context = Self.decisionContext(pack)
+        decisionContexts.withLock { $0 = (pack.version, context) }
+        return context
+    }
+    private let decisionContexts = Mutex<(version: String, context: DecisionContext)?>(nil)
+
+    private static func decisionContext(_ pack: PolicyPack) -> DecisionContext {
         // A category without its own DSA mapping inherits its nearest parent's.
         let mapped = Dictionary(pack.taxonomy.categories.compactMap { category in category.dsaCategory.map { (category.id, $0) } },
                                 uniquingKeysWith: { first, _ in first })

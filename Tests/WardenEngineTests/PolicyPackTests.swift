@@ -68,8 +68,22 @@ import WardenStore
         #expect(try await tokens.authenticate("chosen-by-automation-123") != nil)
         await #expect(throws: AccessTokens.BootstrapError.self) { try await tokens.bootstrap(bootstrapSecret: "short") }
         let (record, writer) = try await tokens.create(name: "w", scopes: [.eventsWrite])
+        #expect(try await tokens.authenticate(writer) != nil)  // now remembered
         #expect(try await tokens.revoke(id: record.id))
         #expect(try await tokens.authenticate(writer) == nil)
+        // Revoked by another process (straight in the store), a remembered token lapses within the cache time.
+        final class Clock: WallClock, @unchecked Sendable {
+            var now: Int64 = 1_000_000
+            func nowMillis() -> Int64 { now }
+        }
+        let clock = Clock()
+        let cached = AccessTokens(store: store, clock: clock)
+        let (other, reader) = try await cached.create(name: "r", scopes: [.read])
+        #expect(try await cached.authenticate(reader) != nil)
+        #expect(try await store.revokeToken(id: other.id, at: clock.now))
+        #expect(try await cached.authenticate(reader) != nil)
+        clock.now += AccessTokens.cacheMillis
+        #expect(try await cached.authenticate(reader) == nil)
         #expect(try await tokens.list().allSatisfy { !$0.secretHash.isEmpty })
     }
 }
