@@ -32,10 +32,12 @@ struct ReviewBench: AsyncParsableCommand {
     @Option(help: "Open cases to seed.") var cases = 1_000_000
     @Option(help: "Concurrent reviewers.") var reviewers = 50
     @Option(help: "Decisions per second, all reviewers together.") var rate = 500.0
-    @Option(help: "How long reviewers work (seconds).") var seconds = 120.0
+    @Option(help: "How long reviewers work (seconds), after the warm-up.") var seconds = 120.0
+    @Option(help: "Seconds reviewers work first without being measured (caches fill); reported apart.") var warmup = 10.0
     @Option(help: "When the receiver goes down (seconds into the run).") var outageAt = 30.0
     @Option(help: "How long it stays down (seconds).") var outage = 60.0
     @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
+    @Option(help: "Milliseconds between WAL checkpoints (0: only SQLite's own backstop), as serve does every 500.") var checkpointInterval = 500
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time the store's claim and decide alone, one reviewer, no HTTP (to see what HTTP adds).") var storeOnly = false
 
@@ -53,6 +55,8 @@ struct ReviewBench: AsyncParsableCommand {
         let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
         let review = ReviewService(store: store, packs: packs)
         try await seed(store: store, policy: review.policy)
+        // Seeding is setup: its WAL is moved into the database before the clock starts.
+        try await store.checkpoint(truncate: true)
         if storeOnly {
             var claims: [Double] = [], decides: [Double] = []
             for _ in 0..<2000 {
@@ -87,7 +91,7 @@ struct ReviewBench: AsyncParsableCommand {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var settings = ServerSettings()
         settings.port = 0
-        let app = WardenApplication.build(components, settings: settings, services: [deliverer, Checkpointer(store: store, logger: logger)],
+        let app = WardenApplication.build(components, settings: settings, services: [deliverer] + (checkpointInterval > 0 ? [Checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
                                           logger: logger) { port in portContinuation.yield(port) }
 
         let report = try await withThrowingTaskGroup(of: Report?.self) { group in
@@ -150,6 +154,11 @@ struct ReviewBench: AsyncParsableCommand {
         var repeated: Int
         var refusedDuringOutage: Int
         var drainSeconds: Double
+        /// Decide latency p99 per 10 s of the run, to see where the tail comes from.
+        var windows: [(start: Int, p99: Double)] = []
+        /// The unmeasured warm-up and its p99 (claims and decisions together).
+        var warmupSeconds: Double = 0
+        var warmupP99: Double = 0
 
         func render(json: Bool) -> String {
             let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
@@ -161,18 +170,25 @@ struct ReviewBench: AsyncParsableCommand {
                     "double_claims": doubleClaims, "deliveries_expected": expected, "deliveries_applied": applied, "lost": lost,
                     "repeated_at_wire": repeated, "refused_during_outage": refusedDuringOutage, "drain_seconds": drainSeconds,
                     "rss_peak_mib": memoryMiB().peak.rounded(),
+                    "warmup_seconds": warmupSeconds, "warmup_p99_ms": (warmupP99 * 1000 * 100).rounded() / 100,
+                    "decide_p99_ms_by_10s": windows.map { ["start_s": $0.start, "p99": ($0.p99 * 1000 * 100).rounded() / 100] as [String: Any] },
                 ]
                 let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
                 return String(decoding: data, as: UTF8.self)
             }
             return """
-                \(decisions) decisions in \(String(format: "%.1f", seconds))s: \(Int(Double(decisions) / seconds)) decisions/s
+                \(decisions) decisions in \(String(format: "%.1f", seconds))s after a \(Int(warmupSeconds)) s warm-up (its p99: \(ms([warmupP99], 1)) ms): \(Int(Double(decisions) / seconds)) decisions/s
                 claim-next ms: p50 \(ms(claim, 0.5))  p90 \(ms(claim, 0.9))  p99 \(ms(claim, 0.99))  max \(ms(claim, 1))
                 decide ms:     p50 \(ms(decide, 0.5))  p90 \(ms(decide, 0.9))  p99 \(ms(decide, 0.99))  max \(ms(decide, 1))
                 double claims: \(doubleClaims)
                 webhooks: \(expected) expected, \(applied) applied once, \(lost) lost, \(repeated) repeated at the wire (absorbed by idempotency key), \
                 \(refusedDuringOutage) refused during the outage; outbox drained \(String(format: "%.1f", drainSeconds))s after the run
                 resident memory: peak \(Int(memoryMiB().peak)) MiB
+                decide p99 by 10 s of the run (ms):
+                \(windows.map { window in
+                    let bar = String(repeating: "█", count: min(60, Int((window.p99 * 1000 / 2).rounded())))
+                    return String(format: "  %4ds %7.1f ", window.start, window.p99 * 1000) + bar
+                }.joined(separator: "\n"))
                 """
         }
     }
@@ -181,9 +197,10 @@ struct ReviewBench: AsyncParsableCommand {
         let client = HTTPClient.shared
         let tally = ClaimTally()
         let started = ContinuousClock.now
-        let deadline = started + .seconds(seconds)
+        let deadline = started + .seconds(warmup + seconds)
+        let measuredFrom = warmup
         let interval = Double(reviewers) / rate
-        let outageStart = started + .seconds(outageAt)
+        let outageStart = started + .seconds(warmup + outageAt)
         let outageEnd = outageStart + .seconds(outage)
         let outageTask = Task {
             try await Task.sleep(until: outageStart)
@@ -191,12 +208,12 @@ struct ReviewBench: AsyncParsableCommand {
             try await Task.sleep(until: outageEnd)
             receiver.down.withLock { $0 = false }
         }
-        var progress = ProgressBar(label: "bench review (decisions)", total: Int(rate * seconds))
+        var progress = ProgressBar(label: "bench review (decisions)", total: Int(rate * (warmup + seconds)))
         let reviewerCount = reviewers
-        let results = try await withThrowingTaskGroup(of: ([Double], [Double]).self) { group in
+        let results = try await withThrowingTaskGroup(of: ([Double], [Double], [(Double, Double)], [Double]).self) { group in
             for (index, secret) in secrets.enumerated() {
                 group.addTask {
-                    var claims: [Double] = [], decides: [Double] = []
+                    var claims: [Double] = [], decides: [Double] = [], marks: [(Double, Double)] = [], warm: [Double] = []
                     var next = started + .seconds(interval * Double(index) / Double(reviewerCount))
                     var count = 0
                     while next < deadline {
@@ -208,7 +225,11 @@ struct ReviewBench: AsyncParsableCommand {
                         let sent = ContinuousClock.now
                         let response = try await client.execute(request, timeout: .seconds(30))
                         let body = try await response.body.collect(upTo: 1 << 20)
-                        claims.append(sent.duration(to: .now).seconds)
+                        if started.duration(to: sent).seconds >= measuredFrom {
+                            claims.append(sent.duration(to: .now).seconds)
+                        } else {
+                            warm.append(sent.duration(to: .now).seconds)
+                        }
                         guard response.status == .ok,
                               let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
                               let id = object["id"] as? Int else { break }
@@ -225,24 +246,33 @@ struct ReviewBench: AsyncParsableCommand {
                         let decideSent = ContinuousClock.now
                         let answer = try await client.execute(decide, timeout: .seconds(30))
                         let answerBody = try await answer.body.collect(upTo: 1 << 20)
-                        decides.append(decideSent.duration(to: .now).seconds)
+                        let latency = decideSent.duration(to: .now).seconds
+                        let at = started.duration(to: decideSent).seconds
+                        if at >= measuredFrom { decides.append(latency) } else { warm.append(latency) }
+                        marks.append((at - measuredFrom, latency))
                         guard answer.status == .created else {
                             throw ValidationError("decision on case \(id) answered \(answer.status.code): \(String(buffer: answerBody).prefix(300))")
                         }
                     }
-                    return (claims, decides)
+                    return (claims, decides, marks, warm)
                 }
             }
-            var claims: [Double] = [], decides: [Double] = []
-            for try await (c, d) in group {
+            var claims: [Double] = [], decides: [Double] = [], marks: [(Double, Double)] = [], warm: [Double] = []
+            for try await (c, d, m, w) in group {
                 claims += c
                 decides += d
-                progress.update(decides.count)
+                marks += m
+                warm += w
+                progress.update(marks.count)
             }
-            return (claims.sorted(), decides.sorted())
+            return (claims.sorted(), decides.sorted(), marks, warm.sorted())
+        }
+        let warmLatencies = results.3
+        let windows = Dictionary(grouping: results.2.filter { $0.0 >= 0 }, by: { Int($0.0 / 10) * 10 }).sorted { $0.key < $1.key }.map { start, marks in
+            (start: start, p99: percentile(marks.map(\.1).sorted(), 0.99))
         }
         progress.finish()
-        let runSeconds = started.duration(to: .now).seconds
+        let runSeconds = started.duration(to: .now).seconds - warmup
         outageTask.cancel()
         receiver.down.withLock { $0 = false }
         let drainStart = ContinuousClock.now
@@ -254,12 +284,14 @@ struct ReviewBench: AsyncParsableCommand {
         }
         drain.finish()
         let drainSeconds = drainStart.duration(to: .now).seconds
-        let expected = results.1.count
+        // Every decision made, warm-up included, delivers one webhook.
+        let expected = results.2.count
         let dead = try await store.outbox(state: .dead, limit: 1000).count
         let applied = receiver.appliedCount
         return Report(decisions: results.1.count, seconds: runSeconds, claim: results.0, decide: results.1,
                       doubleClaims: tally.doubles, expected: expected, applied: applied, lost: max(0, expected - applied) + dead,
-                      repeated: receiver.repeated, refusedDuringOutage: receiver.refused, drainSeconds: drainSeconds)
+                      repeated: receiver.repeated, refusedDuringOutage: receiver.refused, drainSeconds: drainSeconds, windows: windows,
+                      warmupSeconds: warmup, warmupP99: percentile(warmLatencies, 0.99))
     }
 }
 
