@@ -106,8 +106,14 @@ public final class ReviewService: Sendable {
     /// Checks a decision against the pack and the case's queue, completes it (a decision tree's
     /// outcome, the ladder's step, the macro's messages), then records it. With `tree`, the walk's
     /// outcome supplies category, violation, actions, policy and macro; the path is recorded.
-    public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: String) async throws -> DecisionRecord {
-        guard let record = try await store.caseRecord(id: caseID) else { throw ReviewError(.notFound, "there is no case \(caseID)") }
+    /// Checks a decision against the pack and the case's queue, walks its tree, resolves the ladder,
+    /// renders its macro and records it. `read` is the case as the caller already read it (the
+    /// store re-checks state and holder inside the decision's transaction), to spare a read.
+    public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: String,
+                       read: CaseRecord? = nil) async throws -> DecisionRecord {
+        let found: CaseRecord?
+        if let read, read.id == caseID { found = read } else { found = try await store.caseRecord(id: caseID) }
+        guard let record = found else { throw ReviewError(.notFound, "there is no case \(caseID)") }
         let pack = self.pack
         var draft = submitted
         var problems: [String] = []

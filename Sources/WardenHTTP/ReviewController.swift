@@ -409,7 +409,7 @@ struct ReviewController {
                                   policy: body.policy, rationale: body.rationale, illegal: body.illegal ?? false, legalGround: body.legalGround,
                                   treePath: treePath, macro: body.macro, appealOutcome: outcome)
         let tree = body.tree.map { (name: $0, answers: body.answers ?? []) }
-        let decision = try await Self.run { try await review.decide(caseID: id, draft, tree: tree, actor: context.actor) }
+        let decision = try await Self.run { try await review.decide(caseID: id, draft, tree: tree, actor: context.actor, read: record) }
         return .json(Self.decisionJSON(decision), status: .created)
     }
 
