@@ -89,6 +89,9 @@ public struct OutboxDeliverer: Service {
         health = EndpointHealth()
     }
 
+    /// Spaces attempts to at most `maxPerSecond`.
+    private let pacer = Pacer()
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var warned = false
@@ -142,6 +145,7 @@ public struct OutboxDeliverer: Service {
     }
 
     private func attempt(_ item: OutboxItem, url: String, secret: String, settings: WebhookSettings) async throws {
+        await pacer.wait(perSecond: settings.maxPerSecond)
         let body = Array(item.body.utf8)
         let now = clock.nowMillis()
         var request = HTTPClientRequest(url: url)
@@ -234,5 +238,22 @@ final class EndpointHealth: Sendable {
             state.failures += 1
             if state.failures >= tripAfter, state.probeAt == nil { state.probeAt = now + state.interval }
         }
+    }
+}
+
+/// Hands out evenly spaced start times, at most `perSecond` a second: each caller waits for the
+/// next free slot (a burst after a quiet spell gets no credit beyond the present).
+final class Pacer: Sendable {
+    private let next = Mutex<ContinuousClock.Instant?>(nil)
+
+    func wait(perSecond: Int) async {
+        let spacing = Duration.nanoseconds(1_000_000_000 / Int64(max(1, perSecond)))
+        let now = ContinuousClock.now
+        let slot = next.withLock { next -> ContinuousClock.Instant in
+            let slot = max(now, next ?? now)
+            next = slot + spacing
+            return slot
+        }
+        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
     }
 }

@@ -37,6 +37,9 @@ public struct WebhookSettings: Sendable, Equatable {
     public var maxDelay: Int64 = 600_000
     /// Per-attempt timeout (ms).
     public var timeout: Int64 = 10_000
+    /// The most attempts per second: after an outage the backlog drains at this pace rather than
+    /// all at once, sparing the recovering endpoint and the reviewers' latency.
+    public var maxPerSecond = 1000
 
     /// Creates settings.
     public init(url: String?, secret: String?) {
@@ -132,7 +135,8 @@ extension ReviewPack {
             var url: String?
             var secretEnv: String?
             var maxAttempts: Int?
-            enum CodingKeys: String, CodingKey { case url, secretEnv = "secret_env", maxAttempts = "max_attempts" }
+            var maxPerSecond: Int?
+            enum CodingKeys: String, CodingKey { case url, secretEnv = "secret_env", maxAttempts = "max_attempts", maxPerSecond = "max_per_second" }
         }
         struct Action: Decodable {
             var description: String?
@@ -380,6 +384,9 @@ extension ReviewPack {
             }
             if let attempts = settings.maxAttempts {
                 if attempts > 0 { webhook.maxAttempts = attempts } else { problem("webhook.max_attempts", "must be at least 1") }
+            }
+            if let rate = settings.maxPerSecond {
+                if rate > 0 { webhook.maxPerSecond = rate } else { problem("webhook.max_per_second", "must be at least 1") }
             }
         }
         guard problems.count == before else { return nil }

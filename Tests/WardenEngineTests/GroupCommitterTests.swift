@@ -121,4 +121,22 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
         #expect(OutboxDeliverer.backoff(attempt: 4, base: 1000, cap: 600_000, jitter: 0) == 4000)
         #expect(OutboxDeliverer.backoff(attempt: 60, base: 1000, cap: 600_000, jitter: 1) == 600_000)
     }
+
+    /// Delivery attempts are paced: 100 callers at once at 1,000 a second take at least 0.1 s, not
+    /// an instant, and a quiet spell saves up no burst.
+    @Test func attemptsArePacedToTheRate() async {
+        let pacer = Pacer()
+        let started = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<100 { group.addTask { await pacer.wait(perSecond: 1000) } }
+        }
+        #expect(started.duration(to: .now) >= .milliseconds(95))
+        // A quiet spell saves up no credit: the next burst is paced too.
+        try? await Task.sleep(for: .milliseconds(300))
+        let again = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<20 { group.addTask { await pacer.wait(perSecond: 1000) } }
+        }
+        #expect(again.duration(to: .now) >= .milliseconds(19))
+    }
 }

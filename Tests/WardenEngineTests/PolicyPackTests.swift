@@ -197,6 +197,7 @@ import WardenStore
         let pack = try PolicyPack.load(from: Self.example.path)
         #expect(pack.review.configuration.queueOrder == ["urgent", "scams", "harassment", "spam", "general", "appeals"])
         #expect(pack.review.catalogue.ladder(for: "spam.links")?.steps.count == 4)
+        #expect(pack.review.webhook.maxPerSecond == 1000)
         #expect(Set(pack.review.trees.keys) == ["scam_message", "harassment"])
         #expect(pack.review.macros["report_not_actioned"]?.kind == .reporterReply)
     }
@@ -204,12 +205,14 @@ import WardenStore
     @Test func reviewFileProblemsArePlaced() throws {
         let found = try problems([
             "queues.yaml": { $0.replacingOccurrences(of: "p1: {first_action: 15m, resolution: 1h}", with: "p7: {first_action: soon}") },
-            "enforcement.yaml": { $0.replacingOccurrences(of: "steps: [warn, suspend 24h, suspend 7d, ban]", with: "steps: [warn, suspend, explode]") },
+            "enforcement.yaml": { $0.replacingOccurrences(of: "steps: [warn, suspend 24h, suspend 7d, ban]", with: "steps: [warn, suspend, explode]")
+                .replacingOccurrences(of: "max_per_second: 1000", with: "max_per_second: 0") },
             "trees/scam_message.yaml": { $0.replacingOccurrences(of: "outcome: not_a_scam", with: "outcome: not_scam") },
             "rules/spam.rules": { $0.replacingOccurrences(of: "route queue \"spam\"", with: "route queue \"spamm\"") },
         ])
         #expect(found.contains { $0.hasPrefix("queues.yaml queues[0].sla.targets.p7") })
         #expect(found.contains { $0.contains("enforcement.yaml ladders[0].steps[1]: suspend needs a duration") })
+        #expect(found.contains { $0.contains("enforcement.yaml webhook.max_per_second: must be at least 1") })
         #expect(found.contains { $0.contains("enforcement.yaml ladders[0].steps[2]: \"explode\" does not start with an action") })
         #expect(found.contains { $0.contains("trees/scam_message.yaml questions.impersonation.answers[1]: outcome \"not_scam\" is not one of the outcomes") })
         #expect(found.contains { $0.hasPrefix("rules/spam.rules:") && $0.contains("routes to queue \"spamm\"") })
