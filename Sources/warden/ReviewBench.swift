@@ -21,10 +21,12 @@ struct ReviewBench: AsyncParsableCommand {
         discussion: """
             Seeds --cases open cases (through the case builder's merge, in batches; a --data-dir that already \
             holds them is reused), starts an embedded server with the outbox deliverer pointed at a local \
-            receiver, and runs --reviewers reviewers at --rate decisions/s in total for --seconds. The receiver \
-            answers 503 from --outage-at for --outage seconds. Reports claim-next and decide latency \
-            percentiles, double claims (must be 0), and, once the outbox drains, deliveries expected, applied \
-            once by idempotency key, lost (must be 0) and repeated at the wire.
+            receiver, and runs --reviewers reviewers at --rate decisions/s in total: first --warmup seconds \
+            unmeasured (reported apart), then --seconds measured. The receiver answers 503 from --outage-at \
+            (counted after the warm-up) for --outage seconds. Reports claim-next and decide latency \
+            percentiles, decide p99 per 10 s, double claims (must be 0), and, once the outbox drains, \
+            deliveries expected (warm-up included), applied once by idempotency key, lost (must be 0) and \
+            repeated at the wire.
             """
     )
 
