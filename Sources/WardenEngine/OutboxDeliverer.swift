@@ -129,22 +129,33 @@ public struct OutboxDeliverer: Service {
         }
         let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: limit)
         guard !due.isEmpty else { return 0 }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var iterator = due.makeIterator()
-            for _ in 0..<concurrency {
-                guard let item = iterator.next() else { break }
-                group.addTask { try await attempt(item, url: url, secret: secret, settings: settings) }
-            }
-            while try await group.next() != nil {
-                if let item = iterator.next() {
-                    group.addTask { try await attempt(item, url: url, secret: secret, settings: settings) }
+        // Accepted deliveries are recorded together when the round ends: one write, not one each.
+        // (A crash in between redelivers them with the same idempotency key, as any retry would.)
+        let receipts = Receipts()
+        var failure: (any Error)?
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var iterator = due.makeIterator()
+                for _ in 0..<concurrency {
+                    guard let item = iterator.next() else { break }
+                    group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, receipts: receipts) }
+                }
+                while try await group.next() != nil {
+                    if let item = iterator.next() {
+                        group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, receipts: receipts) }
+                    }
                 }
             }
+        } catch {
+            failure = error
         }
+        try await store.markDelivered(receipts.accepted.withLock { $0 }, now: clock.nowMillis())
+        if let failure { throw failure }
         return due.count
     }
 
-    private func attempt(_ item: OutboxItem, url: String, secret: String, settings: WebhookSettings) async throws {
+    private func attempt(_ item: OutboxItem, url: String, secret: String, settings: WebhookSettings,
+                         receipts: Receipts) async throws {
         await pacer.wait(perSecond: settings.maxPerSecond)
         let body = Array(item.body.utf8)
         let now = clock.nowMillis()
@@ -165,7 +176,7 @@ public struct OutboxDeliverer: Service {
             let status = Int(response.status.code)
             if (200..<300).contains(status) {
                 health.succeeded()
-                try await store.markDelivered(item.id, status: status, now: clock.nowMillis())
+                receipts.accepted.withLock { $0.append((item.id, status)) }
                 delivered.increment()
                 return
             }
@@ -239,6 +250,11 @@ final class EndpointHealth: Sendable {
             if state.failures >= tripAfter, state.probeAt == nil { state.probeAt = now + state.interval }
         }
     }
+}
+
+/// Deliveries the receiver accepted in one round, recorded together.
+final class Receipts: Sendable {
+    let accepted = Mutex<[(id: Int64, status: Int)]>([])
 }
 
 /// Hands out evenly spaced start times, at most `perSecond` a second: each caller waits for the

@@ -370,7 +370,8 @@ public protocol ReviewStore: Sendable {
 
     /// Pending deliveries due at `now`, oldest first.
     func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem]
-    func markDelivered(_ id: Int64, status: Int, now: Int64) async throws
+    /// Records deliveries the receiver accepted (with its status), in one transaction.
+    func markDelivered(_ receipts: [(id: Int64, status: Int)], now: Int64) async throws
     /// Records a failed attempt: retried at `retryAt`, or dead-lettered when nil.
     func markFailed(_ id: Int64, error: String, retryAt: Int64?, now: Int64) async throws
     /// Puts dead deliveries (all, or the given ones) back in line; returns how many.

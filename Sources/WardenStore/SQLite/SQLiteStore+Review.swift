@@ -769,12 +769,15 @@ extension SQLiteStore: ReviewStore {
         }
     }
 
-    public func markDelivered(_ id: Int64, status: Int, now: Int64) async throws {
+    public func markDelivered(_ receipts: [(id: Int64, status: Int)], now: Int64) async throws {
+        guard !receipts.isEmpty else { return }
         try await batcher.write { db in
-            try db.run(sql: """
-                UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
-                WHERE id = ? AND state = 'pending'
-                """, arguments: [status, now, id])
+            for receipt in receipts {
+                try db.run(sql: """
+                    UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
+                    WHERE id = ? AND state = 'pending'
+                    """, arguments: [receipt.status, now, receipt.id])
+            }
         }
     }
 
