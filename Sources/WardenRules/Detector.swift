@@ -300,9 +300,11 @@ public struct Detector: Sendable {
             if outcome == .unknown, context.servedCalls > asked {
                 // Only served classifiers' answers may be missing: keep what is left for later.
                 // The hit is counted (and the safety valve consulted) when it fires.
+                // The hit is made first, so its explanation lists the counters this evaluation read
+                // (working out the residual reads them again).
+                var waiting = hit(rule, mode: demoted[rule.name] == nil ? rule.mode : .shadow, &context)
                 let residual = self.residual(candidates[position].condition, &context).simplified
                 guard residual.asks else { continue }
-                var waiting = hit(rule, mode: demoted[rule.name] == nil ? rule.mode : .shadow, &context)
                 waiting.condition = residual
                 pending.append(waiting)
                 continue
