@@ -11,8 +11,8 @@ public import WardenStore
 /// Asks classifiers served over an API the questions rules left pending, and fires the rules
 /// their answers make true. Detection never waits for a model: it evaluates everything else about
 /// an event, stores the hit as a job with what is left to decide (see `PendingCondition`), and
-/// moves on. This stage works through the jobs in their own order, several at once, so a slow or
-/// failing model delays only the rules that ask it.
+/// moves on. This stage works through the jobs in their own order, several at once, so one slow
+/// answer holds up no other job (a model slow enough to fill every slot delays the rest too).
 ///
 /// A job is settled once: fired (an active rule's signal is written then, in the same
 /// transaction, so cases follow as for any signal), not fired, or failed after its attempts

@@ -195,12 +195,12 @@ extension SQLiteStore: ReviewStore {
                 try Self.appendAudit(db, at: now, actor: actor, action: "case.handoff", target: "case:\(caseID)", detail: #"{"to":\#(jsonString(reviewer))}"#)
             case .consult(let reviewer, let question):
                 try Self.requireHolder(record, actor, toDo: "ask for a consult on")
+                guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }
                 try Self.firstAction(&record, now: now)
                 record.leaseExpiresAt = now + policy.leaseMillis
                 record.updatedAt = now
                 Self.reprioritise(&record, policy: policy)
                 try Self.saveCase(db, record)
-                guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }
                 try db.run(sql: "INSERT INTO case_consult (case_id, asked_by, reviewer, question, asked_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [caseID, actor, reviewer, question, now])
                 try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "consult", from: nil, to: nil,
