@@ -106,7 +106,8 @@ public final class ClassificationStage: Service, Sendable {
     func settle(_ job: ClassificationJob) async {
         let settlement = await decide(job)
         do {
-            try await jobs.settleClassificationJob(id: job.id, settlement, at: clock.nowMillis())
+            // Settled elsewhere meanwhile (another process on the same store): nothing to count.
+            guard try await jobs.settleClassificationJob(id: job.id, settlement, at: clock.nowMillis()) else { return }
         } catch {
             logger.error("classification job not recorded; it will be tried again", metadata: ["job": "\(job.id)", "error": "\(error)"])
             return
