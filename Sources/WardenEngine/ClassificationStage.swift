@@ -38,6 +38,9 @@ public final class ClassificationStage: Service, Sendable {
     private let classifiers: @Sendable () -> ClassifierRegistry
     private let clock: any WallClock
     private let settings: Settings
+    /// Counts a fired hit toward its rule's budget (the detector's safety valve) and says whether
+    /// that demotes the rule; nil: no budgets.
+    private let budget: (@Sendable (_ rule: String, _ version: String, _ at: Int64) -> (reason: String, severity: String)?)?
     private let logger: Logger
     private let outcomes: [String: Counter]
     /// Jobs being worked on now (so the next look for due jobs skips them).
@@ -45,7 +48,10 @@ public final class ClassificationStage: Service, Sendable {
 
     /// A stage settling `jobs` with the classifiers in force (read for every job, so a reload applies at once).
     public init(jobs: any ClassificationJobStore, classifiers: @escaping @Sendable () -> ClassifierRegistry, clock: any WallClock = SystemWallClock(),
-                settings: Settings = Settings(), logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                settings: Settings = Settings(),
+                budget: (@Sendable (_ rule: String, _ version: String, _ at: Int64) -> (reason: String, severity: String)?)? = nil,
+                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.budget = budget
         self.jobs = jobs
         self.classifiers = classifiers
         self.clock = clock
@@ -165,7 +171,10 @@ public final class ClassificationStage: Service, Sendable {
         guard condition.fires(answers) else { return .notFired(answers: answersJSON) }
         var explanation = job.signal.explanation + "; " + condition.describe(answers)
         if let rationale, !rationale.isEmpty { explanation += " (\(rationale))" }
-        return .fired(explanation: explanation, answers: answersJSON)
+        // An acting rule's late hit counts toward its budget like any other; over it, the safety
+        // valve demotes the rule and this hit has no effect.
+        let demoted = job.mode == "active" ? budget?(job.signal.rule, job.signal.ruleVersion, job.signal.occurredAt) : nil
+        return .fired(explanation: explanation, answers: answersJSON, demoted: demoted)
     }
 }
 

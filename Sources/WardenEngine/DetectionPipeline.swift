@@ -237,6 +237,12 @@ public final class DetectionPipeline: Service, Sendable {
         }
     }
 
+    /// Counts a rule's hit that fired later (the classification stage) toward its budget; the
+    /// demotion, if the safety valve demotes it (see ``Detector/countLateHit(rule:version:at:)``).
+    public func countLateHit(rule: String, version: String, at time: Int64) -> (reason: String, severity: String)? {
+        state.withLock { $0.detector.countLateHit(rule: rule, version: version, at: time) }
+    }
+
     /// Evaluates an event against the current state without changing it.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         state.withLock { $0.detector.peek(event, body: body) }

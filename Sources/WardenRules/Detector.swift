@@ -385,6 +385,18 @@ public struct Detector: Sendable {
         }
     }
 
+    /// Counts a hit that fired after its event, through the classification stage, toward its rule's
+    /// budget like any other, and says why the rule is demoted if it is (now or already): the hit
+    /// then has no effect. Nil for a rule version no longer in force, or one that does not act.
+    public mutating func countLateHit(rule name: String, version: String, at time: Int64) -> (reason: String, severity: String)? {
+        guard let rule = rules.rules.first(where: { $0.name == name && $0.version == version }), rule.mode == .active, rule.acts else { return nil }
+        let severity = rules.severities.last ?? rule.severity
+        if let reason = demoted[name] { return (reason, severity) }
+        guard let reason = safetyValve(rule, at: time) else { return nil }
+        demoted[name] = reason
+        return (reason, severity)
+    }
+
     /// Counts an acting rule's hit and says why it must be demoted, if it must: more hits this hour
     /// than its budget, or at least 100 and ten times its average hour over the previous day.
     private mutating func safetyValve(_ rule: CompiledRule, at time: Int64) -> String? {

@@ -45,9 +45,11 @@ public struct ClassificationJob: Sendable, Equatable {
 }
 
 /// How an attempt at a job ended.
-public enum ClassificationSettlement: Sendable, Equatable {
-    /// The rule fired: its signal (for an active rule) is written with this explanation.
-    case fired(explanation: String, answers: String)
+public enum ClassificationSettlement: Sendable {
+    /// The rule fired: its signal (for an active rule) is written with this explanation. With
+    /// `demoted`, the safety valve demoted the rule: the hit counts as shadow and a `safety_valve`
+    /// signal with the reason (at the given severity) is written instead.
+    case fired(explanation: String, answers: String, demoted: (reason: String, severity: String)? = nil)
     /// The answers did not make the rule true.
     case notFired(answers: String)
     /// No answer this time; try again at the given time.

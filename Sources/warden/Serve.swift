@@ -62,7 +62,8 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection,
                                        PackWatcher(manager: packs), CaseBuilder(review: review, events: store, logger: logger),
                                        ReviewTimers(review: review, logger: logger),
-                                       ClassificationStage(jobs: store, classifiers: { packs.classifiers }, logger: logger),
+                                       ClassificationStage(jobs: store, classifiers: { packs.classifiers },
+                                                           budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger),
                                        OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, logger: logger)]
         if demo {
             services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))

@@ -169,4 +169,33 @@ func youngAccountMessage(_ id: String, actor: String, text: String) -> String {
         // Each text was asked once, except the broken one (asked on both attempts).
         #expect(model.asked.withLock { $0.count } == 5)
     }
+
+    /// A late hit over its rule's budget has no effect: the job settles as a shadow hit, and a
+    /// `safety_valve` signal on the same event says why, as detection's valve does.
+    @Test func theSafetyValveAppliesToLateHits() async throws {
+        let harness = try await Harness.make()
+        let model = FakeSpamModel()
+        try await model.run { url in
+            let registry = await ClassifierRegistry.build(harness.components.pack.classifiers, packDirectory: harness.components.pack.directory,
+                                                          models: harness.store, environment: ["WARDEN_LLM_URL": url])
+            harness.detection.replaceClassifiers(scorers: registry.scorers, served: registry.served)
+            let stage = ClassificationStage(jobs: harness.store, classifiers: { registry }, clock: MovableClock(),
+                                            budget: { rule, _, _ in ("rule \(rule) demoted to shadow: over its budget", "critical") },
+                                            logger: Logger(label: "test"))
+            try await harness.test { client in
+                #expect(try await client.post("/v1/events", token: harness.writer,
+                                              body: youngAccountMessage("v1", actor: "v1", text: "earn $500 a day https://jobs.example/x")).status == .ok)
+                #expect(try await harness.detection.processNext() == 1)
+                #expect(try await stage.settleDue() == 1)
+                let job = try #require(try await harness.store.classificationJobs(state: "fired", before: nil, limit: 10).first)
+                #expect(job.mode == "shadow")
+                #expect(try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "young_account_spam_policy").isEmpty)
+                let valve = try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "safety_valve")
+                #expect(valve.count == 1 && valve.first?.eventSeq == job.signal.eventSeq && valve.first?.severity == "critical")
+                #expect(valve.first?.reason == "rule young_account_spam_policy demoted to shadow: over its budget")
+                let hits = try await harness.store.ruleHits(sinceHour: 0).filter { $0.rule == "young_account_spam_policy" }
+                #expect(hits.map(\.mode) == ["shadow"])
+            }
+        }
+    }
 }

@@ -248,6 +248,36 @@ final class CountingScorer: TextScorer {
         #expect(evaluate("hello", at: 5).pending.isEmpty)
     }
 
+    /// Hits that fire later, through the classification stage, count toward the rule's budget: the
+    /// one over it demotes the rule, and the rule's next pending hits are shadow.
+    @Test func lateHitsCountTowardTheBudget() throws {
+        let rules = try compileWithClassifiers("""
+            rule remote_warn category spam severity low budget 2 per hour
+            when classify("remote-policy", event.data.text) > 0.5
+            then signal action "warn"
+
+            rule remote_note category spam severity low budget 1 per hour
+            when classify("remote-policy", event.data.text) > 0.9
+            then signal
+            """)
+        var detector = Detector(rules: rules)
+        detector.servedClassifiers = ["remote-policy"]
+        let warn = try #require(rules.rules.first { $0.name == "remote_warn" })
+        let note = try #require(rules.rules.first { $0.name == "remote_note" })
+        #expect(detector.countLateHit(rule: warn.name, version: warn.version, at: 1000) == nil)
+        #expect(detector.countLateHit(rule: warn.name, version: warn.version, at: 2000) == nil)
+        let third = detector.countLateHit(rule: warn.name, version: warn.version, at: 3000)
+        #expect(third?.reason == "rule remote_warn demoted to shadow: 3 hits this hour exceed its budget of 2")
+        #expect(third?.severity == "critical")
+        #expect(detector.demoted["remote_warn"] != nil)
+        // A rule that does not act has no budget to exceed; an unknown version is not counted.
+        for time in [1000, 2000, 3000] { #expect(detector.countLateHit(rule: note.name, version: note.version, at: Int64(time)) == nil) }
+        #expect(detector.countLateHit(rule: warn.name, version: "000000000000", at: 4000) == nil)
+        // The demoted rule's next pending hit is shadow.
+        let (parsed, body) = event("message.sent", at: 5, data: #"{"text":"hello"}"#)
+        #expect(detector.process(parsed, body: body).pending.first { $0.rule == "remote_warn" }?.mode == .shadow)
+    }
+
     @Test func classifyIsChecked() {
         func problems(_ condition: String) -> [String] {
             do {

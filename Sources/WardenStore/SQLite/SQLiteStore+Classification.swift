@@ -31,12 +31,23 @@ extension SQLiteStore: ClassificationJobStore {
                     WHERE id = ? AND state = 'pending'
                     """, arguments: [answers, now, id])
                 return db.changesCount == 1
-            case .fired(let explanation, let answers):
+            case .fired(let explanation, let answers, let demoted):
                 try db.execute(sql: """
-                    UPDATE classification_job SET state = 'fired', attempts = attempts + 1, answers = ?, explanation = ?, settled_at = ?
+                    UPDATE classification_job SET state = 'fired', attempts = attempts + 1, answers = ?, explanation = ?, settled_at = ?,
+                        mode = CASE WHEN ? THEN 'shadow' ELSE mode END
                     WHERE id = ? AND state = 'pending'
-                    """, arguments: [answers, explanation, now, id])
+                    """, arguments: [answers, explanation, now, demoted != nil, id])
                 guard db.changesCount == 1 else { return false }
+                if let demoted {
+                    // As detection does when the valve trips: a signal saying so, on the same event.
+                    try db.execute(sql: """
+                        INSERT INTO signal (event_seq, rule, rule_version, category, severity, subject, reason, explanation, queue, verdict,
+                                            effects, occurred_at, created_at)
+                        SELECT event_seq, 'safety_valve', rule_version, category, ?, subject, ?, ?, NULL, NULL, '[]', occurred_at, ?
+                        FROM classification_job WHERE id = ?
+                        ON CONFLICT (event_seq, rule, rule_version) DO NOTHING
+                        """, arguments: [demoted.severity, demoted.reason, demoted.reason, now, id])
+                }
                 // The hit counts in the hour of the event, like every other hit; an active rule's
                 // signal is written now (unique per event, rule and version, like detection's).
                 try db.execute(sql: """
