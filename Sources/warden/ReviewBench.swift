@@ -40,6 +40,7 @@ struct ReviewBench: AsyncParsableCommand {
     @Option(help: "How long it stays down (seconds).") var outage = 60.0
     @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
     @Option(help: "Milliseconds between WAL checkpoints (0: only SQLite's own backstop), as serve does every 500.") var checkpointInterval = 500
+    @Option(help: "Webhook attempts per second at most (enforcement.yaml webhook.max_per_second).") var webhookRate = 1000
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time the store's claim and decide alone, one reviewer, no HTTP (to see what HTTP adds).") var storeOnly = false
 
@@ -88,7 +89,9 @@ struct ReviewBench: AsyncParsableCommand {
         let receiver = BenchReceiver(secret: "whsec_bench")
         let receiverApp = Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                       onServerRunning: { channel in receiver.port.withLock { $0 = channel.localAddress?.port ?? 0 } }, logger: logger)
-        let webhook = Mutex(WebhookSettings(url: nil, secret: "whsec_bench"))
+        var webhookSettings = WebhookSettings(url: nil, secret: "whsec_bench")
+        webhookSettings.maxPerSecond = webhookRate
+        let webhook = Mutex(webhookSettings)
         let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger, metrics: factory)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var settings = ServerSettings()
