@@ -94,15 +94,15 @@ public final class ClassificationStage: Service, Sendable {
     @discardableResult
     public func settleDue() async throws -> Int {
         let due = try await jobs.dueClassificationJobs(at: clock.nowMillis(), limit: 10_000)
-        await withDiscardingTaskGroup { group in
+        await withTaskGroup(of: Void.self) { group in
             var remaining = due.makeIterator()
-            let semaphore = AsyncLimiter(limit: settings.concurrency)
-            while let job = remaining.next() {
-                await semaphore.wait()
-                group.addTask {
-                    await self.settle(job)
-                    await semaphore.signal()
-                }
+            for _ in 0..<settings.concurrency {
+                guard let job = remaining.next() else { break }
+                group.addTask { await self.settle(job) }
+            }
+            // As each finishes, the next starts.
+            while await group.next() != nil {
+                if let job = remaining.next() { group.addTask { await self.settle(job) } }
             }
         }
         return due.count
@@ -175,31 +175,5 @@ public final class ClassificationStage: Service, Sendable {
         // valve demotes the rule and this hit has no effect.
         let demoted = job.mode == "active" ? budget?(job.signal.rule, job.signal.ruleVersion, job.signal.occurredAt) : nil
         return .fired(explanation: explanation, answers: answersJSON, demoted: demoted)
-    }
-}
-
-/// At most `limit` holders at once.
-actor AsyncLimiter {
-    private var available: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) {
-        available = max(1, limit)
-    }
-
-    func wait() async {
-        if available > 0 {
-            available -= 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func signal() {
-        if waiters.isEmpty {
-            available += 1
-        } else {
-            waiters.removeFirst().resume()
-        }
     }
 }

@@ -40,36 +40,13 @@ struct DetectionController {
         writer.field("verdict", evaluation.verdict.rawValue)
         writer.key("hits")
         writer.beginArray()
-        for hit in evaluation.hits {
-            writer.beginObject()
-            writer.field("rule", hit.rule)
-            writer.field("version", hit.version)
-            writer.field("mode", hit.mode.rawValue)
-            writer.field("category", hit.category)
-            writer.field("severity", hit.severity)
-            writer.field("explanation", hit.explanation)
-            writer.key("effects")
-            EffectJSON.write(hit.effects, into: &writer)
-            writer.endObject()
-        }
+        for hit in evaluation.hits { Self.write(hit, into: &writer) }
         writer.endArray()
         // Rules whose other conditions hold, waiting for classifiers served over an API: they do
         // not change the verdict; once ingested, the classification stage settles them.
         writer.key("pending")
         writer.beginArray()
-        for hit in evaluation.pending {
-            writer.beginObject()
-            writer.field("rule", hit.rule)
-            writer.field("version", hit.version)
-            writer.field("mode", hit.mode.rawValue)
-            writer.field("category", hit.category)
-            writer.field("severity", hit.severity)
-            writer.field("explanation", hit.explanation)
-            if let condition = hit.condition { writer.field("waiting_for", condition.describe()) }
-            writer.key("effects")
-            EffectJSON.write(hit.effects, into: &writer)
-            writer.endObject()
-        }
+        for hit in evaluation.pending { Self.write(hit, into: &writer) }
         writer.endArray()
         if ingest {
             let result = try await intake.submit(body, format: .json)
@@ -81,6 +58,21 @@ struct DetectionController {
         }
         writer.endObject()
         return .json(writer.bytes)
+    }
+
+    /// One rule hit; a pending one also says what it waits for.
+    static func write(_ hit: RuleHit, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("rule", hit.rule)
+        writer.field("version", hit.version)
+        writer.field("mode", hit.mode.rawValue)
+        writer.field("category", hit.category)
+        writer.field("severity", hit.severity)
+        writer.field("explanation", hit.explanation)
+        if let condition = hit.condition { writer.field("waiting_for", condition.describe()) }
+        writer.key("effects")
+        EffectJSON.write(hit.effects, into: &writer)
+        writer.endObject()
     }
 
     @Sendable func signals(_ request: Request, _ context: WardenRequestContext) async throws -> Response {

@@ -301,7 +301,7 @@ struct ReviewController {
             guard text == "true" || text == "false" else { throw Problem.badRequest("invalid-parameter", "answered must be true or false") }
             answered = text == "true"
         }
-        let consults = try await review.store.consults(for: context.actor, caseID: nil, answered: answered, limit: Int(limit))
+        let consults = try await review.store.consults(for: context.actor, answered: answered, limit: Int(limit))
             .filter { context.assignedQueues?.contains($0.queue) ?? true }
         var writer = JSONWriter(capacity: 256 * consults.count + 32)
         writer.beginObject()

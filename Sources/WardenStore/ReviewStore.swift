@@ -322,8 +322,8 @@ public protocol ReviewStore: Sendable {
     func caseBuilderCursors() async throws -> (signals: Int64, reports: Int64)
     /// Signals after `id`, oldest first.
     func signals(after id: Int64, limit: Int) async throws -> [StoredSignal]
-    /// Consults asked of `reviewer` (or on one case), newest first; `answered` filters.
-    func consults(for reviewer: String?, caseID: Int64?, answered: Bool?, limit: Int) async throws -> [ConsultRecord]
+    /// Consults asked of `reviewer`, newest first; `answered` filters.
+    func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord]
     /// One consult.
     func consult(id: Int64) async throws -> ConsultRecord?
     /// Records the consulted reviewer's answer on the case's timeline (only they can, once).

@@ -332,24 +332,13 @@ extension SQLiteStore: ReviewStore {
         }
     }
 
-    public func consults(for reviewer: String?, caseID: Int64?, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
+    public func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
         try await pool.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let reviewer {
-                conditions.append("c.reviewer = ?")
-                arguments += [reviewer]
-            }
-            if let caseID {
-                conditions.append("c.case_id = ?")
-                arguments += [caseID]
-            }
-            if let answered { conditions.append(answered ? "c.answered_at IS NOT NULL" : "c.answered_at IS NULL") }
-            arguments += [limit]
+            let filter = answered.map { $0 ? " AND c.answered_at IS NOT NULL" : " AND c.answered_at IS NULL" } ?? ""
             return try Row.fetchAll(db, sql: """
                 SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY c.id DESC LIMIT ?
-                """, arguments: arguments).map(Self.consult(from:))
+                WHERE c.reviewer = ?\(filter) ORDER BY c.id DESC LIMIT ?
+                """, arguments: [reviewer, limit]).map(Self.consult(from:))
         }
     }
 
