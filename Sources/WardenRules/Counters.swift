@@ -78,9 +78,15 @@ struct BucketWindow: Sendable, Equatable {
         if index == newest.index {
             newest.total += amount
         } else if index > newest.index {
-            older.append(newest)
+            // The old newest bucket joins the older ones only while it still counts; when it no
+            // longer does, neither do they (a key seen less often than its window allocates nothing).
+            if Self.counts(newest, at: time, width: width, window: window) {
+                older.append(newest)
+                trim(before: time, width: width, window: window)
+            } else if !older.isEmpty {
+                older = []
+            }
             newest = Bucket(index: index, total: amount)
-            trim(before: time, width: width, window: window)
         } else if let position = older.firstIndex(where: { $0.index >= index }) {
             // A late event lands in its own bucket.
             if older[position].index == index {

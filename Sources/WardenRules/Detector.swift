@@ -132,6 +132,8 @@ public struct Detector: Sendable {
     private let counterPlans: [CounterPlan]
     /// Per-event memory reused from event to event.
     private var scratch: Scratch
+    /// The `data` members rules read, found in one pass per event.
+    private let layout: DataLayout
     /// The classifiers `classify(…)` calls, by name. One that is missing (a model not trained yet)
     /// makes `classify` unknown, so rules that need it do not fire.
     public var scorers: [String: any TextScorer] = [:]
@@ -153,6 +155,7 @@ public struct Detector: Sendable {
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
         counterPlans = rules.counters.map(CounterPlan.init)
         scratch = Scratch(rules)
+        layout = DataLayout(rules.dataPaths)
     }
 
     /// A detector for new rules that keeps what still applies of `previous`'s state: labels,
@@ -240,7 +243,7 @@ public struct Detector: Sendable {
     }
 
     private mutating func process(_ event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
-        var context = EventContext(event: event, bytes: bytes, dataPaths: rules.dataPaths)
+        var context = EventContext(event: event, bytes: bytes, layout: layout)
         swap(&context.scratch, &scratch)
         defer { swap(&context.scratch, &scratch) }
         context.scratch.startEvent()
@@ -277,7 +280,7 @@ public struct Detector: Sendable {
     /// API's dry runs.
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         body.withUnsafeBufferPointer { bytes in
-            var context = EventContext(event: event, bytes: bytes, dataPaths: rules.dataPaths)
+            var context = EventContext(event: event, bytes: bytes, layout: layout)
             context.scratch = Scratch(rules)
             context.scratch.startEvent()
             context.isVirtual = true
@@ -288,46 +291,61 @@ public struct Detector: Sendable {
     }
 
     private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict, [RuleHit]) {
+        let (fired, pending) = matches(&context)
         var hits: [RuleHit] = []
-        var pending: [RuleHit] = []
         var verdict = Verdict.allow
+        for (index, var hit) in fired {
+            if countingHits, hit.mode == .active, rules.rules[index].acts,
+               let reason = safetyValve(rules.rules[index], at: context.event.occurredAt) {
+                demoted[hit.rule] = reason
+                hit.mode = .shadow
+                let severity = rules.severities.last ?? hit.severity
+                hits.append(RuleHit(rule: "safety_valve", version: hit.version, mode: .active, category: hit.category, severity: severity,
+                                    effects: [.signal(category: hit.category, severity: severity, subject: nil, reason: reason)],
+                                    explanation: reason))
+            }
+            if hit.mode == .active {
+                for effect in hit.effects {
+                    if case .verdict(let ruleVerdict) = effect { verdict = max(verdict, ruleVerdict) }
+                }
+            }
+            hits.append(hit)
+        }
+        return (hits, verdict, pending)
+    }
+
+    /// The rules that fire on this event (by index, with their hits in the mode they run in), and
+    /// those waiting for served classifiers. Reads state only: kept apart from the safety valve's
+    /// bookkeeping so the loop over candidates runs without `self` being mutable (a mutating caller
+    /// makes Swift copy the whole detector for each read-only call it makes).
+    private func matches(_ context: inout EventContext) -> (fired: [(index: Int, hit: RuleHit)], pending: [RuleHit]) {
+        var fired: [(index: Int, hit: RuleHit)] = []
+        var pending: [RuleHit] = []
         let candidates = rulesByType[context.event.type] ?? rulesForAnyType
         for position in candidates.indices {
             if !context.scratch.readCounters.isEmpty { context.scratch.readCounters.removeAll(keepingCapacity: true) }
             let asked = context.servedCalls
-            let outcome = truth(candidates[position].condition, &context)
-            let rule = rules.rules[candidates[position].index]
-            if outcome == .unknown, context.servedCalls > asked {
+            // Read through the buffer: the array's subscript would retain each condition for the call.
+            let outcome = candidates.withUnsafeBufferPointer { truth($0[position].condition, &context) }
+            // Most rules do not fire: the rule (a large struct) is only read once one does.
+            guard outcome == .true || (outcome == .unknown && context.servedCalls > asked) else { continue }
+            let index = candidates[position].index
+            let mode = demoted[rules.rules[index].name] == nil ? rules.rules[index].mode : .shadow
+            if outcome == .unknown {
                 // Only served classifiers' answers may be missing: keep what is left for later.
                 // The hit is counted (and the safety valve consulted) when it fires.
                 // The hit is made first, so its explanation lists the counters this evaluation read
                 // (working out the residual reads them again).
-                var waiting = hit(rule, mode: demoted[rule.name] == nil ? rule.mode : .shadow, &context)
+                var waiting = hit(rules.rules[index], mode: mode, &context)
                 let residual = self.residual(candidates[position].condition, &context).simplified
                 guard residual.asks else { continue }
                 waiting.condition = residual
                 pending.append(waiting)
                 continue
             }
-            guard outcome == .true else { continue }
-            var mode = demoted[rule.name] == nil ? rule.mode : .shadow
-            if countingHits, mode == .active, rule.acts, let reason = safetyValve(rule, at: context.event.occurredAt) {
-                demoted[rule.name] = reason
-                mode = .shadow
-                let severity = rules.severities.last ?? rule.severity
-                hits.append(RuleHit(rule: "safety_valve", version: rule.version, mode: .active, category: rule.category, severity: severity,
-                                    effects: [.signal(category: rule.category, severity: severity, subject: nil, reason: reason)],
-                                    explanation: reason))
-            }
-            let fired = hit(rule, mode: mode, &context)
-            if mode == .active {
-                for effect in fired.effects {
-                    if case .verdict(let ruleVerdict) = effect { verdict = max(verdict, ruleVerdict) }
-                }
-            }
-            hits.append(fired)
+            fired.append((index, hit(rules.rules[index], mode: mode, &context)))
         }
-        return (hits, verdict, pending)
+        return (fired, pending)
     }
 
     /// A rule's hit on this event: its effects and why (its description and the counters it read).
@@ -495,15 +513,27 @@ public struct Detector: Sendable {
             context.scratch.readCounters.append((index, cached))
             return .number(cached)
         }
-        let counter = rules.counters[index]
-        guard let key = keyHash(counter.keySlot, &context) else { return .null }
-        let time = context.event.occurredAt
+        // The plan is read in place: copying the counter's definition would retain its expressions.
+        guard let key = keyHash(counterPlans[index].keySlot, &context) else { return .null }
+        let (time, width, window) = (context.event.occurredAt, counterPlans[index].width, counterPlans[index].window)
         var value: Double
-        switch counter.aggregate {
-        case .count, .sum: value = bucketWindows[index][key]?.total(at: time, width: counter.bucketWidth, window: counter.window) ?? 0
-        case .distinct: value = Double(distinctWindows[index][key]?.count(at: time, window: counter.window) ?? 0)
+        switch counterPlans[index].aggregate {
+        case .count, .sum: value = bucketWindows[index][key]?.total(at: time, width: width, window: window) ?? 0
+        case .distinct: value = Double(distinctWindows[index][key]?.count(at: time, window: window) ?? 0)
         }
-        if context.isVirtual, counter.eventType.map({ $0 == context.event.type }) ?? true,
+        if context.isVirtual {
+            countVirtually(index, key: key, into: &value, &context)
+        }
+        context.scratch.remember(counterValue: value, index: index)
+        context.scratch.readCounters.append((index, value))
+        return .number(value)
+    }
+
+    /// For a dry run, adds the event itself to a counter's value, as processing it would.
+    private func countVirtually(_ index: Int, key: UInt64, into value: inout Double, _ context: inout EventContext) {
+        let counter = rules.counters[index]
+        let time = context.event.occurredAt
+        if counter.eventType.map({ $0 == context.event.type }) ?? true,
            counter.filter.map({ truth($0, &context) == .true }) ?? true {
             // The event counts itself, as it would once processed.
             switch counter.aggregate {
@@ -516,9 +546,6 @@ public struct Detector: Sendable {
                 }
             }
         }
-        context.scratch.remember(counterValue: value, index: index)
-        context.scratch.readCounters.append((index, value))
-        return .number(value)
     }
 
     /// Drops counter keys whose windows hold nothing any more, and lapsed labels.
@@ -951,6 +978,8 @@ struct Scratch: Sendable {
     private var keyStamps: [UInt64]
     private var counterValues: [Double]
     private var counterStamps: [UInt64]
+    private var memberRanges: [Range<Int>?]
+    private var membersStamp: UInt64 = 0
     /// Counters the rule being evaluated read, with their values (for its explanation).
     var readCounters: [(counter: Int, value: Double)] = []
 
@@ -963,6 +992,7 @@ struct Scratch: Sendable {
         keyStamps = Array(repeating: 0, count: rules.counterKeys.count)
         counterValues = Array(repeating: 0, count: rules.counters.count)
         counterStamps = Array(repeating: 0, count: rules.counters.count)
+        memberRanges = Array(repeating: nil, count: DataLayout(rules.dataPaths).members.count)
     }
 
     /// An empty placeholder (no storage).
@@ -975,6 +1005,7 @@ struct Scratch: Sendable {
         keyStamps = []
         counterValues = []
         counterStamps = []
+        memberRanges = []
     }
 
     /// Forgets the previous event's values.
@@ -1010,6 +1041,15 @@ struct Scratch: Sendable {
         keyStamps[slot] = serial
     }
 
+    /// Where a member of `data` the rules read is, from one pass over `data` per event.
+    mutating func member(_ index: Int, of layout: DataLayout, in bytes: UnsafeBufferPointer<UInt8>, data: Range<Int>) -> Range<Int>? {
+        if membersStamp != serial {
+            JSONMembers.locate(layout.members, in: UnsafeBufferPointer(rebasing: bytes[data]), base: data.lowerBound, into: &memberRanges)
+            membersStamp = serial
+        }
+        return memberRanges[index]
+    }
+
     func counterValue(_ index: Int) -> Double? {
         counterStamps[index] == serial ? counterValues[index] : nil
     }
@@ -1017,6 +1057,34 @@ struct Scratch: Sendable {
     mutating func remember(counterValue: Double, index: Int) {
         counterValues[index] = counterValue
         counterStamps[index] = serial
+    }
+}
+
+/// The `data` paths rules read, arranged for finding them in one pass: the distinct members of
+/// `data` they start with, and for each path its member and the steps below it.
+final class DataLayout: Sendable {
+    /// The distinct first steps, as UTF-8.
+    let members: [[UInt8]]
+    /// For each path (by slot), its first step's index in ``members``.
+    let memberOfSlot: [Int]
+    /// For each path, the steps after the first (empty for a member of `data` itself).
+    let rest: [[String]]
+
+    init(_ paths: [[String]]) {
+        var members: [[UInt8]] = []
+        var memberOfSlot: [Int] = []
+        for path in paths {
+            let first = Array((path.first ?? "").utf8)
+            if let index = members.firstIndex(of: first) {
+                memberOfSlot.append(index)
+            } else {
+                memberOfSlot.append(members.count)
+                members.append(first)
+            }
+        }
+        self.members = members
+        self.memberOfSlot = memberOfSlot
+        rest = paths.map { Array($0.dropFirst()) }
     }
 }
 
@@ -1033,7 +1101,7 @@ enum DataField: Sendable {
 struct EventContext {
     let event: ParsedEvent
     let bytes: UnsafeBufferPointer<UInt8>
-    let dataPaths: [[String]]
+    let layout: DataLayout
     var scratch = Scratch()
     /// Evaluating without changing state (``Detector/peek(_:body:)``).
     var isVirtual = false
@@ -1044,20 +1112,22 @@ struct EventContext {
     /// Calls to served classifiers reached so far (answered later, unknown now).
     var servedCalls = 0
 
-    init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, dataPaths: [[String]]) {
+    init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, layout: DataLayout) {
         self.event = event
         self.bytes = bytes
-        self.dataPaths = dataPaths
+        self.layout = layout
     }
 
-    /// Where a `data` path's value is in the event's bytes, found once per event: only that path
-    /// is read; the rest of `data` is skipped.
+    /// Where a `data` path's value is in the event's bytes, found once per event. The first time
+    /// the event's `data` is read, one pass over it finds every member the rules read (intake
+    /// validated the text, so values are skipped without validating them again); a deeper path is
+    /// then looked for inside its member only.
     mutating func dataField(_ slot: Int) -> DataField {
         if let known = scratch.dataField(slot) { return known }
         var field = DataField.missing
-        if let data = event.dataRange,
-           let found = JSONValue.location(of: dataPaths[slot], in: UnsafeBufferPointer(rebasing: bytes[data])) {
-            let range = (found.lowerBound + data.lowerBound)..<(found.upperBound + data.lowerBound)
+        if let data = event.dataRange, let member = scratch.member(layout.memberOfSlot[slot], of: layout, in: bytes, data: data),
+           let range = layout.rest[slot].isEmpty ? member : JSONValue.location(of: layout.rest[slot], in: UnsafeBufferPointer(rebasing: bytes[member]))
+               .map({ ($0.lowerBound + member.lowerBound)..<($0.upperBound + member.lowerBound) }) {
             field = .other(range)
             if bytes[range.lowerBound] == UInt8(ascii: "\""), range.count >= 2 {
                 let contents = (range.lowerBound + 1)..<(range.upperBound - 1)

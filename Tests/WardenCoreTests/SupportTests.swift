@@ -34,6 +34,52 @@ import WardenSimulation
         ]))
     }
 
+    @Test func jsonMembersFindsSeveralMembersInOnePass() {
+        let text = #"{ "text" : "a \"quoted\" {not} [an object]", "nested": {"text": "inner", "list": [1, "]", {"a": null}]},"#
+            + #" "amount":12.5 ,"te\u0078t2": true, "amount": -3e2, "flag":false}"#
+        let bytes = Array(text.utf8)
+        let keys = ["text", "nested", "amount", "text2", "flag", "missing"].map { Array($0.utf8) }
+        var ranges = [Range<Int>?](repeating: 0..<1, count: keys.count)
+        bytes.withUnsafeBufferPointer { JSONMembers.locate(keys, in: $0, base: 100, into: &ranges) }
+        let found = ranges.map { $0.map { String(decoding: bytes[($0.lowerBound - 100)..<($0.upperBound - 100)], as: UTF8.self) } }
+        #expect(found == [#""a \"quoted\" {not} [an object]""#, #"{"text": "inner", "list": [1, "]", {"a": null}]}"#,
+                          "-3e2", "true", "false", nil])
+    }
+
+    @Test func jsonMembersAgreesWithTheValidatingLookupAndNeverTraps() {
+        // Random valid objects: each member found in one pass is where the validating lookup puts it.
+        var random = SplitMix64(seed: 7)
+        let names = ["a", "text", "b", "amount", "t\\u0065xt"]
+        func value(_ depth: Int) -> String {
+            switch random.next() % (depth > 2 ? 4 : 6) {
+            case 0: return "\"s\\\"}]\\u00e9 é\""
+            case 1: return "-12.5e1"
+            case 2: return "true"
+            case 3: return "null"
+            case 4: return "[" + (0..<Int(random.next() % 3)).map { _ in value(depth + 1) }.joined(separator: " , ") + "]"
+            default: return "{" + (0..<Int(random.next() % 3)).map { _ in "\"\(names[Int(random.next() % 5)])\":\(value(depth + 1))" }.joined(separator: ",") + "}"
+            }
+        }
+        let keys = ["a", "text", "b", "amount"]
+        for _ in 0..<500 {
+            let members = (0..<Int(random.next() % 5)).map { _ in "\"\(names[Int(random.next() % 5)])\" : \(value(1))" }
+            let bytes = Array(("{ " + members.joined(separator: " ,\n") + " }").utf8)
+            var ranges = [Range<Int>?](repeating: nil, count: keys.count)
+            bytes.withUnsafeBufferPointer { buffer in
+                JSONMembers.locate(keys.map { Array($0.utf8) }, in: buffer, into: &ranges)
+                for (index, key) in keys.enumerated() {
+                    #expect(ranges[index] == JSONValue.location(of: [key], in: buffer), "\(key) in \(String(decoding: bytes, as: UTF8.self))")
+                }
+            }
+            // Cut short or corrupted, it finds less but never traps.
+            for cut in stride(from: 0, to: bytes.count, by: 3) {
+                var broken = Array(bytes[..<cut])
+                if cut % 2 == 0, !broken.isEmpty { broken[broken.count / 2] = UInt8(ascii: "\\") }
+                broken.withUnsafeBufferPointer { JSONMembers.locate(keys.map { Array($0.utf8) }, in: $0, into: &ranges) }
+            }
+        }
+    }
+
     @Test func jsonValuesCompareObjectsRegardlessOfKeyOrder() {
         #expect(JSONValue.parse(Array(#"{"a":1,"b":[true,{"c":"d"}]}"#.utf8)) == JSONValue.parse(Array(#" { "b" : [ true , {"c":"d"} ] , "a" : 1.0 } "#.utf8)))
         #expect(JSONValue.parse(Array(#"{"a":1}"#.utf8)) != JSONValue.parse(Array(#"{"a":2}"#.utf8)))
