@@ -446,6 +446,12 @@ public struct Detector: Sendable {
         }
     }
 
+    /// How many rules an event of this type is evaluated against (the rules indexed by its type
+    /// and those for any type; rules that are off are never evaluated).
+    public func candidateCount(forEventType type: String) -> Int {
+        (rulesByType[type] ?? rulesForAnyType).count
+    }
+
     /// Number of live counter keys (for memory accounting).
     public var counterKeyCount: Int {
         bucketWindows.reduce(0) { $0 + $1.count } + distinctWindows.reduce(0) { $0 + $1.count }
