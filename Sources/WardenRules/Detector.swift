@@ -325,8 +325,7 @@ public struct Detector: Sendable {
         for position in candidates.indices {
             if !context.scratch.readCounters.isEmpty { context.scratch.readCounters.removeAll(keepingCapacity: true) }
             let asked = context.servedCalls
-            // Read through the buffer: the array's subscript would retain each condition for the call.
-            let outcome = candidates.withUnsafeBufferPointer { truth($0[position].condition, &context) }
+            let outcome = truth(candidates[position].condition, &context)
             // Most rules do not fire: the rule (a large struct) is only read once one does.
             guard outcome == .true || (outcome == .unknown && context.servedCalls > asked) else { continue }
             let index = candidates[position].index
