@@ -154,8 +154,8 @@ public struct Detector: Sendable {
         rulesForAnyType = anyTypeRules.map { Candidate(index: $0, condition: rules.rules[$0].condition) }
         (countersByType, countersForAnyType) = Self.index(rules.counters.map(\.eventTypes))
         counterPlans = rules.counters.map(CounterPlan.init)
-        scratch = Scratch(rules)
         layout = DataLayout(rules.dataPaths)
+        scratch = Scratch(rules, layout: layout)
     }
 
     /// A detector for new rules that keeps what still applies of `previous`'s state: labels,
@@ -281,7 +281,7 @@ public struct Detector: Sendable {
     public func peek(_ event: ParsedEvent, body: [UInt8]) -> Evaluation {
         body.withUnsafeBufferPointer { bytes in
             var context = EventContext(event: event, bytes: bytes, layout: layout)
-            context.scratch = Scratch(rules)
+            context.scratch = Scratch(rules, layout: layout)
             context.scratch.startEvent()
             context.isVirtual = true
             var copy = self
@@ -988,7 +988,7 @@ struct Scratch: Sendable {
     /// Counters the rule being evaluated read, with their values (for its explanation).
     var readCounters: [(counter: Int, value: Double)] = []
 
-    init(_ rules: RuleSet) {
+    init(_ rules: RuleSet, layout: DataLayout) {
         dataFields = Array(repeating: .missing, count: rules.dataPaths.count)
         dataFieldStamps = Array(repeating: 0, count: rules.dataPaths.count)
         dataValues = Array(repeating: .null, count: rules.dataPaths.count)
@@ -997,7 +997,7 @@ struct Scratch: Sendable {
         keyStamps = Array(repeating: 0, count: rules.counterKeys.count)
         counterValues = Array(repeating: 0, count: rules.counters.count)
         counterStamps = Array(repeating: 0, count: rules.counters.count)
-        memberRanges = Array(repeating: nil, count: DataLayout(rules.dataPaths).members.count)
+        memberRanges = Array(repeating: nil, count: layout.members.count)
     }
 
     /// An empty placeholder (no storage).

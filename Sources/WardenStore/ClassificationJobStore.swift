@@ -1,4 +1,4 @@
-public import WardenCore
+import WardenCore
 
 /// A rule hit waiting for classifiers served over an API: detection evaluated everything else
 /// about the event and stored what the rule will do if the classifiers' answers make it true.

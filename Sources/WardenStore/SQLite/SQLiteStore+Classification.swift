@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import WardenCore
+import WardenCore
 
 extension SQLiteStore: ClassificationJobStore {
     public func dueClassificationJobs(at now: Int64, limit: Int) async throws -> [ClassificationJob] {
