@@ -145,6 +145,34 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         }
     }
 
+    @Test func savingACaseWritesOnlyWhatChanged() async throws {
+        try await withStore { store, _ in
+            try await store.pool.write { db in
+                var record = CaseRecord(
+                    id: 0, kind: "review", subject: "user:u1", source: .report, queue: "spam", state: .open, category: "spam",
+                    severity: "low", score: 10, band: .p4, signals: 0, reports: 1, reporterWeight: 0.5, assignee: nil, leaseExpiresAt: nil,
+                    createdAt: 1, updatedAt: 1, contentAt: 1, firstActionAt: nil, resolvedAt: nil, clock: SLAClock(since: 1), dueAt: 100,
+                    slaNextAt: 50, slaRaised: 0, appealOf: nil, excludedReviewer: nil, escalationReason: nil)
+                try SQLiteStore.insertCase(db, &record)
+                // Unchanged: no row is written.
+                let before = db.totalChangesCount
+                try SQLiteStore.saveCase(db, record)
+                #expect(db.totalChangesCount == before)
+                // Changed: exactly those columns, and what is read back is what was saved.
+                record.state = .inReview
+                record.assignee = "reviewer:a"
+                record.leaseExpiresAt = 500
+                record.reporterWeight = 2
+                record.slaNextAt = nil
+                try SQLiteStore.saveCase(db, record)
+                #expect(db.totalChangesCount == before + 1)
+                #expect(try SQLiteStore.loadCase(db, record.id) == record)
+                // The unique open-case index still sees the case (it moved between the index's states).
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM review_case INDEXED BY case_open_per_subject WHERE subject = 'user:u1' AND kind = 'review' AND state IN ('open', 'in_review', 'on_hold', 'escalated')") == 1)
+            }
+        }
+    }
+
     @Test func tokensAreStoredByDigestAndRevocable() async throws {
         try await withStore { store, _ in
             let record = APITokenRecord(id: "tok_1", name: "ci", secretHash: Array(repeating: 7, count: 32), scopes: [.eventsWrite, .read], createdAt: 1)
