@@ -925,7 +925,8 @@ extension SQLiteStore: ReviewStore {
     /// assigned, even to the value it already holds, and `review_case` has six indexes: assigning
     /// every column made each merge, lease renewal or SLA tick rewrite all six (on a 300,000-case
     /// table, 97 µs an update against 28 µs assigning only what changed). The stored row is read
-    /// back by its key first; its page is in cache, as the case was just read.
+    /// back by its key first; its page is in cache, as the case was just read. Each set of columns
+    /// is a statement of its own, compiled once per connection: the callers change a few dozen sets.
     static func saveCase(_ db: Database, _ record: CaseRecord) throws {
         guard let stored = try db.cachedRow(sql: selectStoredCase, arguments: [record.id]) else { return }
         var assignments: [String] = []
