@@ -158,7 +158,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 let before = db.totalChangesCount
                 try SQLiteStore.saveCase(db, record)
                 #expect(db.totalChangesCount == before)
-                // Changed: exactly those columns, and what is read back is what was saved.
+                // Changed: one row written, and what is read back is what was saved.
                 record.state = .inReview
                 record.assignee = "reviewer:a"
                 record.leaseExpiresAt = 500
