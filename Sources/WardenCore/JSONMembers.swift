@@ -10,27 +10,23 @@ public enum JSONMembers {
     public static func locate(_ keys: [[UInt8]], in bytes: UnsafeBufferPointer<UInt8>, base: Int = 0, into ranges: inout [Range<Int>?]) {
         precondition(ranges.count == keys.count, "one range per key")
         for index in ranges.indices { ranges[index] = nil }
-        var position = 0
-        skipSpace(bytes, &position)
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return }
-        position += 1
-        while true {
-            skipSpace(bytes, &position)
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return }
-            let keyStart = position + 1
-            let escaped = skipString(bytes, &position)
-            let key = UnsafeBufferPointer(rebasing: bytes[(keyStart - 1)..<position])
-            skipSpace(bytes, &position)
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return }
-            position += 1
-            skipSpace(bytes, &position)
-            let valueStart = position
-            skipValue(bytes, &position)
-            guard position > valueStart else { return }
-            if let slot = match(key, escaped: escaped, keys) { ranges[slot] = (base + valueStart)..<(base + position) }
-            skipSpace(bytes, &position)
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ",") else { return }
-            position += 1
+        // The scanner only steps over whitespace here; strings and values are skipped unvalidated.
+        var scanner = JSONScanner(bytes)
+        guard scanner.peek() == UInt8(ascii: "{") else { return }
+        scanner.index += 1
+        while scanner.peek() == UInt8(ascii: "\"") {
+            let keyStart = scanner.index
+            let escaped = skipString(bytes, &scanner.index)
+            let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<scanner.index])
+            guard scanner.peek() == UInt8(ascii: ":") else { return }
+            scanner.index += 1
+            scanner.skipWhitespace()
+            let valueStart = scanner.index
+            skipValue(bytes, &scanner.index)
+            guard scanner.index > valueStart else { return }
+            if let slot = match(key, escaped: escaped, keys) { ranges[slot] = (base + valueStart)..<(base + scanner.index) }
+            guard scanner.peek() == UInt8(ascii: ",") else { return }
+            scanner.index += 1
         }
     }
 
@@ -48,15 +44,6 @@ public enum JSONMembers {
             return slot
         }
         return nil
-    }
-
-    private static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x09, 0x0A, 0x0D: position += 1
-            default: return
-            }
-        }
     }
 
     /// Moves past the string that starts at `position`; whether it held escapes.
