@@ -33,6 +33,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenReview",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenRules",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -56,6 +61,7 @@ let package = Package(
             name: "WardenStore",
             dependencies: [
                 "WardenCore",
+                "WardenReview",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -66,6 +72,7 @@ let package = Package(
             name: "WardenEngine",
             dependencies: [
                 "WardenCore",
+                "WardenReview",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenStore",
@@ -85,6 +92,7 @@ let package = Package(
             name: "WardenHTTP",
             dependencies: [
                 "WardenCore",
+                "WardenReview",
                 "WardenClassifiers",
                 "WardenStore",
                 "WardenEngine",
@@ -101,6 +109,7 @@ let package = Package(
             name: "warden",
             dependencies: [
                 "WardenCore",
+                "WardenReview",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenSimulation",
@@ -132,24 +141,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardenReviewTests",
+            dependencies: ["WardenCore", "WardenReview"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardenRulesTests",
             dependencies: ["WardenCore", "WardenRules"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenStoreTests",
-            dependencies: ["WardenCore", "WardenStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WardenCore", "WardenReview", "WardenStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenEngineTests",
-            dependencies: ["WardenCore", "WardenStore", "WardenEngine"],
+            dependencies: ["WardenCore", "WardenReview", "WardenStore", "WardenEngine"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenCore", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
+                "WardenCore", "WardenReview", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

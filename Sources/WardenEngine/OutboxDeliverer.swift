@@ -64,7 +64,7 @@ public enum WebhookSignature {
 /// resumes at full speed. An outage then costs the store a write every few seconds instead of one
 /// per attempt, and the backlog drains as soon as the product is back.
 public struct OutboxDeliverer: Service {
-    private let store: any ReviewStore
+    private let store: any OutboxStore
     private let settings: @Sendable () -> WebhookSettings
     private let clock: any WallClock
     private let http: HTTPClient
@@ -75,7 +75,7 @@ public struct OutboxDeliverer: Service {
     private let dead: Counter
     private let health: EndpointHealth
 
-    public init(store: any ReviewStore, settings: @escaping @Sendable () -> WebhookSettings, clock: any WallClock = SystemWallClock(),
+    public init(store: any OutboxStore, settings: @escaping @Sendable () -> WebhookSettings, clock: any WallClock = SystemWallClock(),
                 concurrency: Int = 8, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.store = store
         self.settings = settings

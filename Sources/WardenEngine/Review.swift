@@ -4,6 +4,7 @@ public import Metrics
 public import ServiceLifecycle
 import Synchronization
 public import WardenCore
+public import WardenReview
 public import WardenStore
 
 /// Review operations over the store, with the pack in force: checks what a request asks for
@@ -152,7 +153,7 @@ public final class ReviewService: Sendable {
         if let macro = draft.macro, pack.review.macros[macro] == nil {
             problems.append("there is no macro \(macro); macros: \(pack.review.macros.keys.sorted().joined(separator: ", "))")
         }
-        if record.kind == "appeal" {
+        if record.kind == .appeal {
             if draft.appealOutcome == nil { problems.append("an appeal's decision needs outcome: upheld or overturned") }
             if !draft.actions.isEmpty { problems.append("an appeal's decision takes no actions; an overturn reverses the original ones") }
         } else if draft.appealOutcome != nil {
@@ -175,7 +176,7 @@ public final class ReviewService: Sendable {
         guard problems.isEmpty else { throw ReviewError(.invalid, problems.joined(separator: "; ")) }
 
         // No actions named on a violation: the category's ladder decides from the live strikes.
-        if draft.actions.isEmpty, draft.violation, record.kind == "review", let ladder = pack.review.catalogue.ladder(for: draft.category) {
+        if draft.actions.isEmpty, draft.violation, record.kind == .review, let ladder = pack.review.catalogue.ladder(for: draft.category) {
             let live = try await store.liveStrikes(subject: record.subject, policy: ladder.category, now: clock.nowMillis())
             let step = ladder.step(afterStrikes: live)
             draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
@@ -201,7 +202,17 @@ public final class ReviewService: Sendable {
 
     public func reverse(actionID: Int64, reason: String, actor: String) async throws -> ActionRecord {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReviewError(.invalid, "a reversal needs a reason") }
-        return try await store.reverse(actionID: actionID, reason: reason, actor: actor, context: decisionContext, now: clock.nowMillis())
+        return try await store.reverse(actionID: actionID, reason: reason, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
+    }
+
+    /// The consulted reviewer answers a consult (only they can, once).
+    public func answerConsult(id: Int64, answer: String, actor: String) async throws -> ConsultRecord {
+        try await store.answerConsult(id: id, answer: answer, actor: actor, policy: policy, now: clock.nowMillis())
+    }
+
+    /// Mutes or unmutes a reporter.
+    public func setReporter(_ reporter: String, muted: Bool, actor: String) async throws {
+        try await store.setReporter(reporter, muted: muted, actor: actor, policy: policy, now: clock.nowMillis())
     }
 
     public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String) async throws -> CaseRecord {

@@ -1,6 +1,7 @@
 import Foundation
 public import Mustache
 import WardenCore
+import WardenReview
 import Yams
 
 /// A message template of the pack (`macros/<name>.md`), rendered with Mustache and the case's

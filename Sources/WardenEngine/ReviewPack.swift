@@ -1,5 +1,6 @@
 import Foundation
-public import WardenCore
+import WardenCore
+public import WardenReview
 import WardenRules
 import Yams
 

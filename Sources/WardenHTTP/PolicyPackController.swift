@@ -14,8 +14,7 @@ struct PolicyPackController {
     }
 
     @Sendable func reload(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        let actor = context.token.map { "token:\($0.id)" } ?? "unknown"
-        let outcome = try await manager.reload(actor: actor)
+        let outcome = try await manager.reload(actor: context.actor)
         switch outcome {
         case .activated(let pack), .unchanged(let pack):
             var writer = JSONWriter(capacity: 256)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import WardenCore
+import WardenReview
 import WardenEngine
 import WardenStore
 
@@ -111,24 +112,19 @@ struct ReviewController {
 
     /// Vendor reviewers see only their assigned queues.
     static func requireQueue(_ queue: String, _ context: WardenRequestContext) throws {
-        if let assigned = context.assignedQueues, !assigned.contains(queue) {
+        if !QueueAccess.sees(queue, assigned: context.assignedQueues.map(Array.init)) {
             throw Problem(.forbidden, "forbidden", title: "Not allowed", detail: "queue \(queue) is not one of the queues assigned to \(context.actor)")
         }
     }
 
-    /// Working a queue (claiming, moving, deciding its cases) also needs the queue's access: a person
-    /// must share one of its teams and hold one of its roles when it names them. Admins may work any
-    /// queue, leads any team's; API tokens are integrations and are not limited by team.
+    /// Working a queue (claiming, moving, deciding its cases) also needs the queue's access
+    /// (``QueueAccess``); API tokens are integrations and are not limited by team.
     func requireWork(_ queue: String, _ context: WardenRequestContext) throws {
         try Self.requireQueue(queue, context)
-        guard let user = context.user, user.role != .admin, let definition = review.policy.configuration.queues[queue] else { return }
-        if !definition.roles.isEmpty, !definition.roles.contains(user.role.rawValue) {
-            throw Problem(.forbidden, "forbidden", title: "Not allowed",
-                          detail: "queue \(queue) is worked by \(definition.roles.joined(separator: ", ")); \(user.name) is \(user.role.rawValue)")
-        }
-        if !definition.teams.isEmpty, user.role != .lead, Set(definition.teams).isDisjoint(with: user.teams) {
-            throw Problem(.forbidden, "forbidden", title: "Not allowed",
-                          detail: "queue \(queue) belongs to team \(definition.teams.joined(separator: ", ")); \(user.name) is not in it")
+        guard let user = context.user else { return }
+        let person = QueueAccess.Person(name: user.name, role: user.role, teams: user.teams, assignedQueues: context.assignedQueues.map(Array.init))
+        if let refusal = QueueAccess.refusal(person, queue: queue, definition: review.policy.configuration.queues[queue]) {
+            throw Problem(.forbidden, "forbidden", title: "Not allowed", detail: refusal.message)
         }
     }
 
@@ -324,7 +320,7 @@ struct ReviewController {
             try Self.requireQueue(asked.queue, context)
         }
         let consult = try await Self.run {
-            try await review.store.answerConsult(id: id, answer: body.answer, actor: context.actor, now: review.clock.nowMillis())
+            try await review.answerConsult(id: id, answer: body.answer, actor: context.actor)
         }
         var writer = JSONWriter(capacity: 512)
         write(consult, into: &writer, mask: context.masksPersonalData)
@@ -394,7 +390,7 @@ struct ReviewController {
             }
             outcome = parsed
         }
-        let isAppeal = record.kind == "appeal"
+        let isAppeal = record.kind == .appeal
         guard isAppeal || body.violation != nil || body.tree != nil else {
             throw Problem(.unprocessableContent, "invalid-body", title: "Invalid body", detail: "violation: say whether the case breaks policy (true or false)")
         }
@@ -507,7 +503,7 @@ struct ReviewController {
             throw Problem.badRequest("invalid-parameter", "reporter must be an entity such as user:u1")
         }
         let body: MuteBody = try await required(request)
-        try await review.store.setReporter(reporter, muted: body.muted, actor: context.actor, now: review.clock.nowMillis())
+        try await review.setReporter(reporter, muted: body.muted, actor: context.actor)
         return .json(Array(#"{"reporter":\#(EventsController.jsonString(reporter)),"muted":\#(body.muted)}"#.utf8))
     }
 
@@ -634,7 +630,7 @@ struct ReviewController {
         var writer = JSONWriter(capacity: 1024)
         writer.beginObject()
         writer.field("id", record.id)
-        writer.field("kind", record.kind)
+        writer.field("kind", record.kind.rawValue)
         writer.field("subject", mask ? PersonalData.mask(entity: record.subject) : record.subject)
         writer.field("source", record.source.rawValue)
         writer.field("queue", record.queue)
@@ -686,7 +682,7 @@ struct ReviewController {
                 writer.beginObject()
                 writer.field("at", Timestamp.formatRFC3339(entry.at))
                 writer.field("actor", entry.actor)
-                writer.field("kind", entry.kind)
+                writer.field("kind", entry.kind.rawValue)
                 if let from = entry.fromState { writer.field("from", from.rawValue) }
                 if let to = entry.toState { writer.field("to", to.rawValue) }
                 writer.key("detail")
@@ -723,7 +719,7 @@ struct ReviewController {
             writer.raw(Array(path.utf8))
         }
         if let macro = decision.macro { writer.field("macro", macro) }
-        if let outcome = decision.appealOutcome { writer.field("outcome", outcome) }
+        if let outcome = decision.appealOutcome { writer.field("outcome", outcome.rawValue) }
         writer.key("actions")
         writer.beginArray()
         for action in decision.actions { Self.action(action, into: &writer) }

@@ -8,7 +8,7 @@ import WardenEngine
 struct SystemController {
     let readiness: @Sendable () async throws -> Void
     let registry: PrometheusCollectorRegistry
-    let pack: PolicyPack
+    let packs: PackManager
 
     func addRoutes(to routes: RouteTable) {
         routes.add(.get, "/healthz", scope: nil) { _, _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
@@ -32,6 +32,7 @@ struct SystemController {
     }
 
     @Sendable func taxonomy(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+        let pack = packs.pack
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var writer = JSONWriter(capacity: 4096)

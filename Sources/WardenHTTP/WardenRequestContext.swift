@@ -1,6 +1,7 @@
 public import Hummingbird
 import Logging
 public import WardenCore
+
 public import WardenStore
 
 /// Per-request context: Hummingbird's core storage plus who is calling: an API token, or a person

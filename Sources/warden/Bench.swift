@@ -90,24 +90,18 @@ struct IngestBench: AsyncParsableCommand {
         let dataDir = DataDirectory(path: directory)
         try dataDir.prepare()
         let store = try SQLiteStore(path: dataDir.databasePath)
-        let policyPack = try self.pack.load()
-        let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
-        let tokens = AccessTokens(store: store)
-        let (_, secret) = try await tokens.create(name: "bench", scopes: [.eventsWrite])
-        let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
-        let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
-        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
-        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
-                                          readiness: { try await store.ping() })
-        var settings = ServerSettings()
-        settings.port = 0
         var logger = Logger(label: "warden-bench")
         logger.logLevel = .critical
+        var configuration = WardenConfiguration(store: store, pack: try self.pack.load(), logger: logger)
+        configuration.server.port = 0
+        configuration.passwordCost = nil
+        configuration.buildsClassifiers = false
+        let components = await WardenComponents.build(configuration)
+        let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let indexer = EntityIndexer(store: store, activity: intake.activity, logger: logger, metrics: factory)
-        let app = WardenApplication.build(components, settings: settings, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
+        let indexer = EntityIndexer(store: store, activity: components.intake.activity, logger: logger,
+                                    metrics: PrometheusMetricsFactory(registry: configuration.registry))
+        let app = WardenApplication.build(components, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
             portContinuation.yield(port)
         }
         let report = try await withThrowingTaskGroup(of: BenchReport?.self) { group in

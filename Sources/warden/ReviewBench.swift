@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import WardenCore
+import WardenReview
 import WardenEngine
 import WardenHTTP
 import WardenStore
@@ -50,13 +51,14 @@ struct ReviewBench: AsyncParsableCommand {
         let data = DataDirectory(path: directory)
         try data.prepare()
         let store = try SQLiteStore(path: data.databasePath)
-        let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
-        let tokens = AccessTokens(store: store)
-        let intake = Intake(store: store, schema: policyPack.eventSchema, metrics: factory)
-        let detection = DetectionPipeline(rules: policyPack.rules, events: store, detections: store, logger: Logger(label: "bench"), metrics: factory)
-        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: Logger(label: "bench"))
-        let review = ReviewService(store: store, packs: packs)
+        var logger = Logger(label: "warden-bench")
+        logger.logLevel = .critical
+        var configuration = WardenConfiguration(store: store, pack: policyPack, logger: logger)
+        configuration.server.port = 0
+        configuration.passwordCost = nil
+        configuration.buildsClassifiers = false
+        let components = await WardenComponents.build(configuration)
+        let review = components.review
         try await seed(store: store, policy: review.policy)
         // Seeding is setup: its WAL is moved into the database before the clock starts.
         try await store.checkpoint(truncate: true)
@@ -79,24 +81,18 @@ struct ReviewBench: AsyncParsableCommand {
 
         var secrets: [String] = []
         for index in 0..<reviewers {
-            secrets.append(try await tokens.create(name: "bench reviewer \(index)", scopes: [.casesReview]).1)
+            secrets.append(try await components.tokens.create(name: "bench reviewer \(index)", scopes: [.casesReview]).1)
         }
-        let components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store, review: review,
-                                          readiness: { try await store.ping() })
-        var logger = Logger(label: "warden-bench")
-        logger.logLevel = .critical
         let receiver = BenchReceiver(secret: "whsec_bench")
         let receiverApp = Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                       onServerRunning: { channel in receiver.port.withLock { $0 = channel.localAddress?.port ?? 0 } }, logger: logger)
         var webhookSettings = WebhookSettings(url: nil, secret: "whsec_bench")
         webhookSettings.maxPerSecond = webhookRate
         let webhook = Mutex(webhookSettings)
-        let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger, metrics: factory)
+        let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger,
+                                        metrics: PrometheusMetricsFactory(registry: configuration.registry))
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        var settings = ServerSettings()
-        settings.port = 0
-        let app = WardenApplication.build(components, settings: settings, services: [deliverer] + (checkpointInterval > 0 ? [Checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
+        let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [Checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
                                           logger: logger) { port in portContinuation.yield(port) }
 
         let report = try await withThrowingTaskGroup(of: Report?.self) { group in

@@ -33,45 +33,22 @@ struct Serve: AsyncParsableCommand {
         let policyPack = try pack.load()
         let opened = try OpenedDataDir(path: data.dataDir)
 
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-
-        let tokens = AccessTokens(store: opened.store)
+        var configuration = WardenConfiguration(store: opened.store, pack: policyPack, logger: logger)
+        configuration.server.host = host
+        configuration.server.port = port
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: configuration.registry))
+        let components = await WardenComponents.build(configuration)
         let bootstrapSecret = ProcessInfo.processInfo.environment["WARDEN_BOOTSTRAP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        let newSecret = try await tokens.bootstrap(bootstrapSecret: bootstrapSecret)
-        let intake = Intake(store: opened.store, schema: policyPack.eventSchema)
-        let store = opened.store
-        let classifiers = await ClassifierRegistry.build(policyPack.classifiers, packDirectory: policyPack.directory, models: store)
-        for (name, entry) in classifiers.entries.sorted(by: { $0.key < $1.key }) {
-            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
-        }
-        let detection = DetectionPipeline(rules: policyPack.rules, events: store, tail: intake.tail, detections: store,
-                                          scorers: classifiers.scorers, served: classifiers.served, logger: logger)
-        let packs = PackManager(pack: policyPack, pipeline: detection, history: store, logger: logger, classifiers: classifiers) { pack in
-            await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store)
-        }
-        try await packs.recordStart()
-        var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: policyPack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store, review: ReviewService(store: store, packs: packs),
-                                          readiness: { try await store.ping() })
-        components.users = UserAccounts(store: store)
-        let review = components.review
-        var settings = ServerSettings()
-        settings.host = host
-        settings.port = port
-        var services: [any Service] = [EntityIndexer(store: store, activity: intake.activity, logger: logger), Checkpointer(store: store, logger: logger), detection,
-                                       PackWatcher(manager: packs), CaseBuilder(review: review, events: store, logger: logger),
-                                       ReviewTimers(review: review, logger: logger),
-                                       ClassificationStage(jobs: store, classifiers: { packs.classifiers },
-                                                           budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger),
-                                       OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, logger: logger)]
+        let newSecret = try await components.tokens.bootstrap(bootstrapSecret: bootstrapSecret)
+        try await components.packs.recordStart()
+        var services = components.backgroundServices()
         if demo {
-            services.append(DemoTraffic(intake: intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
+            services.append(DemoTraffic(intake: components.intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
         }
         let dataDir = data.dataDir
         let isDemo = demo
         let host = host
-        let app = WardenApplication.build(components, settings: settings, services: services, logger: logger) { port in
+        let app = WardenApplication.build(components, services: services, logger: logger) { port in
             var lines = ["", "Warden is running: http://\(host):\(port)/",
                          "  API description: http://\(host):\(port)/openapi.json",
                          "  data dir: \(dataDir)   policy pack: \(policyPack.name) (\(policyPack.version))"]

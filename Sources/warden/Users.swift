@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenReview
 import WardenEngine
 import WardenStore
 

@@ -65,7 +65,7 @@ func youngAccountMessage(_ id: String, actor: String, text: String) -> String {
         let harness = try await Harness.make()
         let model = FakeSpamModel()
         try await model.run { url in
-            let registry = await ClassifierRegistry.build(harness.components.pack.classifiers, packDirectory: harness.components.pack.directory,
+            let registry = await ClassifierRegistry.build(harness.components.packs.pack.classifiers, packDirectory: harness.components.packs.pack.directory,
                                                           models: harness.store, environment: ["WARDEN_LLM_URL": url])
             #expect(registry.served == ["spam-policy"])
             harness.detection.replaceClassifiers(scorers: registry.scorers, served: registry.served)
@@ -176,7 +176,7 @@ func youngAccountMessage(_ id: String, actor: String, text: String) -> String {
         let harness = try await Harness.make()
         let model = FakeSpamModel()
         try await model.run { url in
-            let registry = await ClassifierRegistry.build(harness.components.pack.classifiers, packDirectory: harness.components.pack.directory,
+            let registry = await ClassifierRegistry.build(harness.components.packs.pack.classifiers, packDirectory: harness.components.packs.pack.directory,
                                                           models: harness.store, environment: ["WARDEN_LLM_URL": url])
             harness.detection.replaceClassifiers(scorers: registry.scorers, served: registry.served)
             let stage = ClassificationStage(jobs: harness.store, classifiers: { registry }, clock: MovableClock(),

@@ -121,7 +121,7 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
     @Test func aFailedCommitIsRedoneOnRebuiltState() async throws {
         let harness = try await Harness.make()
         let failing = FailingCommits(harness.store)
-        let pipeline = DetectionPipeline(rules: harness.components.pack.rules, events: harness.store, detections: failing,
+        let pipeline = DetectionPipeline(rules: harness.components.packs.pack.rules, events: harness.store, detections: failing,
                                          clock: Harness.FixedClock(), logger: .init(label: "test"))
         try await harness.test { client in
             _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
@@ -137,10 +137,10 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
             // Had the failed batch been counted twice, the threshold would have been crossed sooner.
             let signals = try await harness.store.signals(before: nil, limit: 100, subject: nil, rule: "signup_farm_ip")
             #expect(signals.map(\.subject?.id) == ["farm11", "farm10"])
-            var full = Detector(rules: harness.components.pack.rules)
+            var full = Detector(rules: harness.components.packs.pack.rules)
             for stored in try await harness.store.events(after: 0, limit: 100, type: nil) {
                 let parsed = try stored.body.withUnsafeBufferPointer { buffer throws(EventError) in
-                    try harness.components.pack.eventSchema.parse(buffer, now: .max / 4)
+                    try harness.components.packs.pack.eventSchema.parse(buffer, now: .max / 4)
                 }
                 _ = full.process(parsed, body: stored.body)
             }
@@ -155,7 +155,7 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
                                       body: (0..<8).map { signup($0) }.joined(separator: "\n"))
             try await harness.detection.processNext()
             // A new pipeline over the same store: state comes back from the log, not from effects.
-            let restarted = DetectionPipeline(rules: harness.components.pack.rules, events: harness.store, detections: harness.store,
+            let restarted = DetectionPipeline(rules: harness.components.packs.pack.rules, events: harness.store, detections: harness.store,
                                               clock: Harness.FixedClock(), logger: .init(label: "test"))
             try await restarted.restore()
             _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson",
@@ -188,6 +188,10 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
             try original.replacingOccurrences(of: "within 10m) > 10", with: "within 10m) > 5").write(to: rulesFile, atomically: true, encoding: .utf8)
             let activated = try await client.post("/v1/policy-pack/reload", token: harness.admin, body: "")
             #expect(activated.json["outcome"] as? String == "activated")
+            // Everything that reads the pack reads the one in force (the taxonomy named the start-up pack).
+            let taxonomy = try await client.get("/v1/taxonomy", token: harness.reader)
+            #expect(taxonomy.json["version"] as? String == harness.components.packs.pack.version)
+            #expect(taxonomy.json["version"] as? String != unchanged.json["version"] as? String)
             let after = try await client.get("/v1/rules", token: harness.reader)
             let newVersion = (after.json["rules"] as? [[String: Any]])?.first { $0["name"] as? String == "signup_farm_ip" }?["version"] as? String
             #expect(newVersion != nil && newVersion != oldVersion)
@@ -227,7 +231,7 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
         }
         let writer = harness.writer
         let store = harness.store
-        let pack = harness.components.pack
+        let pack = harness.components.packs.pack
         try await harness.test { client in
             let running = DetectionPipeline(rules: pack.rules, events: store, detections: store, clock: Harness.FixedClock(),
                                             batchSize: 7, logger: .init(label: "test"))

@@ -25,34 +25,26 @@ struct Harness {
     let admin: String
     let writer: String
     let reader: String
-    var settings = ServerSettings()
 
     static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
-        let pack = try PolicyPack.load(from: packDirectory)
-        let registry = PrometheusCollectorRegistry()
-        let tokens = AccessTokens(store: store, clock: FixedClock())
+        var configuration = WardenConfiguration(store: store, pack: try PolicyPack.load(from: packDirectory), logger: Logger(label: "test"))
+        configuration.clock = FixedClock()
+        configuration.passwordCost = 4
+        configuration.buildsClassifiers = false
+        configuration.server.maxBodyBytes = maxBodyBytes
+        let components = await WardenComponents.build(configuration)
+        let tokens = components.tokens
         let admin = try await tokens.create(name: "admin", scopes: [.admin]).1
         let writer = try await tokens.create(name: "writer", scopes: [.eventsWrite]).1
         let reader = try await tokens.create(name: "reader", scopes: [.read]).1
-        let intake = Intake(store: store, schema: pack.eventSchema, clock: FixedClock(), metrics: PrometheusMetricsFactory(registry: registry))
-        let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: FixedClock(), logger: Logger(label: "test"),
-                                          metrics: PrometheusMetricsFactory(registry: registry))
-        let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: FixedClock(), logger: Logger(label: "test"))
-        var components = WardenComponents(intake: intake, store: store, tokens: tokens, pack: pack, registry: registry,
-                                          detection: detection, detections: store, packs: packs, history: store,
-                                          review: ReviewService(store: store, packs: packs, clock: FixedClock()), clock: FixedClock(),
-                                          readiness: { try await store.ping() })
-        components.users = UserAccounts(store: store, clock: FixedClock(), cost: 4)
-        var harness = Harness(store: store, components: components, registry: registry, admin: admin, writer: writer, reader: reader)
-        harness.settings.maxBodyBytes = maxBodyBytes
-        return harness
+        return Harness(store: store, components: components, registry: configuration.registry, admin: admin, writer: writer, reader: reader)
     }
 
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let (router, _) = WardenApplication.buildRouter(components, settings: settings)
+        let (router, _) = WardenApplication.buildRouter(components)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = Application(router: router, logger: logger)

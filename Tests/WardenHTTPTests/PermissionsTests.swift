@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HTTPTypes
 import Testing
 import WardenCore
+import WardenReview
 import WardenEngine
 import WardenStore
 @testable import WardenHTTP
@@ -52,7 +53,7 @@ extension Harness {
     /// Every route × every role, called for real with a signed-in session, against the documented matrix.
     @Test func everyRouteAndRoleMatchesTheDocumentedMatrix() async throws {
         let harness = try await Harness.make()
-        let routes = WardenApplication.buildRouter(harness.components, settings: harness.settings).1.routes
+        let routes = WardenApplication.buildRouter(harness.components).1.routes
         let matrix = try Self.documentedMatrix()
         #expect(Set(matrix.keys) == Set(routes.map { "\($0.method) \($0.path)" }), "docs/permissions.md lists exactly the registered routes")
         try await harness.test { client in

@@ -5,6 +5,7 @@ import Logging
 import Synchronization
 import Testing
 import WardenCore
+import WardenReview
 import WardenEngine
 import WardenClassifiers
 @testable import WardenStore
@@ -323,14 +324,14 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         try await timers.tick()
         let deliveries = try await harness.store.outbox(state: nil, limit: 100)
         #expect(deliveries.map(\.idempotencyKey).sorted() == ["sla:\(created):resolution.breached", "sla:\(created):resolution.warning"])
-        #expect(try await harness.store.timeline(caseID: created).filter { $0.kind == "sla" }.count == 2)
+        #expect(try await harness.store.timeline(caseID: created).filter { $0.kind == .sla }.count == 2)
         // They are signals too, about the case: the breach at the highest severity. The case
         // builder leaves them alone (no new case, no new item on this one).
         let itemsBefore = try await harness.store.caseRecord(id: created).map { $0.signals + $0.reports }
         let sla = try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "sla")
         #expect(sla.map(\.ruleVersion) == ["resolution.breached", "resolution.warning"])
         #expect(sla.allSatisfy { $0.caseID == created && $0.eventSeq == nil })
-        #expect(sla.first?.severity == harness.components.pack.taxonomy.severities.last)
+        #expect(sla.first?.severity == harness.components.packs.pack.taxonomy.severities.last)
         #expect(sla.first?.reason?.hasPrefix("resolution SLA breached: case \(created)") == true)
         while try await CaseBuilder(review: review, events: harness.store, logger: Logger(label: "test")).step() > 0 {}
         #expect(try await harness.store.caseRecord(id: created).map { $0.signals + $0.reports } == itemsBefore)
@@ -379,8 +380,8 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
             #expect(try await client.post("/v1/consults/999/answer", token: expert.secret, body: answer).status == .notFound)
 
             let timeline = try await harness.store.timeline(caseID: Int64(id))
-            #expect(timeline.contains { $0.kind == "consult" && $0.detail.contains("\"consult_id\":\(consultID)") })
-            #expect(timeline.contains { $0.kind == "consult_answer" && $0.actor == expert.actor && $0.detail.contains("same card seller") })
+            #expect(timeline.contains { $0.kind == .consult && $0.detail.contains("\"consult_id\":\(consultID)") })
+            #expect(timeline.contains { $0.kind == .consultAnswer && $0.actor == expert.actor && $0.detail.contains("same card seller") })
             #expect((try await client.get("/v1/consults?answered=false", token: expert.secret).json["consults"] as? [Any])?.isEmpty == true)
             #expect((try await client.get("/v1/consults?answered=true", token: expert.secret).json["consults"] as? [Any])?.count == 1)
             // The holder still holds the case.
@@ -417,7 +418,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
             #expect(texts.map(\.caseID) == decided)
             #expect(texts.map(\.violation) == [true, false, false])
             #expect(texts.map(\.overturned) == [false, true, false])
-            #expect(texts.allSatisfy { $0.packVersion == harness.components.pack.version && $0.text.contains("gift card") })
+            #expect(texts.allSatisfy { $0.packVersion == harness.components.packs.pack.version && $0.text.contains("gift card") })
 
             let feedback = ClassifierFeedback(labels: ["ham", "scam"], benignLabel: "ham", categories: ["scam": "fraud"])
             #expect(feedback.label(for: "fraud.scam") == "scam")
@@ -459,7 +460,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
     @Test func reportsCountOncePerReporterAndMutedReportersWeighNothing() async throws {
         let harness = try await Harness.make()
         let policy = harness.components.review.policy
-        try await harness.store.setReporter("user:troll", muted: true, actor: "token:lead", now: 1)
+        try await harness.store.setReporter("user:troll", muted: true, actor: "token:lead", policy: policy, now: 1)
         let subject = EntityRef(type: "user", id: "target")
         let inputs = [("user:r1", 1), ("user:r1", 2), ("user:r2", 3), ("user:troll", 4)].map { reporter, ref in
             CaseInput(kind: .report, ref: Int64(ref), subject: subject, category: "harassment", severity: "medium", reporter: reporter, at: 1)
@@ -472,7 +473,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         #expect(cases.first?.reports == 3)
         #expect(cases.first?.reporterWeight == 1.0)
         let timeline = try await harness.store.timeline(caseID: try #require(cases.first?.id))
-        #expect(timeline.filter { $0.kind == "report" }.count == 4)
+        #expect(timeline.filter { $0.kind == .report }.count == 4)
         #expect(timeline.contains { $0.detail.contains("already reported") })
         #expect(timeline.contains { $0.detail.contains("muted") })
     }

@@ -8,7 +8,7 @@ import WardenCore
 @Suite struct SystemAPITests {
     @Test func openAPIDocumentsExactlyTheRegisteredRoutesAndTheirScopes() async throws {
         let harness = try await Harness.make()
-        let (_, table) = WardenApplication.buildRouter(harness.components, settings: harness.settings)
+        let (_, table) = WardenApplication.buildRouter(harness.components)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: [String: Any]])
@@ -28,7 +28,7 @@ import WardenCore
 
     @Test func everyProtectedRouteRefusesMissingAndInsufficientTokens() async throws {
         let harness = try await Harness.make()
-        let routes = WardenApplication.buildRouter(harness.components, settings: harness.settings).1.routes
+        let routes = WardenApplication.buildRouter(harness.components).1.routes
         try await harness.test { client in
             for route in routes {
                 let path = route.path.replacingOccurrences(of: "{type}", with: "user").replacingOccurrences(of: "{id}", with: "u1")

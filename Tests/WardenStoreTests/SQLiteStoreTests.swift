@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import WardenCore
+import WardenReview
 @testable import WardenStore
 
 let schema = EventSchema(reportReasons: ["spam"])
@@ -149,11 +150,11 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         try await withStore { store, _ in
             try await store.pool.write { db in
                 var record = CaseRecord(
-                    id: 0, kind: "review", subject: "user:u1", source: .report, queue: "spam", state: .open, category: "spam",
+                    id: 1, kind: .review, subject: "user:u1", source: .report, queue: "spam", state: .open, category: "spam",
                     severity: "low", score: 10, band: .p4, signals: 0, reports: 1, reporterWeight: 0.5, assignee: nil, leaseExpiresAt: nil,
                     createdAt: 1, updatedAt: 1, contentAt: 1, firstActionAt: nil, resolvedAt: nil, clock: SLAClock(since: 1), dueAt: 100,
                     slaNextAt: 50, slaRaised: 0, appealOf: nil, excludedReviewer: nil, escalationReason: nil)
-                try SQLiteStore.insertCase(db, &record)
+                try SQLiteStore.insertCase(db, record)
                 // Unchanged: no row is written.
                 let before = db.totalChangesCount
                 try SQLiteStore.saveCase(db, record)
@@ -169,6 +170,27 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 #expect(try SQLiteStore.loadCase(db, record.id) == record)
                 // The unique open-case index still sees the case (it moved between the index's states).
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM review_case INDEXED BY case_open_per_subject WHERE subject = 'user:u1' AND kind = 'review' AND state IN ('open', 'in_review', 'on_hold', 'escalated')") == 1)
+            }
+        }
+    }
+
+    /// A stored value no type knows (written by a newer version, or by hand) is an error that names
+    /// the table, column and value, never read as some default.
+    @Test func unknownStoredValuesAreErrors() async throws {
+        try await withStore { store, _ in
+            try await store.pool.write { db in
+                let record = CaseRecord.opened(id: 1, kind: .review, subject: "user:u1", source: .signal, queue: "spam", category: "spam",
+                                               severity: "low", contentAt: 1, policy: ReviewPolicy(configuration: .minimal, severities: ["low"]), now: 1)
+                try SQLiteStore.insertCase(db, record)
+                try db.execute(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, detail) VALUES (1, 1, 'system:x', 'teleported', '{}')")
+                try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+                try db.execute(sql: "UPDATE review_case SET source = 'carrier_pigeon' WHERE id = 1")
+            }
+            await #expect(throws: StoredValueError(table: "review_case", column: "source", value: "carrier_pigeon")) {
+                try await store.caseRecord(id: 1)
+            }
+            await #expect(throws: StoredValueError(table: "case_timeline", column: "kind", value: "teleported")) {
+                try await store.timeline(caseID: 1)
             }
         }
     }

@@ -2,12 +2,13 @@ import Crypto
 import Foundation
 import GRDB
 public import WardenCore
+public import WardenReview
 
-// Review: cases, timeline, decisions, actions, outbox, statements of reasons and the audit chain.
-// Each public method is one write transaction; the lifecycle, priority and SLA arithmetic are the
-// pure functions of WardenCore, applied here to the rows they govern.
+// Review: each public method that changes something is one write transaction in which the store
+// loads what the operation needs, asks ``ReviewPlanner`` (the review rules, pure) for a plan and
+// applies it with ``apply(_:_:)``. Refusals are the planner's; nothing here decides anything.
 
-extension SQLiteStore: ReviewStore {
+extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
     static let signalCursorName = "cases.signals"
     static let reportCursorName = "cases.reports"
 
@@ -30,108 +31,39 @@ extension SQLiteStore: ReviewStore {
     @discardableResult
     public func mergeIntoCases(_ inputs: [CaseInput], signalsThrough: Int64, reportsThrough: Int64, policy: ReviewPolicy, now: Int64) async throws -> [Int64] {
         try await pool.write { db in
+            let planner = ReviewPlanner(policy: policy, now: now)
             var touched: [Int64] = []
             for input in inputs {
-                if let id = try Self.merge(input, db, policy: policy, now: now) { touched.append(id) }
+                // Each input sees what the ones before it wrote (two reports of one subject in a batch share a case).
+                let (plan, record) = planner.merge(input, try Self.mergeState(db, input))
+                try Self.apply(plan, db)
+                if let record { touched.append(record.id) }
             }
             for (name, seq) in [(Self.signalCursorName, signalsThrough), (Self.reportCursorName, reportsThrough)] {
                 try db.run(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)",
-                               arguments: [name, seq])
+                           arguments: [name, seq])
             }
             return touched
         }
     }
 
-    private static func merge(_ input: CaseInput, _ db: Database, policy: ReviewPolicy, now: Int64) throws -> Int64? {
+    static func mergeState(_ db: Database, _ input: CaseInput) throws -> MergeState {
         if try db.cachedOne(Bool.self, sql: "SELECT 1 FROM case_item WHERE kind = ? AND ref = ?", arguments: [input.kind.rawValue, input.ref]) == true {
-            return nil
+            return MergeState(alreadyMerged: true, openCase: nil, nextCaseID: 0)
         }
-        let subject = input.subject.description
-        var record: CaseRecord
-        var created = false
-        if let id = try db.cachedOne(Int64.self, sql: """
+        let open = try db.cachedOne(Int64.self, sql: """
             SELECT id FROM review_case WHERE subject = ? AND kind = 'review' AND state IN \(CaseState.openStatesSQL)
-            """, arguments: [subject]), let existing = try loadCase(db, id) {
-            record = existing
-        } else {
-            let source: CaseSource = input.kind == .signal ? .signal : .report
-            let queue = policy.configuration.route(source: source, category: input.category, severity: input.severity, rule: input.rule,
-                                                   requested: input.requestedQueue)
-            record = CaseRecord(
-                id: 0, kind: "review", subject: subject, source: source, queue: queue, state: .open, category: input.category,
-                severity: input.severity, score: 0, band: .p4, signals: 0, reports: 0, reporterWeight: 0, assignee: nil, leaseExpiresAt: nil,
-                createdAt: now, updatedAt: now, contentAt: input.at, firstActionAt: nil, resolvedAt: nil,
-                clock: .start(at: now, state: .open, policy: policy.sla(of: queue)), dueAt: ReviewPolicy.noDeadline, slaNextAt: nil,
-                slaRaised: 0, appealOf: nil, excludedReviewer: nil, escalationReason: nil)
-            created = true
-        }
-        var weight = 0.0
-        var duplicate = false
-        var detail = JSONWriter(capacity: 128)
-        detail.beginObject()
-        switch input.kind {
-        case .signal:
-            record.signals += 1
-            detail.field("signal_id", input.ref)
-            if let rule = input.rule { detail.field("rule", rule) }
-        case .report:
+            """, arguments: [input.subject.description]).flatMap { try loadCase(db, $0) }
+        var state = MergeState(alreadyMerged: false, openCase: open, nextCaseID: open == nil ? try nextID(db, "review_case") : 0)
+        if input.kind == .report {
             let reporter = input.reporter ?? "unknown"
-            let row = try db.cachedRow(sql: "SELECT trust, muted FROM reporter WHERE id = ?", arguments: [reporter])
-            let muted = (row?["muted"] as Int64?) == 1
-            let trust: Double = row?["trust"] ?? policy.configuration.defaultReporterTrust
-            try db.run(sql: """
-                INSERT INTO reporter (id, trust, muted, reports, upheld, rejected) VALUES (?, ?, 0, 1, 0, 0)
-                ON CONFLICT (id) DO UPDATE SET reports = reports + 1
-                """, arguments: [reporter, trust])
-            if !created, try db.cachedOne(Bool.self, sql: "SELECT 1 FROM case_item WHERE case_id = ? AND reporter = ?",
-                                           arguments: [record.id, reporter]) == true {
-                duplicate = true
-            } else {
-                weight = muted ? 0 : trust
-                record.reports += 1
-                record.reporterWeight += weight
+            state.reporter = try loadReporter(db, reporter)
+            if let open {
+                state.reporterOnCase = try db.cachedOne(Bool.self, sql: "SELECT 1 FROM case_item WHERE case_id = ? AND reporter = ?",
+                                                        arguments: [open.id, reporter]) == true
             }
-            detail.field("report_seq", input.ref)
-            detail.field("reporter", reporter)
-            detail.field("weight", String(format: "%.2f", weight))
-            if duplicate { detail.field("duplicate", "this reporter already reported the case; not counted again") }
-            if muted { detail.field("muted", "the reporter is muted; the report weighs nothing") }
         }
-        detail.field("category", input.category)
-        detail.field("severity", input.severity)
-        detail.endObject()
-        if policy.rank(of: input.severity) > policy.rank(of: record.severity) {
-            record.severity = input.severity
-            record.category = input.category
-        }
-        record.contentAt = min(record.contentAt, input.at)
-        record.updatedAt = now
-        reprioritise(&record, policy: policy)
-        if created {
-            try insertCase(db, &record)
-            try appendTimeline(db, record.id, at: now, actor: "system:cases", kind: "created", from: nil, to: .open,
-                               detail: #"{"queue":"\#(record.queue)","source":"\#(record.source.rawValue)"}"#)
-            try appendAudit(db, at: now, actor: "system:cases", action: "case.create", target: "case:\(record.id)",
-                            detail: #"{"subject":\#(jsonString(subject)),"queue":"\#(record.queue)"}"#)
-        } else {
-            try saveCase(db, record)
-        }
-        try db.run(sql: "INSERT INTO case_item (kind, ref, case_id, reporter, weight, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [input.kind.rawValue, input.ref, record.id, input.reporter, weight, duplicate, input.at])
-        try appendTimeline(db, record.id, at: now, actor: "system:cases", kind: input.kind.rawValue, from: nil, to: nil,
-                           detail: String(decoding: detail.bytes, as: UTF8.self))
-        return record.id
-    }
-
-    /// Recomputes score, band, deadline and next SLA event.
-    static func reprioritise(_ record: inout CaseRecord, policy: ReviewPolicy) {
-        let priority = policy.priority(severity: record.severity, reporterWeight: record.reporterWeight, reach: record.signals + record.reports)
-        record.score = priority.score
-        record.band = priority.band
-        let schedule = policy.schedule(clock: record.clock, band: record.band, queue: record.queue,
-                                       firstActionDone: record.firstActionAt != nil, raised: record.slaRaised)
-        record.dueAt = schedule.dueAt
-        record.slaNextAt = schedule.nextEventAt
+        return state
     }
 
     // MARK: Claiming and moving
@@ -142,131 +74,30 @@ extension SQLiteStore: ReviewStore {
                 SELECT id FROM review_case INDEXED BY case_waiting
                 WHERE queue = ? AND state IN ('open', 'escalated') AND (excluded_reviewer IS NULL OR excluded_reviewer <> ?)
                 ORDER BY band, due_at, id LIMIT 1
-                """, arguments: [queue, reviewer]), var record = try Self.loadCase(db, id) else { return nil }
-            try Self.move(db, &record, .claim, actor: reviewer, policy: policy, now: now, detail: "{}")
-            return record
+                """, arguments: [queue, reviewer]), let record = try Self.loadCase(db, id) else { return nil }
+            let (plan, claimed) = try ReviewPlanner(policy: policy, now: now).claim(record, reviewer: reviewer)
+            try Self.apply(plan, db)
+            return claimed
         }
     }
 
     public func claim(caseID: Int64, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
         try await batcher.write { db in
-            var record = try Self.requireCase(db, caseID)
-            if record.excludedReviewer == reviewer {
-                throw ReviewError(.forbidden, "\(reviewer) decided the appealed case, so someone else must review the appeal")
-            }
-            try Self.move(db, &record, .claim, actor: reviewer, policy: policy, now: now, detail: "{}")
-            return record
+            let (plan, claimed) = try ReviewPlanner(policy: policy, now: now).claim(try Self.requireCase(db, caseID), reviewer: reviewer)
+            try Self.apply(plan, db)
+            return claimed
         }
     }
 
     public func change(caseID: Int64, _ change: CaseChange, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
         try await batcher.write { db in
-            var record = try Self.requireCase(db, caseID)
-            switch change {
-            case .command(let command, let note):
-                try Self.requireHolder(record, actor, toDo: command.verb)
-                var detail = JSONWriter(capacity: 64)
-                detail.beginObject()
-                if let note { detail.field("note", note) }
-                detail.endObject()
-                try Self.move(db, &record, command, actor: actor, policy: policy, now: now, detail: String(decoding: detail.bytes, as: UTF8.self))
-            case .escalate(let queue, let reason):
-                if record.state.isHeld { try Self.requireHolder(record, actor, toDo: "escalate") }
-                guard policy.configuration.queues[queue] != nil else {
-                    throw ReviewError(.invalid, "queue \"\(queue)\" does not exist; use one of \(policy.configuration.queueOrder.joined(separator: ", "))")
-                }
-                let from = record.queue
-                record.queue = queue
-                record.escalationReason = reason
-                try Self.move(db, &record, .escalate, actor: actor, policy: policy, now: now,
-                              detail: #"{"from_queue":\#(jsonString(from)),"to_queue":\#(jsonString(queue)),"reason":\#(jsonString(reason))}"#)
-            case .handoff(let reviewer, let note):
-                try Self.requireHolder(record, actor, toDo: "hand off")
-                guard reviewer != actor else { throw ReviewError(.invalid, "the case is already yours") }
-                if record.excludedReviewer == reviewer {
-                    throw ReviewError(.forbidden, "\(reviewer) decided the appealed case and may not review the appeal")
-                }
-                record.assignee = reviewer
-                record.leaseExpiresAt = now + policy.leaseMillis
-                record.updatedAt = now
-                try Self.saveCase(db, record)
-                try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "handoff", from: nil, to: nil,
-                                        detail: #"{"to":\#(jsonString(reviewer))\#(note.map { #","note":\#(jsonString($0))"# } ?? "")}"#)
-                try Self.appendAudit(db, at: now, actor: actor, action: "case.handoff", target: "case:\(caseID)", detail: #"{"to":\#(jsonString(reviewer))}"#)
-            case .consult(let reviewer, let question):
-                try Self.requireHolder(record, actor, toDo: "ask for a consult on")
-                guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }
-                try Self.firstAction(&record, now: now)
-                record.leaseExpiresAt = now + policy.leaseMillis
-                record.updatedAt = now
-                Self.reprioritise(&record, policy: policy)
-                try Self.saveCase(db, record)
-                try db.run(sql: "INSERT INTO case_consult (case_id, asked_by, reviewer, question, asked_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [caseID, actor, reviewer, question, now])
-                try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "consult", from: nil, to: nil,
-                                        detail: #"{"consult_id":\#(db.lastInsertedRowID),"with":\#(jsonString(reviewer)),"question":\#(jsonString(question))}"#)
-                try Self.appendAudit(db, at: now, actor: actor, action: "case.consult", target: "case:\(caseID)", detail: #"{"with":\#(jsonString(reviewer))}"#)
-            case .comment(let text):
-                if record.assignee == actor { try Self.firstAction(&record, now: now) }
-                if record.assignee == actor { record.leaseExpiresAt = now + policy.leaseMillis }
-                record.updatedAt = now
-                Self.reprioritise(&record, policy: policy)
-                try Self.saveCase(db, record)
-                try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "comment", from: nil, to: nil, detail: #"{"text":\#(jsonString(text))}"#)
-                try Self.appendAudit(db, at: now, actor: actor, action: "case.comment", target: "case:\(caseID)", detail: "{}")
-            case .renew:
-                try Self.requireHolder(record, actor, toDo: "renew the lease of")
-                record.leaseExpiresAt = now + policy.leaseMillis
-                try Self.saveCase(db, record)
-            }
-            return record
+            let record = try Self.requireCase(db, caseID)
+            var nextConsultID: Int64 = 0
+            if case .consult = change { nextConsultID = try Self.nextID(db, "case_consult") }
+            let (plan, changed) = try ReviewPlanner(policy: policy, now: now).change(record, change, actor: actor, nextConsultID: nextConsultID)
+            try Self.apply(plan, db)
+            return changed
         }
-    }
-
-    private static func requireHolder(_ record: CaseRecord, _ actor: String, toDo verb: String) throws {
-        guard record.state.isHeld else {
-            throw ReviewError(.conflict, "case \(record.id) is \(record.state.rawValue), not held by anyone; claim it before you \(verb) it")
-        }
-        guard record.assignee == actor else {
-            throw ReviewError(.conflict, "case \(record.id) is held by \(record.assignee ?? "nobody"), not \(actor); only its holder can \(verb) it")
-        }
-    }
-
-    private static func firstAction(_ record: inout CaseRecord, now: Int64) throws {
-        if record.firstActionAt == nil { record.firstActionAt = now }
-    }
-
-    /// Applies a lifecycle command: state, clock, holder, lease, deadlines, timeline and audit.
-    static func move(_ db: Database, _ record: inout CaseRecord, _ command: CaseCommand, actor: String, policy: ReviewPolicy, now: Int64,
-                     detail: String, auditAction: String? = nil, audited: Bool = true) throws {
-        let from = record.state
-        let to: CaseState
-        do {
-            to = try CaseLifecycle.next(from, command)
-        } catch {
-            throw ReviewError(.conflict, "case \(record.id): \(error)")
-        }
-        record.state = to
-        record.clock = record.clock.moved(to: to, at: now, policy: policy.sla(of: record.queue))
-        switch to {
-        case .inReview:
-            if command == .claim { record.assignee = actor }
-            record.leaseExpiresAt = now + policy.leaseMillis
-        case .onHold:
-            record.leaseExpiresAt = nil
-        default:
-            record.assignee = nil
-            record.leaseExpiresAt = nil
-        }
-        if [.hold, .escalate, .resolve].contains(command), actor.hasPrefix("system:") == false { try firstAction(&record, now: now) }
-        if to == .resolved { record.resolvedAt = now }
-        record.updatedAt = now
-        reprioritise(&record, policy: policy)
-        try saveCase(db, record)
-        try appendTimeline(db, record.id, at: now, actor: actor, kind: "transition", from: from, to: to, detail: detail)
-        guard audited else { return }
-        try appendAudit(db, at: now, actor: actor, action: auditAction ?? "case.\(command.verb)", target: "case:\(record.id)",
-                        detail: #"{"from":"\#(from.rawValue)","to":"\#(to.rawValue)"}"#)
     }
 
     public func expireLeases(policy: ReviewPolicy, now: Int64) async throws -> Int {
@@ -274,258 +105,240 @@ extension SQLiteStore: ReviewStore {
             let ids = try db.cachedAll(Int64.self, sql: """
                 SELECT id FROM review_case INDEXED BY case_leases WHERE state = 'in_review' AND lease_expires_at <= ? LIMIT 1000
                 """, arguments: [now])
+            let planner = ReviewPlanner(policy: policy, now: now)
             for id in ids {
-                guard var record = try Self.loadCase(db, id) else { continue }
-                let holder = record.assignee ?? "nobody"
-                try Self.move(db, &record, .release, actor: "system:leases", policy: policy, now: now,
-                              detail: #"{"reason":"the lease of \#(holder) lapsed without activity"}"#, auditAction: "case.lease_expired")
+                guard let record = try Self.loadCase(db, id) else { continue }
+                try Self.apply(try planner.expireLease(record), db)
             }
             return ids.count
         }
     }
 
-    public func raiseSLAEvents(policy: ReviewPolicy, now: Int64, limit: Int) async throws -> [(caseID: Int64, queue: String, event: SLAEvent)] {
+    public func raiseSLAEvents(policy: ReviewPolicy, now: Int64, limit: Int) async throws -> [RaisedSLAEvent] {
         try await pool.write { db in
-            var raised: [(Int64, String, SLAEvent)] = []
             let ids = try db.cachedAll(Int64.self, sql: "SELECT id FROM review_case INDEXED BY case_sla WHERE sla_next_at <= ? ORDER BY sla_next_at LIMIT ?",
-                                         arguments: [now, limit])
+                                       arguments: [now, limit])
+            let planner = ReviewPlanner(policy: policy, now: now)
+            var raised: [RaisedSLAEvent] = []
             for id in ids {
-                guard var record = try Self.loadCase(db, id) else { continue }
-                let sla = policy.sla(of: record.queue)
-                while let next = record.clock.nextEvent(targets: sla.targets[record.band], firstActionDone: record.firstActionAt != nil,
-                                                        raised: record.slaRaised, policy: sla), next.at <= now {
-                    record.slaRaised |= next.event.flag
-                    raised.append((id, record.queue, next.event))
-                    let detail = #"{"event":"\#(next.event.rawValue)","due":"\#(Timestamp.formatRFC3339(next.at))","band":"\#(record.band.name)"}"#
-                    try Self.appendTimeline(db, id, at: now, actor: "system:sla", kind: "sla", from: nil, to: nil, detail: detail)
-                    try Self.appendAudit(db, at: now, actor: "system:sla", action: "sla.\(next.event.rawValue)", target: "case:\(id)", detail: detail)
-                    var body = JSONWriter(capacity: 256)
-                    body.beginObject()
-                    body.field("case_id", id)
-                    body.field("queue", record.queue)
-                    body.field("subject", record.subject)
-                    body.field("event", next.event.rawValue)
-                    body.field("band", record.band.name)
-                    body.field("due_at", Timestamp.formatRFC3339(next.at))
-                    if let assignee = record.assignee { body.field("assignee", assignee) }
-                    body.endObject()
-                    try Self.enqueue(db, topic: next.event.isBreach ? "sla.breached" : "sla.warning", key: "sla:\(id):\(next.event.rawValue)",
-                                     order: "case:\(id)", data: body.bytes, now: now)
-                    // And a signal, beside rule hits in GET /v1/signals: a breach at the pack's highest
-                    // severity, a warning one below. It is about the case, so it opens none.
-                    let severities = policy.severities
-                    let severity = next.event.isBreach ? (severities.last ?? record.severity)
-                        : (severities.count > 1 ? severities[severities.count - 2] : record.severity)
-                    let what = "\(next.event.rawValue.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: ".", with: " SLA "))"
-                    let reason = "\(what): case \(id) (\(record.band.name), queue \(record.queue)) due \(Timestamp.formatRFC3339(next.at))"
-                    try db.run(sql: """
-                        INSERT INTO signal (case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects,
-                                            occurred_at, created_at)
-                        VALUES (?, 'sla', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) ON CONFLICT DO NOTHING
-                        """, arguments: [id, next.event.rawValue, record.category, severity, record.subject, reason,
-                                        reason + (record.assignee.map { ", held by \($0)" } ?? ", unassigned"), record.queue, now, now])
-                }
-                Self.reprioritise(&record, policy: policy)
-                try Self.saveCase(db, record)
+                guard let record = try Self.loadCase(db, id) else { continue }
+                let (plan, events) = planner.raiseSLAEvents(record)
+                try Self.apply(plan, db)
+                raised += events
             }
             return raised
         }
     }
 
+    // MARK: Consults and reporters
+
+    static let consultSelect = """
+        SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id
+        """
+
     public func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
         try await pool.read { db in
             let filter = answered.map { $0 ? " AND c.answered_at IS NOT NULL" : " AND c.answered_at IS NULL" } ?? ""
-            return try Row.fetchAll(db, sql: """
-                SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id
-                WHERE c.reviewer = ?\(filter) ORDER BY c.id DESC LIMIT ?
-                """, arguments: [reviewer, limit]).map(Self.consult(from:))
+            return try db.fetchAll(ConsultRecord.self, sql: "\(Self.consultSelect) WHERE c.reviewer = ?\(filter) ORDER BY c.id DESC LIMIT ?",
+                                              arguments: [reviewer, limit])
         }
     }
 
     public func consult(id: Int64) async throws -> ConsultRecord? {
-        try await pool.read { db in
-            try db.cachedRow(sql: Self.consultByID, arguments: [id]).map(Self.consult(from:))
-        }
+        try await pool.read { db in try Self.loadConsult(db, id) }
     }
 
-    static let consultByID = """
-        SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id WHERE c.id = ?
-        """
+    static func loadConsult(_ db: Database, _ id: Int64) throws -> ConsultRecord? {
+        try db.fetchOne(ConsultRecord.self, sql: "\(consultSelect) WHERE c.id = ?", arguments: [id])
+    }
 
-    public func answerConsult(id: Int64, answer: String, actor: String, now: Int64) async throws -> ConsultRecord {
+    public func answerConsult(id: Int64, answer: String, actor: String, policy: ReviewPolicy, now: Int64) async throws -> ConsultRecord {
         try await batcher.write { db in
-            guard let row = try db.cachedRow(sql: Self.consultByID, arguments: [id]) else {
-                throw ReviewError(.notFound, "there is no consult \(id)")
-            }
-            var consult = Self.consult(from: row)
-            guard consult.reviewer == actor else {
-                throw ReviewError(.forbidden, "consult \(id) was asked of \(consult.reviewer), not \(actor); only they can answer it")
-            }
-            guard consult.answeredAt == nil else { throw ReviewError(.conflict, "consult \(id) is already answered") }
-            try db.run(sql: "UPDATE case_consult SET answer = ?, answered_at = ? WHERE id = ?", arguments: [answer, now, id])
-            try Self.appendTimeline(db, consult.caseID, at: now, actor: actor, kind: "consult_answer", from: nil, to: nil,
-                                    detail: #"{"consult_id":\#(id),"answer":\#(jsonString(answer))}"#)
-            try Self.appendAudit(db, at: now, actor: actor, action: "case.consult_answer", target: "case:\(consult.caseID)", detail: #"{"consult_id":\#(id)}"#)
-            consult.answer = answer
-            consult.answeredAt = now
-            return consult
+            guard let consult = try Self.loadConsult(db, id) else { throw ReviewError(.notFound, "there is no consult \(id)") }
+            let (plan, answered) = try ReviewPlanner(policy: policy, now: now).answer(consult, answer: answer, actor: actor)
+            try Self.apply(plan, db)
+            return answered
         }
     }
 
-    static func consult(from row: Row) -> ConsultRecord {
-        ConsultRecord(id: row["id"], caseID: row["case_id"], askedBy: row["asked_by"], reviewer: row["reviewer"], question: row["question"],
-                      askedAt: row["asked_at"], answer: row["answer"], answeredAt: row["answered_at"], queue: row["queue"],
-                      state: CaseState(rawValue: row["state"]) ?? .open, subject: row["subject"], category: row["category"], assignee: row["assignee"])
-    }
-
-    public func setReporter(_ reporter: String, muted: Bool, actor: String, now: Int64) async throws {
+    public func setReporter(_ reporter: String, muted: Bool, actor: String, policy: ReviewPolicy, now: Int64) async throws {
         try await batcher.write { db in
-            try db.run(sql: """
-                INSERT INTO reporter (id, trust, muted, reports, upheld, rejected) VALUES (?, 0.5, ?, 0, 0, 0)
-                ON CONFLICT (id) DO UPDATE SET muted = excluded.muted
-                """, arguments: [reporter, muted])
-            try Self.appendAudit(db, at: now, actor: actor, action: muted ? "reporter.mute" : "reporter.unmute", target: "reporter:\(reporter)", detail: "{}")
+            let plan = ReviewPlanner(policy: policy, now: now).setReporter(try Self.loadReporter(db, reporter), id: reporter, muted: muted, actor: actor)
+            try Self.apply(plan, db)
         }
+    }
+
+    static func loadReporter(_ db: Database, _ id: String) throws -> ReporterRecord? {
+        try db.fetchOne(ReporterRecord.self, sql: "SELECT * FROM reporter WHERE id = ?", arguments: [id])
     }
 
     // MARK: Decisions, actions, appeals
 
     public func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord {
         try await batcher.write { db in
-            var record = try Self.requireCase(db, caseID)
-            try Self.requireHolder(record, actor, toDo: "decide")
-            guard record.state == .inReview else {
-                throw ReviewError(.conflict, "case \(caseID) is on hold; resume it before deciding")
+            let record = try Self.requireCase(db, caseID)
+            let reporters = try Self.reporters(db, caseID: caseID).compactMap { try Self.loadReporter(db, $0) }
+            var appealed: AppealedDecision?
+            if record.kind == .appeal, let original = record.appealOf, let appealedCase = try Self.loadCase(db, original) {
+                let latest = try db.cachedRow(sql: "SELECT id, category FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [original])
+                let decisionID: Int64? = latest?["id"]
+                let live = try decisionID.map { id in
+                    try db.fetchAll(ActionRecord.self, sql: """
+                        SELECT * FROM enforcement_action WHERE decision_id = ? AND reverses IS NULL AND reversed_at IS NULL ORDER BY id
+                        """, arguments: [id])
+                } ?? []
+                appealed = AppealedDecision(record: appealedCase, decisionID: decisionID, category: latest?["category"], liveActions: live)
             }
+            let state = DecisionState(record: record, reporters: reporters, nextDecisionID: try Self.nextID(db, "decision"),
+                                      nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed)
+            let (plan, decision) = try ReviewPlanner(policy: policy, now: now).decide(state, draft, actor: actor, context: context)
+            try Self.apply(plan, db)
+            return decision
+        }
+    }
+
+    public func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> ActionRecord {
+        try await batcher.write { db in
+            guard let action = try Self.action(db, actionID) else { throw ReviewError(.notFound, "there is no action \(actionID)") }
+            guard let record = try Self.loadCase(db, action.caseID) else { throw ReviewError(.notFound, "case \(action.caseID) is missing") }
+            let category = try db.cachedOne(String.self, sql: "SELECT category FROM decision WHERE id = ?", arguments: [action.decisionID]) ?? record.category
+            let state = ReversalState(action: action, record: record, category: category, nextActionID: try Self.nextID(db, "enforcement_action"))
+            let (plan, reversed) = try ReviewPlanner(policy: policy, now: now).reverse(state, reason: reason, actor: actor, context: context)
+            try Self.apply(plan, db)
+            return reversed
+        }
+    }
+
+    public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
+        try await batcher.write { db in
+            let record = try Self.requireCase(db, caseID)
+            let decider = try db.cachedOne(String.self, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID])
+            let state = AppealState(record: record, decider: decider, nextCaseID: try Self.nextID(db, "review_case"))
+            let (plan, appeal) = try ReviewPlanner(policy: policy, now: now).openAppeal(state, appellant: appellant, statement: statement, actor: actor)
+            try Self.apply(plan, db)
+            return appeal
+        }
+    }
+
+    // MARK: Applying plans
+
+    /// The identifier the next row of `table` gets. Review writes run one at a time (one writer),
+    /// so the identifier read inside the write transaction is the one the insert then uses.
+    static func nextID(_ db: Database, _ table: String) throws -> Int64 {
+        try db.cachedOne(Int64.self, sql: "SELECT coalesce(max(id), 0) + 1 FROM \(table)") ?? 1
+    }
+
+    /// Writes a plan: every list in the order the planner made it.
+    static func apply(_ plan: ReviewPlan, _ db: Database) throws {
+        for record in plan.insertedCases { try insertCase(db, record) }
+        for record in plan.updatedCases { try saveCase(db, record) }
+        for item in plan.items {
+            try db.run(sql: "INSERT INTO case_item (kind, ref, case_id, reporter, weight, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [item.kind.rawValue, item.ref, item.caseID, item.reporter, item.weight, item.duplicate, item.at])
+        }
+        for reporter in plan.reporters {
             try db.run(sql: """
-                INSERT INTO decision (case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome, pack_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [caseID, actor, now, draft.category, draft.violation, draft.policy, draft.rationale, draft.treePath,
-                                 draft.macro, draft.appealOutcome?.rawValue, draft.packVersion])
-            let decisionID = db.lastInsertedRowID
+                INSERT INTO reporter (id, trust, muted, reports, upheld, rejected) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET trust = excluded.trust, muted = excluded.muted, reports = excluded.reports,
+                    upheld = excluded.upheld, rejected = excluded.rejected
+                """, arguments: [reporter.id, reporter.trust, reporter.muted, reporter.reports, reporter.upheld, reporter.rejected])
+        }
+        for decision in plan.decisions {
+            let draft = decision.draft
+            try db.run(sql: """
+                INSERT INTO decision (id, case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome, pack_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [decision.id, decision.caseID, decision.decidedBy, decision.at, draft.category, draft.violation, draft.policy,
+                                 draft.rationale, draft.treePath, draft.macro, draft.appealOutcome?.rawValue, draft.packVersion])
+        }
+        for action in plan.actions {
+            try db.run(sql: """
+                INSERT INTO enforcement_action (id, decision_id, case_id, subject, action, duration, created_at, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [action.id, action.decisionID, action.caseID, action.subject, action.action, action.duration, action.createdAt, action.reverses])
+        }
+        for reversal in plan.reversals {
+            try db.run(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
+                       arguments: [reversal.at, reversal.by, reversal.reason, reversal.actionID])
+        }
+        for strike in plan.strikes {
+            try db.run(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [strike.subject, strike.policy, strike.decisionID, strike.at, strike.expiresAt])
+        }
+        for lifted in plan.liftedStrikes {
+            try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [lifted.at, lifted.decisionID])
+        }
+        for statement in plan.statements {
+            try db.run(sql: "INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)",
+                       arguments: [statement.decisionID, statement.createdAt, statement.body])
+        }
+        for consult in plan.consults {
+            try db.run(sql: "INSERT INTO case_consult (id, case_id, asked_by, reviewer, question, asked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [consult.id, consult.caseID, consult.askedBy, consult.reviewer, consult.question, consult.askedAt])
+        }
+        for answer in plan.answers {
+            try db.run(sql: "UPDATE case_consult SET answer = ?, answered_at = ? WHERE id = ?", arguments: [answer.answer, answer.at, answer.consultID])
+        }
+        for signal in plan.caseSignals {
+            try db.run(sql: """
+                INSERT INTO signal (case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects, occurred_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [signal.caseID, signal.rule, signal.ruleVersion, signal.category, signal.severity, signal.subject, signal.reason,
+                                 signal.explanation, signal.queue, signal.at, signal.at])
+        }
+        for entry in plan.timeline {
+            try db.run(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [entry.caseID, entry.at, entry.actor, entry.kind.rawValue, entry.from?.rawValue, entry.to?.rawValue, entry.detail])
+        }
+        for entry in plan.audit {
+            try appendAudit(db, at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, detail: entry.detail)
+        }
+        for message in plan.outbox {
+            try db.run(sql: """
+                INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                """, arguments: [message.topic, message.idempotencyKey, message.orderingKey, message.body, message.at, message.at])
+        }
+    }
 
-            // The actions come resolved (the engine applies the ladder), so what was rendered into
-            // the decision's messages is exactly what is done.
-            let actions = draft.actions
-            let ladder = context.catalogue.ladder(for: draft.category)
-            var applied: [StatementOfReasons.AppliedAction] = []
-            var records: [ActionRecord] = []
-            for action in actions {
-                guard let definition = context.catalogue.actions[action.name] else {
-                    throw ReviewError(.invalid, "\"\(action.name)\" is not an action of the pack's catalogue")
-                }
-                records.append(try Self.applyAction(db, action, definition: definition, decisionID: decisionID, record: record, category: draft.category,
-                                                    reverses: nil, now: now))
-                applied.append(.init(definition: definition, duration: action.duration))
-            }
-            if draft.violation, record.kind == "review", let ladder {
-                try db.run(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [record.subject, ladder.category, decisionID, now, now + ladder.strikeExpiry])
-            }
-            if StatementOfReasons.isRestrictive(applied) {
-                let subjectType = String(record.subject.prefix { $0 != ":" })
-                let statement = StatementOfReasons(
-                    decisionID: decisionID, category: draft.category, dsaCategory: context.dsaCategories[draft.category] ?? "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
-                    actions: applied, illegal: draft.illegal, ground: draft.illegal ? (draft.legalGround ?? "") : (draft.policy ?? draft.category),
-                    explanation: draft.rationale ?? "Decided under policy \(draft.policy ?? draft.category).",
-                    contentType: context.catalogue.contentTypes[subjectType] ?? "CONTENT_TYPE_OTHER",
-                    automatedDetection: record.signals > 0, automatedDecision: false, source: record.reports > 0 ? .report : record.source,
-                    contentDate: record.contentAt, applicationDate: now,
-                    facts: "Case \(caseID) about \(record.subject): \(record.signals) signal(s), \(record.reports) report(s); "
-                        + "reviewed in queue \(record.queue)." + (draft.rationale.map { " " + $0 } ?? ""),
-                    territorialScope: context.catalogue.territorialScope)
-                try db.run(sql: "INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)",
-                               arguments: [decisionID, now, String(decoding: statement.json(), as: UTF8.self)])
-            }
-            // Reporters whose report was upheld gain trust; the others lose it.
-            let reporters = try Self.reporters(db, caseID: caseID)
-            for reporter in reporters {
-                try db.run(sql: """
-                    UPDATE reporter SET upheld = upheld + ?, rejected = rejected + ?,
-                        trust = (upheld + ? + 2 * ?) / (upheld + rejected + 1 + 2.0) WHERE id = ?
-                    """, arguments: [draft.violation ? 1 : 0, draft.violation ? 0 : 1, draft.violation ? 1 : 0,
-                                     policy.configuration.defaultReporterTrust, reporter])
-            }
-            var detail = JSONWriter(capacity: 256)
-            detail.beginObject()
-            detail.field("decision_id", decisionID)
-            detail.field("category", draft.category)
-            detail.key("violation")
-            detail.bool(draft.violation)
-            detail.key("actions")
-            detail.beginArray()
-            for action in actions { detail.string(action.name + (action.duration.map { " " + DurationText.format($0) } ?? "")) }
-            detail.endArray()
-            if let outcome = draft.appealOutcome { detail.field("appeal_outcome", outcome.rawValue) }
-            detail.field("from", record.state.rawValue)
-            detail.field("to", CaseState.resolved.rawValue)
-            detail.endObject()
-            let detailText = String(decoding: detail.bytes, as: UTF8.self)
-            try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "decision", from: nil, to: nil, detail: detailText)
-            // One audit entry for the decision and the case's move to resolved.
-            try Self.appendAudit(db, at: now, actor: actor, action: "decision.create", target: "case:\(caseID)", detail: detailText)
-            try Self.move(db, &record, .resolve, actor: actor, policy: policy, now: now, detail: #"{"decision_id":\#(decisionID)}"#, audited: false)
-            for message in draft.messages {
-                var body = JSONWriter(capacity: 256 + message.text.utf8.count)
-                body.beginObject()
-                body.field("case_id", caseID)
-                body.field("decision_id", decisionID)
-                body.field("macro", message.macro)
-                body.field("message", message.text)
-                switch message.kind {
-                case .userNotice where record.kind == "appeal":
-                    body.endObject()  // the appeal's notice below carries it
-                case .userNotice:
-                    body.field("subject", record.subject)
-                    body.endObject()
-                    try Self.enqueue(db, topic: "user.notice", key: "decision:\(decisionID):notice", order: record.subject, data: body.bytes, now: now)
-                case .reporterReply:
-                    body.endObject()
-                    for reporter in reporters {
-                        var reply = JSONWriter(capacity: body.bytes.count + 64)
-                        reply.beginObject()
-                        reply.field("reporter", reporter)
-                        reply.key("reply")
-                        reply.raw(body.bytes)
-                        reply.endObject()
-                        try Self.enqueue(db, topic: "reporter.reply", key: "decision:\(decisionID):reply:\(reporter)", order: reporter, data: reply.bytes, now: now)
-                    }
-                case .internalNote:
-                    body.endObject()
-                    try Self.appendTimeline(db, caseID, at: now, actor: actor, kind: "note", from: nil, to: nil, detail: String(decoding: body.bytes, as: UTF8.self))
-                }
-            }
+    // MARK: Reads
 
-            if record.kind == "appeal", let original = record.appealOf, var appealed = try Self.loadCase(db, original) {
-                if draft.appealOutcome == .overturned,
-                   let originalDecision = try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM decision WHERE case_id = ?", arguments: [original]) {
-                    let toReverse = try db.cachedAll(Int64.self, sql: """
-                        SELECT id FROM enforcement_action WHERE decision_id = ? AND reverses IS NULL AND reversed_at IS NULL ORDER BY id
-                        """, arguments: [originalDecision])
-                    for id in toReverse {
-                        if let definition = try Self.action(db, id).flatMap({ context.catalogue.actions[$0.action] }), definition.reversal != nil {
-                            _ = try Self.reverseAction(db, id, reason: "appeal overturned (case \(caseID))", actor: actor, context: context, now: now)
-                        }
-                    }
-                    try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, originalDecision])
-                }
-                try Self.move(db, &appealed, .close, actor: actor, policy: policy, now: now,
-                              detail: #"{"appeal_case":\#(caseID),"outcome":"\#(draft.appealOutcome?.rawValue ?? "upheld")"}"#)
-                var notice = JSONWriter(capacity: 256)
-                notice.beginObject()
-                notice.field("subject", appealed.subject)
-                notice.field("case_id", original)
-                notice.field("appeal_case_id", caseID)
-                notice.field("outcome", draft.appealOutcome?.rawValue ?? "upheld")
-                if let macro = draft.macro { notice.field("macro", macro) }
-                if let message = draft.messages.first(where: { $0.kind == .userNotice })?.text ?? draft.rationale { notice.field("message", message) }
-                notice.endObject()
-                try Self.enqueue(db, topic: "user.notice", key: "appeal:\(caseID):notice", order: appealed.subject, data: notice.bytes, now: now)
+
+    public func caseRecord(id: Int64) async throws -> CaseRecord? {
+        try await pool.read { db in try Self.loadCase(db, id) }
+    }
+
+    public func timeline(caseID: Int64) async throws -> [TimelineEntry] {
+        try await pool.read { db in
+            try db.fetchAll(TimelineEntry.self, sql: "SELECT * FROM case_timeline WHERE case_id = ? ORDER BY id", arguments: [caseID])
+        }
+    }
+
+    public func decisions(caseID: Int64) async throws -> [DecisionRecord] {
+        try await pool.read { db in try Self.decisionRecords(db, caseID: caseID) }
+    }
+
+    public func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+        try await pool.read { db in
+            var conditions = ["id < ?"]
+            var arguments: StatementArguments = [before ?? Int64.max]
+            if let queue { conditions.append("queue = ?"); arguments += [queue] }
+            if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
+            if let assignee { conditions.append("assignee = ?"); arguments += [assignee] }
+            arguments += [limit]
+            return try db.fetchAll(CaseRecord.self, sql: """
+                SELECT \(CaseColumn.selectList) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
+                """, arguments: arguments)
+        }
+    }
+
+    public func queueCounts(now: Int64) async throws -> [QueueCount] {
+        try await pool.read { db in
+            try db.cachedRows(sql: """
+                SELECT queue, state, count(*) AS n, sum(CASE WHEN due_at <= ? THEN 1 ELSE 0 END) AS breached
+                FROM review_case INDEXED BY case_by_queue_state WHERE state IN \(CaseState.openStatesSQL) GROUP BY queue, state ORDER BY queue, state
+                """, arguments: [now]).map { row in
+                QueueCount(queue: row["queue"], state: try row.decode(CaseState.self, "state", table: "review_case"), count: row["n"], breached: row["breached"])
             }
-            return DecisionRecord(id: decisionID, caseID: caseID, decidedBy: actor, at: now, category: draft.category, violation: draft.violation,
-                                  policy: draft.policy, rationale: draft.rationale, treePath: draft.treePath, macro: draft.macro,
-                                  appealOutcome: draft.appealOutcome?.rawValue, actions: records,
-                                  hasStatement: StatementOfReasons.isRestrictive(applied))
         }
     }
 
@@ -578,173 +391,13 @@ extension SQLiteStore: ReviewStore {
         try await pool.read { db in try Self.reporters(db, caseID: caseID) }
     }
 
-    private static func reporters(_ db: Database, caseID: Int64) throws -> [String] {
-        try db.cachedAll(String.self, sql: "SELECT reporter FROM case_item INDEXED BY case_item_by_case WHERE case_id = ? AND kind = 'report' AND duplicate = 0",
-                         arguments: [caseID])
-    }
-
     private static func liveStrikes(_ db: Database, subject: String, policy: String, now: Int64) throws -> Int {
         try db.cachedOne(Int.self, sql: """
             SELECT count(*) FROM strike WHERE subject = ? AND (policy = ? OR policy LIKE ? ESCAPE '\\') AND expires_at > ? AND removed_at IS NULL
             """, arguments: [subject, policy, policy.replacingOccurrences(of: "_", with: "\\_") + ".%", now]) ?? 0
     }
 
-    /// Records an action (or a reversal) and puts its webhook in the outbox.
-    private static func applyAction(_ db: Database, _ action: RequestedAction, definition: ActionDefinition, decisionID: Int64, record: CaseRecord,
-                                    category: String, reverses: Int64?, now: Int64) throws -> ActionRecord {
-        try db.run(sql: """
-            INSERT INTO enforcement_action (decision_id, case_id, subject, action, duration, created_at, reverses) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [decisionID, record.id, record.subject, action.name, action.duration, now, reverses])
-        let id = db.lastInsertedRowID
-        var body = JSONWriter(capacity: 256)
-        body.beginObject()
-        body.field("action_id", id)
-        body.field("action", action.name)
-        body.field("subject", record.subject)
-        if let duration = action.duration {
-            body.field("duration", DurationText.format(duration))
-            body.field("ends_at", Timestamp.formatRFC3339(now + duration))
-        }
-        if let reverses { body.field("reverses_action_id", reverses) }
-        body.field("decision_id", decisionID)
-        body.field("case_id", record.id)
-        body.field("category", category)
-        body.key("reversible")
-        body.bool(definition.reversal != nil && reverses == nil)
-        body.endObject()
-        try enqueue(db, topic: reverses == nil ? "action.applied" : "action.reversed", key: reverses == nil ? "action:\(id)" : "reversal:\(reverses!)",
-                    order: record.subject, data: body.bytes, now: now)
-        try appendTimeline(db, record.id, at: now, actor: "system:enforcement", kind: reverses == nil ? "action" : "reversal", from: nil, to: nil,
-                           detail: #"{"action_id":\#(id),"action":\#(jsonString(action.name))}"#)
-        return ActionRecord(id: id, decisionID: decisionID, caseID: record.id, subject: record.subject, action: action.name, duration: action.duration,
-                            createdAt: now, reverses: reverses, reversedAt: nil, reversedBy: nil, reversalReason: nil)
-    }
-
-    public func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) async throws -> ActionRecord {
-        try await batcher.write { db in
-            try Self.reverseAction(db, actionID, reason: reason, actor: actor, context: context, now: now)
-        }
-    }
-
-    private static func reverseAction(_ db: Database, _ actionID: Int64, reason: String, actor: String, context: DecisionContext, now: Int64) throws -> ActionRecord {
-        guard let original = try action(db, actionID) else { throw ReviewError(.notFound, "there is no action \(actionID)") }
-        let action = original
-        guard action.reverses == nil else { throw ReviewError(.conflict, "action \(actionID) is itself a reversal; it cannot be reversed") }
-        guard action.reversedAt == nil else {
-            throw ReviewError(.conflict, "action \(actionID) was already reversed by \(action.reversedBy ?? "someone") at \(Timestamp.formatRFC3339(action.reversedAt ?? 0))")
-        }
-        guard let definition = context.catalogue.actions[action.action], let reversal = definition.reversal,
-              let reversalDefinition = context.catalogue.actions[reversal] else {
-            throw ReviewError(.invalid, "\(action.action) cannot be reversed: the catalogue names no reversal for it")
-        }
-        guard let record = try loadCase(db, action.caseID) else { throw ReviewError(.notFound, "case \(action.caseID) is missing") }
-        try db.run(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
-                       arguments: [now, actor, reason, actionID])
-        let category = try db.cachedOne(String.self, sql: "SELECT category FROM decision WHERE id = ?", arguments: [action.decisionID]) ?? record.category
-        _ = try applyAction(db, RequestedAction(name: reversal, duration: nil), definition: reversalDefinition, decisionID: action.decisionID,
-                        record: record, category: category, reverses: actionID, now: now)
-        try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [now, action.decisionID])
-        try appendAudit(db, at: now, actor: actor, action: "action.reverse", target: "action:\(actionID)",
-                        detail: #"{"reason":\#(jsonString(reason)),"reversal":\#(jsonString(reversal))}"#)
-        guard let reversed = try Self.action(db, actionID) else { throw ReviewError(.notFound, "action \(actionID) vanished") }
-        return reversed
-    }
-
-    public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
-        try await batcher.write { db in
-            var original = try Self.requireCase(db, caseID)
-            guard original.kind == "review" else { throw ReviewError(.invalid, "case \(caseID) is itself an appeal; appeals cannot be appealed") }
-            guard let decider = try db.cachedOne(String.self, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID]) else {
-                throw ReviewError(.conflict, "case \(caseID) has no decision to appeal")
-            }
-            try Self.move(db, &original, .appeal, actor: actor, policy: policy, now: now,
-                          detail: #"{"appellant":\#(jsonString(appellant))}"#, auditAction: "appeal.create")
-            let queue = policy.configuration.appealsQueue
-            var appeal = CaseRecord(
-                id: 0, kind: "appeal", subject: original.subject, source: .appeal, queue: queue, state: .open, category: original.category,
-                severity: original.severity, score: 0, band: .p4, signals: 0, reports: 0, reporterWeight: 0, assignee: nil, leaseExpiresAt: nil,
-                createdAt: now, updatedAt: now, contentAt: original.contentAt, firstActionAt: nil, resolvedAt: nil,
-                clock: .start(at: now, state: .open, policy: policy.sla(of: queue)), dueAt: ReviewPolicy.noDeadline, slaNextAt: nil,
-                slaRaised: 0, appealOf: caseID, excludedReviewer: decider, escalationReason: nil)
-            Self.reprioritise(&appeal, policy: policy)
-            try Self.insertCase(db, &appeal)
-            var detail = JSONWriter(capacity: 128)
-            detail.beginObject()
-            detail.field("appeal_of", caseID)
-            detail.field("appellant", appellant)
-            if let statement { detail.field("statement", statement) }
-            detail.endObject()
-            let text = String(decoding: detail.bytes, as: UTF8.self)
-            try Self.appendTimeline(db, appeal.id, at: now, actor: actor, kind: "created", from: nil, to: .open, detail: text)
-            try Self.appendAudit(db, at: now, actor: actor, action: "case.create", target: "case:\(appeal.id)", detail: text)
-            return appeal
-        }
-    }
-
-    // MARK: Reads
-
-    public func caseRecord(id: Int64) async throws -> CaseRecord? {
-        try await pool.read { db in try Self.loadCase(db, id) }
-    }
-
-    public func timeline(caseID: Int64) async throws -> [TimelineEntry] {
-        try await pool.read { db in
-            try db.cachedRows(sql: "SELECT * FROM case_timeline WHERE case_id = ? ORDER BY id", arguments: [caseID]).map { row in
-                TimelineEntry(id: row["id"], at: row["at"], actor: row["actor"], kind: row["kind"],
-                              fromState: (row["from_state"] as String?).flatMap(CaseState.init(rawValue:)),
-                              toState: (row["to_state"] as String?).flatMap(CaseState.init(rawValue:)), detail: row["detail"])
-            }
-        }
-    }
-
-    public func decisions(caseID: Int64) async throws -> [DecisionRecord] {
-        try await pool.read { db in try Self.decisionRecords(db, caseID: caseID) }
-    }
-
-    public func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
-        try await pool.read { db in
-            var conditions = ["id < ?"]
-            var arguments: StatementArguments = [before ?? Int64.max]
-            if let queue { conditions.append("queue = ?"); arguments += [queue] }
-            if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
-            if let assignee { conditions.append("assignee = ?"); arguments += [assignee] }
-            arguments += [limit]
-            return try db.cachedRows(sql: "SELECT \(Self.selectCase) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
-                                    arguments: arguments).map(Self.caseRecord(from:))
-        }
-    }
-
-    public func queueCounts(now: Int64) async throws -> [QueueCount] {
-        try await pool.read { db in
-            try db.cachedRows(sql: """
-                SELECT queue, state, count(*) AS n, sum(CASE WHEN due_at <= ? THEN 1 ELSE 0 END) AS breached
-                FROM review_case INDEXED BY case_by_queue_state WHERE state IN \(CaseState.openStatesSQL) GROUP BY queue, state ORDER BY queue, state
-                """, arguments: [now]).compactMap { row in
-                guard let state = CaseState(rawValue: row["state"]) else { return nil }
-                return QueueCount(queue: row["queue"], state: state, count: row["n"], breached: row["breached"])
-            }
-        }
-    }
-
     // MARK: Outbox
-
-    /// Puts a delivery in the outbox. Deliveries with the same `order` (the subject, for actions and
-    /// notices) go out one at a time in the order they were made, so a reversal never overtakes
-    /// the action it undoes, even across retries.
-    static func enqueue(_ db: Database, topic: String, key: String, order: String, data: [UInt8], now: Int64) throws {
-        var body = JSONWriter(capacity: data.count + 160)
-        body.beginObject()
-        body.field("id", key)
-        body.field("topic", topic)
-        body.field("created_at", Timestamp.formatRFC3339(now))
-        body.key("data")
-        body.raw(data)
-        body.endObject()
-        try db.run(sql: """
-            INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-            """, arguments: [topic, key, order, String(decoding: body.bytes, as: UTF8.self), now, now])
-    }
 
     public func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem] {
         try await pool.read { db in
@@ -754,7 +407,7 @@ extension SQLiteStore: ReviewStore {
                 AND NOT EXISTS (SELECT 1 FROM outbox p INDEXED BY outbox_pending_in_order
                                 WHERE p.state = 'pending' AND p.ordering_key = o.ordering_key AND p.id < o.id)
                 ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now, limit]).map(Self.outboxItem(from:))
+                """, arguments: [now, limit]).map(OutboxItem.init(row:))
         }
     }
 
@@ -802,9 +455,9 @@ extension SQLiteStore: ReviewStore {
         try await pool.read { db in
             if let state {
                 return try db.cachedRows(sql: "SELECT * FROM outbox INDEXED BY outbox_by_state WHERE state = ? ORDER BY id DESC LIMIT ?",
-                                        arguments: [state.rawValue, limit]).map(Self.outboxItem(from:))
+                                        arguments: [state.rawValue, limit]).map(OutboxItem.init(row:))
             }
-            return try db.cachedRows(sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.outboxItem(from:))
+            return try db.cachedRows(sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]).map(OutboxItem.init(row:))
         }
     }
 
@@ -866,12 +519,8 @@ extension SQLiteStore: ReviewStore {
                        arguments: [seq, Data(hash)])
     }
 
-    // MARK: Rows
 
-    static func appendTimeline(_ db: Database, _ caseID: Int64, at: Int64, actor: String, kind: String, from: CaseState?, to: CaseState?, detail: String) throws {
-        try db.run(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [caseID, at, actor, kind, from?.rawValue, to?.rawValue, detail])
-    }
+    // MARK: Rows
 
     static func requireCase(_ db: Database, _ id: Int64) throws -> CaseRecord {
         guard let record = try loadCase(db, id) else { throw ReviewError(.notFound, "there is no case \(id)") }
@@ -879,45 +528,12 @@ extension SQLiteStore: ReviewStore {
     }
 
     static func loadCase(_ db: Database, _ id: Int64) throws -> CaseRecord? {
-        try db.cachedRow(sql: "SELECT \(selectCase) FROM review_case WHERE id = ?", arguments: [id]).map(caseRecord(from:))
+        try db.fetchOne(CaseRecord.self, sql: "SELECT \(CaseColumn.selectList) FROM review_case WHERE id = ?", arguments: [id])
     }
 
-    /// The columns ``caseRecord(from:)`` reads, by position (reading a row by column name costs a
-    /// case-insensitive search per column; cases are read on every claim and decision).
-    static let selectCase = "id, " + caseColumns.joined(separator: ", ")
-
-    static func caseRecord(from row: Row) -> CaseRecord {
-        CaseRecord(
-            id: row[0], kind: row[1], subject: row[2], source: CaseSource(rawValue: row[3]) ?? .signal, queue: row[4],
-            state: CaseState(rawValue: row[5]) ?? .open, category: row[6], severity: row[7], score: row[8],
-            band: CasePriority.Band(rawValue: row[9]) ?? .p4, signals: row[10], reports: row[11], reporterWeight: row[12],
-            assignee: row[13], leaseExpiresAt: row[14], createdAt: row[15], updatedAt: row[16], contentAt: row[17],
-            firstActionAt: row[18], resolvedAt: row[19], clock: SLAClock(accumulated: row[20], since: row[21]), dueAt: row[22],
-            slaNextAt: row[23], slaRaised: row[24], appealOf: row[25], excludedReviewer: row[26], escalationReason: row[27])
-    }
-
-    private static let caseColumns = ["kind", "subject", "source", "queue", "state", "category", "severity", "score", "band", "signals", "reports",
-                                      "reporter_weight", "assignee", "lease_expires_at", "created_at", "updated_at", "content_at", "first_action_at",
-                                      "resolved_at", "clock_accumulated", "clock_since", "due_at", "sla_next_at", "sla_raised", "appeal_of",
-                                      "excluded_reviewer", "escalation_reason"]
-
-    private static let selectStoredCase = "SELECT \(caseColumns.joined(separator: ", ")) FROM review_case WHERE id = ?"
-
-    /// A case's values for ``caseColumns``, in order.
-    private static func caseValues(_ record: CaseRecord) -> [DatabaseValue] {
-        let values: [(any DatabaseValueConvertible)?] = [
-            record.kind, record.subject, record.source.rawValue, record.queue, record.state.rawValue, record.category, record.severity, record.score,
-            record.band.rawValue, record.signals, record.reports, record.reporterWeight, record.assignee, record.leaseExpiresAt, record.createdAt,
-            record.updatedAt, record.contentAt, record.firstActionAt, record.resolvedAt, record.clock.accumulated, record.clock.since, record.dueAt,
-            record.slaNextAt, record.slaRaised, record.appealOf, record.excludedReviewer, record.escalationReason,
-        ]
-        return values.map { $0?.databaseValue ?? .null }
-    }
-
-    static func insertCase(_ db: Database, _ record: inout CaseRecord) throws {
-        try db.run(sql: "INSERT INTO review_case (\(caseColumns.joined(separator: ", "))) VALUES (\(caseColumns.map { _ in "?" }.joined(separator: ", ")))",
-                       arguments: StatementArguments(caseValues(record)))
-        record.id = db.lastInsertedRowID
+    static func insertCase(_ db: Database, _ record: CaseRecord) throws {
+        try db.run(sql: "INSERT INTO review_case (\(CaseColumn.selectList)) VALUES (\(CaseColumn.allCases.map { _ in "?" }.joined(separator: ", ")))",
+                   arguments: StatementArguments(CaseColumn.allCases.map { $0.value(of: record) }))
     }
 
     /// Writes the columns of a case that differ from what is stored, and nothing when none do.
@@ -928,11 +544,13 @@ extension SQLiteStore: ReviewStore {
     /// back by its key first; its page is in cache, as the case was just read. Each set of columns
     /// is a statement of its own, compiled once per connection: the callers change a few dozen sets.
     static func saveCase(_ db: Database, _ record: CaseRecord) throws {
-        guard let stored = try db.cachedRow(sql: selectStoredCase, arguments: [record.id]) else { return }
+        guard let stored = try db.cachedRow(sql: "SELECT \(CaseColumn.selectList) FROM review_case WHERE id = ?", arguments: [record.id]) else { return }
         var assignments: [String] = []
         var arguments: [DatabaseValue] = []
-        for (index, value) in caseValues(record).enumerated() where (stored[index] as DatabaseValue) != value {
-            assignments.append("\(caseColumns[index]) = ?")
+        for column in CaseColumn.values {
+            let value = column.value(of: record)
+            guard (stored[column.rawValue] as DatabaseValue) != value else { continue }
+            assignments.append("\(column.name) = ?")
             arguments.append(value)
         }
         guard !assignments.isEmpty else { return }
@@ -940,14 +558,8 @@ extension SQLiteStore: ReviewStore {
         try db.run(sql: "UPDATE review_case SET \(assignments.joined(separator: ", ")) WHERE id = ?", arguments: StatementArguments(arguments))
     }
 
-    private static func action(_ db: Database, _ id: Int64) throws -> ActionRecord? {
-        try db.cachedRow(sql: "SELECT * FROM enforcement_action WHERE id = ?", arguments: [id]).map(actionRecord(from:))
-    }
-
-    private static func actionRecord(from row: Row) -> ActionRecord {
-        ActionRecord(id: row["id"], decisionID: row["decision_id"], caseID: row["case_id"], subject: row["subject"], action: row["action"],
-                     duration: row["duration"], createdAt: row["created_at"], reverses: row["reverses"], reversedAt: row["reversed_at"],
-                     reversedBy: row["reversed_by"], reversalReason: row["reversal_reason"])
+    static func action(_ db: Database, _ id: Int64) throws -> ActionRecord? {
+        try db.fetchOne(ActionRecord.self, sql: "SELECT * FROM enforcement_action WHERE id = ?", arguments: [id])
     }
 
     static func decisionRecords(_ db: Database, caseID: Int64) throws -> [DecisionRecord] {
@@ -956,25 +568,19 @@ extension SQLiteStore: ReviewStore {
             FROM decision d WHERE case_id = ? ORDER BY id
             """, arguments: [caseID]).map { row in
             let id: Int64 = row["id"]
-            let actions = try db.cachedRows(sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id]).map(actionRecord(from:))
+            let actions = try db.fetchAll(ActionRecord.self, sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id])
             return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: row["decided_by"], at: row["at"], category: row["category"],
                                   violation: row["violation"], policy: row["policy"], rationale: row["rationale"], treePath: row["tree_path"],
-                                  macro: row["macro"], appealOutcome: row["appeal_outcome"], actions: actions, hasStatement: row["has_statement"])
+                                  macro: row["macro"], appealOutcome: try row.decodeIfPresent(DecisionDraft.AppealOutcome.self, "appeal_outcome", table: "decision"),
+                                  packVersion: row["pack_version"], actions: actions, hasStatement: row["has_statement"])
         }
     }
 
-    private static func outboxItem(from row: Row) -> OutboxItem {
-        OutboxItem(id: row["id"], topic: row["topic"], idempotencyKey: row["idempotency_key"], body: row["body"],
-                   state: OutboxItem.State(rawValue: row["state"]) ?? .pending, attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"],
-                   lastError: row["last_error"], createdAt: row["created_at"], deliveredAt: row["delivered_at"])
+    static func reporters(_ db: Database, caseID: Int64) throws -> [String] {
+        try db.cachedAll(String.self, sql: """
+            SELECT DISTINCT reporter FROM case_item INDEXED BY case_item_by_case WHERE case_id = ? AND kind = 'report' AND duplicate = 0 AND reporter IS NOT NULL
+            """, arguments: [caseID])
     }
-}
-
-/// A JSON string literal.
-func jsonString(_ text: String) -> String {
-    var writer = JSONWriter(capacity: text.utf8.count + 2)
-    writer.string(text)
-    return String(decoding: writer.bytes, as: UTF8.self)
 }
 
 extension Database {
@@ -1000,4 +606,11 @@ extension Database {
     func cachedAll<T: DatabaseValueConvertible & StatementColumnConvertible>(_ type: T.Type, sql: String, arguments: StatementArguments = []) throws -> [T] {
         try T.fetchAll(cachedStatement(sql: sql), arguments: arguments)
     }
+}
+
+/// A JSON string literal.
+func jsonString(_ text: String) -> String {
+    var writer = JSONWriter(capacity: text.utf8.count + 2)
+    writer.string(text)
+    return String(decoding: writer.bytes, as: UTF8.self)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import WardenCore
+import WardenReview
 
 extension SQLiteStore: UserStore {
     public func addUser(_ user: UserRecord, actor: String) async throws {

@@ -1,3 +1,4 @@
+import WardenCore
 import Foundation
 
 /// A case's priority, by one documented formula (docs/review.md):

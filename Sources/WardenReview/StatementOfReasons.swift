@@ -1,3 +1,4 @@
+import WardenCore
 /// A statement of reasons in the shape of the EU DSA Transparency Database's submission API
 /// (Article 17 DSA). Built for every decision that restricts something; pure, so it is tested
 /// field by field without a database.

@@ -1,3 +1,4 @@
+import WardenCore
 /// The DSA restriction an action imposes: which of the Transparency Database's decision fields
 /// it fills, and with which value.
 public enum Restriction: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import WardenCore
 /// Where a case is in its life. Open cases (`open`, `in_review`, `on_hold`, `escalated`) take new
 /// signals and reports about their subject; `resolved`, `appealed` and `closed` do not.
 public enum CaseState: String, Sendable, Codable, CaseIterable {

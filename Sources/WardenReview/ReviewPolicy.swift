@@ -1,3 +1,4 @@
+import WardenCore
 /// The review rules in force, as one value the store applies inside its transactions: routing,
 /// priority and SLA scheduling (pure functions of the pack's configuration).
 public struct ReviewPolicy: Sendable {

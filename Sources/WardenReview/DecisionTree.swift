@@ -1,3 +1,4 @@
+import WardenCore
 /// A policy playbook as data: questions whose answers lead to further questions or to an outcome.
 /// Reviewers walk it for a case; the path they took is recorded with the decision.
 public struct DecisionTree: Sendable, Equatable {

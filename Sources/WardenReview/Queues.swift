@@ -1,3 +1,4 @@
+import WardenCore
 /// Where a case came from.
 public enum CaseSource: String, Sendable, Codable {
     /// A rule's signal.

@@ -1,3 +1,4 @@
+import WardenCore
 /// Working hours in which an SLA clock runs (for teams that do not work around the clock).
 public struct BusinessHours: Sendable, Equatable, Codable {
     /// ISO weekdays that are worked: 1 = Monday … 7 = Sunday.
