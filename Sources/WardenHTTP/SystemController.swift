@@ -17,7 +17,7 @@ struct SystemController {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        routes.add(.get, "/openapi.json", scope: nil) { _, _ in .json(Array(OpenAPIDocument.json.utf8)) }
+        routes.add(.get, "/openapi.json", scope: nil) { _, _ in .json(OpenAPIDocument.bytes) }
         routes.add(.get, "/v1/taxonomy", scope: .read, taxonomy)
     }
 

@@ -1,139 +1,39 @@
 import Foundation
 public import WardenCore
 
-/// A classifier rules can call inline: text in, a score per taxonomy category out, at once.
-public protocol TextScorer: Sendable {
-    func scores(of text: String) -> [String: Double]
-}
-
-/// What a rule did when it fired.
-public enum Effect: Sendable, Equatable {
-    /// A finding about a subject.
-    case signal(category: String, severity: String, subject: EntityRef?, reason: String?)
-    /// A label put on an entity, with its expiry time (ms since the epoch) if any.
-    case label(EntityRef, String, expiresAt: Int64?)
-    /// A label removed.
-    case unlabel(EntityRef, String)
-    /// A queue for review.
-    case route(queue: String)
-    /// A proposed enforcement action.
-    case action(String, subject: EntityRef?, durationMillis: Int64?)
-    /// A verdict for the synchronous API.
-    case verdict(Verdict)
-}
-
-/// A detector's state as data, to save and restore.
-public struct DetectorSnapshot: Sendable, Codable, Equatable {
-    /// Labels of one entity.
-    public struct Labelled: Sendable, Codable, Equatable {
-        var entity: String
-        var labels: [String: LabelEntry]
-    }
-
-    /// The snapshot layout; a snapshot of another layout is refused (and the log replayed).
-    var format = DetectorSnapshot.currentFormat
-    var counters: [String: [SavedWindow]]
-    var labels: [Labelled]
-    var firstSeen: [String: Int64]
-    var strikes: [String: Int]
-    var hourlyHits: [String: [String: Int]]
-    var demoted: [String: String]
-    var processed: Int
-
-    /// Canonical bytes: equal states give equal bytes.
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var canonical = self
-        canonical.labels.sort { $0.entity < $1.entity }
-        return Array(try encoder.encode(canonical))
-    }
-
-    /// Reads canonical bytes.
-    public static func decode(_ bytes: [UInt8]) throws -> DetectorSnapshot {
-        let snapshot = try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
-        guard snapshot.format == currentFormat else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "snapshot format \(snapshot.format), expected \(currentFormat)"))
-        }
-        return snapshot
-    }
-
-    static let currentFormat = 2
-}
-
-/// One rule that fired on one event.
-public struct RuleHit: Sendable, Equatable {
-    /// The rule.
-    public var rule: String
-    /// Its version.
-    public var version: String
-    /// Its mode when it fired; shadow hits have no effect.
-    public var mode: RuleMode
-    /// Its category and severity.
-    public var category: String
-    /// Severity.
-    public var severity: String
-    /// What it did (or, for shadow rules, would have done).
-    public var effects: [Effect]
-    /// Why: the rule's description and the counter values it read.
-    public var explanation: String
-    /// For a hit that waits for served classifiers: what is left to decide. Its effects are
-    /// those the rule will have if the classifiers' answers make it true.
-    public var condition: PendingCondition?
-}
-
-/// The outcome of one event.
-public struct Evaluation: Sendable, Equatable {
-    /// Rules that fired, in rule order.
-    public var hits: [RuleHit]
-    /// The strongest verdict of the active rules that fired (`allow` when none did).
-    public var verdict: Verdict
-    /// Rules whose other conditions hold and that now wait for classifiers served over an API
-    /// (``RuleHit/condition`` says for what). They have not fired.
-    public var pending: [RuleHit] = []
-}
-
-/// A label on an entity.
-public struct LabelEntry: Sendable, Equatable, Codable {
-    /// When it was set (event time, ms).
-    public var createdAt: Int64
-    /// When it lapses, if it does.
-    public var expiresAt: Int64?
-}
-
 /// Runs a rule set over events in order, keeping the state rules read: velocity counters, labels,
 /// first-seen times and strikes. Value type: copy it to branch (replay), keep one per pipeline.
 public struct Detector: Sendable {
     /// The rules.
     public private(set) var rules: RuleSet
     /// Count and sum windows per counter, by key hash (empty for distinct counters).
-    private var bucketWindows: [[UInt64: BucketWindow]]
+    var bucketWindows: [[UInt64: BucketWindow]]
     /// Distinct-count windows per counter, by key hash (empty for other counters).
-    private var distinctWindows: [[UInt64: DistinctWindow]]
+    var distinctWindows: [[UInt64: DistinctWindow]]
     /// Labels by entity.
-    public private(set) var labels: [EntityRef: [String: LabelEntry]] = [:]
+    public internal(set) var labels: [EntityRef: [String: LabelEntry]] = [:]
     /// When each entity was first seen (earliest event time).
     public private(set) var firstSeen: [EntityRef: Int64] = [:]
     /// Strike counts by entity (maintained by enforcement; read by rules).
     public var strikes: [EntityRef: Int] = [:]
-    private var processed = 0
+    var processed = 0
     /// Hits per rule per hour of event time, for the safety valve (the last 25 hours).
-    private var hourlyHits: [String: [Int64: Int]] = [:]
+    var hourlyHits: [String: [Int64: Int]] = [:]
     /// Rules the safety valve has demoted to shadow, with why.
     public private(set) var demoted: [String: String] = [:]
 
     /// Rule and counter indices by the event type they can apply to (those for any type merged
     /// in, in order), and those for any type.
-    private let rulesByType: [String: [Candidate]]
-    private let rulesForAnyType: [Candidate]
-    private let countersByType: [String: [Int]]
-    private let countersForAnyType: [Int]
+    let rulesByType: [String: [Candidate]]
+    let rulesForAnyType: [Candidate]
+    let countersByType: [String: [Int]]
+    let countersForAnyType: [Int]
     /// What updating each counter needs, without copying its whole definition per event.
-    private let counterPlans: [CounterPlan]
+    let counterPlans: [CounterPlan]
     /// Per-event memory reused from event to event.
-    private var scratch: Scratch
+    var scratch: Scratch
     /// The `data` members rules read, found in one pass per event.
-    private let layout: DataLayout
+    let layout: DataLayout
     /// The classifiers `classify(…)` calls, by name. One that is missing (a model not trained yet)
     /// makes `classify` unknown, so rules that need it do not fire.
     public var scorers: [String: any TextScorer] = [:]
@@ -223,7 +123,7 @@ public struct Detector: Sendable {
 
     /// Indexes items by the event types they apply to, so an event only meets its candidates:
     /// for each named type, its items and those for any type, in order; and those for any type.
-    private static func index(_ types: [Set<String>?]) -> ([String: [Int]], [Int]) {
+    static func index(_ types: [Set<String>?]) -> ([String: [Int]], [Int]) {
         var byType: [String: [Int]] = [:]
         var any: [Int] = []
         for (index, set) in types.enumerated() {
@@ -242,7 +142,7 @@ public struct Detector: Sendable {
         body.withUnsafeBufferPointer { bytes in process(event, bytes: bytes) }
     }
 
-    private mutating func process(_ event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
+    mutating func process(_ event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
         var context = EventContext(event: event, bytes: bytes, layout: layout)
         swap(&context.scratch, &scratch)
         defer { swap(&context.scratch, &scratch) }
@@ -290,7 +190,7 @@ public struct Detector: Sendable {
         }
     }
 
-    private mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict, [RuleHit]) {
+    mutating func evaluateRules(_ context: inout EventContext, countingHits: Bool) -> ([RuleHit], Verdict, [RuleHit]) {
         let (fired, pending) = matches(&context)
         var hits: [RuleHit] = []
         var verdict = Verdict.allow
@@ -318,7 +218,7 @@ public struct Detector: Sendable {
     /// those waiting for served classifiers. Reads state only: kept apart from the safety valve's
     /// bookkeeping so the loop over candidates runs without `self` being mutable (a mutating caller
     /// makes Swift copy the whole detector for each read-only call it makes).
-    private func matches(_ context: inout EventContext) -> (fired: [(index: Int, hit: RuleHit)], pending: [RuleHit]) {
+    func matches(_ context: inout EventContext) -> (fired: [(index: Int, hit: RuleHit)], pending: [RuleHit]) {
         var fired: [(index: Int, hit: RuleHit)] = []
         var pending: [RuleHit] = []
         let candidates = rulesByType[context.event.type] ?? rulesForAnyType
@@ -348,7 +248,7 @@ public struct Detector: Sendable {
     }
 
     /// A rule's hit on this event: its effects and why (its description and the counters it read).
-    private func hit(_ rule: CompiledRule, mode: RuleMode, _ context: inout EventContext) -> RuleHit {
+    func hit(_ rule: CompiledRule, mode: RuleMode, _ context: inout EventContext) -> RuleHit {
         var effects: [Effect] = []
         for plan in rule.effects {
             if let effect = realize(plan, &context) { effects.append(effect) }
@@ -365,7 +265,7 @@ public struct Detector: Sendable {
     /// What is left of a condition once everything but the served classifiers is evaluated on
     /// this event. The checker allows a served classifier only compared with a number under
     /// `and`/`or`/`not`, so other shapes never occur (they would be unknown).
-    private func residual(_ node: Node, _ context: inout EventContext) -> PendingCondition {
+    func residual(_ node: Node, _ context: inout EventContext) -> PendingCondition {
         guard callsServedClassifier(node) else { return .known(truth(node, &context).bool) }
         switch node {
         case .and(let left, let right): return .and(residual(left, &context), residual(right, &context))
@@ -380,7 +280,7 @@ public struct Detector: Sendable {
         }
     }
 
-    private func question(_ arguments: [Node], _ op: Comparison, _ other: Node, _ context: inout EventContext) -> PendingCondition {
+    func question(_ arguments: [Node], _ op: Comparison, _ other: Node, _ context: inout EventContext) -> PendingCondition {
         guard case .constant(.string(let name)) = arguments[0], let text = evaluate(arguments[1], &context).text,
               let threshold = evaluate(other, &context).numeric else { return .known(nil) }
         let category = arguments.count > 2 ? evaluate(arguments[2], &context).text : nil
@@ -388,7 +288,7 @@ public struct Detector: Sendable {
     }
 
     /// Whether evaluating the node calls a served classifier this detector asks later.
-    private func callsServedClassifier(_ node: Node) -> Bool {
+    func callsServedClassifier(_ node: Node) -> Bool {
         switch node {
         case .function(.classify, let arguments):
             if case .constant(.string(let name)) = arguments.first, scorers[name] == nil, servedClassifiers.contains(name) { return true }
@@ -416,7 +316,7 @@ public struct Detector: Sendable {
 
     /// Counts an acting rule's hit and says why it must be demoted, if it must: more hits this hour
     /// than its budget, or at least 100 and ten times its average hour over the previous day.
-    private mutating func safetyValve(_ rule: CompiledRule, at time: Int64) -> String? {
+    mutating func safetyValve(_ rule: CompiledRule, at time: Int64) -> String? {
         let hour = time / 3_600_000
         var counts = hourlyHits[rule.name, default: [:]]
         counts[hour, default: 0] += 1
@@ -436,7 +336,7 @@ public struct Detector: Sendable {
     }
 
     /// Sets a label; setting a live label again keeps when it was first set and extends its expiry.
-    private mutating func apply(label name: String, to entity: EntityRef, at time: Int64, expiresAt: Int64?) {
+    mutating func apply(label name: String, to entity: EntityRef, at time: Int64, expiresAt: Int64?) {
         if let existing = labels[entity]?[name], existing.expiresAt.map({ $0 > time }) ?? true {
             let expiry = existing.expiresAt.flatMap { old in expiresAt.map { max(old, $0) } }
             labels[entity]?[name] = LabelEntry(createdAt: existing.createdAt, expiresAt: expiry)
@@ -478,693 +378,5 @@ public struct Detector: Sendable {
             for window in windows.values { bytes += table(window.others) }
         }
         return bytes
-    }
-
-    // MARK: - Counters
-
-    private mutating func updateCounters(_ context: inout EventContext) {
-        let time = context.event.occurredAt
-        for index in countersByType[context.event.type] ?? countersForAnyType {
-            // The type index already holds only the counters this event's type can feed. Fields
-            // are read from the plan in place: copying a whole plan would retain its expressions.
-            if let filter = counterPlans[index].filter, truth(filter, &context) != .true { continue }
-            guard let key = keyHash(counterPlans[index].keySlot, &context) else { continue }
-            let (width, window) = (counterPlans[index].width, counterPlans[index].window)
-            switch counterPlans[index].aggregate {
-            case .count:
-                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(1, at: time, width: width, window: window)
-            case .sum:
-                guard let value = counterPlans[index].value.flatMap({ evaluate($0, &context).numeric }) else { continue }
-                bucketWindows[index][key, default: BucketWindow(0, at: time, width: width)].add(value, at: time, width: width, window: window)
-            case .distinct:
-                guard let slot = counterPlans[index].valueSlot, let value = keyHash(slot, &context) else { continue }
-                if distinctWindows[index][key]?.add(value, at: time, window: window) == nil {
-                    distinctWindows[index][key] = DistinctWindow(value, at: time)
-                }
-            }
-        }
-    }
-
-    /// The hash of a counter key expression for this event, computed once per event.
-    private func keyHash(_ slot: Int, _ context: inout EventContext) -> UInt64? {
-        if let cached = context.scratch.keyHash(slot) { return cached }
-        let hash = evaluate(rules.counterKeys[slot], &context).keyHash
-        context.scratch.remember(keyHash: hash, slot: slot)
-        return hash
-    }
-
-    private func counterValue(_ index: Int, _ context: inout EventContext) -> Value {
-        if let cached = context.scratch.counterValue(index) {
-            context.scratch.readCounters.append((index, cached))
-            return .number(cached)
-        }
-        // The plan is read in place: copying the counter's definition would retain its expressions.
-        guard let key = keyHash(counterPlans[index].keySlot, &context) else { return .null }
-        let (time, width, window) = (context.event.occurredAt, counterPlans[index].width, counterPlans[index].window)
-        var value: Double
-        switch counterPlans[index].aggregate {
-        case .count, .sum: value = bucketWindows[index][key]?.total(at: time, width: width, window: window) ?? 0
-        case .distinct: value = Double(distinctWindows[index][key]?.count(at: time, window: window) ?? 0)
-        }
-        if context.isVirtual {
-            countVirtually(index, key: key, into: &value, &context)
-        }
-        context.scratch.remember(counterValue: value, index: index)
-        context.scratch.readCounters.append((index, value))
-        return .number(value)
-    }
-
-    /// For a dry run, adds the event itself to a counter's value, as processing it would.
-    private func countVirtually(_ index: Int, key: UInt64, into value: inout Double, _ context: inout EventContext) {
-        let counter = rules.counters[index]
-        let time = context.event.occurredAt
-        if counter.eventType.map({ $0 == context.event.type }) ?? true,
-           counter.filter.map({ truth($0, &context) == .true }) ?? true {
-            // The event counts itself, as it would once processed.
-            switch counter.aggregate {
-            case .count: value += 1
-            case .sum: value += counter.value.flatMap { evaluate($0, &context).numeric } ?? 0
-            case .distinct:
-                if let slot = counter.valueSlot, let item = keyHash(slot, &context),
-                   distinctWindows[index][key]?.contains(item, at: time, window: counter.window) != true {
-                    value += 1
-                }
-            }
-        }
-    }
-
-    /// Drops counter keys whose windows hold nothing any more, and lapsed labels.
-    private mutating func sweep(at time: Int64) {
-        for (index, counter) in rules.counters.enumerated() {
-            bucketWindows[index] = bucketWindows[index].filter { !$0.value.isStale(at: time, width: counter.bucketWidth, window: counter.window) }
-            distinctWindows[index] = distinctWindows[index].filter { !$0.value.isStale(at: time, window: counter.window) }
-        }
-        labels = labels.compactMapValues { entries in
-            let live = entries.filter { $0.value.expiresAt.map { $0 > time } ?? true }
-            return live.isEmpty ? nil : live
-        }
-    }
-
-    // MARK: - Evaluation
-
-    private func realize(_ plan: EffectPlan, _ context: inout EventContext) -> Effect? {
-        func entity(_ node: Node?) -> EntityRef? {
-            guard let node else { return context.event.actor }
-            if case .entity(let ref) = evaluate(node, &context) { return ref }
-            return nil
-        }
-        switch plan {
-        case .signal(let subject, let category, let severity, let reason):
-            return .signal(category: category, severity: severity, subject: entity(subject), reason: reason)
-        case .label(let node, let name, let expiry):
-            guard let target = entity(node) else { return nil }
-            return .label(target, name, expiresAt: expiry.map { context.event.occurredAt + $0 })
-        case .unlabel(let node, let name):
-            guard let target = entity(node) else { return nil }
-            return .unlabel(target, name)
-        case .route(let queue):
-            return .route(queue: queue)
-        case .action(let name, let subject, let duration):
-            return .action(name, subject: entity(subject), durationMillis: duration)
-        case .verdict(let verdict):
-            return .verdict(verdict)
-        }
-    }
-
-    func evaluate(_ node: Node, _ context: inout EventContext) -> Value {
-        switch node {
-        case .constant(let value):
-            return value
-        case .field(let field):
-            return context.value(of: field)
-        case .list(let items):
-            return .list(items.map { evaluate($0, &context) })
-        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel:
-            return truth(node, &context).value
-        case .arithmetic(let op, let left, let right):
-            guard let lhs = evaluate(left, &context).numeric, let rhs = evaluate(right, &context).numeric else { return .null }
-            switch op {
-            case .add: return .number(lhs + rhs)
-            case .subtract: return .number(lhs - rhs)
-            case .multiply: return .number(lhs * rhs)
-            case .divide: return rhs == 0 ? .null : .number(lhs / rhs)
-            }
-        case .function(.classify, let arguments):
-            return classify(arguments, &context)
-        case .function(let function, let arguments):
-            // Every other function takes at most one argument.
-            let argument = arguments.first.map { evaluate($0, &context) } ?? .null
-            // Text functions are pure and several rules (and counter filters) often apply the same
-            // one to the same field of one event: compute each once per event.
-            guard function.isTextTransform, let input = argument.text else { return apply(function, argument, &context) }
-            let key = TextCall(function: function, input: input)
-            if let cached = context.textCalls[key] { return cached }
-            let result = apply(function, argument, &context)
-            context.textCalls[key] = result
-            return result
-        case .velocity(let index):
-            return counterValue(index, &context)
-        }
-    }
-
-    /// The truth of a condition, without building a `Value` for each test on the way.
-    func truth(_ node: Node, _ context: inout EventContext) -> Truth {
-        switch node {
-        case .not(let operand):
-            return !truth(operand, &context)
-        case .and(let left, let right):
-            let lhs = truth(left, &context)
-            if lhs == .false { return .false }
-            let rhs = truth(right, &context)
-            if rhs == .false { return .false }
-            return lhs == .true && rhs == .true ? .true : .unknown
-        case .or(let left, let right):
-            let lhs = truth(left, &context)
-            if lhs == .true { return .true }
-            let rhs = truth(right, &context)
-            if rhs == .true { return .true }
-            return lhs == .false && rhs == .false ? .false : .unknown
-        case .compare(let op, let operand, .constant(.null)), .compare(let op, .constant(.null), let operand):
-            return Self.nullTest(op, evaluate(operand, &context))
-        case .compare(let op, .field(.data(let slot)), .constant(.string(let constant))) where op == .equal || op == .notEqual:
-            // A string field against a string: compared in the event's bytes when that is exact.
-            if case .text(let range) = context.dataField(slot), let equal = Self.asciiEqual(context.bytes[range], constant) {
-                return Truth(op == .equal ? equal : !equal)
-            }
-            return Self.compare(op, context.value(of: .data(slot)), .string(constant))
-        case .compare(let op, let left, .constant(let constant)):
-            return Self.compare(op, evaluate(left, &context), constant)
-        case .compare(let op, let left, let right):
-            return Self.compare(op, evaluate(left, &context), evaluate(right, &context))
-        case .stringTest(let op, .field(.data(let slot)), .constant(.string(let needle))):
-            // A string field tested against a constant: tested in the event's bytes.
-            if case .text(let range) = context.dataField(slot) {
-                return Truth(needle.utf8.withContiguousStorageIfAvailable { Self.test(op, UnsafeBufferPointer(rebasing: context.bytes[range]), $0) }
-                    ?? Self.test(op, context.value(of: .data(slot)).text ?? "", needle))
-            }
-            return context.value(of: .data(slot)).anyText { Self.test(op, $0, needle) }
-        case .stringTest(let op, let left, let right):
-            let subject = evaluate(left, &context)
-            let needle: String
-            if case .constant(.string(let text)) = right {
-                needle = text
-            } else if let text = evaluate(right, &context).text {
-                needle = text
-            } else {
-                return .unknown
-            }
-            return subject.anyText { Self.test(op, $0, needle) }
-        case .regex(let operand, let regex):
-            return evaluate(operand, &context).anyText { regex.matches($0) }
-        case .inSet(let operand, let items):
-            return evaluate(operand, &context).anyText { items.contains(TextNormalizer.lowercasedForLookup($0)) }
-        case .inValues(let operand, let collection):
-            return Self.membership(evaluate(operand, &context), evaluate(collection, &context))
-        case .hasLabel(let target, let name, let minimumAge):
-            guard case .entity(let ref) = evaluate(target, &context) else { return .unknown }
-            guard let entry = labels[ref]?[name] else { return .false }
-            let time = context.event.occurredAt
-            let live = entry.expiresAt.map { $0 > time } ?? true
-            let oldEnough = minimumAge.map { time - entry.createdAt >= $0 } ?? true
-            return Truth(live && oldEnough)
-        default:
-            return evaluate(node, &context).truth
-        }
-    }
-
-    /// `subject in collection`: whether the subject (or any item of a list subject) equals an item.
-    static func membership(_ subject: Value, _ collection: Value) -> Truth {
-        guard !subject.isNull, case .list(let items) = collection else { return .unknown }
-        if case .list(let candidates) = subject {
-            return Truth(candidates.contains { candidate in items.contains { compare(.equal, candidate, $0) == .true } })
-        }
-        return Truth(items.contains { compare(.equal, subject, $0) == .true })
-    }
-
-    /// `classify("name", text[, "category"])`: the classifier's score for the category, or its
-    /// highest; a text is classified once per event by each classifier.
-    private func classify(_ arguments: [Node], _ context: inout EventContext) -> Value {
-        guard case .constant(.string(let name)) = arguments[0] else { return .null }
-        guard let scorer = scorers[name] else {
-            // A served classifier answers later: unknown now, and noted so the rule is kept pending.
-            if servedClassifiers.contains(name) { context.servedCalls += 1 }
-            return .null
-        }
-        guard let text = evaluate(arguments[1], &context).text else { return .null }
-        let category = arguments.count > 2 ? evaluate(arguments[2], &context).text : nil
-        let key = name + "\u{0}" + text
-        let scores: [String: Double]
-        if let known = context.classifications[key] {
-            scores = known
-        } else {
-            scores = scorer.scores(of: text)
-            context.classifications[key] = scores
-        }
-        return .number(category.map { scores[$0] ?? 0 } ?? scores.values.max() ?? 0)
-    }
-
-    private func apply(_ function: Function, _ argument: Value, _ context: inout EventContext) -> Value {
-        switch function {
-        case .now: return .number(Double(context.event.occurredAt))
-        case .lower: return argument.text.map { .string($0.lowercased()) } ?? .null
-        case .upper: return argument.text.map { .string($0.uppercased()) } ?? .null
-        case .normalize: return argument.text.map { .string(TextNormalizer.normalize($0)) } ?? .null
-        case .length:
-            if case .list(let items) = argument { return .number(Double(items.count)) }
-            return argument.text.map { .number(Double($0.count)) } ?? .null
-        case .domains: return argument.text.map { .list(Links.domains(in: $0).map(Value.string)) } ?? .null
-        case .urls: return argument.text.map { .list(Links.urls(in: $0).map(Value.string)) } ?? .null
-        case .age:
-            guard case .entity(let ref) = argument else { return .null }
-            let time = context.event.occurredAt
-            guard let seen = context.isVirtual ? min(firstSeen[ref] ?? time, time) : firstSeen[ref] else { return .null }
-            return .duration(time - seen)
-        case .strikes:
-            guard case .entity(let ref) = argument else { return .null }
-            return .number(Double(strikes[ref] ?? 0))
-        case .classify:
-            return .null  // evaluated by classify(_:_:), which reads all its arguments
-        }
-    }
-
-    /// A string test on UTF-8 bytes, as written (`normalize(…)` folds case and look-alikes first
-    /// when wanted). Byte for byte, so `startswith` agrees with `contains`, and no copy is made.
-    static func test(_ op: StringTest, _ text: String, _ needle: String) -> Bool {
-        let result = text.utf8.withContiguousStorageIfAvailable { bytes in
-            needle.utf8.withContiguousStorageIfAvailable { needleBytes in
-                Self.test(op, bytes, needleBytes)
-            }
-        }
-        if let result = result ?? nil { return result }
-        // Strings that are not stored contiguously (rare: bridged ones) are copied first.
-        return Array(text.utf8).withUnsafeBufferPointer { bytes in
-            Array(needle.utf8).withUnsafeBufferPointer { needleBytes in Self.test(op, bytes, needleBytes) }
-        }
-    }
-
-    static func test(_ op: StringTest, _ bytes: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= needle.count else { return false }
-        guard let start = bytes.baseAddress, let pattern = needle.baseAddress else { return needle.isEmpty }
-        switch op {
-        case .contains: return find(needle, in: bytes)
-        case .startswith: return memcmp(start, pattern, needle.count) == 0
-        case .endswith: return memcmp(start + (bytes.count - needle.count), pattern, needle.count) == 0
-        }
-    }
-
-    /// Whether `bytes` spell `text` exactly, when a byte comparison decides it: both ASCII, or
-    /// the bytes equal. Nil when only a Unicode comparison can tell (canonically equivalent forms).
-    static func asciiEqual(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ text: String) -> Bool? {
-        let same = text.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard utf8.count == bytes.count else { return false }
-            guard let left = utf8.baseAddress, let right = bytes.base.baseAddress else { return true }
-            return memcmp(left, right + bytes.startIndex, utf8.count) == 0
-        }
-        guard let same else { return nil }
-        if same { return true }
-        return bytes.allSatisfy { $0 < 0x80 } && text.utf8.allSatisfy { $0 < 0x80 } ? false : nil
-    }
-
-    /// Substring search on bytes.
-    static func contains(_ haystack: String, _ needle: String) -> Bool {
-        test(.contains, haystack, needle)
-    }
-
-    private static func find(_ needle: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = needle.first else { return true }
-        guard bytes.count >= needle.count else { return false }
-        var index = 0
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] == first {
-                var offset = 1
-                while offset < needle.count, bytes[index + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return true }
-            }
-            index += 1
-        }
-        return false
-    }
-
-    /// `value == null` / `value != null`: the explicit test for a missing value (the only
-    /// comparison with null that is not unknown).
-    static func nullTest(_ op: Comparison, _ value: Value) -> Truth {
-        switch op {
-        case .equal: Truth(value.isNull)
-        case .notEqual: Truth(!value.isNull)
-        default: .unknown
-        }
-    }
-
-    /// Compares two values; any comparison involving a missing value is unknown (see ``nullTest``
-    /// for comparisons written against the literal `null`).
-    static func compare(_ op: Comparison, _ lhs: Value, _ rhs: Value) -> Truth {
-        if lhs.isNull || rhs.isNull { return .unknown }
-        if op == .equal || op == .notEqual {
-            let equal: Bool
-            if case .string(let left) = lhs, case .string(let right) = rhs {
-                equal = left == right
-            } else if lhs.isNumeric || rhs.isNumeric, let left = lhs.numeric, let right = rhs.numeric {
-                equal = left == right
-            } else if case .bool(let left) = lhs, case .bool(let right) = rhs {
-                equal = left == right
-            } else if let left = lhs.text, let right = rhs.text {
-                equal = left == right
-            } else {
-                equal = lhs == rhs
-            }
-            return Truth(op == .equal ? equal : !equal)
-        }
-        if lhs.isNumeric || rhs.isNumeric, let left = lhs.numeric, let right = rhs.numeric {
-            return Truth(op.orders(left, right))
-        }
-        if case .string(let left) = lhs, case .string(let right) = rhs {
-            return Truth(op.orders(left, right))
-        }
-        return .unknown
-    }
-}
-
-extension Comparison {
-    /// The ordering comparisons (`<`, `<=`, `>`, `>=`) applied to two values.
-    func orders<T: Comparable>(_ left: T, _ right: T) -> Bool {
-        switch self {
-        case .less: left < right
-        case .lessOrEqual: left <= right
-        case .greater: left > right
-        case .greaterOrEqual: left >= right
-        case .equal: left == right
-        case .notEqual: left != right
-        }
-    }
-}
-
-extension Value {
-    var truth: Truth {
-        switch self {
-        case .bool(let value): Truth(value)
-        case .null: .unknown
-        default: .unknown
-        }
-    }
-
-    var isNull: Bool {
-        if case .null = self { true } else { false }
-    }
-
-    var isNumeric: Bool {
-        switch self {
-        case .number, .duration: true
-        default: false
-        }
-    }
-
-    /// A string test over this value's text, or each item's for a list: true when any passes,
-    /// unknown when there is no text to test.
-    func anyText(_ test: (String) -> Bool) -> Truth {
-        if case .list(let items) = self {
-            var sawText = false
-            for item in items {
-                guard let text = item.text else { continue }
-                if test(text) { return .true }
-                sawText = true
-            }
-            return sawText ? .false : .unknown
-        }
-        guard let text else { return .unknown }
-        return Truth(test(text))
-    }
-
-    /// The hash a counter groups (or counts distinct values) by: entities by `type:id`, other
-    /// values by their text.
-    var keyHash: UInt64? {
-        if case .entity(let ref) = self {
-            var hasher = StableHash()
-            hasher.combine(ref.type)
-            hasher.combine(UInt8(ascii: ":"))
-            hasher.combine(ref.id)
-            return hasher.finalize()
-        }
-        return text.map(StableHash.of)
-    }
-}
-
-extension Truth {
-    var value: Value {
-        switch self {
-        case .true: .bool(true)
-        case .false: .bool(false)
-        case .unknown: .null
-        }
-    }
-}
-
-extension Int {
-    /// The smallest power of two at least this large.
-    var nextPowerOfTwo: Int {
-        self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
-    }
-}
-
-/// The parts of a counter definition that updating it reads.
-struct CounterPlan: Sendable {
-    let aggregate: VelocitySyntax.Aggregate
-    let filter: Node?
-    let value: Node?
-    let keySlot: Int
-    let valueSlot: Int?
-    let width: Int64
-    let window: Int64
-
-    init(_ counter: CounterDefinition) {
-        aggregate = counter.aggregate
-        filter = counter.filter
-        value = counter.value
-        keySlot = counter.keySlot
-        valueSlot = counter.valueSlot
-        width = counter.bucketWidth
-        window = counter.window
-    }
-}
-
-/// A rule to evaluate for an event type, with its condition specialised to that type.
-struct Candidate: Sendable {
-    let index: Int
-    let condition: Node
-}
-
-/// A text function applied to a text, for per-event memoisation.
-struct TextCall: Hashable {
-    let function: Function
-    let input: String
-}
-
-extension Function {
-    /// Pure functions of one text argument, worth remembering within an event.
-    var isTextTransform: Bool {
-        switch self {
-        case .lower, .upper, .normalize, .domains, .urls: true
-        default: false
-        }
-    }
-}
-
-/// Values computed once per event and reused by every rule that reads them: `data` fields, counter
-/// key hashes and counter values. The arrays live as long as the detector; an entry belongs to
-/// the current event when its stamp equals the event's serial number, so nothing is cleared
-/// between events.
-struct Scratch: Sendable {
-    private var serial: UInt64 = 0
-    private var dataFields: [DataField]
-    private var dataFieldStamps: [UInt64]
-    private var dataValues: [Value]
-    private var dataStamps: [UInt64]
-    private var keyHashes: [UInt64?]
-    private var keyStamps: [UInt64]
-    private var counterValues: [Double]
-    private var counterStamps: [UInt64]
-    private var memberRanges: [Range<Int>?]
-    private var membersStamp: UInt64 = 0
-    /// Counters the rule being evaluated read, with their values (for its explanation).
-    var readCounters: [(counter: Int, value: Double)] = []
-
-    init(_ rules: RuleSet, layout: DataLayout) {
-        dataFields = Array(repeating: .missing, count: rules.dataPaths.count)
-        dataFieldStamps = Array(repeating: 0, count: rules.dataPaths.count)
-        dataValues = Array(repeating: .null, count: rules.dataPaths.count)
-        dataStamps = Array(repeating: 0, count: rules.dataPaths.count)
-        keyHashes = Array(repeating: nil, count: rules.counterKeys.count)
-        keyStamps = Array(repeating: 0, count: rules.counterKeys.count)
-        counterValues = Array(repeating: 0, count: rules.counters.count)
-        counterStamps = Array(repeating: 0, count: rules.counters.count)
-        memberRanges = Array(repeating: nil, count: layout.members.count)
-    }
-
-    /// An empty placeholder (no storage).
-    init() {
-        dataFields = []
-        dataFieldStamps = []
-        dataValues = []
-        dataStamps = []
-        keyHashes = []
-        keyStamps = []
-        counterValues = []
-        counterStamps = []
-        memberRanges = []
-    }
-
-    /// Forgets the previous event's values.
-    mutating func startEvent() {
-        serial &+= 1
-    }
-
-    func dataField(_ slot: Int) -> DataField? {
-        dataFieldStamps[slot] == serial ? dataFields[slot] : nil
-    }
-
-    mutating func remember(field: DataField, slot: Int) {
-        dataFields[slot] = field
-        dataFieldStamps[slot] = serial
-    }
-
-    func data(_ slot: Int) -> Value? {
-        dataStamps[slot] == serial ? dataValues[slot] : nil
-    }
-
-    mutating func remember(data value: Value, slot: Int) {
-        dataValues[slot] = value
-        dataStamps[slot] = serial
-    }
-
-    /// The key hash if computed for this event (which may be nil: no key).
-    func keyHash(_ slot: Int) -> UInt64?? {
-        keyStamps[slot] == serial ? .some(keyHashes[slot]) : nil
-    }
-
-    mutating func remember(keyHash: UInt64?, slot: Int) {
-        keyHashes[slot] = keyHash
-        keyStamps[slot] = serial
-    }
-
-    /// Where a member of `data` the rules read is, from one pass over `data` per event.
-    mutating func member(_ index: Int, of layout: DataLayout, in bytes: UnsafeBufferPointer<UInt8>, data: Range<Int>) -> Range<Int>? {
-        if membersStamp != serial {
-            JSONMembers.locate(layout.members, in: UnsafeBufferPointer(rebasing: bytes[data]), base: data.lowerBound, into: &memberRanges)
-            membersStamp = serial
-        }
-        return memberRanges[index]
-    }
-
-    func counterValue(_ index: Int) -> Double? {
-        counterStamps[index] == serial ? counterValues[index] : nil
-    }
-
-    mutating func remember(counterValue: Double, index: Int) {
-        counterValues[index] = counterValue
-        counterStamps[index] = serial
-    }
-}
-
-/// The `data` paths rules read, arranged for finding them in one pass: the distinct members of
-/// `data` they start with, and for each path its member and the steps below it.
-final class DataLayout: Sendable {
-    /// The distinct first steps, as UTF-8.
-    let members: [[UInt8]]
-    /// For each path (by slot), its first step's index in ``members``.
-    let memberOfSlot: [Int]
-    /// For each path, the steps after the first (empty for a member of `data` itself).
-    let rest: [[String]]
-
-    init(_ paths: [[String]]) {
-        var members: [[UInt8]] = []
-        var memberOfSlot: [Int] = []
-        for path in paths {
-            let first = Array((path.first ?? "").utf8)
-            if let index = members.firstIndex(of: first) {
-                memberOfSlot.append(index)
-            } else {
-                memberOfSlot.append(members.count)
-                members.append(first)
-            }
-        }
-        self.members = members
-        self.memberOfSlot = memberOfSlot
-        rest = paths.map { Array($0.dropFirst()) }
-    }
-}
-
-/// Where a `data` field of the event is: missing, a string without escapes (its contents' bytes),
-/// or any other value (its bytes, decoded on use).
-enum DataField: Sendable {
-    case missing
-    case text(Range<Int>)
-    case other(Range<Int>)
-}
-
-/// What evaluation knows about the event at hand. `bytes` (the event's text) is valid only while
-/// the detector processes the event.
-struct EventContext {
-    let event: ParsedEvent
-    let bytes: UnsafeBufferPointer<UInt8>
-    let layout: DataLayout
-    var scratch = Scratch()
-    /// Evaluating without changing state (``Detector/peek(_:body:)``).
-    var isVirtual = false
-    /// Results of text functions already computed for this event.
-    var textCalls: [TextCall: Value] = [:]
-    /// Classifier scores already computed for this event, by classifier and text.
-    var classifications: [String: [String: Double]] = [:]
-    /// Calls to served classifiers reached so far (answered later, unknown now).
-    var servedCalls = 0
-
-    init(event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>, layout: DataLayout) {
-        self.event = event
-        self.bytes = bytes
-        self.layout = layout
-    }
-
-    /// Where a `data` path's value is in the event's bytes, found once per event. The first time
-    /// the event's `data` is read, one pass over it finds every member the rules read (intake
-    /// validated the text, so values are skipped without validating them again); a deeper path is
-    /// then looked for inside its member only.
-    mutating func dataField(_ slot: Int) -> DataField {
-        if let known = scratch.dataField(slot) { return known }
-        var field = DataField.missing
-        if let data = event.dataRange, let member = scratch.member(layout.memberOfSlot[slot], of: layout, in: bytes, data: data),
-           let range = layout.rest[slot].isEmpty ? member : JSONValue.location(of: layout.rest[slot], in: UnsafeBufferPointer(rebasing: bytes[member]))
-               .map({ ($0.lowerBound + member.lowerBound)..<($0.upperBound + member.lowerBound) }) {
-            field = .other(range)
-            if bytes[range.lowerBound] == UInt8(ascii: "\""), range.count >= 2 {
-                let contents = (range.lowerBound + 1)..<(range.upperBound - 1)
-                if !bytes[contents].contains(UInt8(ascii: "\\")) { field = .text(contents) }
-            }
-        }
-        scratch.remember(field: field, slot: slot)
-        return field
-    }
-
-    mutating func value(of field: Field) -> Value {
-        switch field {
-        case .id: return .string(event.id)
-        case .type: return .string(event.type)
-        case .occurredAt: return .number(Double(event.occurredAt))
-        case .actor: return event.actor.map(Value.entity) ?? .null
-        case .actorID: return event.actor.map { .string($0.id) } ?? .null
-        case .actorType: return event.actor.map { .string($0.type) } ?? .null
-        case .entity(let type):
-            for entity in event.entities where entity.type == type { return .entity(entity) }
-            if let actor = event.actor, actor.type == type { return .entity(actor) }
-            return .null
-        case .data(let slot):
-            if let known = scratch.data(slot) { return known }
-            let value: Value
-            switch dataField(slot) {
-            case .missing: value = .null
-            case .text(let range): value = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
-            case .other(let range): value = JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[range])).map(Value.init) ?? .null
-            }
-            scratch.remember(data: value, slot: slot)
-            return value
-        }
     }
 }

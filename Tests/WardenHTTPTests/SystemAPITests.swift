@@ -9,7 +9,7 @@ import WardenCore
     @Test func openAPIDocumentsExactlyTheRegisteredRoutesAndTheirScopes() async throws {
         let harness = try await Harness.make()
         let (_, table) = WardenApplication.buildRouter(harness.components)
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes)) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var documented: [String: String?] = [:]
