@@ -135,7 +135,7 @@ public final class LanguageModelClient: Sendable {
 
     /// The key an answer is cached under: model, policy version and a SHA-256 of the content.
     func cacheKey(policyVersion: String?, content: String) -> String {
-        let digest = SHA256.hash(data: Data(content.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Array(SHA256.hash(data: Data(content.utf8))).hexString
         return "\(settings.model)|\(policyVersion ?? "")|\(digest)"
     }
 

@@ -22,15 +22,8 @@ public enum WebhookSignature {
         var message = Array("\(timestamp).".utf8)
         message += body
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-        // By hand: String(format:) per byte cost ~100 µs a signature on Linux.
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in mac {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        // Not String(format:) per byte: that cost ~100 µs a signature on Linux.
+        return Array(mac).hexString
     }
 
     /// Whether `header` is a valid signature of `body` made within `tolerance` seconds of `now`.

@@ -152,7 +152,7 @@ public struct PolicyPack: Sendable {
             hasher.update(data: Data([0]))
             hasher.update(data: content)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+        return String(Array(hasher.finalize()).hexString.prefix(12))
     }
 }
 

@@ -61,6 +61,72 @@ public final class ReviewService: Sendable {
         return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: dsa)
     }
 
+    // MARK: Reads
+
+    /// A case, as stored.
+    public func caseRecord(id: Int64) async throws -> CaseRecord {
+        guard let record = try await store.caseRecord(id: id) else { throw ReviewError(.notFound, "there is no case \(id)") }
+        return record
+    }
+
+    /// A case opened in full (its timeline and decisions). Opening a case shows reported content: a
+    /// read of sensitive content, so it is audited with who read it.
+    public func open(caseID: Int64, actor: String) async throws -> (record: CaseRecord, timeline: [TimelineEntry], decisions: [DecisionRecord]) {
+        let record = try await caseRecord(id: caseID)
+        let timeline = try await store.timeline(caseID: caseID)
+        let decisions = try await store.decisions(caseID: caseID)
+        try await store.audit(actor: actor, action: "case.read", target: "case:\(caseID)", detail: "{}", now: clock.nowMillis())
+        return (record, timeline, decisions)
+    }
+
+    /// Counts of open cases by queue and state, with those past due.
+    public func queueCounts() async throws -> [QueueCount] {
+        try await store.queueCounts(now: clock.nowMillis())
+    }
+
+    /// Cases, newest first, filtered.
+    public func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+        try await store.cases(queue: queue, state: state, assignee: assignee, before: before, limit: limit)
+    }
+
+    /// Consults asked of `reviewer`, newest first.
+    public func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
+        try await store.consults(for: reviewer, answered: answered, limit: limit)
+    }
+
+    /// One consult.
+    public func consult(id: Int64) async throws -> ConsultRecord? {
+        try await store.consult(id: id)
+    }
+
+    /// Webhook deliveries, newest first.
+    public func outbox(state: OutboxItem.State?, limit: Int) async throws -> [OutboxItem] {
+        try await store.outbox(state: state, limit: limit)
+    }
+
+    /// Puts dead deliveries (all, or the given ones) back in line; returns how many.
+    public func redrive(ids: [Int64]?, actor: String) async throws -> Int {
+        try await store.redrive(ids: ids, actor: actor, now: clock.nowMillis())
+    }
+
+    /// Audit entries after `seq`, in order.
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await store.auditEntries(after: seq, limit: limit)
+    }
+
+    /// Records that `actor` exported the statements of reasons of [from, to), before the export streams.
+    public func auditStatementExport(from: Int64, to: Int64, actor: String) async throws {
+        var detail = JSONWriter(capacity: 96)
+        detail.beginObject()
+        detail.field("from", Timestamp.formatRFC3339(from))
+        detail.field("to", to == Int64.max ? "end" : Timestamp.formatRFC3339(to))
+        detail.endObject()
+        try await store.audit(actor: actor, action: "export.statements_of_reasons", target: "statements",
+                              detail: String(decoding: detail.bytes, as: UTF8.self), now: clock.nowMillis())
+    }
+
+    // MARK: Changes
+
     public func claimNext(queue: String, reviewer: String) async throws -> CaseRecord? {
         let policy = self.policy
         guard let definition = policy.configuration.queues[queue] else {

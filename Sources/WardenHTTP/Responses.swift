@@ -10,7 +10,9 @@ extension Response {
     }
 }
 
-/// JSON encodings of API answers, written directly (these are on the intake path or carry raw event text).
+/// The API's hand-written JSON, all of it: answers on the intake path (measured hot), answers that
+/// carry stored text as it is (events; audit entries, whose `detail` is the exact text the chain
+/// hashes), and streamed exports. Every other answer is a `Codable` type encoded by the context.
 enum Encode {
     static func intakeResult(_ result: IntakeResult, into writer: inout JSONWriter) {
         for (name, value) in intakeMembers(result) {
@@ -65,5 +67,53 @@ enum Encode {
         writer.field("entity", ref.description)
         writer.field("type", ref.type)
         writer.field("id", ref.id)
+    }
+
+    /// A page of the audit log; each entry's `detail` is the stored text itself, so a reader can
+    /// recompute the chain's hashes from the answer.
+    static func auditPage(_ entries: [AuditEntry], nextAfter: Int64?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256 * entries.count + 64)
+        writer.beginObject()
+        writer.key("entries")
+        writer.beginArray()
+        for entry in entries {
+            writer.beginObject()
+            writer.field("seq", entry.seq)
+            writer.field("at", Timestamp.formatRFC3339(entry.at))
+            writer.field("actor", entry.actor)
+            writer.field("action", entry.action)
+            writer.field("target", entry.target)
+            writer.key("detail")
+            writer.raw(Array(entry.detail.utf8))
+            writer.field("previous_hash", entry.previousHash.hexString)
+            writer.field("hash", entry.hash.hexString)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("next_after")
+        if let nextAfter { writer.number(nextAfter) } else { writer.null() }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// Statements of reasons made in [from, to) as NDJSON, one a line, paged from the store as it streams.
+    static func statements(from: Int64, to: Int64, store: any StatementStore) -> ResponseBody {
+        ResponseBody { writer in
+            var after: Int64 = 0
+            while true {
+                let page = try await store.statements(from: from, to: to, after: after, limit: 1000)
+                if page.isEmpty { break }
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(page.reduce(0) { $0 + $1.body.utf8.count + 1 })
+                for statement in page {
+                    buffer.writeString(statement.body)
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                }
+                try await writer.write(buffer)
+                after = page.last?.decisionID ?? after
+                if page.count < 1000 { break }
+            }
+            try await writer.finish(nil)
+        }
     }
 }

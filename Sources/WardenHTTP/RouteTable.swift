@@ -23,12 +23,14 @@ public final class RouteTable {
         self.router = router
     }
 
-    func add(
-        _ method: HTTPRequest.Method, _ path: String, scope: Scope?,
-        _ handler: @escaping @Sendable (Request, WardenRequestContext) async throws -> Response
+    /// Adds a route whose handler answers with a typed response (encoded by the context's
+    /// encoder) or a ``Response``; `status` replaces the success status (201 for creations).
+    func add<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, scope: Scope?, status: HTTPResponse.Status? = nil,
+        _ handler: @escaping @Sendable (Request, WardenRequestContext) async throws -> Output
     ) {
         routes.append(DocumentedRoute(method: method.rawValue, path: path, scope: scope))
-        router.on(RouterPath(path), method: method) { request, context in
+        router.on(RouterPath(path), method: method) { request, context -> Response in
             if let scope {
                 guard let granted = context.scopes else {
                     throw Problem.unauthorized("this route needs a bearer token with the \(scope.rawValue) scope, or a signed-in session whose role has it")
@@ -39,7 +41,29 @@ public final class RouteTable {
                                   detail: "this route needs the \(scope.rawValue) scope; \(who) has \(granted.map(\.rawValue).sorted().joined(separator: ", "))")
                 }
             }
-            return try await handler(request, context)
+            var response = try await handler(request, context).response(from: request, context: context)
+            if let status { response.status = status }
+            return response
+        }
+    }
+
+    /// Answers every method a path does not have with 405 and an `Allow` header listing the ones it
+    /// has (HEAD comes with GET). Called once every route is added.
+    func refuseOtherMethods() {
+        var methods: [String: [HTTPRequest.Method]] = [:]
+        for route in routes { methods[route.path, default: []].append(HTTPRequest.Method(route.method)!) }
+        let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
+        for (path, allowed) in methods {
+            let served = allowed.contains(.get) ? allowed + [.head] : allowed
+            let allow = served.map(\.rawValue).joined(separator: ", ")
+            for method in all where !served.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
+                                          detail: "\(path) takes \(allow), not \(method.rawValue)")
+                    problem.headers[.allow] = allow
+                    throw problem
+                }
+            }
         }
     }
 }

@@ -11,13 +11,13 @@ struct SystemController {
     let packs: PackManager
 
     func addRoutes(to routes: RouteTable) {
-        routes.add(.get, "/healthz", scope: nil) { _, _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        routes.add(.get, "/healthz", scope: nil) { _, _ -> Response in .json(Array(#"{"status":"ok"}"#.utf8)) }
         routes.add(.get, "/readyz", scope: nil, ready)
         routes.add(.get, "/metrics", scope: nil) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        routes.add(.get, "/openapi.json", scope: nil) { _, _ in .json(OpenAPIDocument.bytes) }
+        routes.add(.get, "/openapi.json", scope: nil) { _, _ -> Response in .json(OpenAPIDocument.bytes) }
         routes.add(.get, "/v1/taxonomy", scope: .read, taxonomy)
     }
 

@@ -1,3 +1,4 @@
+public import Foundation
 public import Hummingbird
 import Logging
 public import WardenCore
@@ -35,6 +36,14 @@ public struct WardenRequestContext: RequestContext {
     public var assignedQueues: Set<String>? {
         guard let user, user.role.isLimitedToAssignedQueues else { return nil }
         return Set(user.queues)
+    }
+
+    /// How typed responses are written: snake_case members, keys sorted (stable output), slashes as they are.
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     /// Whether personal data must be masked for the caller.

@@ -3,7 +3,7 @@ public import WardenReview
 
 /// One webhook delivery waiting in (or done with) the outbox.
 public struct OutboxItem: Sendable, Equatable {
-    public enum State: String, Sendable { case pending, delivered, dead }
+    public enum State: String, Sendable, Codable, CaseIterable { case pending, delivered, dead }
     public var id: Int64
     /// `action.applied`, `action.reversed`, `sla.warning`, `sla.breached`, `user.notice`, `reporter.reply`.
     public var topic: String

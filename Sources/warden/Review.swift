@@ -49,7 +49,7 @@ struct Audit: AsyncParsableCommand {
                 do { try verifier.finish(expectedHead: head) } catch { failure = error }
             }
             progress.finish()
-            let headHex = verifier.head.map { String(format: "%02x", $0) }.joined()
+            let headHex = verifier.head.hexString
             if json {
                 var object: [String: Any] = ["intact": failure == nil, "entries_checked": verifier.count, "head": headHex]
                 if let failure {
