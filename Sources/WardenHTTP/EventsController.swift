@@ -17,7 +17,7 @@ struct EventsController {
 
     @Sendable func submit(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let format = try Self.format(of: request)
-        let body = try await Self.collect(request, limit: maxBodyBytes)
+        let body = try await RequestInput.collect(request, limit: maxBodyBytes)
         let prepared = body.withUnsafeReadableBytes { raw in
             intake.prepare(raw.assumingMemoryBound(to: UInt8.self), format: format)
         }
@@ -29,9 +29,10 @@ struct EventsController {
     }
 
     @Sendable func list(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        let after = try Self.integer(request, "after", default: 0, range: 0...Int64.max)
-        let limit = try Self.integer(request, "limit", default: 100, range: 1...1000)
-        let type = request.uri.queryParameters.get("type")
+        let query = RequestInput(request: request, limit: maxBodyBytes)
+        let after = try query.integer("after", default: 0, range: 0...Int64.max)
+        let limit = try query.integer("limit", default: 100, range: 1...1000)
+        let type = try query.string("type", maxLength: 100)
         let events = try await store.events(after: after, limit: Int(limit), type: type)
         var writer = JSONWriter(capacity: 512 * events.count + 64)
         writer.beginObject()
@@ -71,43 +72,6 @@ struct EventsController {
 
     /// Collects the body up to `limit` bytes. A larger body is read to its end and discarded
     /// (up to a hard cap) before the 413, so the client, still sending, gets to read the answer.
-    /// Requires a single JSON document (`what` names it in the error).
-    static func requireJSON(_ request: Request, _ what: String) throws {
-        guard try format(of: request) == .json else {
-            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type",
-                          detail: "send \(what) as Content-Type application/json")
-        }
-    }
-
-    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        let drainCap = 256 << 20
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        var collected = ByteBuffer()
-        var received = 0
-        if declared.map({ $0 <= limit }) ?? true { collected.reserveCapacity(min(declared ?? 64 * 1024, limit)) }
-        for try await var part in request.body {
-            received += part.readableBytes
-            if received <= limit {
-                collected.writeBuffer(&part)
-            } else if received > drainCap {
-                break
-            }
-        }
-        guard received <= limit else {
-            throw Problem(.contentTooLarge, "body-too-large", title: "Body too large",
-                          detail: "the body is larger than \(limit) bytes; split it into smaller batches")
-        }
-        return collected
-    }
-
-    static func integer(_ request: Request, _ name: String, default value: Int64, range: ClosedRange<Int64>) throws -> Int64 {
-        guard let text = request.uri.queryParameters.get(name) else { return value }
-        guard let number = Int64(text), range.contains(number) else {
-            throw Problem.badRequest("invalid-parameter", "query parameter \(name) must be an integer in \(range.lowerBound)...\(range.upperBound); got \(text.prefix(40))")
-        }
-        return number
-    }
-
     /// 200 when every line is in the log; 207 when some lines are and others are not; a problem
     /// document (409, 400 or 422) listing every line when nothing was stored.
     static func respond(_ result: IntakeResult) -> Response {

@@ -16,23 +16,33 @@ struct ModerationController {
         routes.add(.post, "/v1/moderations", scope: .eventsWrite, moderate)
     }
 
-    @Sendable func moderate(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+    /// A moderation request: `input` is one text or an array of 1 to 32 texts; `model` is echoed.
+    struct ModerationRequest: RequestBody {
+        var input: [String]
+        var model: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case input, model }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let text = try? container.decode(String.self, forKey: .input) {
+                input = [text]
+            } else if let texts = try? container.decode([String].self, forKey: .input) {
+                input = texts
+            } else {
+                throw DecodingError.dataCorruptedError(forKey: .input, in: container,
+                                                       debugDescription: "must be a string or an array of 1 to 32 strings (images are not supported)")
+            }
+            model = try container.decodeIfPresent(String.self, forKey: .model)
+        }
+
+        func validate() throws(Problem) {
+            if input.isEmpty || input.count > 32 { throw RequestInput.invalid("input", "must be a string or an array of 1 to 32 strings") }
+        }
+    }
+
+    @Sendable func moderate(_ request: Request, _ context: WardenRequestContext) async throws -> ModerationResponse {
         let classifiers = registry()
-        try EventsController.requireJSON(request, "a moderation request")
-        let body = try await EventsController.collect(request, limit: maxBodyBytes)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-            throw Problem(.unprocessableContent, "invalid-moderation-request", title: "Invalid moderation request",
-                          detail: "the body must be a JSON object such as {\"input\": \"text to check\"}")
-        }
-        let inputs: [String]
-        switch object["input"] {
-        case let text as String: inputs = [text]
-        case let texts as [Any] where !texts.isEmpty && texts.count <= 32 && texts.allSatisfy({ $0 is String }):
-            inputs = texts.compactMap { $0 as? String }
-        default:
-            throw Problem(.unprocessableContent, "invalid-moderation-request", title: "Invalid moderation request",
-                          detail: "input must be a string or an array of 1 to 32 strings (images are not supported)")
-        }
+        let body = try await RequestInput(request: request, limit: maxBodyBytes).body(ModerationRequest.self)
         guard !classifiers.moderation.isEmpty else {
             throw Problem(.serviceUnavailable, "no-moderation-classifiers", title: "No moderation classifiers",
                           detail: "the policy pack's classifiers.yaml lists no classifiers under moderation:")
@@ -47,8 +57,8 @@ struct ModerationController {
                 throw Problem(.serviceUnavailable, "classifier-unavailable", title: "Classifier unavailable", detail: "\(name) is not declared")
             }
         }
-        var results: [[String: Any]] = []
-        for input in inputs {
+        var results: [ModerationResponse.Result] = []
+        for input in body.input {
             var flags = Dictionary(uniqueKeysWithValues: ModerationClassifier.categories.map { ($0, false) })
             var scores = Dictionary(uniqueKeysWithValues: ModerationClassifier.categories.map { ($0, 0.0) })
             for (classifier, categories) in ready {
@@ -66,11 +76,8 @@ struct ModerationController {
                     if flags[category] == nil { flags[category] = false }
                 }
             }
-            results.append(["flagged": flags.values.contains(true), "categories": flags, "category_scores": scores])
+            results.append(ModerationResponse.Result(flagged: flags.values.contains(true), categories: flags, categoryScores: scores))
         }
-        let answer: [String: Any] = ["id": "modr-\(UUID().uuidString.lowercased())", "model": (object["model"] as? String) ?? "warden",
-                                     "results": results]
-        let json = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        return ModerationResponse(id: "modr-\(UUID().uuidString.lowercased())", model: body.model ?? "warden", results: results)
     }
 }

@@ -13,8 +13,10 @@ struct ReportsController {
     }
 
     @Sendable func submit(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        try EventsController.requireJSON(request, "one report")
-        let body = try await EventsController.collect(request, limit: maxBodyBytes)
+        guard try EventsController.format(of: request) == .json else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type", detail: "send one report as Content-Type application/json")
+        }
+        let body = try await RequestInput.collect(request, limit: maxBodyBytes)
         let report: ReportSubmission
         do {
             report = try JSONDecoder().decode(ReportSubmission.self, from: Data(buffer: body))

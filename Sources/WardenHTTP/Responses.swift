@@ -1,6 +1,7 @@
 import Hummingbird
 import WardenCore
 import WardenEngine
+import WardenRules
 import WardenStore
 
 extension Response {
@@ -115,5 +116,83 @@ enum Encode {
             }
             try await writer.finish(nil)
         }
+    }
+
+    /// The answer of a synchronous evaluation: the verdict and the rules that fired, with why;
+    /// rules waiting for classifiers served over an API (they do not change the verdict; once the
+    /// event is ingested, the classification stage settles them); and what ingesting did.
+    static func evaluation(_ evaluation: Evaluation, eventID: String, ingested: LineResult?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.beginObject()
+        writer.field("event_id", eventID)
+        writer.field("verdict", evaluation.verdict.rawValue)
+        writer.key("hits")
+        writer.beginArray()
+        for hit in evaluation.hits { ruleHit(hit, into: &writer) }
+        writer.endArray()
+        writer.key("pending")
+        writer.beginArray()
+        for hit in evaluation.pending { ruleHit(hit, into: &writer) }
+        writer.endArray()
+        if let ingested {
+            writer.key("ingested")
+            writer.beginObject()
+            writer.field("status", ingested.status.rawValue)
+            if let seq = ingested.seq { writer.field("seq", seq) }
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// One rule hit; a pending one also says what it waits for.
+    static func ruleHit(_ hit: RuleHit, into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("rule", hit.rule)
+        writer.field("version", hit.version)
+        writer.field("mode", hit.mode.rawValue)
+        writer.field("category", hit.category)
+        writer.field("severity", hit.severity)
+        writer.field("explanation", hit.explanation)
+        if let condition = hit.condition { writer.field("waiting_for", condition.describe()) }
+        writer.key("effects")
+        EffectJSON.write(hit.effects, into: &writer)
+        writer.endObject()
+    }
+
+    /// An entity with its recent events (as stored), labels and links.
+    static func entity(_ detail: EntityDetail, labels: [StoredLabel]) -> [UInt8] {
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        entity(detail.ref, into: &writer)
+        writer.field("first_seen_at", Timestamp.formatRFC3339(detail.firstSeenAt))
+        writer.field("event_count", Int64(detail.eventCount))
+        writer.field("indexed_through_seq", detail.indexedThroughSeq)
+        writer.key("recent_events")
+        writer.beginArray()
+        for event in detail.recentEvents { storedEvent(event, into: &writer) }
+        writer.endArray()
+        writer.key("labels")
+        writer.beginArray()
+        for label in labels {
+            writer.beginObject()
+            writer.field("name", label.name)
+            writer.field("source", label.source)
+            writer.field("created_at", Timestamp.formatRFC3339(label.createdAt))
+            if let expiresAt = label.expiresAt { writer.field("expires_at", Timestamp.formatRFC3339(expiresAt)) }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("links")
+        writer.beginArray()
+        for link in detail.links {
+            writer.beginObject()
+            entity(link.entity, into: &writer)
+            writer.field("first_seq", link.firstSeq)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
     }
 }

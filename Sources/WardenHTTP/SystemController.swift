@@ -11,7 +11,7 @@ struct SystemController {
     let packs: PackManager
 
     func addRoutes(to routes: RouteTable) {
-        routes.add(.get, "/healthz", scope: nil) { _, _ -> Response in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        routes.add(.get, "/healthz", scope: nil) { _, _ in StatusResponse(status: "ok") }
         routes.add(.get, "/readyz", scope: nil, ready)
         routes.add(.get, "/metrics", scope: nil) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -21,27 +21,18 @@ struct SystemController {
         routes.add(.get, "/v1/taxonomy", scope: .read, taxonomy)
     }
 
-    @Sendable func ready(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+    @Sendable func ready(_ request: Request, _ context: WardenRequestContext) async throws -> StatusResponse {
         do {
             try await readiness()
-            return .json(Array(#"{"status":"ready"}"#.utf8))
+            return StatusResponse(status: "ready")
         } catch {
             context.logger.error("readiness check failed", metadata: ["error": "\(error)"])
             throw Problem(.serviceUnavailable, "not-ready", title: "Not ready", detail: "the store does not answer")
         }
     }
 
-    @Sendable func taxonomy(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
+    @Sendable func taxonomy(_ request: Request, _ context: WardenRequestContext) async throws -> TaxonomyResponse {
         let pack = packs.pack
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var writer = JSONWriter(capacity: 4096)
-        writer.beginObject()
-        writer.field("pack", pack.name)
-        writer.field("version", pack.version)
-        writer.key("taxonomy")
-        writer.raw(try encoder.encode(pack.taxonomy))
-        writer.endObject()
-        return .json(writer.bytes)
+        return TaxonomyResponse(pack: pack.name, version: pack.version, taxonomy: pack.taxonomy)
     }
 }
