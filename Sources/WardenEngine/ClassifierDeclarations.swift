@@ -10,6 +10,7 @@ import Yams
 /// classifiers:
 ///   - name: sms-spam
 ///     builtin: sms-spam            # a model trained with `warden classifiers train --name sms-spam`
+///     train_on: data/sms_spam_collection.tsv   # labelled data in the pack: trained on first start
 ///     threshold: 0.5
 ///     categories: {spam: spam}     # the model's labels to taxonomy categories
 ///   - name: spam-policy
@@ -21,6 +22,9 @@ public struct ClassifierDeclaration: Sendable, Decodable, Equatable {
     public var name: String
     /// A stored built-in model, newest version.
     public var builtin: String?
+    /// Labelled data in the pack (relative path) a built-in model is trained on when none is stored,
+    /// so a fresh data directory has a working model from its first start.
+    public var trainOn: String?
     /// A served model behind an OpenAI-compatible API.
     public var policyPrompt: Served?
     public var llamaGuard: Served?
@@ -49,7 +53,7 @@ public struct ClassifierDeclaration: Sendable, Decodable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, builtin, threshold, categories
+        case name, builtin, threshold, categories, trainOn = "train_on"
         case policyPrompt = "policy_prompt", llamaGuard = "llama_guard", moderationEndpoint = "moderation_endpoint"
     }
 }
@@ -109,6 +113,13 @@ public struct ClassifierDeclarations: Sendable, Equatable {
                 }
                 if let category = served.category, !categories.contains(category) {
                     problems.append(.init(file: "classifiers.yaml", path: "\(at).policy_prompt.category", message: "\(category) is not in the taxonomy"))
+                }
+            }
+            if let data = declaration.trainOn {
+                if declaration.builtin == nil {
+                    problems.append(.init(file: "classifiers.yaml", path: "\(at).train_on", message: "train_on is for builtin models"))
+                } else if data.contains("..") || !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent(data)) {
+                    problems.append(.init(file: "classifiers.yaml", path: "\(at).train_on", message: "the training data \(data) is missing from the pack"))
                 }
             }
             if let threshold = declaration.threshold, !(0...1).contains(threshold) {
@@ -173,7 +184,11 @@ public struct ClassifierRegistry: Sendable {
         let categories = declaration.categories ?? [:]
         if let name = declaration.builtin {
             do {
-                guard let stored = try await models.model(named: name, version: nil) else {
+                var found = try await models.model(named: name, version: nil)
+                if found == nil, let data = declaration.trainOn {
+                    found = try await train(name, on: (packDirectory as NSString).appendingPathComponent(data), models: models)
+                }
+                guard let stored = found else {
                     return .unavailable("no trained model \(name); train one with: warden classifiers train --name \(name) --data FILE")
                 }
                 let model = try TextModel(decoding: stored.data)
@@ -203,6 +218,17 @@ public struct ClassifierRegistry: Sendable {
             return .ready(LlamaGuardClassifier(name: declaration.name, client: client, categories: categories), categories: [:])
         }
         return .ready(ModerationClassifier(name: declaration.name, client: client), categories: categories)
+    }
+
+    /// Trains a built-in model (logistic regression, default options) on labelled data and stores it.
+    static func train(_ name: String, on path: String, models: any ClassifierModelStore) async throws -> StoredClassifierModel? {
+        let examples = try LabelledData.load(path: path)
+        let model = try TextModel.train(examples, kind: .logisticRegression, options: TrainingOptions())
+        let stored = StoredClassifierModel(name: name, version: 0, kind: TextModel.Kind.logisticRegression.rawValue,
+                                           createdAt: Int64(Date().timeIntervalSince1970 * 1000), trainedOn: (path as NSString).lastPathComponent,
+                                           examples: examples.count, labels: model.labels, metrics: "{}", data: model.encoded())
+        _ = try await models.saveModel(stored)
+        return try await models.model(named: name, version: nil)
     }
 
     /// A classifier's scores under taxonomy categories: each label under the category it maps to

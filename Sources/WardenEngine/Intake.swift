@@ -1,4 +1,5 @@
 public import Metrics
+import Synchronization
 public import WardenCore
 public import WardenStore
 
@@ -19,8 +20,9 @@ public enum IntakeError: Error, Equatable {
 /// Intake: validates submissions line by line, commits the valid lines durably (group-committed
 /// with concurrent submissions) and answers for every line. Invalid lines change nothing.
 public final class Intake: Sendable {
-    /// What a valid event is.
-    public let schema: EventSchema
+    /// What a valid event is: the pack in force's (replaced when a new pack is activated).
+    public var schema: EventSchema { currentSchema.withLock { $0 } }
+    private let currentSchema: Mutex<EventSchema>
     private let committer: GroupCommitter
     private let clock: any WallClock
     private let counters: [LineStatus: Counter]
@@ -32,7 +34,7 @@ public final class Intake: Sendable {
     /// Creates intake over a store. Metrics go to `metrics` (the global factory by default).
     public init(store: any EventStore, schema: EventSchema, clock: any WallClock = SystemWallClock(),
                 metrics: any MetricsFactory = MetricsSystem.factory) {
-        self.schema = schema
+        currentSchema = Mutex(schema)
         self.clock = clock
         var counters: [LineStatus: Counter] = [:]
         for status in [LineStatus.accepted, .duplicate, .conflict, .rejected] {
@@ -81,13 +83,19 @@ public final class Intake: Sendable {
     }
 
     /// Parses and validates a body (no I/O). Cheap to call from many tasks at once.
+    /// Puts a new pack's schema in force for the submissions that follow.
+    public func replaceSchema(_ schema: EventSchema) {
+        currentSchema.withLock { $0 = schema }
+    }
+
     public func prepare(_ body: UnsafeBufferPointer<UInt8>, format: IntakeFormat) -> Prepared {
         let now = clock.nowMillis()
+        let schema = self.schema
         var prepared = Prepared(results: [], events: [], eventLines: [])
         switch format {
         case .json:
             if body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) {
-                check(body, line: 1, now: now, into: &prepared) { error in
+                check(body, line: 1, schema: schema, now: now, into: &prepared) { error in
                     error.offset.map { TextPosition(offset: $0, in: body) }
                 }
             }
@@ -97,7 +105,7 @@ public final class Intake: Sendable {
             prepared.events.reserveCapacity(lines.count)
             prepared.eventLines.reserveCapacity(lines.count)
             for line in lines {
-                check(UnsafeBufferPointer(rebasing: body[line.range]), line: line.number, now: now, into: &prepared) { error in
+                check(UnsafeBufferPointer(rebasing: body[line.range]), line: line.number, schema: schema, now: now, into: &prepared) { error in
                     error.offset.map { TextPosition(line: line.number, column: $0 + 1) }
                 }
             }
@@ -106,7 +114,7 @@ public final class Intake: Sendable {
     }
 
     private func check(
-        _ bytes: UnsafeBufferPointer<UInt8>, line: Int, now: Int64, into prepared: inout Prepared,
+        _ bytes: UnsafeBufferPointer<UInt8>, line: Int, schema: EventSchema, now: Int64, into prepared: inout Prepared,
         position: (EventError) -> TextPosition?
     ) {
         do {

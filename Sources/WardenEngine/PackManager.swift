@@ -21,6 +21,7 @@ public final class PackManager: Sendable {
     private let directory: String
     private let current: Mutex<PolicyPack>
     private let pipeline: DetectionPipeline
+    private let intake: Intake?
     private let history: any RuleHistoryStore
     private let clock: any WallClock
     private let logger: Logger
@@ -30,7 +31,8 @@ public final class PackManager: Sendable {
     private let registry: Mutex<ClassifierRegistry>
     private let buildClassifiers: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
 
-    public init(pack: PolicyPack, pipeline: DetectionPipeline, history: any RuleHistoryStore, clock: any WallClock = SystemWallClock(), logger: Logger,
+    public init(pack: PolicyPack, pipeline: DetectionPipeline, intake: Intake? = nil, history: any RuleHistoryStore, clock: any WallClock = SystemWallClock(),
+                logger: Logger,
                 classifiers: ClassifierRegistry = ClassifierRegistry(entries: [:], moderation: []),
                 buildClassifiers: (@Sendable (PolicyPack) async -> ClassifierRegistry)? = nil) {
         directory = pack.directory
@@ -38,6 +40,7 @@ public final class PackManager: Sendable {
         registry = Mutex(classifiers)
         self.buildClassifiers = buildClassifiers
         self.pipeline = pipeline
+        self.intake = intake
         self.history = history
         self.clock = clock
         self.logger = logger
@@ -92,6 +95,7 @@ public final class PackManager: Sendable {
             return .rejected(failures)
         }
         pipeline.replaceRules(candidate.rules)
+        intake?.replaceSchema(candidate.eventSchema)
         current.withLock { $0 = candidate }
         await rebuildClassifiers(for: candidate)
         try await history.record(PackChange(at: now, actor: actor, packVersion: candidate.version, outcome: "activated",

@@ -16,7 +16,7 @@ struct EntitiesController {
     }
 
     @Sendable func show(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        let ref = EntityRef(type: try context.parameters.require("type"), id: try context.parameters.require("id"))
+        let ref = EntityRef(type: context.path("type"), id: context.path("id"))
         let query = RequestInput(request: request, limit: 0)
         let recent = try query.integer("events", default: 20, range: 0...500)
         let links = try query.integer("links", default: 50, range: 0...1000)

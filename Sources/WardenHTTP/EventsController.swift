@@ -47,7 +47,7 @@ struct EventsController {
     }
 
     @Sendable func show(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = context.path("id")
         guard let event = try await store.event(id: id) else { throw Problem.notFound("no event has id \(id)") }
         var writer = JSONWriter(capacity: event.body.count + 64)
         Encode.storedEvent(event, into: &writer)

@@ -37,6 +37,8 @@ struct ModerationController {
 
         func validate() throws(Problem) {
             if input.isEmpty || input.count > 32 { throw RequestInput.invalid("input", "must be a string or an array of 1 to 32 strings") }
+            try Bounds.texts(input, "input", max: 100_000, maxItems: 32)
+            try Bounds.text(model, "model", max: 200)
         }
     }
 

@@ -17,6 +17,8 @@ struct ReportsController {
             throw Problem(.unsupportedMediaType, "unsupported-media-type", title: "Unsupported media type", detail: "send one report as Content-Type application/json")
         }
         let body = try await RequestInput.collect(request, limit: maxBodyBytes)
+        try RequestInput.checkMembers(Data(buffer: body), allowed: ["id", "reporter", "subject", "content_id", "reason", "text", "occurred_at"],
+                                      nested: ["reporter": ["type", "id"], "subject": ["type", "id"]])
         let report: ReportSubmission
         do {
             report = try JSONDecoder().decode(ReportSubmission.self, from: Data(buffer: body))
@@ -28,6 +30,7 @@ struct ReportsController {
             problem.extensions.append(("field", EventsController.jsonString(error.fieldPath)))
             throw problem
         }
+        try Bounds.text(report.text, "text", max: 10_000)
         let result = try await intake.submit(report: report, defaultID: "rpt_" + UUID().uuidString.lowercased())
         return EventsController.respond(result)
     }

@@ -64,20 +64,7 @@ struct RequestInput {
             }
         }
         let data = Data(buffer: bytes)
-        guard let document = JSONValue.parse(Array(data)), case .object(let members) = document else {
-            throw Problem(.badRequest, "malformed-json", title: "Malformed JSON", detail: "the body is not a JSON object")
-        }
-        if let unknown = members.keys.sorted().first(where: { !T.members.contains($0) }) {
-            throw Self.invalid(unknown, "is not a member of this request; it takes \(T.members.joined(separator: ", "))")
-        }
-        for (path, allowed) in T.nestedMembers {
-            for (index, item) in Self.items(at: path, in: document).enumerated() {
-                guard case .object(let nested) = item else { continue }
-                if let unknown = nested.keys.sorted().first(where: { !allowed.contains($0) }) {
-                    throw Self.invalid("\(path)[\(index)].\(unknown)", "is not a member; it takes \(allowed.joined(separator: ", "))")
-                }
-            }
-        }
+        try Self.checkMembers(data, allowed: T.members, nested: T.nestedMembers)
         let value: T
         do {
             value = try JSONDecoder().decode(T.self, from: data)
@@ -94,9 +81,34 @@ struct RequestInput {
         return value
     }
 
-    private static func items(at path: String, in document: JSONValue) -> [JSONValue] {
-        guard case .array(let items)? = document[path] else { return [] }
-        return items
+    /// Refuses a body that is not a JSON object, names a member outside `allowed` (or, in the
+    /// objects under `nested`, outside theirs), or gives a member as `null` (leave it out instead).
+    static func checkMembers(_ data: Data, allowed: [String], nested: [String: [String]]) throws(Problem) {
+        guard let document = JSONValue.parse(Array(data)), case .object(let members) = document else {
+            throw Problem(.badRequest, "malformed-json", title: "Malformed JSON", detail: "the body is not a JSON object")
+        }
+        try check(members, allowed: allowed, at: "")
+        for (path, allowedThere) in nested {
+            switch members[path] {
+            case .array(let items)?:
+                for (index, item) in items.enumerated() {
+                    if case .object(let inner) = item { try check(inner, allowed: allowedThere, at: "\(path)[\(index)].") }
+                }
+            case .object(let inner)?:
+                try check(inner, allowed: allowedThere, at: "\(path).")
+            default:
+                continue
+            }
+        }
+    }
+
+    private static func check(_ members: [String: JSONValue], allowed: [String], at prefix: String) throws(Problem) {
+        for key in members.keys.sorted() {
+            guard allowed.contains(key) else {
+                throw invalid(prefix + key, "is not a member of this request; it takes \(allowed.joined(separator: ", "))")
+            }
+            if members[key] == .null { throw invalid(prefix + key, "must not be null; leave it out instead") }
+        }
     }
 
     /// A 422 naming the field at fault (as `field`, and in the detail).
@@ -151,14 +163,14 @@ struct RequestInput {
     /// A string parameter of 1 to `maxLength` characters, or nil when absent.
     func string(_ name: String, maxLength: Int = 200) throws -> String? {
         guard let text = text(name) else { return nil }
-        guard !text.isEmpty, text.count <= maxLength else { throw Self.badParameter(name, "must be 1 to \(maxLength) characters") }
+        guard !text.isEmpty, text.schemaLength <= maxLength else { throw Self.badParameter(name, "must be 1 to \(maxLength) characters") }
         return text
     }
 
-    /// An entity reference (`user:u1`), or nil when absent.
+    /// An entity reference (`user:u1`, at most 300 characters), or nil when absent.
     func entity(_ name: String) throws -> EntityRef? {
         guard let text = text(name) else { return nil }
-        guard let ref = EntityRef(parsing: text) else { throw Self.badParameter(name, "must be an entity such as user:u1; got \(text.prefix(40))") }
+        guard text.schemaLength <= 300, let ref = EntityRef(parsing: text) else { throw Self.badParameter(name, "must be an entity such as user:u1; got \(text.prefix(40))") }
         return ref
     }
 
@@ -173,6 +185,12 @@ struct RequestInput {
 }
 
 extension WardenRequestContext {
+    /// A path parameter, percent-decoded (`user%3Au1` is `user:u1`); empty when absent.
+    func path(_ name: String) -> String {
+        guard let raw = parameters.get(name) else { return "" }
+        return raw.removingPercentEncoding ?? raw
+    }
+
     /// A path parameter that is a positive integer identifier.
     func id(_ name: String = "id") throws -> Int64 {
         guard let text = parameters.get(name), let value = Int64(text), value > 0 else {
@@ -182,7 +200,29 @@ extension WardenRequestContext {
     }
 }
 
-/// Text a person must write: not empty, not only blanks.
 extension String {
-    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+    /// Empty, or only spaces, tabs and line breaks: what the OpenAPI document's `[^\t\n\r ]`
+    /// pattern refuses (one definition of blank on both sides of the contract).
+    var isBlank: Bool { unicodeScalars.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" } }
+
+    /// Its length as JSON Schema counts it (code points).
+    var schemaLength: Int { unicodeScalars.count }
+}
+
+/// The bounds the OpenAPI document states for request members, checked in the same terms
+/// (lengths in code points, blank as ``Swift/String/isBlank``), so the contract holds both ways.
+enum Bounds {
+    /// Text of at most `max` code points; with `nonBlank`, not blank either.
+    static func text(_ value: String?, _ field: String, max: Int, nonBlank: Bool = false) throws(Problem) {
+        guard let value else { return }
+        if nonBlank, value.isBlank { throw RequestInput.invalid(field, "must not be empty or only spaces") }
+        if value.schemaLength > max { throw RequestInput.invalid(field, "is \(value.schemaLength) characters long; the limit is \(max)") }
+    }
+
+    /// Each text of a list, and the list's length.
+    static func texts(_ values: [String]?, _ field: String, max: Int, maxItems: Int) throws(Problem) {
+        guard let values else { return }
+        if values.count > maxItems { throw RequestInput.invalid(field, "has \(values.count) items; the limit is \(maxItems)") }
+        for (index, value) in values.enumerated() { try text(value, "\(field)[\(index)]", max: max) }
+    }
 }

@@ -115,7 +115,7 @@ struct ReviewController {
     }
 
     @Sendable func claimNext(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        let queue = context.parameters.get("queue") ?? ""
+        let queue = context.path("queue")
         try requireWork(queue, context)
         guard let claimed = try await Self.run({ try await review.claimNext(queue: queue, reviewer: context.actor) }) else {
             return Response(status: .noContent)
@@ -203,9 +203,9 @@ struct ReviewController {
 
     /// Walks a tree with the answers so far: the next question, or the outcome to submit.
     @Sendable func walk(_ request: Request, _ context: WardenRequestContext) async throws -> WalkResponse {
-        let name = context.parameters.get("name") ?? ""
-        let body = try await input(request).body(WalkBody.self, allowEmpty: true) ?? WalkBody(answers: [])
-        let walked = try await Self.run { try review.walk(tree: name, answers: body.answers) }
+        let name = context.path("name")
+        let body = try await input(request).body(WalkBody.self, allowEmpty: true) ?? WalkBody(answers: nil)
+        let walked = try await Self.run { try review.walk(tree: name, answers: body.answers ?? []) }
         return WalkResponse(tree: name, path: walked.path, position: walked.position)
     }
 
@@ -224,7 +224,8 @@ struct ReviewController {
     }
 
     @Sendable func mute(_ request: Request, _ context: WardenRequestContext) async throws -> ReporterMuteResponse {
-        guard let reporter = context.parameters.get("reporter"), EntityRef(parsing: reporter) != nil else {
+        let reporter = context.path("reporter")
+        guard reporter.schemaLength <= 300, EntityRef(parsing: reporter) != nil else {
             throw Problem.badRequest("invalid-parameter", "reporter must be an entity such as user:u1")
         }
         let body = try await input(request).body(MuteBody.self)

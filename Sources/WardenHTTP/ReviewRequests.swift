@@ -8,6 +8,10 @@ import WardenReview
 struct NoteBody: RequestBody {
     var note: String?
     enum CodingKeys: String, CodingKey, CaseIterable { case note }
+
+    func validate() throws(Problem) {
+        try Bounds.text(note, "note", max: 10_000)
+    }
 }
 
 /// Give the case to a named reviewer.
@@ -17,7 +21,8 @@ struct HandoffBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case reviewer, note }
 
     func validate() throws(Problem) {
-        if reviewer.isBlank { throw RequestInput.invalid("reviewer", "name the reviewer to hand the case to") }
+        try Bounds.text(reviewer, "reviewer", max: 200, nonBlank: true)
+        try Bounds.text(note, "note", max: 10_000)
     }
 }
 
@@ -28,8 +33,8 @@ struct ConsultBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case reviewer, question }
 
     func validate() throws(Problem) {
-        if reviewer.isBlank { throw RequestInput.invalid("reviewer", "name the reviewer to ask") }
-        if question.isBlank { throw RequestInput.invalid("question", "a question cannot be empty") }
+        try Bounds.text(reviewer, "reviewer", max: 200, nonBlank: true)
+        try Bounds.text(question, "question", max: 10_000, nonBlank: true)
     }
 }
 
@@ -39,7 +44,7 @@ struct CommentBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case text }
 
     func validate() throws(Problem) {
-        if text.isBlank { throw RequestInput.invalid("text", "a comment cannot be empty") }
+        try Bounds.text(text, "text", max: 10_000, nonBlank: true)
     }
 }
 
@@ -49,7 +54,7 @@ struct AnswerBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case answer }
 
     func validate() throws(Problem) {
-        if answer.isBlank { throw RequestInput.invalid("answer", "an answer cannot be empty") }
+        try Bounds.text(answer, "answer", max: 10_000, nonBlank: true)
     }
 }
 
@@ -60,8 +65,8 @@ struct EscalateBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case queue, reason }
 
     func validate() throws(Problem) {
-        if queue.isBlank { throw RequestInput.invalid("queue", "name the queue to escalate to") }
-        if reason.isBlank { throw RequestInput.invalid("reason", "say why the case is escalated") }
+        try Bounds.text(queue, "queue", max: 200, nonBlank: true)
+        try Bounds.text(reason, "reason", max: 10_000, nonBlank: true)
     }
 }
 
@@ -71,7 +76,7 @@ struct ReverseBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case reason }
 
     func validate() throws(Problem) {
-        if reason.isBlank { throw RequestInput.invalid("reason", "a reversal needs a reason") }
+        try Bounds.text(reason, "reason", max: 10_000, nonBlank: true)
     }
 }
 
@@ -87,6 +92,7 @@ struct RedriveBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case ids }
 
     func validate() throws(Problem) {
+        if let ids, ids.count > 1000 { throw RequestInput.invalid("ids", "has \(ids.count) items; the limit is 1000") }
         if let index = ids?.firstIndex(where: { $0 < 1 }) { throw RequestInput.invalid("ids[\(index)]", "must be a delivery id (a positive integer)") }
     }
 }
@@ -100,14 +106,19 @@ struct AppealBody: RequestBody {
 
     func validate() throws(Problem) {
         if caseID < 1 { throw RequestInput.invalid("case_id", "must be a case id (a positive integer)") }
-        if EntityRef(parsing: appellant) == nil { throw RequestInput.invalid("appellant", "must be an entity such as user:u1") }
+        if appellant.schemaLength > 300 || EntityRef(parsing: appellant) == nil { throw RequestInput.invalid("appellant", "must be an entity such as user:u1") }
+        try Bounds.text(statement, "statement", max: 10_000)
     }
 }
 
 /// The answers given so far in a decision-tree walk.
 struct WalkBody: RequestBody {
-    var answers: [String]
+    var answers: [String]?
     enum CodingKeys: String, CodingKey, CaseIterable { case answers }
+
+    func validate() throws(Problem) {
+        try Bounds.texts(answers, "answers", max: 500, maxItems: 100)
+    }
 }
 
 /// A decision: explicit, or the outcome of a decision-tree walk.
@@ -138,12 +149,27 @@ struct DecisionBody: RequestBody {
     static var nestedMembers: [String: [String]] { ["actions": ["action", "duration"]] }
 
     func validate() throws(Problem) {
+        if let actions, actions.count > 20 { throw RequestInput.invalid("actions", "has \(actions.count) items; the limit is 20") }
         for (index, action) in (actions ?? []).enumerated() {
-            if action.action.isBlank { throw RequestInput.invalid("actions[\(index)].action", "name an action of the pack's catalogue") }
-            if let text = action.duration, (DurationText.millis(text) ?? 0) <= 0 {
-                throw RequestInput.invalid("actions[\(index)].duration", "\"\(text)\" is not a duration; use a number and s, m, h or d, such as 24h")
+            try Bounds.text(action.action, "actions[\(index)].action", max: 200, nonBlank: true)
+            if let text = action.duration, !Self.isDuration(text) {
+                throw RequestInput.invalid("actions[\(index)].duration", "\"\(text.prefix(40))\" is not a duration; use a whole number and s, m, h or d, such as 24h")
             }
         }
+        try Bounds.text(policy, "policy", max: 200)
+        try Bounds.text(rationale, "rationale", max: 10_000)
+        try Bounds.text(legalGround, "legal_ground", max: 1000)
+        try Bounds.text(macro, "macro", max: 200)
+        try Bounds.text(tree, "tree", max: 200)
+        try Bounds.texts(treePath, "tree_path", max: 500, maxItems: 100)
+        try Bounds.texts(answers, "answers", max: 500, maxItems: 100)
+    }
+
+    /// A whole number of 1 to 12 digits, not starting with 0, and a unit (`s`, `m`, `h`, `d`).
+    static func isDuration(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (2...13).contains(bytes.count), let unit = bytes.last, "smhd".utf8.contains(unit), bytes[0] != UInt8(ascii: "0") else { return false }
+        return bytes.dropLast().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
     /// The actions, with their durations in ms (valid once ``validate()`` passed).

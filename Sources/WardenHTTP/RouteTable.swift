@@ -47,23 +47,48 @@ public final class RouteTable {
         }
     }
 
-    /// Answers every method a path does not have with 405 and an `Allow` header listing the ones it
-    /// has (HEAD comes with GET). Called once every route is added.
+    /// Answers a request for a path the API has, with a method it does not take, with 405 and an
+    /// `Allow` header (instead of the router's 404). Added once every route is: it sees only what
+    /// no route matched.
     func refuseOtherMethods() {
-        var methods: [String: [HTTPRequest.Method]] = [:]
-        for route in routes { methods[route.path, default: []].append(HTTPRequest.Method(route.method)!) }
-        let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options, .trace]
-        for (path, allowed) in methods {
-            let served = allowed.contains(.get) ? allowed + [.head] : allowed
-            let allow = served.map(\.rawValue).joined(separator: ", ")
-            for method in all where !served.contains(method) {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
-                                          detail: "\(path) takes \(allow), not \(method.rawValue)")
-                    problem.headers[.allow] = allow
-                    throw problem
-                }
-            }
+        var methods: [String: [String]] = [:]
+        for route in routes {
+            methods[route.path, default: []].append(route.method)
+            if route.method == "GET" { methods[route.path, default: []].append("HEAD") }
+        }
+        router.add(middleware: MethodNotAllowedMiddleware(templates: methods.map { (PathTemplate($0.key), $0.value) }))
+    }
+}
+
+/// A route's path template, segment by segment; `{name}` matches any one segment.
+struct PathTemplate: Sendable {
+    let segments: [Substring?]
+
+    init(_ path: String) {
+        segments = path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 }
+    }
+
+    func matches(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return parts.count == segments.count && zip(parts, segments).allSatisfy { part, segment in segment.map { $0 == part } ?? true }
+    }
+}
+
+/// Turns the router's 404 into 405 when the path exists under other methods.
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = WardenRequestContext
+    let templates: [(PathTemplate, [String])]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = templates.first(where: { $0.0.matches(request.uri.path) })?.1 else { throw error }
+            let allow = allowed.joined(separator: ", ")
+            var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
+                                  detail: "\(request.uri.path) takes \(allow), not \(request.method.rawValue)")
+            problem.headers[.allow] = allow
+            throw problem
         }
     }
 }

@@ -20,6 +20,11 @@ struct SessionsController {
         var name: String
         var password: String
         enum CodingKeys: String, CodingKey, CaseIterable { case name, password }
+
+        func validate() throws(Problem) {
+            try Bounds.text(name, "name", max: 100)
+            try Bounds.text(password, "password", max: 1000)
+        }
     }
 
     @Sendable func login(_ request: Request, _ context: WardenRequestContext) async throws -> Response {

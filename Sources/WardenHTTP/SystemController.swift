@@ -17,7 +17,7 @@ struct SystemController {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        routes.add(.get, "/openapi.json", scope: nil) { _, _ -> Response in .json(OpenAPIDocument.bytes) }
+        routes.add(.get, "/openapi.json", scope: nil) { _, _ -> Response in .json(OpenAPIDocument.document(for: packs.pack)) }
         routes.add(.get, "/v1/taxonomy", scope: .read, taxonomy)
     }
 

@@ -93,7 +93,7 @@ public struct WardenComponents: Sendable {
         if configuration.buildsClassifiers {
             rebuild = { pack in await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store) }
         }
-        let packs = PackManager(pack: pack, pipeline: detection, history: store, clock: clock, logger: logger, classifiers: classifiers,
+        let packs = PackManager(pack: pack, pipeline: detection, intake: intake, history: store, clock: clock, logger: logger, classifiers: classifiers,
                                 buildClassifiers: rebuild)
         return WardenComponents(
             configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
@@ -132,7 +132,7 @@ public enum WardenApplication {
     /// The router with every route, and the table that documents them.
     public static func buildRouter(_ components: WardenComponents) -> (Router<WardenRequestContext>, RouteTable) {
         let settings = components.configuration.server
-        let router = Router(context: WardenRequestContext.self)
+        let router = Router(context: WardenRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenClassifiers
 import WardenCore
 import WardenStore
 @testable import WardenEngine
@@ -154,14 +155,29 @@ import WardenStore
             return ["classifiers[0].categories.spam", "a is declared twice", "give exactly one of", "the policy file missing.txt",
                     "moderation[1]"].allSatisfy(text.contains)
         }
-        // A declared built-in model that was never trained is unavailable, with what to do.
+        // A declared built-in model that was never trained, with no training data named, is
+        // unavailable, with what to do.
         let store = try SQLiteStore(path: directory.appendingPathComponent("models.sqlite").path)
-        let registry = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store)
+        var untrained = pack.classifiers
+        untrained.classifiers[0].trainOn = nil
+        let registry = await ClassifierRegistry.build(untrained, packDirectory: PolicyPackTests.example, models: store)
         guard case .unavailable(let reason)? = registry.entries["sms-spam"] else {
             Issue.record("an untrained model must be unavailable")
             return
         }
         #expect(reason.contains("warden classifiers train --name sms-spam"))
+        // With train_on (as the example pack declares it) the first build trains it on the pack's
+        // data and stores it; the next build loads the stored one.
+        let trained = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store)
+        guard case .ready(let classifier, _)? = trained.entries["sms-spam"] else {
+            Issue.record("a model with training data in the pack must be trained on first start")
+            return
+        }
+        #expect(try await classifier.classify(ClassifierInput(text: "WINNER!! Claim your free prize now, call 09061701461")).flagged == ["spam"])
+        let stored = try #require(try await store.model(named: "sms-spam", version: nil))
+        #expect(stored.trainedOn == "sms_spam_collection.tsv" && stored.examples == 5574 && stored.version == 1)
+        _ = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store)
+        #expect(try await store.model(named: "sms-spam", version: nil)?.version == 1)
         // A served model whose base URL is not configured is unavailable too, saying which variable to set.
         let unconfigured = await ClassifierRegistry.build(pack.classifiers, packDirectory: PolicyPackTests.example, models: store, environment: [:])
         guard case .unavailable(let why)? = unconfigured.entries["spam-policy"] else {

@@ -26,6 +26,37 @@ import WardenCore
         for (route, scope) in registered { #expect(documented[route] == scope, "\(route)") }
     }
 
+    /// The served document is the spec file with the pack's entity types, categories and queues
+    /// filled in, so a client (and schemathesis) knows exactly what this server takes.
+    @Test func theServedDocumentListsThePacksValues() async throws {
+        let harness = try await Harness.make()
+        let pack = harness.components.packs.pack
+        try await harness.test { client in
+            let served = try await client.get("/openapi.json", token: nil)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: served.body)) as? [String: Any])
+            let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+            #expect(schemas["EntityType"]?["enum"] as? [String] == pack.eventSchema.entityTypes.names)
+            #expect(schemas["Category"]?["enum"] as? [String] == pack.taxonomy.categories.map(\.id))
+            #expect(schemas["Queue"]?["enum"] as? [String] == pack.review.configuration.queueOrder)
+            #expect((schemas["EntityType"]?["enum"] as? [String])?.contains("wallet") == true)
+        }
+    }
+
+    /// A path the API has, asked with a method it does not take: 405 naming the methods it does.
+    @Test func undeclaredMethodsAreRefusedWithAllow() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let refused = try await client.execute(uri: "/v1/cases/7/claim", method: .get, headers: [.authorization: "Bearer \(harness.admin)"])
+            #expect(refused.status == .methodNotAllowed)
+            #expect(refused.headers[.allow] == "POST")
+            let query = try await client.execute(uri: "/v1/events", method: HTTPRequest.Method("QUERY")!)
+            #expect(query.status == .methodNotAllowed)
+            #expect(query.headers[.allow] == "POST, GET, HEAD")
+            #expect(try await client.execute(uri: "/healthz", method: .head).status == .ok)
+            #expect(try await client.execute(uri: "/v1/no-such-thing", method: .delete).status == .notFound)
+        }
+    }
+
     @Test func everyProtectedRouteRefusesMissingAndInsufficientTokens() async throws {
         let harness = try await Harness.make()
         let routes = WardenApplication.buildRouter(harness.components).1.routes
