@@ -339,14 +339,14 @@ def test_classifiers_cli(binary, work):
     serve_dir = os.path.join(work, "moderation")
     server = Server(binary, serve_dir)
     client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
-    try:
-        client.moderations.create(input="hello", model="warden")
-        check(False, "moderation without a trained model is refused")
-    except openai.APIStatusError as error:
-        check(error.status_code == 503 and "sms-spam" in str(error.body), "moderation without a trained model is a 503 that says which and why")
+    # The example pack's model is trained on its first start, from the data the pack ships.
+    answer = client.moderations.create(input=["WINNER! You have won a FREE prize, call 09061701461 now", "see you at dinner tonight ok"],
+                                       model="warden")
+    check(answer.results[0].flagged and not answer.results[1].flagged,
+          "the first start trains sms-spam from the pack's SMS Spam Collection: moderation answers at once")
     result = subprocess.run([binary, "classifiers", "train", "--name", "sms-spam", "--data", path, "--data-dir", serve_dir],
                             capture_output=True, text=True)
-    check(result.returncode == 0, "a model trained into the server's data dir")
+    check(result.returncode == 0, "a model retrained into the server's data dir")
     # The model goes live with a pack reload, without a restart.
     status, _, _ = request(server.url + "/v1/policy-pack/reload", b"", "application/json", TOKEN, "POST")
     check(status == 200, "a pack reload rebuilds the classifiers (the retrained model goes live without a restart)")
