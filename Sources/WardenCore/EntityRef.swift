@@ -30,3 +30,20 @@ public struct EntityRef: Hashable, Sendable, CustomStringConvertible, Comparable
         (lhs.type, lhs.id) < (rhs.type, rhs.id)
     }
 }
+
+extension EntityRef: Codable {
+    /// Decodes `type:id`.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let ref = EntityRef(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "must be an entity such as user:u1"))
+        }
+        self = ref
+    }
+
+    /// Encodes `type:id`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -14,7 +14,7 @@ struct PolicyPackController {
     }
 
     @Sendable func reload(_ request: Request, _ context: WardenRequestContext) async throws -> ReloadResponse {
-        switch try await manager.reload(actor: context.actor) {
+        switch try await manager.reload(actor: context.actor.description) {
         case .activated(let pack):
             return ReloadResponse(outcome: "activated", version: pack.version, rules: pack.rules.rules.count)
         case .unchanged(let pack):

@@ -219,6 +219,14 @@ enum Bounds {
         if value.schemaLength > max { throw RequestInput.invalid(field, "is \(value.schemaLength) characters long; the limit is \(max)") }
     }
 
+    /// A person or an API token (`user:ben`, `token:t1`) of at most 200 characters.
+    static func person(_ actor: ActorRef, _ field: String) throws(Problem) {
+        guard actor.kind == .user || actor.kind == .token else {
+            throw RequestInput.invalid(field, "must name a person as user:NAME or an API token as token:ID")
+        }
+        try text(actor.description, field, max: 200)
+    }
+
     /// Each text of a list, and the list's length.
     static func texts(_ values: [String]?, _ field: String, max: Int, maxItems: Int) throws(Problem) {
         guard let values else { return }

@@ -128,8 +128,13 @@ struct ReviewController {
         let limit = try query.integer("limit", default: 50, range: 1...500)
         let before = try query.integer("before", range: 1...Int64.max)
         let state = try query.choice("state", CaseState.self)
-        var assignee = try query.string("assignee")
-        if assignee == "me" { assignee = context.actor }
+        var assignee: ActorRef?
+        if let text = try query.string("assignee") {
+            guard let named = text == "me" ? context.actor : ActorRef(parsing: text) else {
+                throw Problem.badRequest("invalid-parameter", "query parameter assignee must be me or a holder such as user:ana; got \(text.prefix(40))")
+            }
+            assignee = named
+        }
         let queue = try query.string("queue")
         if let queue { try Self.requireQueue(queue, context) }
         var cases = try await review.cases(queue: queue, state: state, assignee: assignee, before: before, limit: Int(limit))

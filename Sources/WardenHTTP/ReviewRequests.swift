@@ -16,24 +16,24 @@ struct NoteBody: RequestBody {
 
 /// Give the case to a named reviewer.
 struct HandoffBody: RequestBody {
-    var reviewer: String
+    var reviewer: ActorRef
     var note: String?
     enum CodingKeys: String, CodingKey, CaseIterable { case reviewer, note }
 
     func validate() throws(Problem) {
-        try Bounds.text(reviewer, "reviewer", max: 200, nonBlank: true)
+        try Bounds.person(reviewer, "reviewer")
         try Bounds.text(note, "note", max: 10_000)
     }
 }
 
 /// Ask another reviewer a question about the case.
 struct ConsultBody: RequestBody {
-    var reviewer: String
+    var reviewer: ActorRef
     var question: String
     enum CodingKeys: String, CodingKey, CaseIterable { case reviewer, question }
 
     func validate() throws(Problem) {
-        try Bounds.text(reviewer, "reviewer", max: 200, nonBlank: true)
+        try Bounds.person(reviewer, "reviewer")
         try Bounds.text(question, "question", max: 10_000, nonBlank: true)
     }
 }
@@ -100,13 +100,13 @@ struct RedriveBody: RequestBody {
 /// Open an appeal of a case's decision.
 struct AppealBody: RequestBody {
     var caseID: Int64
-    var appellant: String
+    var appellant: EntityRef
     var statement: String?
     enum CodingKeys: String, CodingKey, CaseIterable { case caseID = "case_id", appellant, statement }
 
     func validate() throws(Problem) {
+        try Bounds.text(appellant.description, "appellant", max: 300)
         if caseID < 1 { throw RequestInput.invalid("case_id", "must be a case id (a positive integer)") }
-        if appellant.schemaLength > 300 || EntityRef(parsing: appellant) == nil { throw RequestInput.invalid("appellant", "must be an entity such as user:u1") }
         try Bounds.text(statement, "statement", max: 10_000)
     }
 }

@@ -74,7 +74,7 @@ struct CaseResponse: ResponseEncodable, PersonalDataMasking {
         let status = CaseSLAStatus(record, policy: policy, now: now)
         id = record.id
         kind = record.kind
-        subject = record.subject
+        subject = record.subject.description
         source = record.source
         queue = record.queue
         state = record.state
@@ -85,7 +85,7 @@ struct CaseResponse: ResponseEncodable, PersonalDataMasking {
         signals = record.signals
         reports = record.reports
         reporterWeight = record.reporterWeight
-        assignee = record.assignee
+        assignee = record.assignee?.description
         leaseExpiresAt = record.leaseExpiresAt.map(Timestamp.formatRFC3339)
         sla = SLA(elapsed: DurationText.format(max(1000, status.elapsed / 1000 * 1000)), running: status.running,
                   resolutionTarget: status.targets?.resolution.map(DurationText.format), firstActionTarget: status.targets?.firstAction.map(DurationText.format),
@@ -99,7 +99,7 @@ struct CaseResponse: ResponseEncodable, PersonalDataMasking {
         escalationReason = record.escalationReason
         allowed = CaseLifecycle.allowedCommands(from: record.state).map(\.verb)
         self.timeline = timeline?.map { entry in
-            Entry(at: Timestamp.formatRFC3339(entry.at), actor: entry.actor, kind: entry.kind, from: entry.fromState, to: entry.toState,
+            Entry(at: Timestamp.formatRFC3339(entry.at), actor: entry.actor.description, kind: entry.kind, from: entry.fromState, to: entry.toState,
                   detail: JSONValue.parse(Array(entry.detail.utf8)) ?? .object([:]))
         }
         self.decisions = decisions?.map(DecisionResponse.init)
@@ -147,7 +147,7 @@ struct DecisionResponse: ResponseEncodable, PersonalDataMasking {
     init(_ decision: DecisionRecord) {
         id = decision.id
         caseID = decision.caseID
-        decidedBy = decision.decidedBy
+        decidedBy = decision.decidedBy.description
         at = Timestamp.formatRFC3339(decision.at)
         category = decision.category
         violation = decision.violation
@@ -189,11 +189,11 @@ struct ActionResponse: ResponseEncodable, PersonalDataMasking {
     init(_ action: ActionRecord) {
         id = action.id
         self.action = action.action
-        subject = action.subject
+        subject = action.subject.description
         duration = action.duration.map(DurationText.format)
         createdAt = Timestamp.formatRFC3339(action.createdAt)
         reverses = action.reverses
-        reversed = action.reversedAt.map { Reversed(at: Timestamp.formatRFC3339($0), by: action.reversedBy, reason: action.reversalReason) }
+        reversed = action.reversedAt.map { Reversed(at: Timestamp.formatRFC3339($0), by: action.reversedBy?.description, reason: action.reversalReason) }
     }
 
     func masked() -> ActionResponse {
@@ -226,13 +226,13 @@ struct ConsultResponse: ResponseEncodable, PersonalDataMasking {
     init(_ consult: ConsultRecord) {
         id = consult.id
         caseID = consult.caseID
-        askedBy = consult.askedBy
-        reviewer = consult.reviewer
+        askedBy = consult.askedBy.description
+        reviewer = consult.reviewer.description
         question = consult.question
         askedAt = Timestamp.formatRFC3339(consult.askedAt)
         answer = consult.answer
         answeredAt = consult.answeredAt.map(Timestamp.formatRFC3339)
-        `case` = Case(queue: consult.queue, state: consult.state, subject: consult.subject, category: consult.category, assignee: consult.assignee)
+        `case` = Case(queue: consult.queue, state: consult.state, subject: consult.subject.description, category: consult.category, assignee: consult.assignee?.description)
     }
 
     func masked() -> ConsultResponse {

@@ -54,6 +54,6 @@ struct SessionsController {
 
     @Sendable func me(_ request: Request, _ context: WardenRequestContext) async throws -> CallerResponse {
         guard let scopes = context.scopes else { throw Problem.unauthorized("sign in with POST /v1/sessions or send a bearer token") }
-        return CallerResponse(actor: context.actor, role: context.user?.role, scopes: scopes.map(\.rawValue).sorted(), queues: context.assignedQueues?.sorted())
+        return CallerResponse(actor: context.actor.description, role: context.user?.role, scopes: scopes.map(\.rawValue).sorted(), queues: context.assignedQueues?.sorted())
     }
 }

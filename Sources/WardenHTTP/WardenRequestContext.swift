@@ -25,11 +25,12 @@ public struct WardenRequestContext: RequestContext {
         return nil
     }
 
-    /// Who the caller is, as the timeline and audit log name them.
-    public var actor: String {
-        if let user { return "user:\(user.name)" }
-        if let token { return "token:\(token.id)" }
-        return "anonymous"
+    /// Who the caller is, as the timeline and audit log name them. Routes that record an actor
+    /// need a scope, so an anonymous caller never reaches them; `system:anonymous` is never stored.
+    public var actor: ActorRef {
+        if let user { return ActorRef(.user, user.name) }
+        if let token { return ActorRef(.token, token.id) }
+        return .system("anonymous")
     }
 
     /// The queues the caller is limited to (vendor reviewers), or nil for no limit.

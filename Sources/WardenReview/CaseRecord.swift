@@ -13,7 +13,7 @@ public struct CaseRecord: Sendable, Equatable {
     public var id: Int64
     public var kind: CaseKind
     /// Whom or what it is about (`user:u1`, `content:c9`).
-    public var subject: String
+    public var subject: EntityRef
     /// What opened it.
     public var source: CaseSource
     public var queue: String
@@ -29,7 +29,7 @@ public struct CaseRecord: Sendable, Equatable {
     public var reports: Int
     public var reporterWeight: Double
     /// Who holds it, and until when without activity.
-    public var assignee: String?
+    public var assignee: ActorRef?
     public var leaseExpiresAt: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
@@ -45,16 +45,16 @@ public struct CaseRecord: Sendable, Equatable {
     public var slaRaised: Int
     /// For appeals: the case appealed, and who decided it (who may not review the appeal).
     public var appealOf: Int64?
-    public var excludedReviewer: String?
+    public var excludedReviewer: ActorRef?
     /// Why it was last escalated.
     public var escalationReason: String?
 
     /// Creates a case record with every field given.
-    public init(id: Int64, kind: CaseKind, subject: String, source: CaseSource, queue: String, state: CaseState, category: String,
+    public init(id: Int64, kind: CaseKind, subject: EntityRef, source: CaseSource, queue: String, state: CaseState, category: String,
                 severity: String, score: Int, band: CasePriority.Band, signals: Int, reports: Int, reporterWeight: Double,
-                assignee: String?, leaseExpiresAt: Int64?, createdAt: Int64, updatedAt: Int64, contentAt: Int64, firstActionAt: Int64?,
+                assignee: ActorRef?, leaseExpiresAt: Int64?, createdAt: Int64, updatedAt: Int64, contentAt: Int64, firstActionAt: Int64?,
                 resolvedAt: Int64?, clock: SLAClock, dueAt: Int64, slaNextAt: Int64?, slaRaised: Int, appealOf: Int64?,
-                excludedReviewer: String?, escalationReason: String?) {
+                excludedReviewer: ActorRef?, escalationReason: String?) {
         self.id = id
         self.kind = kind
         self.subject = subject
@@ -85,7 +85,7 @@ public struct CaseRecord: Sendable, Equatable {
     }
 
     /// A new, open case with nothing gathered yet: the planners fill in what opened it.
-    public static func opened(id: Int64, kind: CaseKind, subject: String, source: CaseSource, queue: String, category: String,
+    public static func opened(id: Int64, kind: CaseKind, subject: EntityRef, source: CaseSource, queue: String, category: String,
                               severity: String, contentAt: Int64, policy: ReviewPolicy, now: Int64) -> CaseRecord {
         CaseRecord(id: id, kind: kind, subject: subject, source: source, queue: queue, state: .open, category: category, severity: severity,
                    score: 0, band: .p4, signals: 0, reports: 0, reporterWeight: 0, assignee: nil, leaseExpiresAt: nil, createdAt: now,
@@ -139,7 +139,7 @@ public struct TimelineEntry: Sendable, Equatable {
 
     public var id: Int64
     public var at: Int64
-    public var actor: String
+    public var actor: ActorRef
     public var kind: Kind
     public var fromState: CaseState?
     public var toState: CaseState?
@@ -147,7 +147,7 @@ public struct TimelineEntry: Sendable, Equatable {
     public var detail: String
 
     /// Creates an entry.
-    public init(id: Int64, at: Int64, actor: String, kind: Kind, fromState: CaseState?, toState: CaseState?, detail: String) {
+    public init(id: Int64, at: Int64, actor: ActorRef, kind: Kind, fromState: CaseState?, toState: CaseState?, detail: String) {
         self.id = id
         self.at = at
         self.actor = actor
@@ -165,9 +165,9 @@ public enum CaseChange: Sendable, Equatable {
     /// Escalate to another queue with a reason.
     case escalate(queue: String, reason: String)
     /// Give the case to a named reviewer (the lease moves with it).
-    case handoff(to: String, note: String?)
+    case handoff(to: ActorRef, note: String?)
     /// Ask another reviewer for an opinion (the holder keeps the case).
-    case consult(with: String, question: String)
+    case consult(with: ActorRef, question: String)
     /// Add a comment.
     case comment(String)
     /// Renew the lease (activity).
@@ -179,8 +179,8 @@ public struct ConsultRecord: Sendable, Equatable {
     public var id: Int64
     public var caseID: Int64
     /// Who asked (the case's holder then) and whom.
-    public var askedBy: String
-    public var reviewer: String
+    public var askedBy: ActorRef
+    public var reviewer: ActorRef
     public var question: String
     public var askedAt: Int64
     public var answer: String?
@@ -188,13 +188,13 @@ public struct ConsultRecord: Sendable, Equatable {
     /// The case as it is now: its queue, state, subject, category and holder.
     public var queue: String
     public var state: CaseState
-    public var subject: String
+    public var subject: EntityRef
     public var category: String
-    public var assignee: String?
+    public var assignee: ActorRef?
 
     /// Creates a consult record.
-    public init(id: Int64, caseID: Int64, askedBy: String, reviewer: String, question: String, askedAt: Int64, answer: String?,
-                answeredAt: Int64?, queue: String, state: CaseState, subject: String, category: String, assignee: String?) {
+    public init(id: Int64, caseID: Int64, askedBy: ActorRef, reviewer: ActorRef, question: String, askedAt: Int64, answer: String?,
+                answeredAt: Int64?, queue: String, state: CaseState, subject: EntityRef, category: String, assignee: ActorRef?) {
         self.id = id
         self.caseID = caseID
         self.askedBy = askedBy

@@ -1,4 +1,4 @@
-import WardenCore
+public import WardenCore
 
 /// An action a decision asks for.
 public struct RequestedAction: Sendable, Equatable {
@@ -94,7 +94,7 @@ public struct DecisionContext: Sendable {
 public struct DecisionRecord: Sendable, Equatable {
     public var id: Int64
     public var caseID: Int64
-    public var decidedBy: String
+    public var decidedBy: ActorRef
     public var at: Int64
     public var category: String
     public var violation: Bool
@@ -112,7 +112,7 @@ public struct DecisionRecord: Sendable, Equatable {
     public var hasStatement: Bool
 
     /// Creates a decision record.
-    public init(id: Int64, caseID: Int64, decidedBy: String, at: Int64, category: String, violation: Bool, policy: String?,
+    public init(id: Int64, caseID: Int64, decidedBy: ActorRef, at: Int64, category: String, violation: Bool, policy: String?,
                 rationale: String?, treePath: String?, macro: String?, appealOutcome: DecisionDraft.AppealOutcome?, packVersion: String?,
                 actions: [ActionRecord], hasStatement: Bool) {
         self.id = id
@@ -137,19 +137,19 @@ public struct ActionRecord: Sendable, Equatable {
     public var id: Int64
     public var decisionID: Int64
     public var caseID: Int64
-    public var subject: String
+    public var subject: EntityRef
     public var action: String
     public var duration: Int64?
     public var createdAt: Int64
     /// For a reversal: the action it undoes.
     public var reverses: Int64?
     public var reversedAt: Int64?
-    public var reversedBy: String?
+    public var reversedBy: ActorRef?
     public var reversalReason: String?
 
     /// Creates an action record.
-    public init(id: Int64, decisionID: Int64, caseID: Int64, subject: String, action: String, duration: Int64?, createdAt: Int64,
-                reverses: Int64?, reversedAt: Int64?, reversedBy: String?, reversalReason: String?) {
+    public init(id: Int64, decisionID: Int64, caseID: Int64, subject: EntityRef, action: String, duration: Int64?, createdAt: Int64,
+                reverses: Int64?, reversedAt: Int64?, reversedBy: ActorRef?, reversalReason: String?) {
         self.id = id
         self.decisionID = decisionID
         self.caseID = caseID

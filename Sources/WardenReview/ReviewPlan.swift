@@ -1,3 +1,5 @@
+public import WardenCore
+
 /// Everything one review operation writes, worked out by a ``ReviewPlanner`` from loaded state and
 /// applied by the store in one transaction. Identifiers of new rows (cases, decisions, actions,
 /// consults) were handed to the planner with the state, so timeline entries, audit details and
@@ -71,7 +73,7 @@ public struct CaseItem: Sendable, Equatable {
 public struct DecisionRow: Sendable, Equatable {
     public var id: Int64
     public var caseID: Int64
-    public var decidedBy: String
+    public var decidedBy: ActorRef
     public var at: Int64
     public var draft: DecisionDraft
 }
@@ -80,13 +82,13 @@ public struct DecisionRow: Sendable, Equatable {
 public struct ActionReversal: Sendable, Equatable {
     public var actionID: Int64
     public var at: Int64
-    public var by: String
+    public var by: ActorRef
     public var reason: String
 }
 
 /// A strike against a subject under a policy, until it expires.
 public struct Strike: Sendable, Equatable {
-    public var subject: String
+    public var subject: EntityRef
     /// The ladder's category.
     public var policy: String
     public var decisionID: Int64
@@ -113,8 +115,8 @@ public struct StatementRow: Sendable, Equatable {
 public struct ConsultRow: Sendable, Equatable {
     public var id: Int64
     public var caseID: Int64
-    public var askedBy: String
-    public var reviewer: String
+    public var askedBy: ActorRef
+    public var reviewer: ActorRef
     public var question: String
     public var askedAt: Int64
 }
@@ -133,7 +135,7 @@ public struct CaseSignal: Sendable, Equatable {
     public var ruleVersion: String
     public var category: String
     public var severity: String
-    public var subject: String
+    public var subject: EntityRef
     public var reason: String
     public var explanation: String
     public var queue: String
@@ -144,7 +146,7 @@ public struct CaseSignal: Sendable, Equatable {
 public struct TimelineDraft: Sendable, Equatable {
     public var caseID: Int64
     public var at: Int64
-    public var actor: String
+    public var actor: ActorRef
     public var kind: TimelineEntry.Kind
     public var from: CaseState?
     public var to: CaseState?
@@ -155,14 +157,14 @@ public struct TimelineDraft: Sendable, Equatable {
 /// An audit entry to append to the chain.
 public struct AuditDraft: Sendable, Equatable {
     public var at: Int64
-    public var actor: String
+    public var actor: ActorRef
     public var action: String
     public var target: String
     /// A JSON object.
     public var detail: String
 
     /// Creates an audit entry.
-    public init(at: Int64, actor: String, action: String, target: String, detail: String) {
+    public init(at: Int64, actor: ActorRef, action: String, target: String, detail: String) {
         self.at = at
         self.actor = actor
         self.action = action

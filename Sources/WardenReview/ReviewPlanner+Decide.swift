@@ -1,4 +1,4 @@
-import WardenCore
+public import WardenCore
 
 /// What planning a decision needs, as the store found it.
 public struct DecisionState: Sendable, Equatable {
@@ -65,7 +65,7 @@ extension ReviewPlanner {
     /// something is restricted, the reporters' trust, the rendered messages; the case resolves.
     /// On an appeal the appealed case closes and, when overturned, its actions are reversed and
     /// its strikes lifted; the appellant is told the outcome.
-    public func decide(_ state: DecisionState, _ draft: DecisionDraft, actor: String, context: DecisionContext) throws(ReviewError)
+    public func decide(_ state: DecisionState, _ draft: DecisionDraft, actor: ActorRef, context: DecisionContext) throws(ReviewError)
         -> (ReviewPlan, DecisionRecord) {
         var record = state.record
         let caseID = record.id
@@ -133,13 +133,12 @@ extension ReviewPlanner {
     /// The statement of reasons for a restricting decision, in the DSA Transparency Database's terms.
     func statementOfReasons(_ record: CaseRecord, _ draft: DecisionDraft, decisionID: Int64, applied: [StatementOfReasons.AppliedAction],
                             context: DecisionContext) -> StatementOfReasons {
-        let subjectType = String(record.subject.prefix { $0 != ":" })
         return StatementOfReasons(
             decisionID: decisionID, category: draft.category,
             dsaCategory: context.dsaCategories[draft.category] ?? "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
             actions: applied, illegal: draft.illegal, ground: draft.illegal ? (draft.legalGround ?? "") : (draft.policy ?? draft.category),
             explanation: draft.rationale ?? "Decided under policy \(draft.policy ?? draft.category).",
-            contentType: context.catalogue.contentTypes[subjectType] ?? "CONTENT_TYPE_OTHER",
+            contentType: context.catalogue.contentTypes[record.subject.type] ?? "CONTENT_TYPE_OTHER",
             automatedDetection: record.signals > 0, automatedDecision: false, source: record.reports > 0 ? .report : record.source,
             contentDate: record.contentAt, applicationDate: now,
             facts: "Case \(record.id) about \(record.subject): \(record.signals) signal(s), \(record.reports) report(s); "
@@ -149,20 +148,20 @@ extension ReviewPlanner {
 
     /// The decision's rendered messages: a notice to the subject (an appeal's goes with its
     /// outcome instead), a reply to each counted reporter, or an internal note on the timeline.
-    func messages(_ draft: DecisionDraft, record: CaseRecord, decisionID: Int64, reporters: [String], actor: String, plan: inout ReviewPlan) {
+    func messages(_ draft: DecisionDraft, record: CaseRecord, decisionID: Int64, reporters: [String], actor: ActorRef, plan: inout ReviewPlan) {
         for message in draft.messages {
             let body = Self.jsonBytes(capacity: 256 + message.text.utf8.count) {
                 $0.field("case_id", record.id)
                 $0.field("decision_id", decisionID)
                 $0.field("macro", message.macro)
                 $0.field("message", message.text)
-                if message.kind == .userNotice { $0.field("subject", record.subject) }
+                if message.kind == .userNotice { $0.field("subject", record.subject.description) }
             }
             switch message.kind {
             case .userNotice where record.kind == .appeal:
                 continue  // the appeal's notice carries it
             case .userNotice:
-                plan.outbox.append(delivery(topic: "user.notice", key: "decision:\(decisionID):notice", order: record.subject, data: body))
+                plan.outbox.append(delivery(topic: "user.notice", key: "decision:\(decisionID):notice", order: record.subject.description, data: body))
             case .reporterReply:
                 for reporter in reporters {
                     let reply = Self.jsonBytes(capacity: body.count + 64) {
@@ -180,7 +179,7 @@ extension ReviewPlanner {
 
     /// An appeal's decision closes the appealed case; an overturn reverses its decision's
     /// reversible actions and lifts its strikes. The subject is told the outcome.
-    func closeAppealed(_ appealed: AppealedDecision, by appeal: CaseRecord, _ draft: DecisionDraft, actor: String, nextActionID: Int64,
+    func closeAppealed(_ appealed: AppealedDecision, by appeal: CaseRecord, _ draft: DecisionDraft, actor: ActorRef, nextActionID: Int64,
                        context: DecisionContext, plan: inout ReviewPlan) throws(ReviewError) {
         var original = appealed.record
         let outcome = draft.appealOutcome ?? .upheld
@@ -199,29 +198,29 @@ extension ReviewPlanner {
         }, plan: &plan)
         plan.update(original)
         let notice = Self.jsonBytes(capacity: 256) {
-            $0.field("subject", original.subject)
+            $0.field("subject", original.subject.description)
             $0.field("case_id", original.id)
             $0.field("appeal_case_id", appeal.id)
             $0.field("outcome", outcome.rawValue)
             if let macro = draft.macro { $0.field("macro", macro) }
             if let message = draft.messages.first(where: { $0.kind == .userNotice })?.text ?? draft.rationale { $0.field("message", message) }
         }
-        plan.outbox.append(delivery(topic: "user.notice", key: "appeal:\(appeal.id):notice", order: original.subject, data: notice))
+        plan.outbox.append(delivery(topic: "user.notice", key: "appeal:\(appeal.id):notice", order: original.subject.description, data: notice))
     }
 
     /// Reverses an action: marks it reversed, delivers the catalogue's compensating action and
     /// lifts its decision's strikes.
-    public func reverse(_ state: ReversalState, reason: String, actor: String, context: DecisionContext) throws(ReviewError) -> (ReviewPlan, ActionRecord) {
+    public func reverse(_ state: ReversalState, reason: String, actor: ActorRef, context: DecisionContext) throws(ReviewError) -> (ReviewPlan, ActionRecord) {
         var plan = ReviewPlan()
         let reversed = try reverse(state, reason: reason, actor: actor, context: context, plan: &plan)
         return (plan, reversed)
     }
 
-    func reverse(_ state: ReversalState, reason: String, actor: String, context: DecisionContext, plan: inout ReviewPlan) throws(ReviewError) -> ActionRecord {
+    func reverse(_ state: ReversalState, reason: String, actor: ActorRef, context: DecisionContext, plan: inout ReviewPlan) throws(ReviewError) -> ActionRecord {
         let action = state.action
         guard action.reverses == nil else { throw ReviewError(.conflict, "action \(action.id) is itself a reversal; it cannot be reversed") }
         if let at = action.reversedAt {
-            throw ReviewError(.conflict, "action \(action.id) was already reversed by \(action.reversedBy ?? "someone") at \(Timestamp.formatRFC3339(at))")
+            throw ReviewError(.conflict, "action \(action.id) was already reversed by \(action.reversedBy?.description ?? "someone") at \(Timestamp.formatRFC3339(at))")
         }
         guard let definition = context.catalogue.actions[action.action], let reversal = definition.reversal,
               let reversalDefinition = context.catalogue.actions[reversal] else {
@@ -251,7 +250,7 @@ extension ReviewPlanner {
         let body = Self.jsonBytes(capacity: 256) {
             $0.field("action_id", id)
             $0.field("action", action.name)
-            $0.field("subject", record.subject)
+            $0.field("subject", record.subject.description)
             if let duration = action.duration {
                 $0.field("duration", DurationText.format(duration))
                 $0.field("ends_at", Timestamp.formatRFC3339(now + duration))
@@ -264,11 +263,11 @@ extension ReviewPlanner {
             $0.bool(definition.reversal != nil && reverses == nil)
         }
         if let reverses {
-            plan.outbox.append(delivery(topic: "action.reversed", key: "reversal:\(reverses)", order: record.subject, data: body))
+            plan.outbox.append(delivery(topic: "action.reversed", key: "reversal:\(reverses)", order: record.subject.description, data: body))
         } else {
-            plan.outbox.append(delivery(topic: "action.applied", key: "action:\(id)", order: record.subject, data: body))
+            plan.outbox.append(delivery(topic: "action.applied", key: "action:\(id)", order: record.subject.description, data: body))
         }
-        plan.timeline.append(timeline(record.id, actor: "system:enforcement", reverses == nil ? .action : .reversal, detail: Self.json {
+        plan.timeline.append(timeline(record.id, actor: .system("enforcement"), reverses == nil ? .action : .reversal, detail: Self.json {
             $0.field("action_id", id)
             $0.field("action", action.name)
         }))

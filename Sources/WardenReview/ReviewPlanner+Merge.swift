@@ -32,7 +32,7 @@ extension ReviewPlanner {
     public func merge(_ input: CaseInput, _ state: MergeState) -> (ReviewPlan, CaseRecord?) {
         var plan = ReviewPlan()
         guard !state.alreadyMerged else { return (plan, nil) }
-        let subject = input.subject.description
+        let subject = input.subject
         var record: CaseRecord
         let created: Bool
         if let existing = state.openCase {
@@ -83,7 +83,7 @@ extension ReviewPlanner {
         record.contentAt = min(record.contentAt, input.at)
         record.updatedAt = now
         reprioritise(&record)
-        let actor = "system:cases"
+        let actor = ActorRef.system("cases")
         if created {
             plan.insertedCases.append(record)
             plan.timeline.append(TimelineDraft(caseID: record.id, at: now, actor: actor, kind: .created, from: nil, to: .open, detail: Self.json {
@@ -91,7 +91,7 @@ extension ReviewPlanner {
                 $0.field("source", record.source.rawValue)
             }))
             plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.create", target: "case:\(record.id)", detail: Self.json {
-                $0.field("subject", subject)
+                $0.field("subject", subject.description)
                 $0.field("queue", record.queue)
             }))
         } else {

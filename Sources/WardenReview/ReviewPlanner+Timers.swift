@@ -12,8 +12,8 @@ extension ReviewPlanner {
     public func expireLease(_ record: CaseRecord) throws(ReviewError) -> ReviewPlan {
         var plan = ReviewPlan()
         var record = record
-        let holder = record.assignee ?? "nobody"
-        try move(&record, .release, actor: "system:leases", detail: Self.json { $0.field("reason", "the lease of \(holder) lapsed without activity") },
+        let holder = record.assignee?.description ?? "nobody"
+        try move(&record, .release, actor: .system("leases"), detail: Self.json { $0.field("reason", "the lease of \(holder) lapsed without activity") },
                  auditAction: "case.lease_expired", plan: &plan)
         plan.update(record)
         return plan
@@ -38,16 +38,16 @@ extension ReviewPlanner {
                 $0.field("due", due)
                 $0.field("band", record.band.name)
             }
-            plan.timeline.append(timeline(id, actor: "system:sla", .sla, detail: detail))
-            plan.audit.append(AuditDraft(at: now, actor: "system:sla", action: "sla.\(next.event.rawValue)", target: "case:\(id)", detail: detail))
+            plan.timeline.append(timeline(id, actor: .system("sla"), .sla, detail: detail))
+            plan.audit.append(AuditDraft(at: now, actor: .system("sla"), action: "sla.\(next.event.rawValue)", target: "case:\(id)", detail: detail))
             let body = Self.jsonBytes(capacity: 256) {
                 $0.field("case_id", id)
                 $0.field("queue", record.queue)
-                $0.field("subject", record.subject)
+                $0.field("subject", record.subject.description)
                 $0.field("event", next.event.rawValue)
                 $0.field("band", record.band.name)
                 $0.field("due_at", due)
-                if let assignee = record.assignee { $0.field("assignee", assignee) }
+                if let assignee = record.assignee { $0.field("assignee", assignee.description) }
             }
             plan.outbox.append(delivery(topic: next.event.isBreach ? "sla.breached" : "sla.warning", key: "sla:\(id):\(next.event.rawValue)",
                                         order: "case:\(id)", data: body))

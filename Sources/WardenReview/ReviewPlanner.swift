@@ -1,4 +1,4 @@
-import WardenCore
+public import WardenCore
 
 /// The review rules as pure planning: each operation takes the state the store loaded and the
 /// request, and returns a ``ReviewPlan`` (or throws a ``ReviewError`` saying why not). Nothing here
@@ -19,7 +19,7 @@ public struct ReviewPlanner: Sendable {
     // MARK: Claiming and moving
 
     /// A reviewer takes a waiting case.
-    public func claim(_ record: CaseRecord, reviewer: String) throws(ReviewError) -> (ReviewPlan, CaseRecord) {
+    public func claim(_ record: CaseRecord, reviewer: ActorRef) throws(ReviewError) -> (ReviewPlan, CaseRecord) {
         if record.excludedReviewer == reviewer {
             throw ReviewError(.forbidden, "\(reviewer) decided the appealed case, so someone else must review the appeal")
         }
@@ -32,7 +32,7 @@ public struct ReviewPlanner: Sendable {
 
     /// Moves or annotates a case. Only its holder may move a held case. `nextConsultID` is the
     /// identifier a new consult gets (needed for ``CaseChange/consult(with:question:)``).
-    public func change(_ record: CaseRecord, _ change: CaseChange, actor: String, nextConsultID: Int64 = 0) throws(ReviewError)
+    public func change(_ record: CaseRecord, _ change: CaseChange, actor: ActorRef, nextConsultID: Int64 = 0) throws(ReviewError)
         -> (ReviewPlan, CaseRecord) {
         var plan = ReviewPlan()
         var record = record
@@ -64,10 +64,10 @@ public struct ReviewPlanner: Sendable {
             record.leaseExpiresAt = now + policy.leaseMillis
             record.updatedAt = now
             plan.timeline.append(timeline(caseID, actor: actor, .handoff, detail: Self.json {
-                $0.field("to", reviewer)
+                $0.field("to", reviewer.description)
                 if let note { $0.field("note", note) }
             }))
-            plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.handoff", target: "case:\(caseID)", detail: Self.json { $0.field("to", reviewer) }))
+            plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.handoff", target: "case:\(caseID)", detail: Self.json { $0.field("to", reviewer.description) }))
         case .consult(let reviewer, let question):
             try requireHolder(record, actor, toDo: "ask for a consult on")
             guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }
@@ -78,10 +78,10 @@ public struct ReviewPlanner: Sendable {
             plan.consults.append(ConsultRow(id: nextConsultID, caseID: caseID, askedBy: actor, reviewer: reviewer, question: question, askedAt: now))
             plan.timeline.append(timeline(caseID, actor: actor, .consult, detail: Self.json {
                 $0.field("consult_id", nextConsultID)
-                $0.field("with", reviewer)
+                $0.field("with", reviewer.description)
                 $0.field("question", question)
             }))
-            plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.consult", target: "case:\(caseID)", detail: Self.json { $0.field("with", reviewer) }))
+            plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.consult", target: "case:\(caseID)", detail: Self.json { $0.field("with", reviewer.description) }))
         case .comment(let text):
             if record.assignee == actor {
                 if record.firstActionAt == nil { record.firstActionAt = now }
@@ -100,7 +100,7 @@ public struct ReviewPlanner: Sendable {
     }
 
     /// The consulted reviewer answers (only they can, once).
-    public func answer(_ consult: ConsultRecord, answer: String, actor: String) throws(ReviewError) -> (ReviewPlan, ConsultRecord) {
+    public func answer(_ consult: ConsultRecord, answer: String, actor: ActorRef) throws(ReviewError) -> (ReviewPlan, ConsultRecord) {
         guard consult.reviewer == actor else {
             throw ReviewError(.forbidden, "consult \(consult.id) was asked of \(consult.reviewer), not \(actor); only they can answer it")
         }
@@ -120,7 +120,7 @@ public struct ReviewPlanner: Sendable {
     }
 
     /// Mutes or unmutes a reporter (a muted reporter's reports weigh nothing from then on).
-    public func setReporter(_ reporter: ReporterRecord?, id: String, muted: Bool, actor: String) -> ReviewPlan {
+    public func setReporter(_ reporter: ReporterRecord?, id: String, muted: Bool, actor: ActorRef) -> ReviewPlan {
         var plan = ReviewPlan()
         var record = reporter ?? .new(id, trust: policy.configuration.defaultReporterTrust)
         record.muted = muted
@@ -132,18 +132,18 @@ public struct ReviewPlanner: Sendable {
     // MARK: Shared rules
 
     /// Refuses unless `actor` holds the case.
-    func requireHolder(_ record: CaseRecord, _ actor: String, toDo verb: String) throws(ReviewError) {
+    func requireHolder(_ record: CaseRecord, _ actor: ActorRef, toDo verb: String) throws(ReviewError) {
         guard record.state.isHeld else {
             throw ReviewError(.conflict, "case \(record.id) is \(record.state.rawValue), not held by anyone; claim it before you \(verb) it")
         }
         guard record.assignee == actor else {
-            throw ReviewError(.conflict, "case \(record.id) is held by \(record.assignee ?? "nobody"), not \(actor); only its holder can \(verb) it")
+            throw ReviewError(.conflict, "case \(record.id) is held by \(record.assignee?.description ?? "nobody"), not \(actor); only its holder can \(verb) it")
         }
     }
 
     /// Applies a lifecycle command: state, clock, holder, lease, deadlines, and its timeline and
     /// audit entries (the audit entry is left out when another entry of the operation covers it).
-    func move(_ record: inout CaseRecord, _ command: CaseCommand, actor: String, detail: String, auditAction: String? = nil,
+    func move(_ record: inout CaseRecord, _ command: CaseCommand, actor: ActorRef, detail: String, auditAction: String? = nil,
               audited: Bool = true, plan: inout ReviewPlan) throws(ReviewError) {
         let from = record.state
         let to: CaseState
@@ -165,7 +165,7 @@ public struct ReviewPlanner: Sendable {
             record.leaseExpiresAt = nil
         }
         // A person's hold, escalation or decision is the case's first action; the system's moves are not.
-        if [.hold, .escalate, .resolve].contains(command), !actor.hasPrefix("system:"), record.firstActionAt == nil { record.firstActionAt = now }
+        if [.hold, .escalate, .resolve].contains(command), !actor.isSystem, record.firstActionAt == nil { record.firstActionAt = now }
         if to == .resolved { record.resolvedAt = now }
         record.updatedAt = now
         reprioritise(&record)
@@ -190,7 +190,7 @@ public struct ReviewPlanner: Sendable {
         record.slaNextAt = schedule.nextEventAt
     }
 
-    func timeline(_ caseID: Int64, actor: String, _ kind: TimelineEntry.Kind, detail: String) -> TimelineDraft {
+    func timeline(_ caseID: Int64, actor: ActorRef, _ kind: TimelineEntry.Kind, detail: String) -> TimelineDraft {
         TimelineDraft(caseID: caseID, at: now, actor: actor, kind: kind, from: nil, to: nil, detail: detail)
     }
 

@@ -74,49 +74,49 @@ public protocol CaseStore: Sendable {
     /// Signals after `id`, oldest first.
     func signals(after id: Int64, limit: Int) async throws -> [StoredSignal]
     /// Consults asked of `reviewer`, newest first; `answered` filters.
-    func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord]
+    func consults(for reviewer: ActorRef, answered: Bool?, limit: Int) async throws -> [ConsultRecord]
     /// One consult.
     func consult(id: Int64) async throws -> ConsultRecord?
     /// Records the consulted reviewer's answer on the case's timeline (only they can, once).
-    func answerConsult(id: Int64, answer: String, actor: String, policy: ReviewPolicy, now: Int64) async throws -> ConsultRecord
+    func answerConsult(id: Int64, answer: String, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> ConsultRecord
     /// Merges signals and reports into open cases (creating them as needed) and moves the cursors.
     /// Returns the ids of the cases created or changed.
     @discardableResult
     func mergeIntoCases(_ inputs: [CaseInput], signalsThrough: Int64, reportsThrough: Int64, policy: ReviewPolicy, now: Int64) async throws -> [Int64]
     /// Claims the most urgent waiting case of `queue` that `reviewer` may take.
-    func claimNext(queue: String, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
+    func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
     /// Claims a named case.
-    func claim(caseID: Int64, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
+    func claim(caseID: Int64, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Moves or annotates a case. Only its holder may move a held case.
-    func change(caseID: Int64, _ change: CaseChange, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
+    func change(caseID: Int64, _ change: CaseChange, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Records a decision on a case its holder is reviewing: actions, strikes, outbox deliveries,
     /// a statement of reasons when something is restricted, reporter trust; resolves the case (for
     /// an appeal: closes the appealed case and, when overturned, reverses its actions).
-    func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord
+    func decide(caseID: Int64, _ draft: DecisionDraft, actor: ActorRef, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord
     /// Reverses an action: delivers its compensating action and lifts its strike.
-    func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> ActionRecord
+    func reverse(actionID: Int64, reason: String, actor: ActorRef, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> ActionRecord
     /// Texts of decided review cases since `since` (ms), oldest decision first, with the final verdict.
     func decidedTexts(since: Int64) async throws -> [DecidedText]
     /// How many cases `reviewer` claimed from `queue` since `since` (for exposure limits).
-    func claims(by reviewer: String, queue: String, since: Int64) async throws -> Int
+    func claims(by reviewer: ActorRef, queue: String, since: Int64) async throws -> Int
     /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.
     func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int
     /// The reporters whose reports count on a case.
     func reporters(caseID: Int64) async throws -> [String]
     /// Opens an appeal of a resolved case's latest decision.
-    func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
+    func openAppeal(caseID: Int64, appellant: EntityRef, statement: String?, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Returns held cases whose lease lapsed to their queue; returns how many.
     func expireLeases(policy: ReviewPolicy, now: Int64) async throws -> Int
     /// Raises SLA warnings and breaches that fell due (timeline, audit, outbox); returns them.
     func raiseSLAEvents(policy: ReviewPolicy, now: Int64, limit: Int) async throws -> [RaisedSLAEvent]
     /// Mutes or unmutes a reporter (a muted reporter's reports weigh nothing).
-    func setReporter(_ reporter: String, muted: Bool, actor: String, policy: ReviewPolicy, now: Int64) async throws
+    func setReporter(_ reporter: String, muted: Bool, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws
 
     func caseRecord(id: Int64) async throws -> CaseRecord?
     func timeline(caseID: Int64) async throws -> [TimelineEntry]
     func decisions(caseID: Int64) async throws -> [DecisionRecord]
     /// Cases, newest first, filtered.
-    func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord]
+    func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord]
     func queueCounts(now: Int64) async throws -> [QueueCount]
 }
 
@@ -129,7 +129,7 @@ public protocol OutboxStore: Sendable {
     /// Records a failed attempt: retried at `retryAt`, or dead-lettered when nil.
     func markFailed(_ id: Int64, error: String, retryAt: Int64?, now: Int64) async throws
     /// Puts dead deliveries (all, or the given ones) back in line; returns how many.
-    func redrive(ids: [Int64]?, actor: String, now: Int64) async throws -> Int
+    func redrive(ids: [Int64]?, actor: ActorRef, now: Int64) async throws -> Int
     func outbox(state: OutboxItem.State?, limit: Int) async throws -> [OutboxItem]
 }
 
@@ -142,7 +142,7 @@ public protocol StatementStore: Sendable {
 /// The hash-chained audit log.
 public protocol AuditStore: Sendable {
     /// Appends an audit entry on its own (for reads of sensitive content and exports).
-    func audit(actor: String, action: String, target: String, detail: String, now: Int64) async throws
+    func audit(actor: ActorRef, action: String, target: String, detail: String, now: Int64) async throws
     /// Audit entries after `seq`, in order.
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
     /// The head the store records apart from the log.

@@ -66,11 +66,11 @@ struct ReviewBench: AsyncParsableCommand {
             var claims: [Double] = [], decides: [Double] = []
             for _ in 0..<2000 {
                 let sent = ContinuousClock.now
-                guard let claimed = try await review.claimNext(queue: "spam", reviewer: "token:direct") else { break }
+                guard let claimed = try await review.claimNext(queue: "spam", reviewer: ActorRef(.token, "direct")) else { break }
                 claims.append(sent.duration(to: .now).seconds)
                 let decideSent = ContinuousClock.now
                 _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "spam", violation: true, actions: [], rationale: "bench"),
-                                            actor: "token:direct")
+                                            actor: ActorRef(.token, "direct"))
                 decides.append(decideSent.duration(to: .now).seconds)
             }
             claims.sort()

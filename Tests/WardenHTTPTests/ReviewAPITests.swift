@@ -264,8 +264,8 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
             for reviewer in 0..<25 {
                 group.addTask {
                     var mine: [(Int64, String)] = []
-                    while let claimed = try await review.claimNext(queue: "spam", reviewer: "token:r\(reviewer)") {
-                        mine.append((claimed.id, claimed.assignee ?? ""))
+                    while let claimed = try await review.claimNext(queue: "spam", reviewer: ActorRef(.token, "r\(reviewer)")) {
+                        mine.append((claimed.id, claimed.assignee?.description ?? ""))
                     }
                     return mine
                 }
@@ -275,7 +275,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
         #expect(claims.count == 200)
         #expect(Set(claims.map(\.0)).count == 200)
         for (id, holder) in claims {
-            #expect(try await harness.store.caseRecord(id: id)?.assignee == holder)
+            #expect(try await harness.store.caseRecord(id: id)?.assignee?.description == holder)
         }
         // Claims take the most urgent first: on a fresh copy of the queue, the first claim is a high-severity case.
         let fresh = try await Harness.make()
@@ -381,11 +381,11 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
 
             let timeline = try await harness.store.timeline(caseID: Int64(id))
             #expect(timeline.contains { $0.kind == .consult && $0.detail.contains("\"consult_id\":\(consultID)") })
-            #expect(timeline.contains { $0.kind == .consultAnswer && $0.actor == expert.actor && $0.detail.contains("same card seller") })
+            #expect(timeline.contains { $0.kind == .consultAnswer && $0.actor.description == expert.actor && $0.detail.contains("same card seller") })
             #expect((try await client.get("/v1/consults?answered=false", token: expert.secret).json["consults"] as? [Any])?.isEmpty == true)
             #expect((try await client.get("/v1/consults?answered=true", token: expert.secret).json["consults"] as? [Any])?.count == 1)
             // The holder still holds the case.
-            #expect(try await harness.store.caseRecord(id: Int64(id))?.assignee == holder.actor)
+            #expect(try await harness.store.caseRecord(id: Int64(id))?.assignee?.description == holder.actor)
         }
     }
 
@@ -409,7 +409,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
                 decided.append(claimed.id)
             }
             // The second decision is overturned on appeal.
-            _ = try await review.openAppeal(caseID: decided[1], appellant: "user:s2", statement: nil, actor: "token:product")
+            _ = try await review.openAppeal(caseID: decided[1], appellant: EntityRef(type: "user", id: "s2"), statement: nil, actor: "token:product")
             let appeal = try #require(try await review.claimNext(queue: "appeals", reviewer: "token:other"))
             _ = try await review.decide(caseID: appeal.id, DecisionDraft(category: "fraud.scam", violation: false, actions: [], rationale: "genuine",
                                                                        appealOutcome: .overturned), actor: "token:other")
@@ -488,7 +488,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
             settings.maxAttempts = 4
             let frozen = settings
             let deliverer = OutboxDeliverer(store: harness.store, settings: { frozen }, clock: clock, logger: Logger(label: "test"))
-            try await harness.store.audit(actor: "test", action: "setup", target: "x", detail: "{}", now: 1)
+            try await harness.store.audit(actor: "system:test", action: "setup", target: "x", detail: "{}", now: 1)
             // Twenty actions' webhooks, with the receiver failing the first 25 attempts.
             try await harness.store.mergeIntoCases((1...20).map {
                 CaseInput(kind: .report, ref: Int64($0), subject: EntityRef(type: "user", id: "u\($0)"), category: "spam", severity: "low",
@@ -510,7 +510,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
             #expect(try await harness.store.outbox(state: .pending, limit: 100).isEmpty)
 
             // A receiver that never answers well: dead after max_attempts, then redriven and delivered.
-            _ = try await harness.store.redrive(ids: nil, actor: "test", now: clock.nowMillis())
+            _ = try await harness.store.redrive(ids: nil, actor: "system:test", now: clock.nowMillis())
             let claimedAgain = try await harness.store.mergeIntoCases([CaseInput(kind: .report, ref: 99, subject: EntityRef(type: "user", id: "late"),
                                                                                  category: "spam", severity: "low", reporter: "user:r", at: 1)],
                                                                       signalsThrough: 0, reportsThrough: 99, policy: review.policy, now: clock.nowMillis())

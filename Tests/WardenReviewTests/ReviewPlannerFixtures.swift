@@ -32,12 +32,15 @@ enum Fixture {
             territorialScope: ["DE", "FR"], contentTypes: ["content": "CONTENT_TYPE_TEXT"]),
         dsaCategories: ["spam": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "spam.bulk": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"])
 
+    /// The subject most tests decide about.
+    static let u1 = EntityRef(type: "user", id: "u1")
+
     static var planner: ReviewPlanner { ReviewPlanner(policy: policy, now: now) }
 
     /// A case of `kind` in `state`, held by `holder` when given.
-    static func record(id: Int64 = 7, kind: CaseKind = .review, subject: String = "user:u1", state: CaseState = .open, holder: String? = nil,
+    static func record(id: Int64 = 7, kind: CaseKind = .review, subject: String = "user:u1", state: CaseState = .open, holder: ActorRef? = nil,
                        queue: String = "general", signals: Int = 1, reports: Int = 0) -> CaseRecord {
-        var record = CaseRecord.opened(id: id, kind: kind, subject: subject, source: .signal, queue: queue, category: "spam", severity: "medium",
+        var record = CaseRecord.opened(id: id, kind: kind, subject: EntityRef(parsing: subject)!, source: .signal, queue: queue, category: "spam", severity: "medium",
                                        contentAt: now - hour, policy: policy, now: now - hour)
         record.state = state
         record.assignee = holder

@@ -68,13 +68,13 @@ import WardenCore
     }
 
     @Test(arguments: [
-        (CaseChange.command(.hold, note: nil), "user:ben", ReviewError(.conflict, "case 7 is held by user:ana, not user:ben; only its holder can hold it")),
-        (.escalate(queue: "nowhere", reason: "x"), "user:ana", ReviewError(.invalid, "queue \"nowhere\" does not exist; use one of general, fraud, appeals")),
-        (.handoff(to: "user:ana", note: nil), "user:ana", ReviewError(.invalid, "the case is already yours")),
-        (.consult(with: "user:ana", question: "?"), "user:ana", ReviewError(.invalid, "ask someone else for a consult: user:ana holds the case")),
-        (.renew, "user:ben", ReviewError(.conflict, "case 7 is held by user:ana, not user:ben; only its holder can renew the lease of it")),
+        (CaseChange.command(.hold, note: nil), ActorRef("user:ben"), ReviewError(.conflict, "case 7 is held by user:ana, not user:ben; only its holder can hold it")),
+        (.escalate(queue: "nowhere", reason: "x"), ActorRef("user:ana"), ReviewError(.invalid, "queue \"nowhere\" does not exist; use one of general, fraud, appeals")),
+        (.handoff(to: "user:ana", note: nil), ActorRef("user:ana"), ReviewError(.invalid, "the case is already yours")),
+        (.consult(with: "user:ana", question: "?"), ActorRef("user:ana"), ReviewError(.invalid, "ask someone else for a consult: user:ana holds the case")),
+        (.renew, ActorRef("user:ben"), ReviewError(.conflict, "case 7 is held by user:ana, not user:ben; only its holder can renew the lease of it")),
     ])
-    func refusedChanges(change: CaseChange, actor: String, error: ReviewError) {
+    func refusedChanges(change: CaseChange, actor: ActorRef, error: ReviewError) {
         #expect(throws: error) { try Fixture.planner.change(Fixture.record(state: .inReview, holder: "user:ana"), change, actor: actor) }
     }
 
@@ -93,7 +93,7 @@ import WardenCore
 
     @Test func consultsAreAnsweredOnceByWhomTheyWereAsked() throws {
         let consult = ConsultRecord(id: 3, caseID: 7, askedBy: "user:ana", reviewer: "user:ben", question: "?", askedAt: 1, answer: nil,
-                                    answeredAt: nil, queue: "general", state: .inReview, subject: "user:u1", category: "spam", assignee: "user:ana")
+                                    answeredAt: nil, queue: "general", state: .inReview, subject: Fixture.u1, category: "spam", assignee: "user:ana")
         let (plan, answered) = try Fixture.planner.answer(consult, answer: "yes", actor: "user:ben")
         #expect(answered.answer == "yes" && answered.answeredAt == Fixture.now)
         #expect(plan.answers == [ConsultAnswer(consultID: 3, answer: "yes", at: Fixture.now)])
@@ -213,7 +213,7 @@ import WardenCore
         let (plan, _) = try Fixture.planner.decide(Self.state(), draft, actor: "user:ana", context: Fixture.context)
         #expect(plan.strikes.count == strikes)
         if let strike = plan.strikes.first {
-            #expect(strike == Strike(subject: "user:u1", policy: "spam", decisionID: 11, at: Fixture.now, expiresAt: Fixture.now + 90 * 24 * Fixture.hour))
+            #expect(strike == Strike(subject: Fixture.u1, policy: "spam", decisionID: 11, at: Fixture.now, expiresAt: Fixture.now + 90 * 24 * Fixture.hour))
         }
     }
 
@@ -318,7 +318,7 @@ import WardenCore
 
     @Test func anAppealWaitsInTheAppealsQueueAwayFromTheDecider() throws {
         let (plan, appeal) = try Fixture.planner.openAppeal(AppealState(record: Self.resolved, decider: "user:ana", nextCaseID: 50),
-                                                            appellant: "user:u1", statement: "I did nothing", actor: "token:app")
+                                                            appellant: Fixture.u1, statement: "I did nothing", actor: "token:app")
         #expect(appeal.id == 50 && appeal.kind == .appeal && appeal.queue == "appeals" && appeal.source == .appeal)
         #expect(appeal.appealOf == 7 && appeal.excludedReviewer == "user:ana")
         #expect(plan.updatedCases.map(\.state) == [.appealed])
@@ -327,20 +327,20 @@ import WardenCore
     }
 
     @Test(arguments: [
-        (Fixture.record(kind: .appeal, state: .resolved), "user:ana", ReviewError(.invalid, "case 7 is itself an appeal; appeals cannot be appealed")),
+        (Fixture.record(kind: .appeal, state: .resolved), ActorRef?("user:ana"), ReviewError(.invalid, "case 7 is itself an appeal; appeals cannot be appealed")),
         (Fixture.record(state: .resolved), nil, ReviewError(.conflict, "case 7 has no decision to appeal")),
-        (Fixture.record(state: .appealed), "user:ana", ReviewError(.conflict, "case 7: a case that is appealed cannot appeal; from appealed a case can: close")),
+        (Fixture.record(state: .appealed), ActorRef?("user:ana"), ReviewError(.conflict, "case 7: a case that is appealed cannot appeal; from appealed a case can: close")),
     ])
-    func refusedAppeals(record: CaseRecord, decider: String?, error: ReviewError) {
+    func refusedAppeals(record: CaseRecord, decider: ActorRef?, error: ReviewError) {
         #expect(throws: error) {
-            try Fixture.planner.openAppeal(AppealState(record: record, decider: decider, nextCaseID: 50), appellant: "user:u1", statement: nil, actor: "token:app")
+            try Fixture.planner.openAppeal(AppealState(record: record, decider: decider, nextCaseID: 50), appellant: Fixture.u1, statement: nil, actor: "token:app")
         }
     }
 
     static func appealedDecision() -> AppealedDecision {
-        let suspend = ActionRecord(id: 3, decisionID: 2, caseID: 7, subject: "user:u1", action: "suspend", duration: Fixture.hour, createdAt: 1,
+        let suspend = ActionRecord(id: 3, decisionID: 2, caseID: 7, subject: Fixture.u1, action: "suspend", duration: Fixture.hour, createdAt: 1,
                                    reverses: nil, reversedAt: nil, reversedBy: nil, reversalReason: nil)
-        let warn = ActionRecord(id: 4, decisionID: 2, caseID: 7, subject: "user:u1", action: "warn", duration: nil, createdAt: 1,
+        let warn = ActionRecord(id: 4, decisionID: 2, caseID: 7, subject: Fixture.u1, action: "warn", duration: nil, createdAt: 1,
                                 reverses: nil, reversedAt: nil, reversedBy: nil, reversalReason: nil)
         return AppealedDecision(record: Fixture.record(state: .appealed), decisionID: 2, category: "spam", liveActions: [suspend, warn])
     }
@@ -377,7 +377,7 @@ import WardenCore
         (nil, nil, "warn", ReviewError(.invalid, "warn cannot be reversed: the catalogue names no reversal for it")),
     ])
     func refusedReversals(reverses: Int64?, reversedAt: Int64?, action: String, error: ReviewError) {
-        let record = ActionRecord(id: 3, decisionID: 2, caseID: 7, subject: "user:u1", action: action, duration: nil, createdAt: 1, reverses: reverses,
+        let record = ActionRecord(id: 3, decisionID: 2, caseID: 7, subject: Fixture.u1, action: action, duration: nil, createdAt: 1, reverses: reverses,
                                   reversedAt: reversedAt, reversedBy: reversedAt.map { _ in "user:lead" }, reversalReason: nil)
         #expect(throws: error) {
             try Fixture.planner.reverse(ReversalState(action: record, record: Fixture.record(state: .resolved), category: "spam", nextActionID: 9),

@@ -150,7 +150,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         try await withStore { store, _ in
             try await store.pool.write { db in
                 var record = CaseRecord(
-                    id: 1, kind: .review, subject: "user:u1", source: .report, queue: "spam", state: .open, category: "spam",
+                    id: 1, kind: .review, subject: EntityRef(type: "user", id: "u1"), source: .report, queue: "spam", state: .open, category: "spam",
                     severity: "low", score: 10, band: .p4, signals: 0, reports: 1, reporterWeight: 0.5, assignee: nil, leaseExpiresAt: nil,
                     createdAt: 1, updatedAt: 1, contentAt: 1, firstActionAt: nil, resolvedAt: nil, clock: SLAClock(since: 1), dueAt: 100,
                     slaNextAt: 50, slaRaised: 0, appealOf: nil, excludedReviewer: nil, escalationReason: nil)
@@ -161,7 +161,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 #expect(db.totalChangesCount == before)
                 // Changed: one row written, and what is read back is what was saved.
                 record.state = .inReview
-                record.assignee = "reviewer:a"
+                record.assignee = "user:a"
                 record.leaseExpiresAt = 500
                 record.reporterWeight = 2
                 record.slaNextAt = nil
@@ -179,7 +179,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     @Test func unknownStoredValuesAreErrors() async throws {
         try await withStore { store, _ in
             try await store.pool.write { db in
-                let record = CaseRecord.opened(id: 1, kind: .review, subject: "user:u1", source: .signal, queue: "spam", category: "spam",
+                let record = CaseRecord.opened(id: 1, kind: .review, subject: EntityRef(type: "user", id: "u1"), source: .signal, queue: "spam", category: "spam",
                                                severity: "low", contentAt: 1, policy: ReviewPolicy(configuration: .minimal, severities: ["low"]), now: 1)
                 try SQLiteStore.insertCase(db, record)
                 try db.execute(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, detail) VALUES (1, 1, 'system:x', 'teleported', '{}')")

@@ -22,6 +22,19 @@ extension Row {
         return value
     }
 
+    /// An actor column's value (`kind:name`).
+    func actor(_ column: String, value: String, table: String) throws -> ActorRef {
+        guard let actor = ActorRef(parsing: value) else { throw StoredValueError(table: table, column: column, value: value) }
+        return actor
+    }
+
+    /// An entity reference column (`type:id`).
+    func entity(_ column: String, at index: Int? = nil, table: String) throws -> EntityRef {
+        let text: String = index.map { self[$0] } ?? self[column]
+        guard let ref = EntityRef(parsing: text) else { throw StoredValueError(table: table, column: column, value: text) }
+        return ref
+    }
+
     /// The value of an optional enumeration column.
     func decodeIfPresent<T: RawRepresentable>(_ type: T.Type, _ column: String, table: String) throws -> T?
     where T.RawValue: DatabaseValueConvertible & CustomStringConvertible {
@@ -75,7 +88,7 @@ enum CaseColumn: Int, CaseIterable {
         switch self {
         case .id: record.id.databaseValue
         case .kind: record.kind.rawValue.databaseValue
-        case .subject: record.subject.databaseValue
+        case .subject: record.subject.description.databaseValue
         case .source: record.source.rawValue.databaseValue
         case .queue: record.queue.databaseValue
         case .state: record.state.rawValue.databaseValue
@@ -86,7 +99,7 @@ enum CaseColumn: Int, CaseIterable {
         case .signals: record.signals.databaseValue
         case .reports: record.reports.databaseValue
         case .reporterWeight: record.reporterWeight.databaseValue
-        case .assignee: record.assignee.databaseValue
+        case .assignee: record.assignee?.description.databaseValue ?? .null
         case .leaseExpiresAt: record.leaseExpiresAt.databaseValue
         case .createdAt: record.createdAt.databaseValue
         case .updatedAt: record.updatedAt.databaseValue
@@ -99,7 +112,7 @@ enum CaseColumn: Int, CaseIterable {
         case .slaNextAt: record.slaNextAt.databaseValue
         case .slaRaised: record.slaRaised.databaseValue
         case .appealOf: record.appealOf.databaseValue
-        case .excludedReviewer: record.excludedReviewer.databaseValue
+        case .excludedReviewer: record.excludedReviewer?.description.databaseValue ?? .null
         case .escalationReason: record.escalationReason.databaseValue
         }
     }
@@ -110,18 +123,21 @@ extension CaseRecord: RowDecodable {
     init(row: Row) throws {
         func at<T: DatabaseValueConvertible>(_ column: CaseColumn) -> T { row[column.rawValue] }
         func optional<T: DatabaseValueConvertible>(_ column: CaseColumn) -> T? { row[column.rawValue] }
+        func actor(_ column: CaseColumn) throws -> ActorRef? {
+            try (row[column.rawValue] as String?).map { try row.actor(column.name, value: $0, table: "review_case") }
+        }
         func enumerated<T: RawRepresentable>(_ type: T.Type, _ column: CaseColumn) throws -> T
         where T.RawValue: DatabaseValueConvertible & CustomStringConvertible {
             try row.decode(type, column.name, at: column.rawValue, table: "review_case")
         }
-        self.init(id: at(.id), kind: try enumerated(CaseKind.self, .kind), subject: at(.subject), source: try enumerated(CaseSource.self, .source),
+        self.init(id: at(.id), kind: try enumerated(CaseKind.self, .kind), subject: try row.entity(CaseColumn.subject.name, at: CaseColumn.subject.rawValue, table: "review_case"), source: try enumerated(CaseSource.self, .source),
                   queue: at(.queue), state: try enumerated(CaseState.self, .state), category: at(.category), severity: at(.severity),
                   score: at(.score), band: try enumerated(CasePriority.Band.self, .band), signals: at(.signals), reports: at(.reports),
-                  reporterWeight: at(.reporterWeight), assignee: optional(.assignee), leaseExpiresAt: optional(.leaseExpiresAt),
+                  reporterWeight: at(.reporterWeight), assignee: try actor(.assignee), leaseExpiresAt: optional(.leaseExpiresAt),
                   createdAt: at(.createdAt), updatedAt: at(.updatedAt), contentAt: at(.contentAt), firstActionAt: optional(.firstActionAt),
                   resolvedAt: optional(.resolvedAt), clock: SLAClock(accumulated: at(.clockAccumulated), since: optional(.clockSince)),
                   dueAt: at(.dueAt), slaNextAt: optional(.slaNextAt), slaRaised: at(.slaRaised), appealOf: optional(.appealOf),
-                  excludedReviewer: optional(.excludedReviewer), escalationReason: optional(.escalationReason))
+                  excludedReviewer: try actor(.excludedReviewer), escalationReason: optional(.escalationReason))
     }
 }
 
@@ -129,7 +145,7 @@ extension TimelineEntry: RowDecodable {
     enum Columns: String { case id, at, actor, kind, fromState = "from_state", toState = "to_state", detail }
 
     init(row: Row) throws {
-        self.init(id: row[Columns.id.rawValue], at: row[Columns.at.rawValue], actor: row[Columns.actor.rawValue],
+        self.init(id: row[Columns.id.rawValue], at: row[Columns.at.rawValue], actor: try row.actor(Columns.actor.rawValue, value: row[Columns.actor.rawValue], table: "case_timeline"),
                   kind: try row.decode(Kind.self, Columns.kind.rawValue, table: "case_timeline"),
                   fromState: try row.decodeIfPresent(CaseState.self, Columns.fromState.rawValue, table: "case_timeline"),
                   toState: try row.decodeIfPresent(CaseState.self, Columns.toState.rawValue, table: "case_timeline"),
@@ -143,11 +159,11 @@ extension ActionRecord: RowDecodable {
         case reversedAt = "reversed_at", reversedBy = "reversed_by", reversalReason = "reversal_reason"
     }
 
-    init(row: Row) {
+    init(row: Row) throws {
         self.init(id: row[Columns.id.rawValue], decisionID: row[Columns.decisionID.rawValue], caseID: row[Columns.caseID.rawValue],
-                  subject: row[Columns.subject.rawValue], action: row[Columns.action.rawValue], duration: row[Columns.duration.rawValue],
+                  subject: try row.entity(Columns.subject.rawValue, table: "enforcement_action"), action: row[Columns.action.rawValue], duration: row[Columns.duration.rawValue],
                   createdAt: row[Columns.createdAt.rawValue], reverses: row[Columns.reverses.rawValue], reversedAt: row[Columns.reversedAt.rawValue],
-                  reversedBy: row[Columns.reversedBy.rawValue], reversalReason: row[Columns.reversalReason.rawValue])
+                  reversedBy: try (row[Columns.reversedBy.rawValue] as String?).map { try row.actor(Columns.reversedBy.rawValue, value: $0, table: "enforcement_action") }, reversalReason: row[Columns.reversalReason.rawValue])
     }
 }
 
@@ -168,11 +184,13 @@ extension ConsultRecord: RowDecodable {
 
     /// Decodes a consult joined with its case (``SQLiteStore/consultSelect``).
     init(row: Row) throws {
-        self.init(id: row[Columns.id.rawValue], caseID: row[Columns.caseID.rawValue], askedBy: row[Columns.askedBy.rawValue],
-                  reviewer: row[Columns.reviewer.rawValue], question: row[Columns.question.rawValue], askedAt: row[Columns.askedAt.rawValue],
+        self.init(id: row[Columns.id.rawValue], caseID: row[Columns.caseID.rawValue], askedBy: try row.actor(Columns.askedBy.rawValue, value: row[Columns.askedBy.rawValue], table: "case_consult"),
+                  reviewer: try row.actor(Columns.reviewer.rawValue, value: row[Columns.reviewer.rawValue], table: "case_consult"), question: row[Columns.question.rawValue], askedAt: row[Columns.askedAt.rawValue],
                   answer: row[Columns.answer.rawValue], answeredAt: row[Columns.answeredAt.rawValue], queue: row[Columns.queue.rawValue],
-                  state: try row.decode(CaseState.self, Columns.state.rawValue, table: "review_case"), subject: row[Columns.subject.rawValue],
-                  category: row[Columns.category.rawValue], assignee: row[Columns.assignee.rawValue])
+                  state: try row.decode(CaseState.self, Columns.state.rawValue, table: "review_case"),
+                  subject: try row.entity(Columns.subject.rawValue, table: "review_case"),
+                  category: row[Columns.category.rawValue],
+                  assignee: try (row[Columns.assignee.rawValue] as String?).map { try row.actor(Columns.assignee.rawValue, value: $0, table: "review_case") })
     }
 }
 

@@ -68,20 +68,20 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     // MARK: Claiming and moving
 
-    public func claimNext(queue: String, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
+    public func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
         try await batcher.write { db in
             guard let id = try db.cachedOne(Int64.self, sql: """
                 SELECT id FROM review_case INDEXED BY case_waiting
                 WHERE queue = ? AND state IN ('open', 'escalated') AND (excluded_reviewer IS NULL OR excluded_reviewer <> ?)
                 ORDER BY band, due_at, id LIMIT 1
-                """, arguments: [queue, reviewer]), let record = try Self.loadCase(db, id) else { return nil }
+                """, arguments: [queue, reviewer.description]), let record = try Self.loadCase(db, id) else { return nil }
             let (plan, claimed) = try ReviewPlanner(policy: policy, now: now).claim(record, reviewer: reviewer)
             try Self.apply(plan, db)
             return claimed
         }
     }
 
-    public func claim(caseID: Int64, reviewer: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
+    public func claim(caseID: Int64, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
         try await batcher.write { db in
             let (plan, claimed) = try ReviewPlanner(policy: policy, now: now).claim(try Self.requireCase(db, caseID), reviewer: reviewer)
             try Self.apply(plan, db)
@@ -89,7 +89,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func change(caseID: Int64, _ change: CaseChange, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
+    public func change(caseID: Int64, _ change: CaseChange, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
         try await batcher.write { db in
             let record = try Self.requireCase(db, caseID)
             var nextConsultID: Int64 = 0
@@ -136,11 +136,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         SELECT c.*, r.queue, r.state, r.subject, r.category, r.assignee FROM case_consult c JOIN review_case r ON r.id = c.case_id
         """
 
-    public func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
+    public func consults(for reviewer: ActorRef, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
         try await pool.read { db in
             let filter = answered.map { $0 ? " AND c.answered_at IS NOT NULL" : " AND c.answered_at IS NULL" } ?? ""
             return try db.fetchAll(ConsultRecord.self, sql: "\(Self.consultSelect) WHERE c.reviewer = ?\(filter) ORDER BY c.id DESC LIMIT ?",
-                                              arguments: [reviewer, limit])
+                                              arguments: [reviewer.description, limit])
         }
     }
 
@@ -152,7 +152,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         try db.fetchOne(ConsultRecord.self, sql: "\(consultSelect) WHERE c.id = ?", arguments: [id])
     }
 
-    public func answerConsult(id: Int64, answer: String, actor: String, policy: ReviewPolicy, now: Int64) async throws -> ConsultRecord {
+    public func answerConsult(id: Int64, answer: String, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> ConsultRecord {
         try await batcher.write { db in
             guard let consult = try Self.loadConsult(db, id) else { throw ReviewError(.notFound, "there is no consult \(id)") }
             let (plan, answered) = try ReviewPlanner(policy: policy, now: now).answer(consult, answer: answer, actor: actor)
@@ -161,7 +161,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func setReporter(_ reporter: String, muted: Bool, actor: String, policy: ReviewPolicy, now: Int64) async throws {
+    public func setReporter(_ reporter: String, muted: Bool, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws {
         try await batcher.write { db in
             let plan = ReviewPlanner(policy: policy, now: now).setReporter(try Self.loadReporter(db, reporter), id: reporter, muted: muted, actor: actor)
             try Self.apply(plan, db)
@@ -174,7 +174,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     // MARK: Decisions, actions, appeals
 
-    public func decide(caseID: Int64, _ draft: DecisionDraft, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord {
+    public func decide(caseID: Int64, _ draft: DecisionDraft, actor: ActorRef, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> DecisionRecord {
         try await batcher.write { db in
             let record = try Self.requireCase(db, caseID)
             let reporters = try Self.reporters(db, caseID: caseID).compactMap { try Self.loadReporter(db, $0) }
@@ -197,7 +197,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func reverse(actionID: Int64, reason: String, actor: String, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> ActionRecord {
+    public func reverse(actionID: Int64, reason: String, actor: ActorRef, context: DecisionContext, policy: ReviewPolicy, now: Int64) async throws -> ActionRecord {
         try await batcher.write { db in
             guard let action = try Self.action(db, actionID) else { throw ReviewError(.notFound, "there is no action \(actionID)") }
             guard let record = try Self.loadCase(db, action.caseID) else { throw ReviewError(.notFound, "case \(action.caseID) is missing") }
@@ -209,10 +209,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
+    public func openAppeal(caseID: Int64, appellant: EntityRef, statement: String?, actor: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord {
         try await batcher.write { db in
             let record = try Self.requireCase(db, caseID)
             let decider = try db.cachedOne(String.self, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID])
+                .map { text throws in try Self.actor(text, table: "decision", column: "decided_by") }
             let state = AppealState(record: record, decider: decider, nextCaseID: try Self.nextID(db, "review_case"))
             let (plan, appeal) = try ReviewPlanner(policy: policy, now: now).openAppeal(state, appellant: appellant, statement: statement, actor: actor)
             try Self.apply(plan, db)
@@ -248,21 +249,21 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             try db.run(sql: """
                 INSERT INTO decision (id, case_id, decided_by, at, category, violation, policy, rationale, tree_path, macro, appeal_outcome, pack_version)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [decision.id, decision.caseID, decision.decidedBy, decision.at, draft.category, draft.violation, draft.policy,
+                """, arguments: [decision.id, decision.caseID, decision.decidedBy.description, decision.at, draft.category, draft.violation, draft.policy,
                                  draft.rationale, draft.treePath, draft.macro, draft.appealOutcome?.rawValue, draft.packVersion])
         }
         for action in plan.actions {
             try db.run(sql: """
                 INSERT INTO enforcement_action (id, decision_id, case_id, subject, action, duration, created_at, reverses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [action.id, action.decisionID, action.caseID, action.subject, action.action, action.duration, action.createdAt, action.reverses])
+                """, arguments: [action.id, action.decisionID, action.caseID, action.subject.description, action.action, action.duration, action.createdAt, action.reverses])
         }
         for reversal in plan.reversals {
             try db.run(sql: "UPDATE enforcement_action SET reversed_at = ?, reversed_by = ?, reversal_reason = ? WHERE id = ?",
-                       arguments: [reversal.at, reversal.by, reversal.reason, reversal.actionID])
+                       arguments: [reversal.at, reversal.by.description, reversal.reason, reversal.actionID])
         }
         for strike in plan.strikes {
             try db.run(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [strike.subject, strike.policy, strike.decisionID, strike.at, strike.expiresAt])
+                       arguments: [strike.subject.description, strike.policy, strike.decisionID, strike.at, strike.expiresAt])
         }
         for lifted in plan.liftedStrikes {
             try db.run(sql: "UPDATE strike SET removed_at = ? WHERE decision_id = ? AND removed_at IS NULL", arguments: [lifted.at, lifted.decisionID])
@@ -273,7 +274,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
         for consult in plan.consults {
             try db.run(sql: "INSERT INTO case_consult (id, case_id, asked_by, reviewer, question, asked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [consult.id, consult.caseID, consult.askedBy, consult.reviewer, consult.question, consult.askedAt])
+                       arguments: [consult.id, consult.caseID, consult.askedBy.description, consult.reviewer.description, consult.question, consult.askedAt])
         }
         for answer in plan.answers {
             try db.run(sql: "UPDATE case_consult SET answer = ?, answered_at = ? WHERE id = ?", arguments: [answer.answer, answer.at, answer.consultID])
@@ -282,15 +283,15 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             try db.run(sql: """
                 INSERT INTO signal (case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects, occurred_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) ON CONFLICT DO NOTHING
-                """, arguments: [signal.caseID, signal.rule, signal.ruleVersion, signal.category, signal.severity, signal.subject, signal.reason,
+                """, arguments: [signal.caseID, signal.rule, signal.ruleVersion, signal.category, signal.severity, signal.subject.description, signal.reason,
                                  signal.explanation, signal.queue, signal.at, signal.at])
         }
         for entry in plan.timeline {
             try db.run(sql: "INSERT INTO case_timeline (case_id, at, actor, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [entry.caseID, entry.at, entry.actor, entry.kind.rawValue, entry.from?.rawValue, entry.to?.rawValue, entry.detail])
+                       arguments: [entry.caseID, entry.at, entry.actor.description, entry.kind.rawValue, entry.from?.rawValue, entry.to?.rawValue, entry.detail])
         }
         for entry in plan.audit {
-            try appendAudit(db, at: entry.at, actor: entry.actor, action: entry.action, target: entry.target, detail: entry.detail)
+            try appendAudit(db, at: entry.at, actor: entry.actor.description, action: entry.action, target: entry.target, detail: entry.detail)
         }
         for message in plan.outbox {
             try db.run(sql: """
@@ -317,13 +318,13 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         try await pool.read { db in try Self.decisionRecords(db, caseID: caseID) }
     }
 
-    public func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+    public func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
         try await pool.read { db in
             var conditions = ["id < ?"]
             var arguments: StatementArguments = [before ?? Int64.max]
             if let queue { conditions.append("queue = ?"); arguments += [queue] }
             if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
-            if let assignee { conditions.append("assignee = ?"); arguments += [assignee] }
+            if let assignee { conditions.append("assignee = ?"); arguments += [assignee.description] }
             arguments += [limit]
             return try db.fetchAll(CaseRecord.self, sql: """
                 SELECT \(CaseColumn.selectList) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
@@ -373,13 +374,13 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func claims(by reviewer: String, queue: String, since: Int64) async throws -> Int {
+    public func claims(by reviewer: ActorRef, queue: String, since: Int64) async throws -> Int {
         try await pool.read { db in
             try db.cachedOne(Int.self, sql: """
                 SELECT count(*) FROM case_timeline t INDEXED BY timeline_by_actor JOIN review_case c ON c.id = t.case_id
                 WHERE t.actor = ? AND t.at > ? AND t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
                   AND c.queue = ?
-                """, arguments: [reviewer, since, queue]) ?? 0
+                """, arguments: [reviewer.description, since, queue]) ?? 0
         }
     }
 
@@ -436,7 +437,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func redrive(ids: [Int64]?, actor: String, now: Int64) async throws -> Int {
+    public func redrive(ids: [Int64]?, actor: ActorRef, now: Int64) async throws -> Int {
         try await pool.write { db in
             let targets = try ids ?? db.cachedAll(Int64.self, sql: "SELECT id FROM outbox INDEXED BY outbox_by_state WHERE state = 'dead'")
             var count = 0
@@ -444,7 +445,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
                 try db.run(sql: "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'", arguments: [now, id])
                 if db.changesCount > 0 {
                     count += 1
-                    try Self.appendAudit(db, at: now, actor: actor, action: "outbox.redrive", target: "delivery:\(id)", detail: "{}")
+                    try Self.appendAudit(db, at: now, actor: actor.description, action: "outbox.redrive", target: "delivery:\(id)", detail: "{}")
                 }
             }
             return count
@@ -477,9 +478,9 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func audit(actor: String, action: String, target: String, detail: String, now: Int64) async throws {
+    public func audit(actor: ActorRef, action: String, target: String, detail: String, now: Int64) async throws {
         try await batcher.write { db in
-            try Self.appendAudit(db, at: now, actor: actor, action: action, target: target, detail: detail)
+            try Self.appendAudit(db, at: now, actor: actor.description, action: action, target: target, detail: detail)
         }
     }
 
@@ -569,11 +570,17 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             """, arguments: [caseID]).map { row in
             let id: Int64 = row["id"]
             let actions = try db.fetchAll(ActionRecord.self, sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id])
-            return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: row["decided_by"], at: row["at"], category: row["category"],
+            return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: try Self.actor(row["decided_by"], table: "decision", column: "decided_by"), at: row["at"], category: row["category"],
                                   violation: row["violation"], policy: row["policy"], rationale: row["rationale"], treePath: row["tree_path"],
                                   macro: row["macro"], appealOutcome: try row.decodeIfPresent(DecisionDraft.AppealOutcome.self, "appeal_outcome", table: "decision"),
                                   packVersion: row["pack_version"], actions: actions, hasStatement: row["has_statement"])
         }
+    }
+
+    /// An actor column (`kind:name`).
+    static func actor(_ text: String, table: String, column: String) throws -> ActorRef {
+        guard let actor = ActorRef(parsing: text) else { throw StoredValueError(table: table, column: column, value: text) }
+        return actor
     }
 
     static func reporters(_ db: Database, caseID: Int64) throws -> [String] {

@@ -71,7 +71,7 @@ public final class ReviewService: Sendable {
 
     /// A case opened in full (its timeline and decisions). Opening a case shows reported content: a
     /// read of sensitive content, so it is audited with who read it.
-    public func open(caseID: Int64, actor: String) async throws -> (record: CaseRecord, timeline: [TimelineEntry], decisions: [DecisionRecord]) {
+    public func open(caseID: Int64, actor: ActorRef) async throws -> (record: CaseRecord, timeline: [TimelineEntry], decisions: [DecisionRecord]) {
         let record = try await caseRecord(id: caseID)
         let timeline = try await store.timeline(caseID: caseID)
         let decisions = try await store.decisions(caseID: caseID)
@@ -85,12 +85,12 @@ public final class ReviewService: Sendable {
     }
 
     /// Cases, newest first, filtered.
-    public func cases(queue: String?, state: CaseState?, assignee: String?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+    public func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
         try await store.cases(queue: queue, state: state, assignee: assignee, before: before, limit: limit)
     }
 
     /// Consults asked of `reviewer`, newest first.
-    public func consults(for reviewer: String, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
+    public func consults(for reviewer: ActorRef, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
         try await store.consults(for: reviewer, answered: answered, limit: limit)
     }
 
@@ -105,7 +105,7 @@ public final class ReviewService: Sendable {
     }
 
     /// Puts dead deliveries (all, or the given ones) back in line; returns how many.
-    public func redrive(ids: [Int64]?, actor: String) async throws -> Int {
+    public func redrive(ids: [Int64]?, actor: ActorRef) async throws -> Int {
         try await store.redrive(ids: ids, actor: actor, now: clock.nowMillis())
     }
 
@@ -115,7 +115,7 @@ public final class ReviewService: Sendable {
     }
 
     /// Records that `actor` exported the statements of reasons of [from, to), before the export streams.
-    public func auditStatementExport(from: Int64, to: Int64, actor: String) async throws {
+    public func auditStatementExport(from: Int64, to: Int64, actor: ActorRef) async throws {
         var detail = JSONWriter(capacity: 96)
         detail.beginObject()
         detail.field("from", Timestamp.formatRFC3339(from))
@@ -127,7 +127,7 @@ public final class ReviewService: Sendable {
 
     // MARK: Changes
 
-    public func claimNext(queue: String, reviewer: String) async throws -> CaseRecord? {
+    public func claimNext(queue: String, reviewer: ActorRef) async throws -> CaseRecord? {
         let policy = self.policy
         guard let definition = policy.configuration.queues[queue] else {
             throw ReviewError(.notFound, "there is no queue \"\(queue)\"; queues: \(policy.configuration.queueOrder.joined(separator: ", "))")
@@ -136,7 +136,7 @@ public final class ReviewService: Sendable {
         return try await store.claimNext(queue: queue, reviewer: reviewer, policy: policy, now: clock.nowMillis())
     }
 
-    public func claim(caseID: Int64, reviewer: String) async throws -> CaseRecord {
+    public func claim(caseID: Int64, reviewer: ActorRef) async throws -> CaseRecord {
         let policy = self.policy
         if let record = try await store.caseRecord(id: caseID), let definition = policy.configuration.queues[record.queue] {
             try await checkExposure(definition, reviewer: reviewer)
@@ -145,7 +145,7 @@ public final class ReviewService: Sendable {
     }
 
     /// Wellness: a queue's `max_cases_per_hour` caps how many of its cases one reviewer takes in any hour.
-    private func checkExposure(_ queue: QueueDefinition, reviewer: String) async throws {
+    private func checkExposure(_ queue: QueueDefinition, reviewer: ActorRef) async throws {
         guard let limit = queue.maxCasesPerHour else { return }
         let taken = try await store.claims(by: reviewer, queue: queue.name, since: clock.nowMillis() - 3_600_000)
         if taken >= limit {
@@ -154,7 +154,7 @@ public final class ReviewService: Sendable {
         }
     }
 
-    public func change(caseID: Int64, _ change: CaseChange, actor: String) async throws -> CaseRecord {
+    public func change(caseID: Int64, _ change: CaseChange, actor: ActorRef) async throws -> CaseRecord {
         try await store.change(caseID: caseID, change, actor: actor, policy: policy, now: clock.nowMillis())
     }
 
@@ -176,7 +176,7 @@ public final class ReviewService: Sendable {
     /// Checks a decision against the pack and the case's queue, walks its tree, resolves the ladder,
     /// renders its macro and records it. `read` is the case as the caller already read it (the
     /// store re-checks state and holder inside the decision's transaction), to spare a read.
-    public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: String,
+    public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: ActorRef,
                        read: CaseRecord? = nil) async throws -> DecisionRecord {
         let found: CaseRecord?
         if let read, read.id == caseID { found = read } else { found = try await store.caseRecord(id: caseID) }
@@ -243,14 +243,14 @@ public final class ReviewService: Sendable {
 
         // No actions named on a violation: the category's ladder decides from the live strikes.
         if draft.actions.isEmpty, draft.violation, record.kind == .review, let ladder = pack.review.catalogue.ladder(for: draft.category) {
-            let live = try await store.liveStrikes(subject: record.subject, policy: ladder.category, now: clock.nowMillis())
+            let live = try await store.liveStrikes(subject: record.subject.description, policy: ladder.category, now: clock.nowMillis())
             let step = ladder.step(afterStrikes: live)
             draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
         }
         if let name = draft.macro, let macro = pack.review.macros[name] {
             let categoryName = pack.taxonomy.categories.first { $0.id == draft.category }?.name ?? draft.category
             let variables: [String: Any] = [
-                "subject": record.subject, "case_id": String(caseID), "category": draft.category, "category_name": categoryName,
+                "subject": record.subject.description, "case_id": String(caseID), "category": draft.category, "category_name": categoryName,
                 "policy": draft.policy ?? "", "rationale": draft.rationale ?? "", "queue": record.queue,
                 "outcome": draft.appealOutcome?.rawValue ?? "",
                 "actions": draft.actions.map { ["name": $0.name.replacingOccurrences(of: "_", with: " "), "duration": $0.duration.map(DurationText.format) ?? ""] },
@@ -266,141 +266,23 @@ public final class ReviewService: Sendable {
         return try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
     }
 
-    public func reverse(actionID: Int64, reason: String, actor: String) async throws -> ActionRecord {
+    public func reverse(actionID: Int64, reason: String, actor: ActorRef) async throws -> ActionRecord {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ReviewError(.invalid, "a reversal needs a reason") }
         return try await store.reverse(actionID: actionID, reason: reason, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
     }
 
     /// The consulted reviewer answers a consult (only they can, once).
-    public func answerConsult(id: Int64, answer: String, actor: String) async throws -> ConsultRecord {
+    public func answerConsult(id: Int64, answer: String, actor: ActorRef) async throws -> ConsultRecord {
         try await store.answerConsult(id: id, answer: answer, actor: actor, policy: policy, now: clock.nowMillis())
     }
 
     /// Mutes or unmutes a reporter.
-    public func setReporter(_ reporter: String, muted: Bool, actor: String) async throws {
+    public func setReporter(_ reporter: String, muted: Bool, actor: ActorRef) async throws {
         try await store.setReporter(reporter, muted: muted, actor: actor, policy: policy, now: clock.nowMillis())
     }
 
-    public func openAppeal(caseID: Int64, appellant: String, statement: String?, actor: String) async throws -> CaseRecord {
+    public func openAppeal(caseID: Int64, appellant: EntityRef, statement: String?, actor: ActorRef) async throws -> CaseRecord {
         try await store.openAppeal(caseID: caseID, appellant: appellant, statement: statement, actor: actor, policy: policy, now: clock.nowMillis())
-    }
-}
-
-/// Turns signals and reports into cases: follows the signal table and the log's report events,
-/// each with a cursor committed with the cases it changed (merging is idempotent on the signal id
-/// or report seq, so a crash between batches never doubles anything).
-public struct CaseBuilder: Service {
-    private let review: ReviewService
-    private let events: any EventStore
-    private let logger: Logger
-
-    public init(review: ReviewService, events: any EventStore, logger: Logger) {
-        self.review = review
-        self.events = events
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    if try await step() == 0 { try await Task.sleep(for: .milliseconds(100)) }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("case building failed; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
-    }
-
-    /// Merges one batch; returns how many signals and reports it read.
-    @discardableResult
-    public func step(limit: Int = 500) async throws -> Int {
-        let store = review.store
-        let policy = review.policy
-        let cursors = try await store.caseBuilderCursors()
-        let signals = try await store.signals(after: cursors.signals, limit: limit)
-        let reports = try await events.events(after: cursors.reports, limit: limit, type: ReservedEventType.report)
-        guard !signals.isEmpty || !reports.isEmpty else { return 0 }
-        var inputs: [CaseInput] = []
-        for signal in signals {
-            // Signals about cases (SLA warnings and breaches) are already on their case.
-            guard signal.caseID == nil, let subject = signal.subject,
-                  policy.configuration.signalOpensCase(severity: signal.severity, requestedQueue: signal.queue, severities: policy.severities)
-            else { continue }
-            inputs.append(CaseInput(kind: .signal, ref: signal.id, subject: subject, category: signal.category, severity: signal.severity,
-                                    rule: signal.rule, requestedQueue: signal.queue, at: signal.occurredAt))
-        }
-        // Reports count at the pack's second severity level (medium in the example pack); their
-        // number and the reporters' trust raise the priority further.
-        let reportSeverity = policy.severities.count > 1 ? policy.severities[1] : (policy.severities.first ?? "medium")
-        for event in reports {
-            guard let body = JSONValue.parse(event.body), case .string(let reason)? = body["data"]?["reason"],
-                  case .string(let subjectText)? = body["data"]?["subject"], let subject = EntityRef(parsing: subjectText) else {
-                logger.warning("report event without reason or subject skipped", metadata: ["seq": "\(event.seq)"])
-                continue
-            }
-            var reporter: String?
-            if case .string(let type)? = body["actor"]?["type"], case .string(let id)? = body["actor"]?["id"] { reporter = "\(type):\(id)" }
-            inputs.append(CaseInput(kind: .report, ref: event.seq, subject: subject, category: reason, severity: reportSeverity,
-                                    reporter: reporter, at: event.occurredAt))
-        }
-        try await store.mergeIntoCases(inputs, signalsThrough: signals.last?.id ?? cursors.signals,
-                                       reportsThrough: reports.last?.seq ?? cursors.reports, policy: policy, now: review.clock.nowMillis())
-        return signals.count + reports.count
-    }
-}
-
-/// The review clocks: returns abandoned claims to their queues when their lease lapses, and
-/// raises SLA warnings and breaches as they fall due (timeline, audit, webhook, and the
-/// `warden_sla_events_total` metric by queue and event).
-public struct ReviewTimers: Service {
-    private let review: ReviewService
-    private let interval: Duration
-    private let logger: Logger
-    private let metrics: any MetricsFactory
-
-    public init(review: ReviewService, interval: Duration = .seconds(1), logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
-        self.review = review
-        self.interval = interval
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await tick()
-                    try await Task.sleep(for: interval)
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("review timers failed; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
-    }
-
-    /// One pass: expire leases, raise due SLA events.
-    public func tick() async throws {
-        let policy = review.policy
-        let now = review.clock.nowMillis()
-        let expired = try await review.store.expireLeases(policy: policy, now: now)
-        if expired > 0 { logger.info("claims returned to their queues after their lease lapsed", metadata: ["cases": "\(expired)"]) }
-        while true {
-            let events = try await review.store.raiseSLAEvents(policy: policy, now: now, limit: 500)
-            for event in events {
-                Counter(label: "warden_sla_events_total", dimensions: [("queue", event.queue), ("event", event.event.rawValue)], factory: metrics).increment()
-                if event.event.isBreach {
-                    logger.warning("SLA breached", metadata: ["case": "\(event.caseID)", "queue": "\(event.queue)", "event": "\(event.event.rawValue)"])
-                }
-            }
-            if events.count < 500 { break }
-        }
     }
 }
 

@@ -106,7 +106,7 @@ struct Export: AsyncParsableCommand {
             } else {
                 handle = FileHandle.standardOutput
             }
-            try await opened.store.audit(actor: "cli:\(NSUserName())", action: "export.statements_of_reasons", target: "statements",
+            try await opened.store.audit(actor: ActorRef(.cli, NSUserName()), action: "export.statements_of_reasons", target: "statements",
                                          detail: "{}", now: SystemWallClock().nowMillis())
             var progress = ProgressBar(label: "statements", total: nil)
             var count = 0
@@ -180,7 +180,7 @@ struct Outbox: AsyncParsableCommand {
 
         func run() async throws {
             let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
-            let count = try await opened.store.redrive(ids: ids.isEmpty ? nil : ids, actor: "cli:\(NSUserName())", now: SystemWallClock().nowMillis())
+            let count = try await opened.store.redrive(ids: ids.isEmpty ? nil : ids, actor: ActorRef(.cli, NSUserName()), now: SystemWallClock().nowMillis())
             if json { printJSON(["redriven": count]) } else { print("\(count) deliver\(count == 1 ? "y" : "ies") put back in line") }
         }
     }

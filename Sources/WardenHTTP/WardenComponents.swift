@@ -1,0 +1,115 @@
+public import Hummingbird
+public import Logging
+public import Prometheus
+public import ServiceLifecycle
+public import WardenEngine
+public import WardenStore
+public import WardenCore
+
+/// What a Warden instance is built from: the one value `serve`, the benchmarks and the test
+/// harness each fill in and hand to ``WardenComponents/build(_:)``.
+public struct WardenConfiguration: Sendable {
+    /// The store (an open SQLite database).
+    public var store: SQLiteStore
+    /// The policy pack to start with (reloads read its directory again).
+    public var pack: PolicyPack
+    /// The clock every component reads.
+    public var clock: any WallClock = SystemWallClock()
+    /// Where `/metrics` reads from and every component's metrics go.
+    public var registry = PrometheusCollectorRegistry()
+    /// Where and how the HTTP server listens.
+    public var server = ServerSettings()
+    /// The logger components log to.
+    public var logger: Logger
+    /// bcrypt cost of people's passwords; nil leaves people out (only API tokens authenticate).
+    public var passwordCost: UInt8? = 12
+    /// Whether the pack's classifiers are built (trained or loaded) at start and on every reload.
+    public var buildsClassifiers = true
+    /// How long a claim lasts without activity (ms).
+    public var leaseMillis: Int64 = 300_000
+
+    /// A configuration over `store` with `pack`; everything else at its default.
+    public init(store: SQLiteStore, pack: PolicyPack, logger: Logger) {
+        self.store = store
+        self.pack = pack
+        self.logger = logger
+    }
+}
+
+/// What the HTTP layer serves: the engine's components, built once by ``build(_:)``.
+public struct WardenComponents: Sendable {
+    /// What they were built from.
+    public var configuration: WardenConfiguration
+    /// Intake.
+    public var intake: Intake
+    /// The store, behind each of its protocols.
+    public var store: SQLiteStore
+    /// API tokens.
+    public var tokens: AccessTokens
+    /// Detection.
+    public var detection: DetectionPipeline
+    /// The policy pack in force and its changes: everything that reads the pack reads it here.
+    public var packs: PackManager
+    /// Review operations.
+    public var review: ReviewService
+    /// People and sessions (nil: only API tokens authenticate).
+    public var users: UserAccounts?
+
+    /// The clock.
+    public var clock: any WallClock { configuration.clock }
+    /// Where `/metrics` reads from.
+    public var registry: PrometheusCollectorRegistry { configuration.registry }
+
+    /// Builds every component from `configuration`: the one place Warden is wired.
+    public static func build(_ configuration: WardenConfiguration) async -> WardenComponents {
+        let store = configuration.store
+        let pack = configuration.pack
+        let clock = configuration.clock
+        let logger = configuration.logger
+        let metrics = PrometheusMetricsFactory(registry: configuration.registry)
+        let intake = Intake(store: store, schema: pack.eventSchema, clock: clock, metrics: metrics)
+        let classifiers = configuration.buildsClassifiers
+            ? await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store)
+            : ClassifierRegistry(entries: [:], moderation: [])
+        for (name, entry) in classifiers.entries.sorted(by: { $0.key < $1.key }) {
+            if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
+        }
+        let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: clock,
+                                          scorers: classifiers.scorers, served: classifiers.served, logger: logger, metrics: metrics)
+        var rebuild: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
+        if configuration.buildsClassifiers {
+            rebuild = { pack in await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store) }
+        }
+        let packs = PackManager(pack: pack, pipeline: detection, intake: intake, history: store, clock: clock, logger: logger, classifiers: classifiers,
+                                buildClassifiers: rebuild)
+        return WardenComponents(
+            configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
+            packs: packs, review: ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis),
+            users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) })
+    }
+
+    /// Throws when the server should not receive traffic.
+    @Sendable public func readiness() async throws {
+        try await store.ping()
+    }
+
+    /// The work `serve` runs beside the HTTP server: the log's consumers (entity graph, detection,
+    /// case builder, classification), the review clocks, the outbox, WAL checkpoints and pack reloads.
+    public func backgroundServices() -> [any Service] {
+        let logger = configuration.logger
+        let metrics = PrometheusMetricsFactory(registry: configuration.registry)
+        let packs = self.packs
+        let detection = self.detection
+        return [
+            EntityIndexer(store: store, activity: intake.activity, logger: logger, metrics: metrics),
+            Checkpointer(store: store, logger: logger),
+            detection,
+            PackWatcher(manager: packs),
+            CaseBuilder(review: review, events: store, logger: logger),
+            ReviewTimers(review: review, logger: logger, metrics: metrics),
+            ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
+                                budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics),
+            OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, clock: clock, logger: logger, metrics: metrics),
+        ]
+    }
+}
