@@ -39,13 +39,16 @@ public struct WardenRequestContext: RequestContext {
         return Set(user.queues)
     }
 
-    /// How typed responses are written: snake_case members, keys sorted (stable output), slashes as they are.
-    public var responseEncoder: JSONEncoder {
+    /// How typed responses are written: snake_case members, keys sorted (stable output), slashes as
+    /// they are. One encoder for every request (configured once; encoding does not change it).
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
     /// Whether personal data must be masked for the caller.
     public var masksPersonalData: Bool { user?.role.seesMaskedPersonalData ?? false }
