@@ -50,9 +50,14 @@ def main() -> int:
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "scripts"), SCHEMATHESIS_HOOKS="schemathesis_hooks")
         command = ["st", "--config-file", os.path.join(ROOT, "schemathesis.toml"), "run", base + "/openapi.json", "--checks", "all",
                    "--header", f"Authorization: Bearer {TOKEN}", "--max-examples", str(args.examples), "--seed", str(args.seed),
-                   "--workers", "2", "--warnings", "off"]
+                   "--workers", "1", "--warnings", "off"]
         print("$ " + " ".join(command).replace(TOKEN, "***"), flush=True)
-        return subprocess.call(command, env=env, cwd=ROOT)
+        status = subprocess.call(command, env=env, cwd=ROOT)
+        if status != 0:
+            log.flush()
+            errors = [line for line in open(os.path.join(data, "serve.log")) if " error " in line or "failed" in line]
+            print("server log, errors:\n" + "".join(errors[-20:]), file=sys.stderr)
+        return status
     finally:
         server.terminate()
         try:

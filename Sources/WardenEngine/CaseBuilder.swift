@@ -1,10 +1,10 @@
 import Foundation
 public import Logging
-public import Metrics
+import Metrics
 public import ServiceLifecycle
 import Synchronization
-public import WardenCore
-public import WardenReview
+import WardenCore
+import WardenReview
 public import WardenStore
 
 /// Turns signals and reports into cases: follows the signal table and the log's report events,

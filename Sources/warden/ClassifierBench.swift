@@ -6,16 +6,16 @@ struct ClassifierBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classifier",
         abstract: "Measure the built-in text classifier: training time and inference texts/s on one core.",
-        discussion: "Trains each model on DATA (default: the shared SMS Spam Collection), then classifies every text in it, several times over."
+        discussion: "Trains each model on DATA (default: the SMS Spam Collection the example pack ships), then classifies every text in it, several times over."
     )
 
-    @Option(help: "Labelled data (NDJSON, CSV or TSV).") var data = "../shared/data/sms_spam_collection.tsv"
+    @Option(help: "Labelled data (NDJSON, CSV or TSV).") var data = "policies/example/data/sms_spam_collection.tsv"
     @Option(help: "Passes over the texts when classifying.") var passes = 5
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: data) else {
-            throw ValidationError("\(data) not found; pass --data FILE (the default needs ../shared/data from the checkout's parent)")
+            throw ValidationError("\(data) not found; run from the Warden checkout or pass --data FILE")
         }
         let examples = try loadData(data)
         let texts = examples.map(\.text)

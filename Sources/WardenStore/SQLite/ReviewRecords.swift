@@ -22,10 +22,16 @@ extension Row {
         return value
     }
 
-    /// An actor column's value (`kind:name`).
-    func actor(_ column: String, value: String, table: String) throws -> ActorRef {
-        guard let actor = ActorRef(parsing: value) else { throw StoredValueError(table: table, column: column, value: value) }
-        return actor
+    /// An actor column (`kind:name`).
+    func actor(_ column: String, at index: Int? = nil, table: String) throws -> ActorRef {
+        try ActorRef(stored: index.map { self[$0] } ?? self[column], table: table, column: column)
+    }
+
+    /// An optional actor column.
+    func actorIfPresent(_ column: String, at index: Int? = nil, table: String) throws -> ActorRef? {
+        let text: String?
+        if let index { text = self[index] } else { text = self[column] }
+        return try text.map { try ActorRef(stored: $0, table: table, column: column) }
     }
 
     /// An entity reference column (`type:id`).
@@ -41,6 +47,14 @@ extension Row {
         guard let raw: T.RawValue = self[column] else { return nil }
         guard let value = T(rawValue: raw) else { throw StoredValueError(table: table, column: column, value: raw.description) }
         return value
+    }
+}
+
+extension ActorRef {
+    /// An actor as stored (`kind:name`), or an error naming the table and column.
+    init(stored text: String, table: String, column: String) throws {
+        guard let actor = ActorRef(parsing: text) else { throw StoredValueError(table: table, column: column, value: text) }
+        self = actor
     }
 }
 
@@ -124,7 +138,7 @@ extension CaseRecord: RowDecodable {
         func at<T: DatabaseValueConvertible>(_ column: CaseColumn) -> T { row[column.rawValue] }
         func optional<T: DatabaseValueConvertible>(_ column: CaseColumn) -> T? { row[column.rawValue] }
         func actor(_ column: CaseColumn) throws -> ActorRef? {
-            try (row[column.rawValue] as String?).map { try row.actor(column.name, value: $0, table: "review_case") }
+            try row.actorIfPresent(column.name, at: column.rawValue, table: "review_case")
         }
         func enumerated<T: RawRepresentable>(_ type: T.Type, _ column: CaseColumn) throws -> T
         where T.RawValue: DatabaseValueConvertible & CustomStringConvertible {
@@ -145,7 +159,7 @@ extension TimelineEntry: RowDecodable {
     enum Columns: String { case id, at, actor, kind, fromState = "from_state", toState = "to_state", detail }
 
     init(row: Row) throws {
-        self.init(id: row[Columns.id.rawValue], at: row[Columns.at.rawValue], actor: try row.actor(Columns.actor.rawValue, value: row[Columns.actor.rawValue], table: "case_timeline"),
+        self.init(id: row[Columns.id.rawValue], at: row[Columns.at.rawValue], actor: try row.actor(Columns.actor.rawValue, table: "case_timeline"),
                   kind: try row.decode(Kind.self, Columns.kind.rawValue, table: "case_timeline"),
                   fromState: try row.decodeIfPresent(CaseState.self, Columns.fromState.rawValue, table: "case_timeline"),
                   toState: try row.decodeIfPresent(CaseState.self, Columns.toState.rawValue, table: "case_timeline"),
@@ -163,7 +177,7 @@ extension ActionRecord: RowDecodable {
         self.init(id: row[Columns.id.rawValue], decisionID: row[Columns.decisionID.rawValue], caseID: row[Columns.caseID.rawValue],
                   subject: try row.entity(Columns.subject.rawValue, table: "enforcement_action"), action: row[Columns.action.rawValue], duration: row[Columns.duration.rawValue],
                   createdAt: row[Columns.createdAt.rawValue], reverses: row[Columns.reverses.rawValue], reversedAt: row[Columns.reversedAt.rawValue],
-                  reversedBy: try (row[Columns.reversedBy.rawValue] as String?).map { try row.actor(Columns.reversedBy.rawValue, value: $0, table: "enforcement_action") }, reversalReason: row[Columns.reversalReason.rawValue])
+                  reversedBy: try row.actorIfPresent(Columns.reversedBy.rawValue, table: "enforcement_action"), reversalReason: row[Columns.reversalReason.rawValue])
     }
 }
 
@@ -184,13 +198,13 @@ extension ConsultRecord: RowDecodable {
 
     /// Decodes a consult joined with its case (``SQLiteStore/consultSelect``).
     init(row: Row) throws {
-        self.init(id: row[Columns.id.rawValue], caseID: row[Columns.caseID.rawValue], askedBy: try row.actor(Columns.askedBy.rawValue, value: row[Columns.askedBy.rawValue], table: "case_consult"),
-                  reviewer: try row.actor(Columns.reviewer.rawValue, value: row[Columns.reviewer.rawValue], table: "case_consult"), question: row[Columns.question.rawValue], askedAt: row[Columns.askedAt.rawValue],
+        self.init(id: row[Columns.id.rawValue], caseID: row[Columns.caseID.rawValue], askedBy: try row.actor(Columns.askedBy.rawValue, table: "case_consult"),
+                  reviewer: try row.actor(Columns.reviewer.rawValue, table: "case_consult"), question: row[Columns.question.rawValue], askedAt: row[Columns.askedAt.rawValue],
                   answer: row[Columns.answer.rawValue], answeredAt: row[Columns.answeredAt.rawValue], queue: row[Columns.queue.rawValue],
                   state: try row.decode(CaseState.self, Columns.state.rawValue, table: "review_case"),
                   subject: try row.entity(Columns.subject.rawValue, table: "review_case"),
                   category: row[Columns.category.rawValue],
-                  assignee: try (row[Columns.assignee.rawValue] as String?).map { try row.actor(Columns.assignee.rawValue, value: $0, table: "review_case") })
+                  assignee: try row.actorIfPresent(Columns.assignee.rawValue, table: "review_case"))
     }
 }
 

@@ -213,7 +213,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         try await batcher.write { db in
             let record = try Self.requireCase(db, caseID)
             let decider = try db.cachedOne(String.self, sql: "SELECT decided_by FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID])
-                .map { text throws in try Self.actor(text, table: "decision", column: "decided_by") }
+                .map { text throws in try ActorRef(stored: text, table: "decision", column: "decided_by") }
             let state = AppealState(record: record, decider: decider, nextCaseID: try Self.nextID(db, "review_case"))
             let (plan, appeal) = try ReviewPlanner(policy: policy, now: now).openAppeal(state, appellant: appellant, statement: statement, actor: actor)
             try Self.apply(plan, db)
@@ -570,17 +570,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             """, arguments: [caseID]).map { row in
             let id: Int64 = row["id"]
             let actions = try db.fetchAll(ActionRecord.self, sql: "SELECT * FROM enforcement_action WHERE decision_id = ? ORDER BY id", arguments: [id])
-            return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: try Self.actor(row["decided_by"], table: "decision", column: "decided_by"), at: row["at"], category: row["category"],
+            return DecisionRecord(id: id, caseID: row["case_id"], decidedBy: try row.actor("decided_by", table: "decision"), at: row["at"], category: row["category"],
                                   violation: row["violation"], policy: row["policy"], rationale: row["rationale"], treePath: row["tree_path"],
                                   macro: row["macro"], appealOutcome: try row.decodeIfPresent(DecisionDraft.AppealOutcome.self, "appeal_outcome", table: "decision"),
                                   packVersion: row["pack_version"], actions: actions, hasStatement: row["has_statement"])
         }
-    }
-
-    /// An actor column (`kind:name`).
-    static func actor(_ text: String, table: String, column: String) throws -> ActorRef {
-        guard let actor = ActorRef(parsing: text) else { throw StoredValueError(table: table, column: column, value: text) }
-        return actor
     }
 
     static func reporters(_ db: Database, caseID: Int64) throws -> [String] {
