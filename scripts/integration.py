@@ -616,6 +616,7 @@ def test_review_end_to_end(binary, work):
     check(verify.returncode == 0 and report.get("intact") is True and report.get("entries_checked", 0) > 10,
           f"warden audit verify: the chain is intact ({report.get('entries_checked')} entries) while the server runs")
     check(server.stop() == 0, "the server stops gracefully")
+    test_transparency_submission(binary, data_dir, lines[0] if lines else {})
 
     db = sqlite3.connect(os.path.join(data_dir, "warden.sqlite"))
     try:
@@ -631,6 +632,49 @@ def test_review_end_to_end(binary, work):
     check(verify.returncode == 1 and "audit entry 3" in verify.stdout and "edited" in verify.stdout,
           f"warden audit verify finds the edited entry: {verify.stdout.strip().splitlines()[0] if verify.stdout else verify.stderr}")
     receiver.server.shutdown()
+
+
+def test_transparency_submission(binary, data_dir, statement):
+    """Statements of reasons go to a local stand-in of the DSA Transparency Database that applies its
+    published rules independently (scripts/dsa_receiver.py): batches of 100, retries through an
+    outage, idempotent by puid, refusals recorded with the database's reasons."""
+    from dsa_receiver import TransparencyReceiver, validate
+    check(statement and validate(statement) == {}, f"the exported statement passes the database's rules: {validate(statement) if statement else 'none'}")
+    # An operation's history: 249 more statements like it, and one stored by an earlier version
+    # with the category the database retired in 2025.
+    db = sqlite3.connect(os.path.join(data_dir, "warden.sqlite"))
+    for n in range(249):
+        db.execute("INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)",
+                   (1000 + n, 1, json.dumps(dict(statement, puid=f"warden-decision-{1000 + n}"))))
+    retired = dict(statement, puid="warden-decision-2000", category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE")
+    db.execute("INSERT INTO statement_of_reasons (decision_id, created_at, body) VALUES (?, ?, ?)", (2000, 1, json.dumps(retired)))
+    db.commit()
+    db.close()
+    # The database already holds one (an earlier run lost its answer), refuses one by a rule Warden
+    # does not know, and is down for the first calls (503, then 429 with Retry-After).
+    receiver = TransparencyReceiver("dsa-token", fail_first=2, held=["warden-decision-1010"], refuse_puids=["warden-decision-1100"])
+    env = dict(os.environ, WARDEN_DSA_TOKEN="dsa-token")
+    run = subprocess.run([binary, "submit", "statements-of-reasons", "--data-dir", data_dir, "--endpoint", receiver.url, "--json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    summary = json.loads(run.stdout or "{}")
+    check(run.returncode == 0 and summary.get("considered") == 251 and summary.get("created") == 248 and summary.get("already_present") == 1
+          and summary.get("refused_locally") == 1 and summary.get("refused_by_database") == 1 and summary.get("pending") == 0,
+          f"warden submit statements-of-reasons: 248 created, 1 already there, 2 refused ({run.stdout.strip()[:300]} {run.stderr.strip()[-300:]})")
+    reasons = {r["decision_id"]: r["reason"] for r in summary.get("refusals", [])}
+    check("retired" in reasons.get(2000, "") and "personal data" in reasons.get(1100, ""),
+          f"each refusal says why: the retired category before sending, the database's reason after ({reasons})")
+    check(summary.get("retries") == 2 and max(receiver.calls or [0]) > 0 and len(receiver.created) == 248,
+          f"retried through the outage; the stand-in created exactly 248 ({summary.get('retries')} retries, {len(receiver.created)} created)")
+    check(all(validate(s) == {} for s in receiver.created), "every statement the database created passes its rules")
+    again = subprocess.run([binary, "submit", "statements-of-reasons", "--data-dir", data_dir, "--endpoint", receiver.url, "--json"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    second = json.loads(again.stdout or "{}")
+    check(again.returncode == 0 and second.get("considered") == 0 and second.get("calls") == 0 and len(receiver.created) == 248,
+          "a second run sends nothing: every statement is recorded")
+    bad = subprocess.run([binary, "submit", "statements-of-reasons", "--data-dir", data_dir, "--endpoint", receiver.url, "--include-refused"],
+                         capture_output=True, text=True, env=dict(os.environ, WARDEN_DSA_TOKEN="wrong"), timeout=60)
+    check(bad.returncode == 1 and "token" in bad.stdout, f"a refused token stops the run and says so: {bad.stdout.strip()[-200:]}")
+    receiver.close()
 
 
 def main():

@@ -9,20 +9,24 @@ public struct Taxonomy: Sendable, Codable, Equatable {
         public var name: String
         /// What belongs here, for reviewers and reporters.
         public var description: String?
-        /// The EU DSA Transparency Database category this maps to.
+        /// The EU DSA Transparency Database category this maps to (`STATEMENT_CATEGORY_…`).
         public var dsaCategory: String?
+        /// The database's specification keywords for it (`KEYWORD_…`), sent as `category_specification`.
+        public var dsaKeywords: [String]?
 
         enum CodingKeys: String, CodingKey {
             case id, name, description
             case dsaCategory = "dsa_category"
+            case dsaKeywords = "dsa_keywords"
         }
 
         /// Creates a category.
-        public init(id: String, name: String, description: String? = nil, dsaCategory: String? = nil) {
+        public init(id: String, name: String, description: String? = nil, dsaCategory: String? = nil, dsaKeywords: [String]? = nil) {
             self.id = id
             self.name = name
             self.description = description
             self.dsaCategory = dsaCategory
+            self.dsaKeywords = dsaKeywords
         }
     }
 

@@ -74,7 +74,14 @@ public struct ClassifierRegistry: Sendable {
         }
         let baseURL = expand(served.baseURL, environment)
         guard !baseURL.isEmpty, !baseURL.contains("${") else {
-            return .unavailable("base_url \(served.baseURL) is not set (define the environment variable it names)")
+            // Say which variable, and what a local server's address looks like.
+            let variable = served.baseURL.range(of: #"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"#, options: .regularExpression)
+                .map { String(served.baseURL[$0].dropFirst(2).dropLast()) }
+            let example = "an OpenAI-compatible server such as vLLM (http://127.0.0.1:8000/v1) or Ollama (http://127.0.0.1:11434/v1) serving \(served.model)"
+            if let variable {
+                return .unavailable("\(variable) is not set: set it to the base URL of \(example); see docs/classifiers.md")
+            }
+            return .unavailable("base_url is empty: give the base URL of \(example)")
         }
         var settings = LanguageModelSettings(baseURL: baseURL, model: served.model, apiKey: served.apiKeyEnv.flatMap { environment[$0] })
         if let seconds = served.timeoutSeconds { settings.timeout = .milliseconds(Int(seconds * 1000)) }

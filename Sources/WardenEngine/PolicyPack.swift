@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WardenReview
 public import WardenCore
 public import WardenRules
 import Yams
@@ -61,6 +62,16 @@ public struct PolicyPack: Sendable {
         if let taxonomy {
             for problem in taxonomy.problems() {
                 problems.append(.init(file: "taxonomy.yaml", path: problem.path, message: problem.message))
+            }
+            // The DSA mapping, checked against the Transparency Database's current enumerations.
+            for (index, category) in taxonomy.categories.enumerated() {
+                if let value = category.dsaCategory, let message = TransparencyDatabase.categoryProblem(value) {
+                    problems.append(.init(file: "taxonomy.yaml", path: "categories[\(index)].dsa_category", message: message))
+                }
+                for (position, keyword) in (category.dsaKeywords ?? []).enumerated() where !TransparencyDatabase.keywords.contains(keyword) {
+                    problems.append(.init(file: "taxonomy.yaml", path: "categories[\(index)].dsa_keywords[\(position)]",
+                                          message: "\"\(keyword)\" is not a Transparency Database specification keyword (KEYWORD_…)"))
+                }
             }
         }
         let classifiers = ClassifierDeclarations.load(directory: directory, categories: taxonomy?.categoryIDs ?? [], problems: &problems)

@@ -337,9 +337,12 @@ extension ReviewPack {
                     case "provision": restriction = .provision(value)
                     default: problem("\(path).restriction", "\"\(kind)\" is not a DSA restriction; use visibility, account, monetary or provision")
                     }
-                    let prefix = "DECISION_\(kind.uppercased())_"
-                    if restriction != nil, !value.hasPrefix(prefix) {
-                        problem("\(path).restriction.\(kind)", "\"\(value)\" is not a Transparency Database value; they start with \(prefix)")
+                    if let restriction {
+                        let (field, allowed) = TransparencyDatabase.values(for: restriction)
+                        if !allowed.contains(value) {
+                            problem("\(path).restriction.\(kind)",
+                                    "\"\(value)\" is not a Transparency Database \(field) value; use one of \(allowed.sorted().joined(separator: ", "))")
+                        }
                     }
                 }
             }
@@ -389,6 +392,12 @@ extension ReviewPack {
             if let rate = settings.maxPerSecond {
                 if rate > 0 { webhook.maxPerSecond = rate } else { problem("webhook.max_per_second", "must be at least 1") }
             }
+        }
+        for (index, country) in (decoded.territorialScope ?? []).enumerated() where !TransparencyDatabase.countries.contains(country) {
+            problem("territorial_scope[\(index)]", "\"\(country)\" is not a country the Transparency Database accepts (the EU member states, IS, LI, NO)")
+        }
+        for (type, value) in (decoded.contentTypes ?? [:]).sorted(by: { $0.key < $1.key }) where !TransparencyDatabase.contentTypes.contains(value) {
+            problem("content_types.\(type)", "\"\(value)\" is not a Transparency Database content type; use one of \(TransparencyDatabase.contentTypes.sorted().joined(separator: ", "))")
         }
         guard problems.count == before else { return nil }
         return (EnforcementCatalogue(actions: actions, ladders: ladders, territorialScope: decoded.territorialScope ?? EnforcementCatalogue.eea,

@@ -47,18 +47,21 @@ public final class ReviewService: Sendable {
 
     private static func decisionContext(_ pack: PolicyPack) -> DecisionContext {
         // A category without its own DSA mapping inherits its nearest parent's.
-        let mapped = Dictionary(pack.taxonomy.categories.compactMap { category in category.dsaCategory.map { (category.id, $0) } },
-                                uniquingKeysWith: { first, _ in first })
-        var dsa: [String: String] = [:]
-        for category in pack.taxonomy.categories {
-            var id = category.id
-            while dsa[category.id] == nil {
-                if let value = mapped[id] { dsa[category.id] = value }
-                guard let dot = id.lastIndex(of: ".") else { break }
-                id = String(id[..<dot])
+        let categories = pack.taxonomy.categories
+        func inherited<Value>(_ value: (Taxonomy.Category) -> Value?) -> [String: Value] {
+            let own = Dictionary(categories.compactMap { category in value(category).map { (category.id, $0) } }, uniquingKeysWith: { first, _ in first })
+            var result: [String: Value] = [:]
+            for category in categories {
+                var id = Substring(category.id)
+                while true {
+                    if let found = own[String(id)] { result[category.id] = found; break }
+                    guard let dot = id.lastIndex(of: ".") else { break }
+                    id = id[..<dot]
+                }
             }
+            return result
         }
-        return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: dsa)
+        return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: inherited(\.dsaCategory), dsaKeywords: inherited(\.dsaKeywords))
     }
 
     // MARK: Reads

@@ -80,13 +80,16 @@ public struct OutgoingMessage: Sendable, Equatable {
 /// What planning a decision needs from the pack.
 public struct DecisionContext: Sendable {
     public var catalogue: EnforcementCatalogue
-    /// DSA statement category of each taxonomy category.
+    /// DSA statement category of each taxonomy category (inherited from the nearest parent that names one).
     public var dsaCategories: [String: String]
+    /// DSA specification keywords of each taxonomy category (inherited likewise).
+    public var dsaKeywords: [String: [String]]
 
     /// Creates a context.
-    public init(catalogue: EnforcementCatalogue, dsaCategories: [String: String]) {
+    public init(catalogue: EnforcementCatalogue, dsaCategories: [String: String], dsaKeywords: [String: [String]] = [:]) {
         self.catalogue = catalogue
         self.dsaCategories = dsaCategories
+        self.dsaKeywords = dsaKeywords
     }
 }
 

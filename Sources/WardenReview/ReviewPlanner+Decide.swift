@@ -93,6 +93,9 @@ extension ReviewPlanner {
             plan.strikes.append(Strike(subject: record.subject, policy: ladder.category, decisionID: decisionID, at: now, expiresAt: now + ladder.strikeExpiry))
         }
         let restrictive = StatementOfReasons.isRestrictive(applied)
+        if restrictive, draft.illegal, (draft.legalGround ?? "").allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+            throw ReviewError(.invalid, "a restriction for illegal content needs legal_ground: the law it breaks goes into the statement of reasons")
+        }
         if restrictive {
             let statement = statementOfReasons(record, draft, decisionID: decisionID, applied: applied, context: context)
             plan.statements.append(StatementRow(decisionID: decisionID, createdAt: now, body: String(decoding: statement.json(), as: UTF8.self)))
@@ -135,10 +138,12 @@ extension ReviewPlanner {
                             context: DecisionContext) -> StatementOfReasons {
         return StatementOfReasons(
             decisionID: decisionID, category: draft.category,
-            dsaCategory: context.dsaCategories[draft.category] ?? "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+            dsaCategory: context.dsaCategories[draft.category] ?? TransparencyDatabase.defaultCategory,
+            keywords: context.dsaKeywords[draft.category] ?? [],
             actions: applied, illegal: draft.illegal, ground: draft.illegal ? (draft.legalGround ?? "") : (draft.policy ?? draft.category),
             explanation: draft.rationale ?? "Decided under policy \(draft.policy ?? draft.category).",
             contentType: context.catalogue.contentTypes[record.subject.type] ?? "CONTENT_TYPE_OTHER",
+            contentTypeOther: record.subject.type,
             automatedDetection: record.signals > 0, automatedDecision: false, source: record.reports > 0 ? .report : record.source,
             contentDate: record.contentAt, applicationDate: now,
             facts: "Case \(record.id) about \(record.subject): \(record.signals) signal(s), \(record.reports) report(s); "

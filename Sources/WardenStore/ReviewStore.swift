@@ -137,6 +137,37 @@ public protocol OutboxStore: Sendable {
 public protocol StatementStore: Sendable {
     /// Statements of reasons made in [from, to), after decision id `after`, oldest first.
     func statements(from: Int64, to: Int64, after: Int64, limit: Int) async throws -> [StoredStatement]
+    /// Statements not yet submitted to the Transparency Database (and, with `refused`, those it
+    /// or the local check refused), after decision id `after`, oldest first.
+    func unsubmittedStatements(after: Int64, limit: Int, refused: Bool) async throws -> [StoredStatement]
+    /// Records what became of submitted statements, in one transaction (a later outcome replaces an earlier one).
+    func recordSubmissions(_ outcomes: [StatementSubmission], now: Int64) async throws
+    /// How many statements there are per submission state (`unsubmitted`, `created`, `already_present`, `refused`).
+    func submissionCounts() async throws -> [String: Int]
+}
+
+/// What became of one statement sent to the Transparency Database.
+public struct StatementSubmission: Sendable, Equatable {
+    public enum Outcome: String, Sendable {
+        /// The database created it (`uuid` is its id there).
+        case created
+        /// The database already held its puid: an earlier submission got there.
+        case alreadyPresent = "already_present"
+        /// The database, or the check before sending, refused it (`detail` says why).
+        case refused
+    }
+
+    public var decisionID: Int64
+    public var outcome: Outcome
+    public var uuid: String?
+    public var detail: String?
+
+    public init(decisionID: Int64, outcome: Outcome, uuid: String? = nil, detail: String? = nil) {
+        self.decisionID = decisionID
+        self.outcome = outcome
+        self.uuid = uuid
+        self.detail = detail
+    }
 }
 
 /// The hash-chained audit log.

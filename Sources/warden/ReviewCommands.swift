@@ -134,6 +134,92 @@ struct Export: AsyncParsableCommand {
     }
 }
 
+/// `warden submit statements-of-reasons`: sends statements of reasons to the EU DSA Transparency Database.
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit data to regulators.",
+        subcommands: [StatementsOfReasons.self]
+    )
+
+    struct StatementsOfReasons: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "statements-of-reasons",
+            abstract: "Send every statement of reasons not yet submitted to the EU DSA Transparency Database's API.",
+            discussion: """
+                Statements go in batches of up to 100 to POST <endpoint>/api/v1/statements with the platform's API token \
+                (Authorization: Bearer). Each is checked against the database's rules first; one that would be refused \
+                is recorded as refused with the reasons and not sent. What the database created or already holds (same \
+                puid) is recorded and never sent again, so running this again after an interruption sends only the rest. \
+                408, 429, 5xx and connection errors are retried with backoff (Retry-After when given); after \
+                --max-attempts the run stops and the rest stays pending. Exit status 0 when everything pending was \
+                sent or refused, 1 when the run stopped early. Safe to run while the server runs.
+
+                Example (sandbox first, as the database's onboarding asks):
+                  WARDEN_DSA_TOKEN=... warden submit statements-of-reasons --endpoint https://transparency.dsa.ec.europa.eu
+                """
+        )
+        @OptionGroup var data: DataDirOption
+        @Option(help: "The database's base address (its sandbox while onboarding).") var endpoint: String
+        @Option(help: "The environment variable that holds the platform's API token.") var tokenEnv = "WARDEN_DSA_TOKEN"
+        @Option(help: "Statements per call (1-100).") var batchSize = 100
+        @Option(help: "Attempts per batch before the run stops.") var maxAttempts = 6
+        @Flag(help: "Also send statements refused before (after fixing the pack or the data).") var includeRefused = false
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...100).contains(batchSize) else { throw ValidationError("--batch-size must be 1-100 (the database takes at most 100 per call)") }
+            guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+            guard let url = URL(string: endpoint), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ValidationError("--endpoint \(endpoint) is not an http(s) address")
+            }
+        }
+
+        func run() async throws {
+            guard let token = ProcessInfo.processInfo.environment[tokenEnv], !token.isEmpty else {
+                throw ValidationError("set \(tokenEnv) to the platform's Transparency Database API token (generated in its user profile)")
+            }
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            var settings = TransparencySubmitter.Settings(endpoint: endpoint, token: token)
+            settings.batchSize = batchSize
+            settings.maxAttempts = maxAttempts
+            settings.includeRefused = includeRefused
+            let pending = try await opened.store.submissionCounts()
+            let total = (pending["unsubmitted"] ?? 0) + (includeRefused ? pending["refused"] ?? 0 : 0)
+            try await opened.store.audit(actor: ActorRef(.cli, NSUserName()), action: "submit.statements_of_reasons", target: "statements",
+                                         detail: #"{"endpoint":"\#(endpoint)","pending":\#(total)}"#, now: SystemWallClock().nowMillis())
+            var progress = ProgressBar(label: "statements", total: total)
+            let summary: TransparencySubmitter.Summary
+            var failed = false
+            do {
+                summary = try await TransparencySubmitter(store: opened.store, settings: settings).submit { progress.update($0.considered) }
+            } catch let stopped as TransparencySubmitter.Stopped {
+                summary = stopped.summary
+                failed = true
+            }
+            progress.finish()
+            let after = try await opened.store.submissionCounts()
+            if json {
+                var object: [String: Any] = ["considered": summary.considered, "created": summary.created, "already_present": summary.alreadyPresent,
+                                             "refused_locally": summary.refusedLocally, "refused_by_database": summary.refusedByDatabase,
+                                             "calls": summary.calls, "retries": summary.retries, "pending": after["unsubmitted"] ?? 0]
+                object["stopped"] = summary.stopped ?? NSNull()
+                object["refusals"] = summary.refusals.map { ["decision_id": $0.decisionID, "reason": $0.reason] as [String: Any] }
+                printJSON(object)
+            } else {
+                print("""
+                    considered \(summary.considered): created \(summary.created), already in the database \(summary.alreadyPresent), \
+                    refused before sending \(summary.refusedLocally), refused by the database \(summary.refusedByDatabase)
+                    \(summary.calls) call(s), \(summary.retries) retried; \(after["unsubmitted"] ?? 0) still pending, \(after["refused"] ?? 0) refused in all
+                    """)
+                if let stopped = summary.stopped { print("stopped: \(stopped)") }
+                for refusal in summary.refusals.prefix(20) { print("refused: decision \(refusal.decisionID): \(refusal.reason)") }
+                if summary.refusals.count > 20 { print("… and \(summary.refusals.count - 20) more (--json lists them all)") }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
 /// `warden outbox`: see and redrive webhook deliveries.
 struct Outbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -46,6 +46,45 @@ import WardenStore
         }
     }
 
+    /// The DSA mapping is checked against the Transparency Database's current enumerations: a
+    /// retired category says what replaced it; unknown keywords, restriction values, content types
+    /// and countries are named where they are.
+    @Test func theDSAMappingIsCheckedAgainstTheDatabase() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "name: dsa\n".write(to: directory.appendingPathComponent("pack.yaml"), atomically: true, encoding: .utf8)
+        try """
+            severities: [low]
+            categories:
+              - id: spam
+                name: Spam
+                dsa_category: STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE
+                dsa_keywords: [KEYWORD_SPAM, KEYWORD_INAUTHENTIC_ACCOUNTS]
+            """.write(to: directory.appendingPathComponent("taxonomy.yaml"), atomically: true, encoding: .utf8)
+        try """
+            territorial_scope: [DE, GB]
+            content_types: {user: CONTENT_TYPE_PROFILE}
+            actions:
+              hide: {restriction: {visibility: DECISION_VISIBILITY_HIDDEN}}
+            """.write(to: directory.appendingPathComponent("enforcement.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PolicyPack.load(from: directory.path)
+        } throws: { error in
+            let problems = (error as? PolicyPackError)?.problems.map(\.description) ?? []
+            let expected = [
+                "taxonomy.yaml categories[0].dsa_category": "use STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+                "taxonomy.yaml categories[0].dsa_keywords[0]": "KEYWORD_SPAM",
+                "enforcement.yaml actions.hide.restriction.visibility": "DECISION_VISIBILITY_CONTENT_REMOVED",
+                "enforcement.yaml territorial_scope[1]": "\"GB\"",
+                "enforcement.yaml content_types.user": "CONTENT_TYPE_PROFILE",
+            ]
+            return problems.count == expected.count && expected.allSatisfy { place, words in
+                problems.contains { $0.hasPrefix(place) && $0.contains(words) }
+            }
+        }
+    }
+
     @Test func aMissingPackFileIsNamed() {
         #expect {
             try PolicyPack.load(from: "/nonexistent-pack")

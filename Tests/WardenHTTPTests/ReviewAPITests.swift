@@ -171,6 +171,7 @@ func scamMessage(_ id: String, actor: String = "scammer") -> String {
                 #expect(statement["source_type"] as? String == "SOURCE_ARTICLE_16")
                 #expect(statement["automated_detection"] as? String == "Yes")
                 #expect(statement["incompatible_content_explanation"] as? String == "Prize lure with a link")
+                #expect(TransparencyDatabase.problems(try #require(JSONValue.parse(Array(lines[0].utf8)))) == [])
                 #expect(try await client.get("/v1/exports/statements-of-reasons?from=2027-01-01", token: exporter.secret).body.readableBytes == 0)
 
                 // The user appeals; the original decider may not review it; another reviewer overturns.

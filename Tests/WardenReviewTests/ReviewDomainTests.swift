@@ -140,6 +140,8 @@ import WardenCore
         #expect(json["content_date"] == .string("2026-11-23"))
         #expect(json["application_date"] == .string("2026-11-23"))
         #expect(json["territorial_scope"] == .array([.string("DE"), .string("FR")]))
+        #expect(json["category_specification"] == nil)
+        #expect(TransparencyDatabase.problems(json) == [])
         #expect(StatementOfReasons.isRestrictive([.init(definition: ActionDefinition(name: "warn"), duration: nil)]) == false)
     }
 }

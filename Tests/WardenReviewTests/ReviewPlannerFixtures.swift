@@ -30,7 +30,8 @@ enum Fixture {
             ladders: [EnforcementLadder(category: "spam", steps: [LadderStep(action: "warn"), LadderStep(action: "suspend", duration: 24 * hour),
                                                                   LadderStep(action: "ban")], strikeExpiry: 90 * 24 * hour)],
             territorialScope: ["DE", "FR"], contentTypes: ["content": "CONTENT_TYPE_TEXT"]),
-        dsaCategories: ["spam": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "spam.bulk": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"])
+        dsaCategories: ["spam": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "spam.bulk": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"],
+        dsaKeywords: ["spam": ["KEYWORD_INAUTHENTIC_ACCOUNTS", "KEYWORD_OTHER"]])
 
     /// The subject most tests decide about.
     static let u1 = EntityRef(type: "user", id: "u1")

@@ -231,7 +231,8 @@ import WardenCore
         (["remove_content"], false, nil, "spam-policy", true,
          ["decision_visibility": .array([.string("DECISION_VISIBILITY_CONTENT_REMOVED")]), "decision_ground": .string("DECISION_GROUND_INCOMPATIBLE_CONTENT"),
           "incompatible_content_ground": .string("spam-policy"), "incompatible_content_illegal": .string("No"),
-          "category": .string("STATEMENT_CATEGORY_SCAMS_AND_FRAUD"), "category_specification": .array([.string("spam")])]),
+          "category": .string("STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
+          "category_specification": .array([.string("KEYWORD_INAUTHENTIC_ACCOUNTS"), .string("KEYWORD_OTHER")])]),
         (["remove_content"], false, nil, nil, true, ["incompatible_content_ground": .string("spam")]),
         (["ban"], true, "Section 263 StGB", nil, true,
          ["decision_account": .string("DECISION_ACCOUNT_TERMINATED"), "decision_ground": .string("DECISION_GROUND_ILLEGAL_CONTENT"),
@@ -252,6 +253,38 @@ import WardenCore
         #expect(plan.statements.count == (restrictive ? 1 : 0))
         guard let body = plan.statements.first?.body, let statement = JSONValue.parse(Array(body.utf8)) else { return }
         for (name, value) in fields { #expect(statement[name] == value, "\(name)") }
+        #expect(TransparencyDatabase.problems(statement) == [], "the Transparency Database would refuse \(body)")
+    }
+
+    /// The statement keeps within the database's limits whatever the decision says: long texts are
+    /// clipped, an end date past 2038-01-01 is left out, a category without a mapping gets the
+    /// database's "other violation of terms and conditions", and one without keywords sends none.
+    @Test func statementsStayWithinTheDatabasesLimits() throws {
+        let long = String(repeating: "é", count: 6000)
+        let draft = DecisionDraft(category: "fraud", violation: true, actions: [RequestedAction(name: "suspend", duration: 20 * 365 * 24 * Fixture.hour)],
+                                  policy: String(repeating: "p", count: 900), rationale: long, illegal: false)
+        let (plan, _) = try Fixture.planner.decide(Self.state(), draft, actor: "user:ana", context: Fixture.context)
+        let statement = try #require(JSONValue.parse(Array(plan.statements[0].body.utf8)))
+        #expect(TransparencyDatabase.problems(statement) == [])
+        #expect(statement["category"] == .string("STATEMENT_CATEGORY_OTHER_VIOLATION_TC"))
+        #expect(statement["category_specification"] == nil)
+        #expect(statement["end_date_account_restriction"] == nil)
+        guard case .string(let explanation)? = statement["incompatible_content_explanation"], case .string(let facts)? = statement["decision_facts"],
+              case .string(let ground)? = statement["incompatible_content_ground"] else { Issue.record("texts missing"); return }
+        #expect(explanation.unicodeScalars.count == 2000 && explanation.hasSuffix("…"))
+        #expect(facts.unicodeScalars.count == 5000)
+        #expect(ground.unicodeScalars.count == 500)
+    }
+
+    /// A restriction for illegal content without the law it breaks would make a statement the
+    /// database refuses: the decision is refused instead, and nothing is planned.
+    @Test func anIllegalRestrictionNeedsItsLegalGround() {
+        for ground in [String?.none, "  "] {
+            let draft = DecisionDraft(category: "spam", violation: true, actions: [RequestedAction(name: "ban", duration: nil)], illegal: true, legalGround: ground)
+            #expect(throws: ReviewError(.invalid, "a restriction for illegal content needs legal_ground: the law it breaks goes into the statement of reasons")) {
+                try Fixture.planner.decide(Self.state(), draft, actor: "user:ana", context: Fixture.context)
+            }
+        }
     }
 
     @Test func reportedContentIsAnArticle16NoticeAndContentTypesFollowTheSubject() throws {

@@ -478,6 +478,44 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
+    public func unsubmittedStatements(after: Int64, limit: Int, refused: Bool) async throws -> [StoredStatement] {
+        try await pool.read { db in
+            try db.cachedRows(sql: """
+                SELECT s.decision_id, s.created_at, s.body FROM statement_of_reasons s
+                LEFT JOIN statement_submission t ON t.decision_id = s.decision_id
+                WHERE s.decision_id > ? AND (t.decision_id IS NULL OR (? AND t.outcome = 'refused'))
+                ORDER BY s.decision_id LIMIT ?
+                """, arguments: [after, refused, limit]).map { row in
+                StoredStatement(decisionID: row["decision_id"], createdAt: row["created_at"], body: row["body"])
+            }
+        }
+    }
+
+    public func recordSubmissions(_ outcomes: [StatementSubmission], now: Int64) async throws {
+        guard !outcomes.isEmpty else { return }
+        try await batcher.write { db in
+            for outcome in outcomes {
+                try db.run(sql: "INSERT OR REPLACE INTO statement_submission (decision_id, outcome, database_uuid, detail, at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [outcome.decisionID, outcome.outcome.rawValue, outcome.uuid, outcome.detail, now])
+            }
+        }
+    }
+
+    public func submissionCounts() async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts = ["unsubmitted": 0, "created": 0, "already_present": 0, "refused": 0]
+            let total = try db.cachedOne(Int.self, sql: "SELECT count(*) FROM statement_of_reasons", arguments: []) ?? 0
+            var submitted = 0
+            for row in try db.cachedRows(sql: "SELECT outcome, count(*) AS n FROM statement_submission GROUP BY outcome", arguments: []) {
+                let n: Int = row["n"]
+                counts[row["outcome"]] = n
+                submitted += n
+            }
+            counts["unsubmitted"] = total - submitted
+            return counts
+        }
+    }
+
     public func audit(actor: ActorRef, action: String, target: String, detail: String, now: Int64) async throws {
         try await batcher.write { db in
             try Self.appendAudit(db, at: now, actor: actor.description, action: action, target: target, detail: detail)

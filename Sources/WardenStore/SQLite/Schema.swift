@@ -422,6 +422,17 @@ enum Schema {
                 CREATE INDEX consult_by_case ON case_consult(case_id, id);
                 """)
         }
+        migrator.registerMigration("v13: statement submissions to the DSA Transparency Database") { db in
+            try db.execute(sql: """
+                CREATE TABLE statement_submission (
+                    decision_id INTEGER PRIMARY KEY REFERENCES statement_of_reasons(decision_id),
+                    outcome TEXT NOT NULL CHECK (outcome IN ('created', 'already_present', 'refused')),
+                    database_uuid TEXT,
+                    detail TEXT,
+                    at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
