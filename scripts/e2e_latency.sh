@@ -16,7 +16,7 @@ server=$!
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18182/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 $bin simulate --to http://127.0.0.1:18182 --token $token --rate "$rate" --duration "${seconds}s" --start now --seed 7 >/dev/null
 sleep 2
-lag=$(curl -fs http://127.0.0.1:18182/metrics | awk '/^warden_entity_index_lag_events/ {print $2}')
+lag=$(curl -fs http://127.0.0.1:18182/metrics | awk '/^warden_consumer_lag_events\{consumer="entity_graph"\}/ {print $2}')
 peak=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$server/status)
 sqlite3 "$work/data/warden.sqlite" "
   with l as (select s.created_at - e.received_at as ms from signal s join event e on e.seq = s.event_seq)

@@ -58,7 +58,7 @@ public final class ClassificationStage: Service, Sendable {
         self.settings = settings
         self.logger = logger
         outcomes = Dictionary(uniqueKeysWithValues: ["fired", "not_fired", "retried", "failed"].map { outcome in
-            (outcome, Counter(label: "warden_classification_jobs_total", dimensions: [("outcome", outcome)], factory: metrics))
+            (outcome, Counter(label: WardenMetric.classificationJobs.rawValue, dimensions: [("outcome", outcome)], factory: metrics))
         })
     }
 

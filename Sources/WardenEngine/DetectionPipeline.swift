@@ -58,7 +58,7 @@ public final class DetectionPipeline: Service, Sendable {
         self.clock = clock
         self.batchSize = batchSize
         self.logger = logger
-        processedCounter = Counter(label: "warden_detection_events_total", dimensions: [], factory: metrics)
+        processedCounter = Counter(label: WardenMetric.detectionEvents.rawValue, dimensions: [], factory: metrics)
     }
 
     /// The rules in force.

@@ -5,7 +5,8 @@ public import WardenStore
 
 /// Keeps the entity graph following the event log. Intake acknowledges once events are durable;
 /// this consumer then derives entities, mentions and links in batches, with its cursor committed
-/// in the same transaction. Its lag is exported as `warden_entity_index_lag_events`.
+/// in the same transaction. Its lag is exported as `warden_consumer_lag_events{consumer="entity_graph"}`
+/// (and `warden_consumer_lag_seconds`) by `OperationsMetrics`.
 ///
 /// SQLite has one writer, so the indexer gives way to intake: while intake is committing it
 /// waits, unless the graph has fallen more than `maxLag` events behind, in which case it takes
@@ -18,7 +19,6 @@ public struct EntityIndexer: Service {
     private let activity: IntakeActivity?
     private let maxLag: Int64
     private let logger: Logger
-    private let lag: Gauge
 
     /// An indexer over `store` that gives way to `activity`'s commits while the lag is under `maxLag`.
     public init(store: any EventStore, activity: IntakeActivity? = nil, maxLag: Int64 = 500_000, logger: Logger,
@@ -27,7 +27,6 @@ public struct EntityIndexer: Service {
         self.activity = activity
         self.maxLag = maxLag
         self.logger = logger
-        lag = Gauge(label: "warden_entity_index_lag_events", dimensions: [], factory: metrics)
     }
 
     public func run() async throws {
@@ -37,7 +36,6 @@ public struct EntityIndexer: Service {
                     let now = IntakeActivity.now()
                     if activity?.isBusy(at: now) ?? false {
                         let status = try await store.entityIndexStatus()
-                        lag.record(status.lag)
                         if status.lag < maxLag {
                             try await Task.sleep(for: .milliseconds(20))
                             continue
@@ -47,7 +45,6 @@ public struct EntityIndexer: Service {
                     // intake's commits and detection's never wait long behind one for the writer.
                     let flowing = activity?.isBusy(at: now, window: 1000) ?? false
                     let progress = try await store.indexEntities(limit: flowing ? 1000 : 5000)
-                    lag.record(progress.lag)
                     if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(50)) }
                 } catch is CancellationError {
                     return

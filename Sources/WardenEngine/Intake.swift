@@ -38,11 +38,11 @@ public final class Intake: Sendable {
         self.clock = clock
         var counters: [LineStatus: Counter] = [:]
         for status in [LineStatus.accepted, .duplicate, .conflict, .rejected] {
-            counters[status] = Counter(label: "warden_intake_events_total", dimensions: [("status", status.rawValue)], factory: metrics)
+            counters[status] = Counter(label: WardenMetric.intakeEvents.rawValue, dimensions: [("status", status.rawValue)], factory: metrics)
         }
         self.counters = counters
-        let commitTimer = Metrics.Timer(label: "warden_intake_commit_seconds", dimensions: [], factory: metrics)
-        let groupSize = Recorder(label: "warden_intake_group_submissions", dimensions: [], aggregate: true, factory: metrics)
+        let commitTimer = Metrics.Timer(label: WardenMetric.intakeCommitSeconds.rawValue, dimensions: [], factory: metrics)
+        let groupSize = Recorder(label: WardenMetric.intakeGroupSubmissions.rawValue, dimensions: [], aggregate: true, factory: metrics)
         let activity = self.activity
         committer = GroupCommitter(store: store, clock: clock, tail: tail) { submissions, _, seconds in
             activity.recordCommit(at: IntakeActivity.now())

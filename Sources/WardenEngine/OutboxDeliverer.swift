@@ -40,9 +40,9 @@ public struct OutboxDeliverer: Service {
         self.http = .shared
         self.concurrency = concurrency
         self.logger = logger
-        delivered = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "delivered")], factory: metrics)
-        failed = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "retry")], factory: metrics)
-        dead = Counter(label: "warden_webhook_deliveries_total", dimensions: [("outcome", "dead")], factory: metrics)
+        delivered = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "delivered")], factory: metrics)
+        failed = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "retry")], factory: metrics)
+        dead = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "dead")], factory: metrics)
         health = EndpointHealth()
     }
 

@@ -17,13 +17,16 @@ public final class ReviewService: Sendable {
     /// The clock.
     public let clock: any WallClock
     private let leaseMillis: Int64
+    private let metrics: any MetricsFactory
 
     /// A service over `store`, following the pack `packs` holds.
-    public init(store: any ReviewStore, packs: PackManager, clock: any WallClock = SystemWallClock(), leaseMillis: Int64 = 300_000) {
+    public init(store: any ReviewStore, packs: PackManager, clock: any WallClock = SystemWallClock(), leaseMillis: Int64 = 300_000,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.store = store
         self.packs = packs
         self.clock = clock
         self.leaseMillis = leaseMillis
+        self.metrics = metrics
     }
 
     /// The pack in force.
@@ -266,7 +269,10 @@ public final class ReviewService: Sendable {
             draft.messages = [OutgoingMessage(kind: kind, macro: name, text: macro.render(variables))]
         }
         draft.packVersion = pack.version
-        return try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
+        let decision = try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
+        let outcome = draft.appealOutcome?.rawValue ?? (draft.violation ? "violation" : "no_violation")
+        Counter(label: WardenMetric.decisions.rawValue, dimensions: [("queue", record.queue), ("outcome", outcome)], factory: metrics).increment()
+        return decision
     }
 
     public func reverse(actionID: Int64, reason: String, actor: ActorRef) async throws -> ActionRecord {

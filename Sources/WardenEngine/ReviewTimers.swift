@@ -48,7 +48,7 @@ public struct ReviewTimers: Service {
         while true {
             let events = try await review.store.raiseSLAEvents(policy: policy, now: now, limit: 500)
             for event in events {
-                Counter(label: "warden_sla_events_total", dimensions: [("queue", event.queue), ("event", event.event.rawValue)], factory: metrics).increment()
+                Counter(label: WardenMetric.slaEvents.rawValue, dimensions: [("queue", event.queue), ("event", event.event.rawValue)], factory: metrics).increment()
                 if event.event.isBreach {
                     logger.warning("SLA breached", metadata: ["case": "\(event.caseID)", "queue": "\(event.queue)", "event": "\(event.event.rawValue)"])
                 }

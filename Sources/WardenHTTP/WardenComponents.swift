@@ -66,7 +66,7 @@ public struct WardenComponents: Sendable {
         let pack = configuration.pack
         let clock = configuration.clock
         let logger = configuration.logger
-        let metrics = PrometheusMetricsFactory(registry: configuration.registry)
+        let metrics = DocumentedMetricsFactory(registry: configuration.registry)
         let intake = Intake(store: store, schema: pack.eventSchema, clock: clock, metrics: metrics)
         let classifiers = configuration.buildsClassifiers
             ? await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store)
@@ -84,7 +84,7 @@ public struct WardenComponents: Sendable {
                                 buildClassifiers: rebuild)
         return WardenComponents(
             configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
-            packs: packs, review: ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis),
+            packs: packs, review: ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis, metrics: metrics),
             users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) })
     }
 
@@ -94,10 +94,11 @@ public struct WardenComponents: Sendable {
     }
 
     /// The work `serve` runs beside the HTTP server: the log's consumers (entity graph, detection,
-    /// case builder, classification), the review clocks, the outbox, WAL checkpoints and pack reloads.
+    /// case builder, classification), the review clocks, the outbox, WAL checkpoints, pack reloads
+    /// and the operations metrics.
     public func backgroundServices() -> [any Service] {
         let logger = configuration.logger
-        let metrics = PrometheusMetricsFactory(registry: configuration.registry)
+        let metrics = DocumentedMetricsFactory(registry: configuration.registry)
         let packs = self.packs
         let detection = self.detection
         return [
@@ -110,6 +111,7 @@ public struct WardenComponents: Sendable {
             ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
                                 budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics),
             OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, clock: clock, logger: logger, metrics: metrics),
+            OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics),
         ]
     }
 }

@@ -100,7 +100,7 @@ struct IngestBench: AsyncParsableCommand {
         let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let indexer = EntityIndexer(store: store, activity: components.intake.activity, logger: logger,
-                                    metrics: PrometheusMetricsFactory(registry: configuration.registry))
+                                    metrics: DocumentedMetricsFactory(registry: configuration.registry))
         let app = WardenApplication.build(components, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
             portContinuation.yield(port)
         }
@@ -157,13 +157,15 @@ struct IngestBench: AsyncParsableCommand {
                            connections: connections)
     }
 
-    /// Polls `/metrics` until the entity graph has caught up with the log.
+    /// Polls `/metrics` until the entity graph has caught up with the log (the server samples
+    /// consumer lag once a second, so this may see the catch-up up to a second late).
     private func waitForEntityGraph(url: String) async throws {
         let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.trimmingSuffix("/") + "/metrics"), timeout: .seconds(10))
             let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
-            let lag = text.split(separator: "\n").first { $0.hasPrefix("warden_entity_index_lag_events ") }?.split(separator: " ").last
+            let lag = text.split(separator: "\n").first { $0.hasPrefix(#"warden_consumer_lag_events{consumer="entity_graph"} "#) }?
+                .split(separator: " ").last
             if let lag, Double(lag) == 0 { return }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -90,7 +90,7 @@ struct ReviewBench: AsyncParsableCommand {
         webhookSettings.maxPerSecond = webhookRate
         let webhook = Mutex(webhookSettings)
         let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger,
-                                        metrics: PrometheusMetricsFactory(registry: configuration.registry))
+                                        metrics: DocumentedMetricsFactory(registry: configuration.registry))
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [Checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
                                           logger: logger) { port in portContinuation.yield(port) }

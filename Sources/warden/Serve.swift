@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = WardenConfiguration(store: opened.store, pack: policyPack, logger: logger)
         configuration.server.host = host
         configuration.server.port = port
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: configuration.registry))
+        MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: configuration.registry))
         let components = await WardenComponents.build(configuration)
         let bootstrapSecret = ProcessInfo.processInfo.environment["WARDEN_BOOTSTRAP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let newSecret = try await components.tokens.bootstrap(bootstrapSecret: bootstrapSecret)

@@ -73,7 +73,7 @@ func youngAccountMessage(_ id: String, actor: String, text: String) -> String {
             var settings = ClassificationStage.Settings()
             settings.maxAttempts = 2
             let stage = ClassificationStage(jobs: harness.store, classifiers: { registry }, clock: clock, settings: settings,
-                                            logger: Logger(label: "test"), metrics: PrometheusMetricsFactory(registry: harness.registry))
+                                            logger: Logger(label: "test"), metrics: DocumentedMetricsFactory(registry: harness.registry))
             try await harness.test { client in
                 // Asked synchronously, the rule is reported pending: it does not change the verdict.
                 let peek = try await client.post("/v1/evaluate", token: harness.writer,

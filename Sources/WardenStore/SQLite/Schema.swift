@@ -433,6 +433,14 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v14: queue statistics for the operations metrics") { db in
+            // Covers the sampler's one query per interval: counts, the oldest case and SLA flags
+            // per queue, band and state, without reading the cases themselves.
+            try db.execute(sql: """
+                CREATE INDEX case_open_stats ON review_case(queue, band, state, created_at, sla_raised)
+                    WHERE state IN ('open', 'in_review', 'on_hold', 'escalated');
+                """)
+        }
         return migrator
     }
 }
