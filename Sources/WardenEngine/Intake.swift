@@ -26,8 +26,6 @@ public final class Intake: Sendable {
     private let committer: GroupCommitter
     private let clock: any WallClock
     private let counters: [LineStatus: Counter]
-    /// When intake last committed; background consumers give way while it is busy.
-    public let activity = IntakeActivity()
     /// The events intake committed most recently, for consumers that keep up.
     public let tail = LogTail()
 
@@ -43,9 +41,7 @@ public final class Intake: Sendable {
         self.counters = counters
         let commitTimer = Metrics.Timer(label: WardenMetric.intakeCommitSeconds.rawValue, dimensions: [], factory: metrics)
         let groupSize = Recorder(label: WardenMetric.intakeGroupSubmissions.rawValue, dimensions: [], aggregate: true, factory: metrics)
-        let activity = self.activity
         committer = GroupCommitter(store: store, clock: clock, tail: tail) { submissions, _, seconds in
-            activity.recordCommit(at: IntakeActivity.now())
             commitTimer.recordNanoseconds(Int64(seconds * 1e9))
             groupSize.record(submissions)
         }

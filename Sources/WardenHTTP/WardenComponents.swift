@@ -102,7 +102,7 @@ public struct WardenComponents: Sendable {
         let packs = self.packs
         let detection = self.detection
         return [
-            EntityIndexer(store: store, activity: intake.activity, logger: logger, metrics: metrics),
+            EntityIndexer(store: store, logger: logger),
             Checkpointer(store: store, logger: logger),
             detection,
             PackWatcher(manager: packs),

@@ -53,7 +53,16 @@ struct IngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Drive the real HTTP intake on loopback with NDJSON batches of simulated events.",
-        discussion: "Without --to, starts an embedded server on a fresh temporary data directory. Prints events/s and request latency percentiles."
+        discussion: """
+            Without --to, starts an embedded server on a fresh temporary data directory. Prints events/s and request latency \
+            percentiles, and how long the entity graph took to catch up.
+
+            With --rate, a sustained run instead: batches offered at that many events/s for --duration seconds (open loop), \
+            with each log consumer's lag (entity graph, detection, case builder, classification) and the server's memory read \
+            once a second; it reports intake latency from each batch's scheduled time, lag percentiles per consumer, peak \
+            memory, when everything caught up, and the lag over time. The embedded server runs every consumer; for figures \
+            worth writing down, run `warden serve` apart and pass --to and --server-pid.
+            """
     )
 
     @OptionGroup var pack: PackOption
@@ -64,9 +73,21 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "API token for --to (default: $WARDEN_TOKEN).") var token: String?
     @Option(help: "With --to, the server's pid, to report its resident memory.") var serverPid: String?
     @Option(help: "Random seed for the simulated events.") var seed: UInt64 = 7
+    @Option(help: "Sustained mode: offer this many events per second (see the discussion).") var rate: Double?
+    @Option(help: "Sustained mode: for this many seconds.") var duration: Double = 60
     @Flag(help: "Print one JSON object.") var json = false
 
+    func validate() throws {
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard batch > 0, connections > 0 else { throw ValidationError("--batch and --connections must be positive") }
+    }
+
     func run() async throws {
+        if let rate {
+            try await sustained(rate: rate)
+            return
+        }
         let generated = benchEvents(count: events, seed: seed)
         var bodies: [[UInt8]] = []
         for start in stride(from: 0, to: generated.count, by: batch) {
@@ -99,8 +120,7 @@ struct IngestBench: AsyncParsableCommand {
         let components = await WardenComponents.build(configuration)
         let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let indexer = EntityIndexer(store: store, activity: components.intake.activity, logger: logger,
-                                    metrics: DocumentedMetricsFactory(registry: configuration.registry))
+        let indexer = EntityIndexer(store: store, logger: logger)
         let app = WardenApplication.build(components, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
             portContinuation.yield(port)
         }
@@ -118,6 +138,48 @@ struct IngestBench: AsyncParsableCommand {
         let stored = try await store.statistics().eventCount
         guard stored == events else { throw ValidationError("the store holds \(stored) events, expected \(events)") }
         print(report.render(json: json, bytes: bytes, rss: memoryMiB()))
+    }
+
+    private func sustained(rate: Double) async throws {
+        func load(_ url: String, token: String?, pid: String?) async throws -> SustainedLoad.Report {
+            let run = SustainedLoad(url: url, token: token, rate: rate, seconds: duration, batch: batch, connections: connections, seed: seed, serverPid: pid)
+            let bar = Mutex(ProgressBar(label: "bench sustained", total: Int(rate * duration)))
+            let report = try await run.run { sent, _ in bar.withLock { $0.update(sent) } }
+            bar.withLock { $0.finish() }
+            return report
+        }
+        if let to {
+            print(try await load(to, token: token ?? ProcessInfo.processInfo.environment["WARDEN_TOKEN"], pid: serverPid).render(json: json))
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dataDir = DataDirectory(path: directory)
+        try dataDir.prepare()
+        var logger = Logger(label: "warden-bench")
+        logger.logLevel = .critical
+        var configuration = WardenConfiguration(store: try SQLiteStore(path: dataDir.databasePath), pack: try self.pack.load(), logger: logger)
+        configuration.server.port = 0
+        configuration.passwordCost = nil
+        configuration.buildsClassifiers = false
+        let components = await WardenComponents.build(configuration)
+        let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = WardenApplication.build(components, services: components.backgroundServices(), logger: logger) { port in
+            portContinuation.yield(port)
+        }
+        let report = try await withThrowingTaskGroup(of: SustainedLoad.Report?.self) { group in
+            group.addTask {
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            var iterator = portStream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
+            let report = try await load("http://127.0.0.1:\(port)", token: secret, pid: nil)
+            group.cancelAll()
+            return report
+        }
+        print(report.render(json: json))
     }
 
     private func drive(_ bodies: [[UInt8]], url: String, token: String?) async throws -> BenchReport {
@@ -256,7 +318,7 @@ struct StoreBench: AsyncParsableCommand {
         let seconds = started.duration(to: .now).seconds
         let rate = Int(Double(events) / seconds)
         let indexStarted = ContinuousClock.now
-        try await EntityIndexer.catchUp(store, batchSize: 5000)
+        try await EntityIndexer.catchUp(store, batchSize: 50_000)
         let indexSeconds = indexStarted.duration(to: .now).seconds
         let indexRate = Int(Double(events) / indexSeconds)
         if json {

@@ -94,8 +94,12 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
             await #expect(throws: DatabaseError.self) {
                 try await store.pool.write { try $0.execute(sql: "INSERT INTO event (id, type, occurred_at, received_at, body) VALUES ('', 'x', 1, 1, '{}')") }
             }
+            // The graph's own constraints: a link to itself, a mention before the first event.
             await #expect(throws: DatabaseError.self) {
-                try await store.pool.write { try $0.execute(sql: "INSERT INTO event_entity (entity, seq) VALUES (999, 999)") }
+                try await store.graph.write { try $0.execute(sql: "INSERT INTO entity_link (a, b, first_seq) VALUES (7, 7, 1)") }
+            }
+            await #expect(throws: DatabaseError.self) {
+                try await store.graph.write { try $0.execute(sql: "INSERT INTO event_entity (entity, seq) VALUES (1, 0)") }
             }
             #expect(try await store.statistics().eventCount == 1)
         }
@@ -112,6 +116,26 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         }
     }
 
+    /// The graph's database holds only what the log implies: without it, it is rebuilt the same.
+    @Test func theGraphIsRebuiltFromTheLogWhenItsFileIsGone() async throws {
+        try await withStore { store, path in
+            _ = try await store.append([try event("e1"), try event("e2", actor: "u2")], receivedAt: 5)
+            _ = try await store.indexEntities(limit: 100)
+            let before = try await store.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 5, linkLimit: 5)
+            let graphPath = SQLiteStore.graphPath(for: path)
+            #expect(graphPath.hasSuffix("warden-graph.sqlite"))
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: graphPath + suffix) }
+            let reopened = try SQLiteStore(path: path)
+            #expect(try await reopened.entityIndexStatus().lag == 2)
+            #expect(try await reopened.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 5, linkLimit: 5) == nil)
+            _ = try await reopened.indexEntities(limit: 100)
+            let after = try await reopened.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 5, linkLimit: 5)
+            #expect(after?.eventCount == 2 && after?.eventCount == before?.eventCount)
+            #expect(after?.links.map(\.entity) == before?.links.map(\.entity))
+            #expect(after?.recentEvents.map(\.seq) == [2, 1])
+        }
+    }
+
     @Test func theEntityIndexIsTheSameHoweverItIsBatched() async throws {
         func graph(_ batch: Int) async throws -> [String] {
             try await withStore { store, _ in
@@ -122,7 +146,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 _ = try await store.append(events, receivedAt: 1)
                 while try await store.indexEntities(limit: batch).indexed > 0 {}
                 #expect(try await store.indexEntities(limit: batch).indexed == 0)
-                return try await store.pool.read { db in
+                return try await store.graph.read { db in
                     try String.fetchAll(db, sql: """
                         SELECT 'e' || type || ':' || id || '@' || first_seen_at || '#' || first_seq FROM entity
                         UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity

@@ -1,11 +1,6 @@
 import GRDB
 import WardenCore
 
-/// Names shared by the entity index.
-enum EntityIndex {
-    static let cursorName = "entity_index"
-}
-
 /// The `entities` column: an event's entities as `type:id` lines, actor first. Entity ids never
 /// contain control characters (intake refuses them), so a newline separates them safely.
 enum EntityList {
@@ -20,15 +15,32 @@ enum EntityList {
 
 extension SQLiteStore {
     /// Brings the entity graph (entities, which events name them, links between entities that share
-    /// an event) up to date with the log, at most `limit` events per call, in one transaction that
-    /// also advances the index's cursor, so a crash and replay never doubles or skips an event.
+    /// an event) up to date with the log, at most `limit` events per call, in one transaction of the
+    /// graph's database that also advances its cursor, so a crash and replay never doubles or skips
+    /// an event. Callers are serialised by the graph's writer, which also reads the events.
     public func indexEntities(limit: Int) async throws -> EntityIndexProgress {
         let cache = self.cache
-        return try await pool.write { db in
+        let pool = self.pool
+        // The graph is derived from the log and committed with its cursor: a commit the OS loses in
+        // a power cut takes the cursor back with it and the events are indexed again, so the
+        // graph's database runs with synchronous=NORMAL (still durable against a process crash).
+        return try await graph.write { db in
+            let cursor = try GraphSchema.cursor(db)
+            let (rows, lastSeq) = try pool.read { log -> ([(seq: Int64, occurredAt: Int64, refs: [EntityRef])], Int64) in
+                let readEvents = try RawStatement(log, "SELECT seq, occurred_at, entities FROM event WHERE seq > ? ORDER BY seq LIMIT ?")
+                readEvents.bind(1, cursor)
+                readEvents.bind(2, Int64(limit))
+                var rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])] = []
+                rows.reserveCapacity(limit)
+                while try readEvents.step() {
+                    rows.append((readEvents.int64(0), readEvents.int64(1), EntityList.decode(readEvents.text(2))))
+                }
+                return (rows, try Int64.fetchOne(log, sql: "SELECT max(seq) FROM event") ?? 0)
+            }
             // The cache is read in place (borrowed, never copied) and extended only once the
             // transaction has committed, on the writer queue, so it never holds an uncommitted key.
             let (progress, staged) = try cache.withLock { known in
-                try Self.indexInTransaction(db, limit: limit, known: known)
+                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, known: known)
             }
             db.afterNextTransaction(onCommit: { _ in cache.withLock { $0.merge(staged) } })
             return progress
@@ -37,17 +49,13 @@ extension SQLiteStore {
 
     /// How far the entity graph is behind the log.
     public func entityIndexStatus() async throws -> EntityIndexProgress {
-        try await pool.read { db in
-            let indexed = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
-            let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
-            return EntityIndexProgress(indexed: 0, indexedThroughSeq: indexed, lastSeq: last)
-        }
+        let indexed = try await graph.read { db in try GraphSchema.cursor(db) }
+        let last = try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0 }
+        return EntityIndexProgress(indexed: 0, indexedThroughSeq: indexed, lastSeq: last)
     }
 
-    private static func indexInTransaction(_ db: Database, limit: Int, known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
-        let cursor = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
-        let lastSeq = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0
-        let readEvents = try RawStatement(db, "SELECT seq, occurred_at, entities FROM event WHERE seq > ? ORDER BY seq LIMIT ?")
+    private static func index(_ rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])], in db: Database, cursor: Int64, lastSeq: Int64,
+                              known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
         let upsertEntity = try RawStatement(db, """
             INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
             ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
@@ -63,13 +71,6 @@ extension SQLiteStore {
         var keys: [Int64] = []
         var indexed = 0
         var through = cursor
-
-        readEvents.bind(1, cursor)
-        readEvents.bind(2, Int64(limit))
-        var rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])] = []
-        while try readEvents.step() {
-            rows.append((readEvents.int64(0), readEvents.int64(1), EntityList.decode(readEvents.text(2))))
-        }
         for row in rows {
             indexed += 1
             through = row.seq
@@ -129,10 +130,9 @@ extension SQLiteStore {
             try insertLink.step()
         }
         if indexed > 0 {
-            try db.execute(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                           arguments: [EntityIndex.cursorName, through])
+            try db.execute(sql: "UPDATE graph_cursor SET seq = ? WHERE id = 1", arguments: [through])
         }
-        return (EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: lastSeq), staged)
+        return (EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: max(lastSeq, through)), staged)
     }
 }
 

@@ -28,7 +28,8 @@ extension SQLiteStore: OperationsStore {
     }
 
     public func consumerLags() async throws -> [ConsumerLag] {
-        try await pool.read { db in
+        let graphCursor = try await graph.read { db in try GraphSchema.cursor(db) }
+        return try await pool.read { db in
             func cursor(_ name: String) throws -> Int64 {
                 try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [name]) ?? 0
             }
@@ -39,7 +40,7 @@ extension SQLiteStore: OperationsStore {
                     ? try db.cachedOne(Int64.self, sql: "SELECT received_at FROM event WHERE seq > ? ORDER BY seq LIMIT 1", arguments: [cursor]) : nil
                 return ConsumerLag(consumer: consumer, items: max(0, head - cursor), oldestAt: oldest)
             }
-            var lags = [try logConsumer("entity_graph", cursor: cursor(EntityIndex.cursorName)),
+            var lags = [try logConsumer("entity_graph", cursor: graphCursor),
                         try logConsumer("detection", cursor: cursor(Self.detectionCursorName))]
             // The case builder follows signals and report events.
             let signalCursor = try cursor(Self.signalCursorName), reportCursor = try cursor(Self.reportCursorName)

@@ -3,13 +3,19 @@ import GRDB
 import Synchronization
 public import WardenCore
 
-/// The embedded store: one SQLite database in WAL mode through one GRDB `DatabasePool`.
+/// The embedded store: one SQLite database in WAL mode through one GRDB `DatabasePool`, and
+/// beside it the entity graph's own database (`<name>-graph.sqlite`).
 ///
 /// Commits are durable before they return (`synchronous = FULL`). Appending writes only the event
 /// rows, through prepared statements; the entity graph is derived from the log by
 /// ``indexEntities(limit:)``, a consumer with its own cursor (see `SQLiteStore+EntityIndex.swift`).
+/// The graph lives in a file of its own so it has a writer of its own: SQLite takes one writer per
+/// database, and indexing (several B-tree inserts per event) would otherwise queue intake's commits
+/// behind it. The graph holds nothing but what the log implies: delete the file and it is rebuilt.
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
+    /// The entity graph: entities, mentions, links and the graph's cursor.
+    let graph: DatabasePool
     let cache = SharedEntityCache()
     /// Group commit for review's small write transactions.
     let batcher: WriteBatcher
@@ -26,8 +32,8 @@ public final class SQLiteStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // A 64 MiB page cache keeps the entity indexes' hot pages in memory.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Page caches: the writer's holds the indexes commits touch; readers keep little.
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
             // Checkpoints run off the commit path (``checkpoint(truncate:)``, driven by the engine);
             // the automatic one, which would stall whichever commit crosses the threshold, is only
             // a backstop for processes that never call it.
@@ -36,6 +42,18 @@ public final class SQLiteStore: Sendable {
         pool = try DatabasePool(path: path, configuration: configuration)
         batcher = WriteBatcher(pool: pool)
         try Schema.migrator.migrate(pool)
+        var graphConfiguration = Configuration()
+        graphConfiguration.busyMode = .timeout(10)
+        graphConfiguration.maximumReaderCount = 2
+        graphConfiguration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The writer's cache holds the mention and link B-trees' hot pages.
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -4096 : -49152)")
+            // Only the indexer writes here: its commits checkpoint when the WAL passes 200 MiB.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 50000")
+        }
+        graph = try DatabasePool(path: Self.graphPath(for: path), configuration: graphConfiguration)
+        try GraphSchema.migrator.migrate(graph)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
@@ -50,6 +68,11 @@ public final class SQLiteStore: Sendable {
             let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
             return row?[1] ?? 0
         }
+    }
+
+    /// Where the entity graph of the database at `path` lives.
+    public static func graphPath(for path: String) -> String {
+        path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) + "-graph.sqlite" : path + "-graph"
     }
 
     /// Whether the database answers a query.
@@ -129,27 +152,30 @@ extension SQLiteStore: EventStore {
     }
 
     public func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail? {
-        try await pool.read { db in
+        // The graph says which events name it; the log has the events.
+        let found = try await graph.read { db -> (Int64, Int, [Int64], [EntityDetail.Link], Int64)? in
             guard let row = try Row.fetchOne(db, sql: "SELECT key, first_seen_at FROM entity WHERE type = ? AND id = ?",
                                              arguments: [ref.type, ref.id])
             else { return nil }
             let key: Int64 = row["key"]
             let eventCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity WHERE entity = ?", arguments: [key]) ?? 0
-            let recent = try Row.fetchAll(db, sql: """
-                SELECT e.seq, e.id, e.type, e.occurred_at, e.received_at, e.body
-                FROM event_entity m JOIN event e ON e.seq = m.seq
-                WHERE m.entity = ? ORDER BY m.seq DESC LIMIT ?
-                """, arguments: [key, recentLimit]).map(StoredEvent.init(row:))
+            let seqs = try Int64.fetchAll(db, sql: "SELECT seq FROM event_entity WHERE entity = ? ORDER BY seq DESC LIMIT ?",
+                                          arguments: [key, recentLimit])
             let links = try Row.fetchAll(db, sql: """
                 SELECT n.type, n.id, l.first_seq FROM entity_link l JOIN entity n ON n.key = l.b
                 WHERE l.a = ? ORDER BY l.first_seq DESC LIMIT ?
                 """, arguments: [key, linkLimit]).map { row in
                     EntityDetail.Link(entity: EntityRef(type: row["type"], id: row["id"]), firstSeq: row["first_seq"])
                 }
-            let indexed = try Int64.fetchOne(db, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [EntityIndex.cursorName]) ?? 0
-            return EntityDetail(ref: ref, firstSeenAt: row["first_seen_at"], eventCount: eventCount, recentEvents: recent, links: links,
-                                indexedThroughSeq: indexed)
+            return (row["first_seen_at"], eventCount, seqs, links, try GraphSchema.cursor(db))
         }
+        guard let (firstSeenAt, eventCount, seqs, links, indexed) = found else { return nil }
+        let recent = try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, id, type, occurred_at, received_at, body FROM event WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq DESC
+                """, arguments: ["[" + seqs.map(String.init).joined(separator: ",") + "]"]).map(StoredEvent.init(row:))
+        }
+        return EntityDetail(ref: ref, firstSeenAt: firstSeenAt, eventCount: eventCount, recentEvents: recent, links: links, indexedThroughSeq: indexed)
     }
 
     public func statistics() async throws -> StoreStatistics {

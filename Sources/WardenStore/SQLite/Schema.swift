@@ -441,6 +441,16 @@ enum Schema {
                     WHERE state IN ('open', 'in_review', 'on_hold', 'escalated');
                 """)
         }
+        migrator.registerMigration("v15: the entity graph moves to its own database") { db in
+            // The graph is derived from the log: the indexer rebuilds it in `<name>-graph.sqlite`
+            // from the first event (GraphSchema), with a writer of its own.
+            try db.execute(sql: """
+                DROP TABLE event_entity;
+                DROP TABLE entity_link;
+                DROP TABLE entity;
+                DELETE FROM consumer_cursor WHERE name = 'entity_index';
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,47 @@
+import GRDB
+
+/// The entity graph's database (`<name>-graph.sqlite`): entities, which events name them, links
+/// between entities that share an event, and how far through the log it is. Written only by the
+/// entity index, from keys it has just upserted and sequence numbers it has just read, in the
+/// transaction that advances its cursor; so mentions and links carry no foreign keys (checking each
+/// row against its parents cost more than writing it), while keys and shapes are still enforced.
+enum GraphSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: entity graph") { db in
+            try db.execute(sql: """
+                CREATE TABLE entity (
+                    key INTEGER PRIMARY KEY,
+                    type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 40),
+                    id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 256),
+                    first_seen_at INTEGER NOT NULL,
+                    first_seq INTEGER NOT NULL CHECK (first_seq > 0),
+                    UNIQUE (type, id)
+                );
+                CREATE TABLE event_entity (
+                    entity INTEGER NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq > 0),
+                    PRIMARY KEY (entity, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE entity_link (
+                    a INTEGER NOT NULL,
+                    b INTEGER NOT NULL,
+                    first_seq INTEGER NOT NULL,
+                    PRIMARY KEY (a, b),
+                    CHECK (a <> b)
+                ) WITHOUT ROWID;
+                CREATE TABLE graph_cursor (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    seq INTEGER NOT NULL CHECK (seq >= 0)
+                );
+                INSERT INTO graph_cursor (id, seq) VALUES (1, 0);
+                """)
+        }
+        return migrator
+    }
+
+    /// The last event the graph reflects.
+    static func cursor(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM graph_cursor WHERE id = 1") ?? 0
+    }
+}
