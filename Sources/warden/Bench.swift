@@ -318,7 +318,7 @@ struct StoreBench: AsyncParsableCommand {
         let seconds = started.duration(to: .now).seconds
         let rate = Int(Double(events) / seconds)
         let indexStarted = ContinuousClock.now
-        try await EntityIndexer.catchUp(store, batchSize: 50_000)
+        try await EntityIndexer.catchUp(store, batchSize: 10_000)
         let indexSeconds = indexStarted.duration(to: .now).seconds
         let indexRate = Int(Double(events) / indexSeconds)
         if json {
