@@ -14,7 +14,7 @@ echo "machine speed: $(python3 -c 'import time; t=time.time(); s=0
 for i in range(20_000_000): s+=i
 print(f"a 20M-addition Python loop took {time.time()-t:.2f}s")')"
 token=sustained-token-0123456789abcdef
-env ${SERVE_ENV:-} WARDEN_BOOTSTRAP_TOKEN=$token $bin serve --data-dir "$work/data" --port 18183 --log-level warning >"$work/serve.log" 2>&1 &
+env ${SERVE_ENV:-} WARDEN_BOOTSTRAP_TOKEN=$token $bin serve --data-dir "$work/data" --port 18183 --log-level warning ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 600); do curl -fs http://127.0.0.1:18183/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 sleep 2
