@@ -137,8 +137,9 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     }
 
     @Test func theEntityIndexIsTheSameHoweverItIsBatched() async throws {
-        func graph(_ batch: Int) async throws -> [String] {
-            try await withStore { store, _ in
+        func graph(_ batch: Int, mergeRows: Int = 1_000_000) async throws -> [String] {
+            try await withStore { _, path in
+                let store = try SQLiteStore(path: path, graphMergeRows: mergeRows)
                 var events: [IncomingEvent] = []
                 for index in 0..<60 {
                     events.append(try event("e\(index)", actor: "u\(index % 7)", ip: "203.0.113.\(index % 5)", at: "2026-11-23T10:\(10 + index % 40):00Z"))
@@ -150,7 +151,9 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                     try String.fetchAll(db, sql: """
                         SELECT 'e' || type || ':' || id || '@' || first_seen_at || '#' || first_seq FROM entity
                         UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity
-                        UNION ALL SELECT 'l' || a || '-' || b || ':' || first_seq FROM entity_link
+                        UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity_recent
+                        UNION ALL SELECT 'l' || a || '-' || b || ':' || min(first_seq)
+                            FROM (SELECT a, b, first_seq FROM entity_link UNION ALL SELECT a, b, first_seq FROM entity_link_recent) GROUP BY a, b
                         """).sorted()
                 }
             }
@@ -159,6 +162,27 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         #expect(whole.count > 100)
         #expect(try await graph(1) == whole)
         #expect(try await graph(7) == whole)
+        // Merging recent mentions and links into the main tables changes nothing either.
+        #expect(try await graph(7, mergeRows: 20) == whole)
+        #expect(try await graph(1, mergeRows: 5) == whole)
+    }
+
+    /// Reads see mentions and links whether merged or still recent.
+    @Test func entityReadsSeeMergedAndRecentMentions() async throws {
+        try await withStore { _, path in
+            let store = try SQLiteStore(path: path, graphMergeRows: 4)
+            _ = try await store.append([try event("e1"), try event("e2", actor: "u2")], receivedAt: 5)
+            _ = try await store.indexEntities(limit: 100)  // 5 mentions: merged
+            _ = try await store.append([try event("e3", actor: "u3")], receivedAt: 6)
+            _ = try await store.indexEntities(limit: 100)  // 2 recent
+            let merged = try await store.graph.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity") ?? 0 }
+            let recent = try await store.graph.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity_recent") ?? 0 }
+            #expect(merged > 0 && recent > 0)
+            let ip = try #require(try await store.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 2, linkLimit: 10))
+            #expect(ip.eventCount == 3)
+            #expect(ip.recentEvents.map(\.seq) == [3, 2])
+            #expect(Set(ip.links.map(\.entity.id)) == ["u1", "u2", "u3"])
+        }
     }
 
     @Test func checkpointsRunBesideTheWriter() async throws {

@@ -37,6 +37,28 @@ enum GraphSchema {
                 INSERT INTO graph_cursor (id, seq) VALUES (1, 0);
                 """)
         }
+        migrator.registerMigration("v2: recent mentions") { db in
+            // New mentions and links land in small tables that stay in the page cache; a merge moves
+            // them into `event_entity` and `entity_link` in key order once they hold a million
+            // mentions, so each entity's pages are written once per merge instead of once per batch
+            // that names it. A link already merged may be added again (the entity cache is bounded):
+            // the merge keeps the older, and reads take the smaller `first_seq`.
+            try db.execute(sql: """
+                CREATE TABLE event_entity_recent (
+                    entity INTEGER NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq > 0),
+                    PRIMARY KEY (entity, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE entity_link_recent (
+                    a INTEGER NOT NULL,
+                    b INTEGER NOT NULL,
+                    first_seq INTEGER NOT NULL,
+                    PRIMARY KEY (a, b),
+                    CHECK (a <> b)
+                ) WITHOUT ROWID;
+                ALTER TABLE graph_cursor ADD COLUMN recent_rows INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

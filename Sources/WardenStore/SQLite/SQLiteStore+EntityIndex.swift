@@ -21,6 +21,7 @@ extension SQLiteStore {
     public func indexEntities(limit: Int) async throws -> EntityIndexProgress {
         let cache = self.cache
         let pool = self.pool
+        let mergeRows = graphMergeRows
         // The graph is derived from the log and committed with its cursor: a commit the OS loses in
         // a power cut takes the cursor back with it and the events are indexed again, so the
         // graph's database runs with synchronous=NORMAL (still durable against a process crash).
@@ -40,7 +41,7 @@ extension SQLiteStore {
             // The cache is read in place (borrowed, never copied) and extended only once the
             // transaction has committed, on the writer queue, so it never holds an uncommitted key.
             let (progress, staged) = try cache.withLock { known in
-                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, known: known)
+                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, mergeRows: mergeRows, known: known)
             }
             db.afterNextTransaction(onCommit: { _ in cache.withLock { $0.merge(staged) } })
             return progress
@@ -55,15 +56,15 @@ extension SQLiteStore {
     }
 
     private static func index(_ rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])], in db: Database, cursor: Int64, lastSeq: Int64,
-                              known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
+                              mergeRows: Int, known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
         let upsertEntity = try RawStatement(db, """
             INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
             ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
             RETURNING key, first_seen_at
             """)
         let lowerFirstSeen = try RawStatement(db, "UPDATE entity SET first_seen_at = ? WHERE key = ? AND first_seen_at > ?")
-        let insertMention = try RawStatement(db, "INSERT INTO event_entity (entity, seq) VALUES (?, ?)")
-        let insertLink = try RawStatement(db, "INSERT INTO entity_link (a, b, first_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let insertMention = try RawStatement(db, "INSERT INTO event_entity_recent (entity, seq) VALUES (?, ?)")
+        let insertLink = try RawStatement(db, "INSERT INTO entity_link_recent (a, b, first_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
 
         var staged = EntityCache.Staged()
         var mentions: [Mention] = []
@@ -130,7 +131,19 @@ extension SQLiteStore {
             try insertLink.step()
         }
         if indexed > 0 {
-            try db.execute(sql: "UPDATE graph_cursor SET seq = ? WHERE id = 1", arguments: [through])
+            try db.execute(sql: "UPDATE graph_cursor SET seq = ?, recent_rows = recent_rows + ? WHERE id = 1", arguments: [through, mentions.count])
+            let recent = try Int.fetchOne(db, sql: "SELECT recent_rows FROM graph_cursor WHERE id = 1") ?? 0
+            if recent >= mergeRows {
+                // In key order: each entity's last page is read and written once for the whole merge.
+                try db.execute(sql: """
+                    INSERT INTO event_entity (entity, seq) SELECT entity, seq FROM event_entity_recent ORDER BY entity, seq;
+                    DELETE FROM event_entity_recent;
+                    INSERT INTO entity_link (a, b, first_seq) SELECT a, b, first_seq FROM entity_link_recent WHERE true ORDER BY a, b
+                        ON CONFLICT (a, b) DO UPDATE SET first_seq = min(first_seq, excluded.first_seq);
+                    DELETE FROM entity_link_recent;
+                    UPDATE graph_cursor SET recent_rows = 0 WHERE id = 1;
+                    """)
+            }
         }
         return (EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: max(lastSeq, through)), staged)
     }

@@ -17,6 +17,8 @@ public final class SQLiteStore: Sendable {
     /// The entity graph: entities, mentions, links and the graph's cursor.
     let graph: DatabasePool
     let cache = SharedEntityCache()
+    /// Recent mentions that trigger a merge into the graph's main tables (see GraphSchema v2).
+    let graphMergeRows: Int
     /// Group commit for review's small write transactions.
     let batcher: WriteBatcher
 
@@ -27,7 +29,9 @@ public final class SQLiteStore: Sendable {
     private let checkpointer: DatabaseQueue
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them.
+    public init(path: String, graphMergeRows: Int = 1_000_000) throws {
+        self.graphMergeRows = graphMergeRows
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -158,12 +162,21 @@ extension SQLiteStore: EventStore {
                                              arguments: [ref.type, ref.id])
             else { return nil }
             let key: Int64 = row["key"]
-            let eventCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity WHERE entity = ?", arguments: [key]) ?? 0
-            let seqs = try Int64.fetchAll(db, sql: "SELECT seq FROM event_entity WHERE entity = ? ORDER BY seq DESC LIMIT ?",
-                                          arguments: [key, recentLimit])
+            // Mentions are in `event_entity` and, since the last merge, `event_entity_recent`.
+            let eventCount = try Int.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM event_entity WHERE entity = ?1) + (SELECT count(*) FROM event_entity_recent WHERE entity = ?1)
+                """, arguments: [key]) ?? 0
+            let seqs = try Int64.fetchAll(db, sql: """
+                SELECT seq FROM (SELECT seq FROM event_entity_recent WHERE entity = ?1 ORDER BY seq DESC LIMIT ?2)
+                UNION ALL SELECT seq FROM (SELECT seq FROM event_entity WHERE entity = ?1 ORDER BY seq DESC LIMIT ?2)
+                ORDER BY seq DESC LIMIT ?2
+                """, arguments: [key, recentLimit])
             let links = try Row.fetchAll(db, sql: """
-                SELECT n.type, n.id, l.first_seq FROM entity_link l JOIN entity n ON n.key = l.b
-                WHERE l.a = ? ORDER BY l.first_seq DESC LIMIT ?
+                SELECT n.type, n.id, l.first_seq
+                FROM (SELECT b, min(first_seq) AS first_seq FROM (
+                        SELECT b, first_seq FROM entity_link WHERE a = ?1 UNION ALL SELECT b, first_seq FROM entity_link_recent WHERE a = ?1)
+                      GROUP BY b) l
+                JOIN entity n ON n.key = l.b ORDER BY l.first_seq DESC LIMIT ?2
                 """, arguments: [key, linkLimit]).map { row in
                     EntityDetail.Link(entity: EntityRef(type: row["type"], id: row["id"]), firstSeq: row["first_seq"])
                 }
