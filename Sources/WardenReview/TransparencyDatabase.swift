@@ -20,9 +20,13 @@ public enum TransparencyDatabase {
     ]
 
     /// Categories the database no longer accepts, with the one to use instead.
+    /// (The database's changelog table of July 2025; the last two have no direct successor.)
     public static let retiredCategories: [String: String] = [
         "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+        "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS": "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
         "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT": "STATEMENT_CATEGORY_OTHER_VIOLATION_TC (keyword KEYWORD_ADULT_SEXUAL_MATERIAL)",
+        "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR":
+            "the current category that fits, such as STATEMENT_CATEGORY_CYBER_VIOLENCE with a KEYWORD_NON_CONSENSUAL_… keyword",
     ]
 
     /// The category a decision gets when its taxonomy category names none.

@@ -90,6 +90,14 @@ import WardenCore
         #expect(TransparencyDatabase.categoryProblem("STATEMENT_CATEGORY_OTHER_VIOLATION_TC") == nil)
         #expect(TransparencyDatabase.categoryProblem("STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE")?.contains("use STATEMENT_CATEGORY_OTHER_VIOLATION_TC") == true)
         #expect(TransparencyDatabase.categoryProblem("SPAM")?.contains("not a Transparency Database statement category") == true)
+        #expect(TransparencyDatabase.categoryProblem("STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS")?
+            .contains("use STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS") == true)
+        // Every retired value is refused, and every suggested replacement is itself accepted.
+        for (retired, replacement) in TransparencyDatabase.retiredCategories {
+            #expect(!TransparencyDatabase.categories.contains(retired))
+            let named = replacement.split(separator: " ").map(String.init).filter { $0.hasPrefix("STATEMENT_CATEGORY_") }
+            #expect(named.allSatisfy(TransparencyDatabase.categories.contains), "\(retired) → \(replacement)")
+        }
     }
 
     @Test func clippingCountsCharacters() {
