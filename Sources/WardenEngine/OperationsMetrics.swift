@@ -19,9 +19,13 @@ public struct OperationsMetrics: Service {
     private let queueEvery: Int
     private let logger: Logger
     private let gauges: Gauges
+    /// Where each queue sample is also published (for the console).
+    private let board: QueueBoard?
 
     public init(store: any OperationsStore & StatementStore, packs: PackManager, clock: any WallClock = SystemWallClock(),
-                interval: Duration = .seconds(1), queueEvery: Int = 10, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+                interval: Duration = .seconds(1), queueEvery: Int = 10, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
+                board: QueueBoard? = nil) {
+        self.board = board
         self.store = store
         self.packs = packs
         self.clock = clock
@@ -61,9 +65,8 @@ public struct OperationsMetrics: Service {
     /// Queues, the outbox and statements of reasons.
     public func sampleQueues() async throws {
         let now = clock.nowMillis()
-        let warning = SLAEvent.allCases.filter { !$0.isBreach }.reduce(0) { $0 | $1.flag }
-        let breach = SLAEvent.allCases.filter(\.isBreach).reduce(0) { $0 | $1.flag }
-        let stats = try await store.queueStats(warningFlags: warning, breachFlags: breach)
+        let stats = try await store.queueStats(warningFlags: QueueBoard.warningFlags, breachFlags: QueueBoard.breachFlags)
+        board?.publish(stats, at: now)
         // Every queue of the pack, every band and state, starts at zero.
         let queues = Set(packs.pack.review.configuration.queues.keys).union(stats.map(\.queue))
         var open: [[String: String]: Double] = [:]

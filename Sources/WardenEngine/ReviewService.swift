@@ -253,26 +253,65 @@ public final class ReviewService: Sendable {
             let step = ladder.step(afterStrikes: live)
             draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
         }
-        if let name = draft.macro, let macro = pack.review.macros[name] {
-            let categoryName = pack.taxonomy.categories.first { $0.id == draft.category }?.name ?? draft.category
-            let variables: [String: Any] = [
-                "subject": record.subject.description, "case_id": String(caseID), "category": draft.category, "category_name": categoryName,
-                "policy": draft.policy ?? "", "rationale": draft.rationale ?? "", "queue": record.queue,
-                "outcome": draft.appealOutcome?.rawValue ?? "",
-                "actions": draft.actions.map { ["name": $0.name.replacingOccurrences(of: "_", with: " "), "duration": $0.duration.map(DurationText.format) ?? ""] },
-            ]
-            let kind: OutgoingMessage.Kind = switch macro.kind {
-            case .userNotice: .userNotice
-            case .reporterReply: .reporterReply
-            case .internalNote: .internalNote
-            }
-            draft.messages = [OutgoingMessage(kind: kind, macro: name, text: macro.render(variables))]
+        if let name = draft.macro, let message = Self.message(macro: name, caseID: caseID, record: record, draft: draft, pack: pack) {
+            draft.messages = [message]
         }
         draft.packVersion = pack.version
         let decision = try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
         let outcome = draft.appealOutcome?.rawValue ?? (draft.violation ? "violation" : "no_violation")
         Counter(label: WardenMetric.decisions.rawValue, dimensions: [("queue", record.queue), ("outcome", outcome)], factory: metrics).increment()
         return decision
+    }
+
+    /// The message a macro renders for a decision on `record` (nil when there is no such macro).
+    static func message(macro name: String, caseID: Int64, record: CaseRecord, draft: DecisionDraft, pack: PolicyPack) -> OutgoingMessage? {
+        guard let macro = pack.review.macros[name] else { return nil }
+        let categoryName = pack.taxonomy.categories.first { $0.id == draft.category }?.name ?? draft.category
+        let variables: [String: Any] = [
+            "subject": record.subject.description, "case_id": String(caseID), "category": draft.category, "category_name": categoryName,
+            "policy": draft.policy ?? "", "rationale": draft.rationale ?? "", "queue": record.queue,
+            "outcome": draft.appealOutcome?.rawValue ?? "",
+            "actions": draft.actions.map { ["name": $0.name.replacingOccurrences(of: "_", with: " "), "duration": $0.duration.map(DurationText.format) ?? ""] },
+        ]
+        let kind: OutgoingMessage.Kind = switch macro.kind {
+        case .userNotice: .userNotice
+        case .reporterReply: .reporterReply
+        case .internalNote: .internalNote
+        }
+        return OutgoingMessage(kind: kind, macro: name, text: macro.render(variables))
+    }
+
+    /// What a macro would say for a decision on the case, before it is made (the console's preview).
+    public func previewMacro(_ name: String, caseID: Int64, draft: DecisionDraft) async throws -> OutgoingMessage {
+        let record = try await caseRecord(id: caseID)
+        guard let message = Self.message(macro: name, caseID: caseID, record: record, draft: draft, pack: pack) else {
+            throw ReviewError(.notFound, "there is no macro \(name); macros: \(pack.review.macros.keys.sorted().joined(separator: ", "))")
+        }
+        return message
+    }
+
+    /// The action the category's enforcement ladder would take against the case's subject now, or
+    /// nil when the category has no ladder.
+    public func ladderSuggestion(for record: CaseRecord, category: String) async throws -> RequestedAction? {
+        guard let ladder = pack.review.catalogue.ladder(for: category) else { return nil }
+        let live = try await store.liveStrikes(subject: record.subject.description, policy: ladder.category, now: clock.nowMillis())
+        let step = ladder.step(afterStrikes: live)
+        return RequestedAction(name: step.action, duration: step.duration)
+    }
+
+    /// What `actor` did of `kind` since `since`, newest first, with each entry's case.
+    public func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)] {
+        try await store.activity(by: actor, kind: kind, since: since, limit: limit)
+    }
+
+    /// Records that `actor` revealed blurred content of a case (wellness: reveals are audited).
+    public func recordReveal(caseID: Int64, item: String, actor: ActorRef) async throws {
+        var detail = JSONWriter(capacity: 64)
+        detail.beginObject()
+        detail.field("item", item)
+        detail.endObject()
+        try await store.audit(actor: actor, action: "case.reveal", target: "case:\(caseID)", detail: String(decoding: detail.bytes, as: UTF8.self),
+                              now: clock.nowMillis())
     }
 
     public func reverse(actionID: Int64, reason: String, actor: ActorRef) async throws -> ActionRecord {

@@ -2,7 +2,7 @@ import Hummingbird
 import WardenEngine
 
 /// Resolves who is calling: `Authorization: Bearer <secret>` (an API token) or the
-/// `warden_session` cookie (a person). It never refuses a request for lacking credentials: each
+/// `warden_session` cookie (a person) on API paths (the console's pages have ``ConsoleSession``). It never refuses a request for lacking credentials: each
 /// route states the scope it needs (``RouteTable``), so public routes stay public. A request
 /// authenticated by cookie that changes something must echo the session's CSRF token in
 /// `X-CSRF-Token`, so another site cannot make a signed-in browser act.
@@ -12,6 +12,12 @@ struct Authenticator: RouterMiddleware {
     let users: UserAccounts?
 
     static let cookie = "warden_session"
+
+    /// The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site sends it),
+    /// Secure (browsers keep it over HTTPS, and over plain HTTP only to loopback addresses).
+    static func sessionCookie(_ secret: String, maxAge: Int64) -> String {
+        "\(cookie)=\(secret); Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=\(maxAge)"
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -24,7 +30,7 @@ struct Authenticator: RouterMiddleware {
                 throw Problem.unauthorized("the bearer token is unknown or revoked")
             }
             context.token = token
-        } else if let users, request.uri.path != "/v1/sessions", let secret = request.cookies[Self.cookie]?.value {
+        } else if let users, request.uri.path.hasPrefix("/v1/"), request.uri.path != "/v1/sessions", let secret = request.cookies[Self.cookie]?.value {
             // Signing in and out work whatever cookie the browser still holds.
             guard let (session, user) = try await users.session(secret: secret) else {
                 throw Problem.unauthorized("the session has expired or was ended; sign in again with POST /v1/sessions")
@@ -36,6 +42,7 @@ struct Authenticator: RouterMiddleware {
                 }
             }
             context.user = user
+            context.session = session
         }
         return try await next(request, context)
     }

@@ -30,16 +30,20 @@ struct SessionsController {
     @Sendable func login(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         guard let users else { throw Problem(.serviceUnavailable, "no-accounts", title: "No user accounts", detail: "this server only takes API tokens") }
         let credentials = try await RequestInput(request: request, limit: maxBodyBytes).body(Credentials.self)
-        guard let (secret, session, user) = try await users.login(name: credentials.name, password: credentials.password) else {
-            throw Problem(.unauthorized, "invalid-credentials", title: "Sign-in failed", detail: "the name or password is wrong, or the account is disabled")
+        let signedIn: (secret: String, session: SessionRecord, user: UserRecord)
+        do {
+            signedIn = try await users.login(name: credentials.name, password: credentials.password, address: context.remoteAddress)
+        } catch let refusal as UserAccounts.Refusal {
+            throw Problem(refusal)
         }
+        let (secret, session, user) = signedIn
         let answer = SessionResponse(user: user.name, role: user.role, scopes: user.role.scopes.map(\.rawValue).sorted(),
                                      queues: user.role.isLimitedToAssignedQueues ? user.queues : nil, csrfToken: session.csrfToken,
                                      expiresAt: Timestamp.formatRFC3339(session.expiresAt))
         var response = try answer.response(from: request, context: context)
         response.status = .created
         let seconds = (session.expiresAt - session.createdAt) / 1000
-        response.headers[.setCookie] = "\(Authenticator.cookie)=\(secret); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(seconds)"
+        response.headers[.setCookie] = Authenticator.sessionCookie(secret, maxAge: seconds)
         return response
     }
 
@@ -48,12 +52,26 @@ struct SessionsController {
             try await users.logout(secret: secret)
         }
         var response = Response(status: .noContent)
-        response.headers[.setCookie] = "\(Authenticator.cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        response.headers[.setCookie] = Authenticator.sessionCookie("", maxAge: 0)
         return response
     }
 
     @Sendable func me(_ request: Request, _ context: WardenRequestContext) async throws -> CallerResponse {
         guard let scopes = context.scopes else { throw Problem.unauthorized("sign in with POST /v1/sessions or send a bearer token") }
         return CallerResponse(actor: context.actor.description, role: context.user?.role, scopes: scopes.map(\.rawValue).sorted(), queues: context.assignedQueues?.sorted())
+    }
+}
+
+extension Problem {
+    /// A refused sign-in: 401 for a wrong name or password, 429 with `Retry-After` while locked out.
+    init(_ refusal: UserAccounts.Refusal, now: Int64 = SystemWallClock().nowMillis()) {
+        switch refusal {
+        case .invalid:
+            self.init(.unauthorized, "invalid-credentials", title: "Sign-in failed", detail: "the name or password is wrong, or the account is disabled")
+        case .lockedOut(let until):
+            self.init(.tooManyRequests, "sign-in-locked", title: "Too many failed sign-ins",
+                      detail: "too many failed sign-ins for this account or from this address; try again after \(Timestamp.formatRFC3339(until))")
+            headers[.retryAfter] = String(max(1, (until - now + 999) / 1000))
+        }
     }
 }

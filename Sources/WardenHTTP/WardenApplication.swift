@@ -39,8 +39,10 @@ public enum WardenApplication {
         PolicyPackController(manager: components.packs, history: components.store).addRoutes(to: routes)
         let packs = components.packs
         ModerationController(registry: { packs.classifiers }, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
-        ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        let reviewAPI = ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes)
+        reviewAPI.addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        ConsoleController(components: components, api: reviewAPI).addRoutes(to: router)
         routes.refuseOtherMethods()
         return (router, routes)
     }

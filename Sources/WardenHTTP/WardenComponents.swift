@@ -54,6 +54,8 @@ public struct WardenComponents: Sendable {
     public var review: ReviewService
     /// People and sessions (nil: only API tokens authenticate).
     public var users: UserAccounts?
+    /// The latest queue backlog sample (the console reads it).
+    public var queueBoard = QueueBoard()
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -111,7 +113,7 @@ public struct WardenComponents: Sendable {
             ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
                                 budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics),
             OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, clock: clock, logger: logger, metrics: metrics),
-            OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics),
+            OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
     }
 }

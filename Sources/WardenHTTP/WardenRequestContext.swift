@@ -13,9 +13,15 @@ public struct WardenRequestContext: RequestContext {
     public var token: APITokenRecord?
     /// The person whose session cookie authenticated this request.
     public var user: UserRecord?
+    /// The session that signed the person in (cookie), with its CSRF token.
+    public var session: SessionRecord?
+
+    /// The peer's IP address (for throttling sign-in attempts), when the channel has one.
+    public var remoteAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// What the caller may do (nil when anonymous).

@@ -114,6 +114,8 @@ public protocol CaseStore: Sendable {
 
     func caseRecord(id: Int64) async throws -> CaseRecord?
     func timeline(caseID: Int64) async throws -> [TimelineEntry]
+    /// What `actor` did of `kind` since `since`, newest first, with each entry's case.
+    func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)]
     func decisions(caseID: Int64) async throws -> [DecisionRecord]
     /// Cases, newest first, filtered.
     func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord]
@@ -176,6 +178,9 @@ public protocol AuditStore: Sendable {
     func audit(actor: ActorRef, action: String, target: String, detail: String, now: Int64) async throws
     /// Audit entries after `seq`, in order.
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
+    /// Audit entries before `seq` (nil: from the newest), newest first, with equal `actor` and
+    /// `target` and an `action` starting with the one given, when given.
+    func auditEntries(before seq: Int64?, actor: String?, action: String?, target: String?, limit: Int) async throws -> [AuditEntry]
     /// The head the store records apart from the log.
     func auditHead() async throws -> (seq: Int64, hash: [UInt8])?
 }

@@ -33,18 +33,37 @@ public struct SessionRecord: Sendable, Equatable {
     public var csrfToken: String
     public var createdAt: Int64
     public var expiresAt: Int64
+    /// When the session was last used (kept to the minute), for the idle timeout.
+    public var lastSeenAt: Int64
 
-    public init(idHash: [UInt8], user: String, csrfToken: String, createdAt: Int64, expiresAt: Int64) {
+    public init(idHash: [UInt8], user: String, csrfToken: String, createdAt: Int64, expiresAt: Int64, lastSeenAt: Int64? = nil) {
         self.idHash = idHash
         self.user = user
         self.csrfToken = csrfToken
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.lastSeenAt = lastSeenAt ?? createdAt
     }
 }
 
-/// People and their sessions.
-public protocol UserStore: Sendable {
+/// A one-time sign-in link (the first admin's, the demo people's): its secret is stored only as
+/// its SHA-256, and it works once, before it expires.
+public struct SignInLinkRecord: Sendable, Equatable {
+    public var idHash: [UInt8]
+    public var user: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+
+    public init(idHash: [UInt8], user: String, createdAt: Int64, expiresAt: Int64) {
+        self.idHash = idHash
+        self.user = user
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// People and their sessions. Sign-in events (lock-outs) go to the audit log.
+public protocol UserStore: AuditStore {
     /// Adds a user; fails if the name is taken.
     func addUser(_ user: UserRecord, actor: String) async throws
     func user(named name: String) async throws -> UserRecord?
@@ -55,4 +74,12 @@ public protocol UserStore: Sendable {
     /// A live session by its id's hash, with its user.
     func session(idHash: [UInt8], now: Int64) async throws -> (SessionRecord, UserRecord)?
     func deleteSession(idHash: [UInt8]) async throws
+    /// Records that a session was used at `now`.
+    func touchSession(idHash: [UInt8], now: Int64) async throws
+    /// Replaces a user's password hash and ends their other sessions (all but `keeping`).
+    func setPassword(_ name: String, hash: String, keeping: [UInt8]?, actor: ActorRef, now: Int64) async throws -> Bool
+    /// Stores a one-time sign-in link.
+    func createSignInLink(_ link: SignInLinkRecord) async throws
+    /// Uses a link: the user it signs in, once, while it is live and the user enabled; nil otherwise.
+    func redeemSignInLink(idHash: [UInt8], now: Int64) async throws -> UserRecord?
 }

@@ -26,32 +26,14 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
-            let head = try await opened.store.auditHead()
-            var verifier = AuditChain.Verifier(digest: SQLiteStore.auditDigest)
-            var progress = ProgressBar(label: "audit entries", total: head.map { Int($0.seq) })
-            var failure: AuditChain.Break?
-            var after: Int64 = 0
-            walk: while true {
-                let page = try await opened.store.auditEntries(after: after, limit: 5000)
-                for entry in page {
-                    do {
-                        try verifier.check(entry)
-                    } catch {
-                        failure = error
-                        break walk
-                    }
-                }
-                progress.update(Int(verifier.count))
-                guard let last = page.last, page.count == 5000 else { break }
-                after = last.seq
-            }
-            if failure == nil {
-                do { try verifier.finish(expectedHead: head) } catch { failure = error }
-            }
+            let total = try await opened.store.auditHead().map { Int($0.seq) }
+            var progress = ProgressBar(label: "audit entries", total: total)
+            let result = try await AuditVerification.verify(opened.store, digest: SQLiteStore.auditDigest) { progress.update(Int($0)) }
             progress.finish()
-            let headHex = verifier.head.hexString
+            let failure = result.failure
+            let headHex = result.head.hexString
             if json {
-                var object: [String: Any] = ["intact": failure == nil, "entries_checked": verifier.count, "head": headHex]
+                var object: [String: Any] = ["intact": failure == nil, "entries_checked": result.checked, "head": headHex]
                 if let failure {
                     object["broken_at"] = failure.seq.map { $0 as Any } ?? NSNull()
                     object["reason"] = failure.reason
@@ -59,9 +41,9 @@ struct Audit: AsyncParsableCommand {
                 printJSON(object)
             } else if let failure {
                 print("audit log BROKEN: \(failure)")
-                print("entries before it verified: \(verifier.count)")
+                print("entries before it verified: \(result.checked)")
             } else {
-                print("audit log intact: \(verifier.count) entries, head \(headHex)")
+                print("audit log intact: \(result.checked) entries, head \(headHex)")
             }
             if failure != nil { throw ExitCode(1) }
         }

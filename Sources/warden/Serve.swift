@@ -9,6 +9,7 @@ import WardenCore
 import WardenEngine
 import WardenHTTP
 import WardenStore
+import WardenReview
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,15 @@ struct Serve: AsyncParsableCommand {
         let bootstrapSecret = ProcessInfo.processInfo.environment["WARDEN_BOOTSTRAP_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let newSecret = try await components.tokens.bootstrap(bootstrapSecret: bootstrapSecret)
         try await components.packs.recordStart()
+        let firstAdminLink = try await components.users?.firstAdminLink()
+        var people: [(name: String, role: Role, link: String)] = []
+        if demo, let users = components.users {
+            let vendorQueues = policyPack.review.configuration.queueOrder.filter {
+                policyPack.review.configuration.queues[$0]?.teams.contains("vendor") ?? false
+            }
+            people = try await users.demoPeople(queues: vendorQueues.isEmpty ? Array(policyPack.review.configuration.queueOrder.prefix(1)) : vendorQueues)
+        }
+        let demoPeople = people
         var services = components.backgroundServices()
         if demo {
             services.append(DemoTraffic(intake: components.intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
@@ -49,12 +59,23 @@ struct Serve: AsyncParsableCommand {
         let isDemo = demo
         let host = host
         let app = WardenApplication.build(components, services: services, logger: logger) { port in
-            var lines = ["", "Warden is running: http://\(host):\(port)/",
-                         "  API description: http://\(host):\(port)/openapi.json",
+            let base = "http://\(host):\(port)"
+            var lines = ["", "Warden is running: \(base)/   (the console: sign in there)",
+                         "  API description: \(base)/openapi.json",
                          "  data dir: \(dataDir)   policy pack: \(policyPack.name) (\(policyPack.version))"]
             if let newSecret {
                 lines += ["  admin API token (shown once, stored hashed): \(newSecret)",
                           "  try: curl -H 'Authorization: Bearer \(newSecret)' http://\(host):\(port)/v1/events?limit=5"]
+            }
+            if let firstAdminLink {
+                lines += ["  first admin: open \(base)/signin/\(firstAdminLink) to sign in once as admin and choose a password",
+                          "    (one use, valid 24 h; later: warden users add / warden users link)"]
+            }
+            if !demoPeople.isEmpty {
+                lines.append("  demo people (one-time sign-in links, valid 24 h; new links at every --demo start):")
+                for person in demoPeople {
+                    lines.append("    \(person.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(person.role.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(base)/signin/\(person.link)")
+                }
             }
             if isDemo { lines.append("  demo traffic: streaming simulated events with abuse campaigns") }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n\n").utf8))

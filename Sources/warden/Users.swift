@@ -13,7 +13,7 @@ struct Users: AsyncParsableCommand {
             Roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")). What each may do is in docs/permissions.md. \
             Vendor reviewers see only the queues given with --queue, with e-mails, IPs and phone numbers masked.
             """,
-        subcommands: [Add.self, List.self, Disable.self]
+        subcommands: [Add.self, List.self, Link.self, Disable.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -79,6 +79,33 @@ struct Users: AsyncParsableCommand {
                 for user in users {
                     print("\(user.name.padding(toLength: 20, withPad: " ", startingAt: 0))  \(user.role.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))  \(user.disabledAt == nil ? "active  " : "disabled")  \(user.queues.joined(separator: ","))")
                 }
+            }
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a one-time sign-in link for a user (a forgotten password, a first sign-in).",
+            discussion: """
+                Prints a path to append to the console's address: /signin/<secret>. It signs the user in once, \
+                within 24 hours, and opens their account page to choose a password. Creating it is audited.
+                """)
+        @OptionGroup var data: DataDirOption
+        @Argument(help: "The user's name.") var name: String
+        @Option(help: "The console's address, printed in front of the path.") var base = "http://127.0.0.1:8080"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            guard let user = try await opened.store.user(named: name), user.disabledAt == nil else {
+                throw ValidationError("there is no active user named \(name)")
+            }
+            let secret = try await UserAccounts(store: opened.store).signInLink(for: name)
+            let url = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/signin/" + secret
+            if json {
+                printJSON(["user": name, "url": url])
+            } else {
+                print("one-time sign-in for \(name) (valid 24 h, one use): \(url)")
             }
         }
     }

@@ -314,6 +314,16 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
+    public func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM case_timeline WHERE actor = ? AND at >= ? AND kind = ? ORDER BY at DESC, id DESC LIMIT ?
+                """, arguments: [actor.description, since, kind.rawValue, limit]).map { row in
+                (row["case_id"], try TimelineEntry(row: row))
+            }
+        }
+    }
+
     public func decisions(caseID: Int64) async throws -> [DecisionRecord] {
         try await pool.read { db in try Self.decisionRecords(db, caseID: caseID) }
     }
@@ -525,6 +535,24 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
         try await pool.read { db in
             try db.cachedRows(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
+                let previous: Data = row["previous_hash"]
+                let hash: Data = row["hash"]
+                return AuditEntry(seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],
+                                  detail: row["detail"], previousHash: Array(previous), hash: Array(hash))
+            }
+        }
+    }
+
+    public func auditEntries(before seq: Int64?, actor: String?, action: String?, target: String?, limit: Int) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            var conditions = ["seq < ?"]
+            var arguments: StatementArguments = [seq ?? Int64.max]
+            if let actor { conditions.append("actor = ?"); arguments += [actor] }
+            if let target { conditions.append("target = ?"); arguments += [target] }
+            if let action { conditions.append("substr(action, 1, length(?)) = ?"); arguments += [action, action] }
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?",
+                                    arguments: arguments).map { row in
                 let previous: Data = row["previous_hash"]
                 let hash: Data = row["hash"]
                 return AuditEntry(seq: row["seq"], at: row["at"], actor: row["actor"], action: row["action"], target: row["target"],

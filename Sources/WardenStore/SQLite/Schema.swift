@@ -451,6 +451,20 @@ enum Schema {
                 DELETE FROM consumer_cursor WHERE name = 'entity_index';
                 """)
         }
+        migrator.registerMigration("v16: the web console's sessions and one-time sign-in links") { db in
+            try db.execute(sql: """
+                ALTER TABLE user_session ADD COLUMN last_seen_at INTEGER;
+                UPDATE user_session SET last_seen_at = created_at;
+
+                CREATE TABLE signin_link (
+                    id_hash BLOB PRIMARY KEY CHECK (length(id_hash) = 32),
+                    user TEXT NOT NULL REFERENCES app_user(name),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL CHECK (expires_at > created_at),
+                    used_at INTEGER
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import WardenCore
+import WardenStore
+
+/// What every page shows around its content: who is signed in, the navigation their role opens,
+/// the form token, and a notice left by the previous request.
+struct Chrome {
+    struct NavItem {
+        var href: String
+        var label: String
+        var current: Bool
+    }
+
+    var title: String
+    var signedIn: Bool
+    var user: String
+    var role: String
+    var csrf: String?
+    var nav: [NavItem]
+    var notice: String?
+    var error: String?
+    var packName: String
+    var packVersion: String
+    var idleSeconds: Int64
+}
+
+/// A page: the chrome and the template's own view.
+struct Page<Body> {
+    var chrome: Chrome
+    var body: Body
+}
+
+enum ConsolePage {
+    /// Notices left for a session's next page (after a redirect), by session.
+    static let notices = Mutex<[[UInt8]: String]>([:])
+
+    static func leaveNotice(_ notice: String, for context: WardenRequestContext) {
+        guard let session = context.session else { return }
+        notices.withLock { notices in
+            if notices.count > 10_000 { notices.removeAll() }
+            notices[session.idHash] = notice
+        }
+    }
+
+    static func takeNotice(for context: WardenRequestContext) -> String? {
+        guard let session = context.session else { return nil }
+        return notices.withLock { $0.removeValue(forKey: session.idHash) }
+    }
+
+    /// The chrome for `context` on the page at `path`.
+    static func chrome(_ title: String, path: String, context: WardenRequestContext, pack: (name: String, version: String), idleMillis: Int64,
+                       error: String? = nil) -> Chrome {
+        var nav: [Chrome.NavItem] = []
+        if let user = context.user {
+            let scopes = user.role.scopes
+            nav.append(.init(href: "/", label: "Home", current: path == "/"))
+            if Scope.casesRead.isSatisfied(by: scopes) { nav.append(.init(href: "/queues", label: "Queues", current: path.hasPrefix("/queues"))) }
+            if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
+        }
+        return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",
+                      csrf: context.session?.csrfToken, nav: nav, notice: takeNotice(for: context), error: error, packName: pack.name,
+                      packVersion: pack.version, idleSeconds: idleMillis / 1000)
+    }
+
+    /// An HTML response.
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A redirect after a form (303: the browser follows with GET).
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// The error page.
+    static func error(status: HTTPResponse.Status, title: String, detail: String, context: WardenRequestContext) -> Response {
+        struct Body { var title: String; var detail: String }
+        let chrome = Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",
+                            csrf: context.session?.csrfToken, nav: context.user == nil ? [] : [.init(href: "/", label: "Home", current: false)],
+                            notice: nil, error: nil, packName: "", packVersion: "", idleSeconds: 0)
+        return html(ConsoleTemplates.render("error", Page(chrome: chrome, body: Body(title: title, detail: detail))), status: status)
+    }
+
+    /// Percent-escapes a query value.
+    static func queryEscape(_ text: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+?#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    /// A duration in words for the console ("3 h 12 min", "45 s").
+    static func age(_ millis: Int64) -> String {
+        let seconds = max(0, millis / 1000)
+        if seconds < 60 { return "\(seconds) s" }
+        if seconds < 3600 { return "\(seconds / 60) min" }
+        if seconds < 86_400 { return "\(seconds / 3600) h \(seconds % 3600 / 60) min" }
+        return "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
+    }
+}

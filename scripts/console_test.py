@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""The web console in a real browser: headless Chromium (Debian's chromium and chromium-driver)
+driven by selenium against a real `warden serve`. Reviewers, a vendor reviewer, a lead and an
+auditor each do their part of the day; screenshots of every main page are kept in
+--artifacts; any error in the browser's console fails the run."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import integration  # noqa: E402  (Server, WebhookReceiver, check: one harness for both suites)
+from integration import PACK, TOKEN, Server, WebhookReceiver, check  # noqa: E402
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+class Browser:
+    """One person's browser: its own profile (cookies), with every page's console errors collected."""
+
+    def __init__(self, base, artifacts, name):
+        options = Options()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1300",
+                         "--disable-gpu", "--no-first-run", "--disable-extensions"]:
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver.implicitly_wait(0)
+        self.base, self.artifacts, self.name = base, artifacts, name
+        self.errors = []
+
+    def get(self, path):
+        self.driver.get(self.base + path)
+        self.collect()
+
+    def collect(self):
+        # Script errors, CSP violations and failed subresources count; the status of a page the
+        # test expects to be refused (a 403 page, a 401 sign-in) is checked by the test itself.
+        for entry in self.driver.get_log("browser"):
+            message = entry.get("message", "")
+            if entry.get("level") != "SEVERE":
+                continue
+            if entry.get("source") == "network" and not re.search(r"/(assets/|favicon)", message.split(" ")[0]):
+                continue
+            self.errors.append(message)
+
+    def wait(self, condition, seconds=10):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if condition():
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def navigating(self, action, seconds=10):
+        """Runs `action` (a click, a key) and waits until the page it leads to has loaded."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        action()
+
+        def replaced():
+            try:
+                old.tag_name
+                return False
+            except StaleElementReferenceException:
+                return self.driver.execute_script("return document.readyState") == "complete"
+        if not self.wait(replaced, seconds):
+            raise RuntimeError("the page did not change")
+        self.collect()
+
+    def click(self, css):
+        """Clicks what leads to another page (a button of a form, a link) and waits for it."""
+        element = self.find(css)
+        self.navigating(element.click)
+
+    def press(self, key):
+        """A key that leads to another page, waiting for it."""
+        self.navigating(lambda: self.driver.find_element(By.TAG_NAME, "body").send_keys(key))
+
+    def shot(self, label):
+        self.collect()
+        self.driver.save_screenshot(os.path.join(self.artifacts, f"{self.name}-{label}.png"))
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def has(self, css):
+        return len(self.all(css)) > 0
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def path(self):
+        return self.driver.current_url[len(self.base):]
+
+    def sign_in(self, name, password=PASSWORD):
+        self.get("/login")
+        self.find("input[name=name]").send_keys(name)
+        self.find("input[name=password]").send_keys(password)
+        self.click("form[action='/login'] button[type=submit]")
+
+    def status_of(self, method, path, body=""):
+        """What the server answers a request the page's own session makes (fetch, same origin)."""
+        return self.driver.execute_async_script("""
+            const [method, path, body, done] = arguments;
+            fetch(path, {method, body: method === 'GET' ? undefined : body, credentials: 'same-origin',
+                         headers: {'Content-Type': 'application/x-www-form-urlencoded'}, redirect: 'manual'})
+              .then(r => done(r.status)).catch(e => done(String(e)));
+        """, method, path, body)
+
+    def quit(self):
+        self.collect()
+        self.driver.quit()
+
+
+def add_user(binary, data_dir, name, role, queues=(), teams=()):
+    arguments = [binary, "users", "add", "--data-dir", data_dir, "--name", name, "--role", role, "--password-stdin"]
+    for queue in queues:
+        arguments += ["--queue", queue]
+    for team in teams:
+        arguments += ["--team", team]
+    added = subprocess.run(arguments, input=PASSWORD + "\n", capture_output=True, text=True)
+    if added.returncode != 0:
+        raise RuntimeError(added.stderr)
+
+
+def api(server, path, body=None, method=None):
+    status, _, raw = integration.request(server.url + path, None if body is None else json.dumps(body).encode(), "application/json", TOKEN, method)
+    return status, (json.loads(raw) if raw and raw[:1] in (b"{", b"[") else raw)
+
+
+def report(server, reporter, subject, reason, text):
+    status, _ = api(server, "/v1/reports", {"reporter": {"type": "user", "id": reporter}, "subject": {"type": "user", "id": subject},
+                                            "reason": reason, "text": text})
+    return status
+
+
+def wait_for_cases(server, queue, count, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        cases = api(server, f"/v1/cases?queue={queue}&state=open")[1].get("cases", [])
+        if len(cases) >= count:
+            return cases
+        time.sleep(0.2)
+    return []
+
+
+def audit_actions(server):
+    return [entry["action"] for entry in api(server, "/v1/audit?limit=1000")[1].get("entries", [])]
+
+
+def run(binary, work, artifacts):
+    pack = os.path.join(work, "pack")
+    shutil.copytree(PACK, pack)
+    # A small exposure cap on the general queue, so the test can reach it.
+    queues = open(os.path.join(pack, "queues.yaml")).read()
+    queues = queues.replace("  - name: general\n    description: Everything else.\n",
+                            "  - name: general\n    description: Everything else.\n    wellness: {max_cases_per_hour: 2}\n")
+    open(os.path.join(pack, "queues.yaml"), "w").write(queues)
+    integration.PACK = pack
+
+    secret = "whsec_console"
+    receiver = WebhookReceiver(secret)
+    data_dir = os.path.join(work, "data")
+    server = Server(binary, data_dir, env_extra={"WARDEN_WEBHOOK_URL": receiver.url, "WARDEN_WEBHOOK_SECRET": secret})
+    out = server.output()
+    link = re.search(r"/signin/([0-9a-f]+)", out)
+    check(link is not None and "first admin" in out, "the first start prints a one-time sign-in link for the first admin")
+
+    for name, role, queues_, teams in [("rev1", "reviewer", (), ("trust", "fraud", "tier2")), ("rev2", "reviewer", (), ("trust", "fraud", "tier2")),
+                                       ("vendor1", "vendor_reviewer", ("spam", "general"), ("vendor",)), ("auditor1", "auditor", (), ()),
+                                       ("lead1", "lead", (), ("trust", "fraud", "tier2")), ("lockme", "reviewer", (), ("trust",))]:
+        add_user(binary, data_dir, name, role, queues_, teams)
+
+    # Cases: harassment (with a decision tree), spam (the vendor's queue), general (exposure cap).
+    for i in range(3):
+        report(server, f"r-h{i}", f"target-h{i}", "harassment", f"they keep posting about me {i}")
+    for i in range(3):
+        report(server, f"r-s{i}", f"spammer{i}", "spam", f"buy followers at cheap-followers.example {i}")
+    for i in range(3):
+        report(server, f"r-g{i}", f"other{i}", "platform_abuse", f"something odd {i}")
+    check(len(wait_for_cases(server, "harassment", 3)) == 3 and len(wait_for_cases(server, "spam", 3)) == 3
+          and len(wait_for_cases(server, "general", 3)) == 3, "reports open cases in the harassment, spam and general queues")
+
+    browsers = []
+    try:
+        # The first admin's one-time link: works once, then leads to choosing a password.
+        admin = Browser(server.url, artifacts, "admin")
+        browsers.append(admin)
+        admin.get(f"/signin/{link.group(1)}")
+        admin.click("form[action^='/signin/'] button")
+        check(admin.path() == "/account", "the one-time link signs the first admin in and opens the account page")
+        admin.find("input[name=password]").send_keys("admin password 2026")
+        admin.find("input[name=again]").send_keys("admin password 2026")
+        admin.click("form[action='/account/password'] button")
+        check("Password set" in admin.text(), "the first admin chooses a password")
+        admin.shot("account")
+        other = Browser(server.url, artifacts, "stranger")
+        browsers.append(other)
+        other.get(f"/signin/{link.group(1)}")
+        other.click("form[action^='/signin/'] button")
+        check("Link not valid" in other.text(), "the one-time link does not work twice")
+        other.get("/")
+        check(other.path().startswith("/login"), "a page asks whoever is not signed in to sign in")
+        other.shot("login")
+        for _ in range(5):
+            other.sign_in("lockme", "wrong password!!")
+        page = other.text()
+        check("Too many failed sign-ins" in page and "try again after" in page,
+              "five wrong passwords lock the account out, saying until when" + ("" if "try again after" in page else f" (page: {page[:200]!r})"))
+        other.sign_in("lockme")
+        check("Too many failed sign-ins" in other.text(), "the right password is refused while the account is locked out")
+        check("sign_in.locked" in audit_actions(server), "the lock-out is in the audit log")
+
+        # A reviewer: claim from harassment, walk the tree, preview a macro, decide; the webhook arrives.
+        rev1 = Browser(server.url, artifacts, "reviewer")
+        browsers.append(rev1)
+        rev1.sign_in("rev1")
+        check(rev1.path() == "/" and rev1.has("#my-queues"), "a reviewer signs in to the home page with their queues")
+        headers = urllib.request.urlopen(server.url + "/login").headers
+        csp = headers.get("Content-Security-Policy", "")
+        check("script-src 'self'" in csp and "unsafe-inline" not in csp and headers.get("X-Frame-Options") == "DENY",
+              "pages carry a Content-Security-Policy without inline script, and refuse framing")
+        rev1.shot("home")
+        rev1.click("button[data-claim-queue=harassment]")
+        check(re.match(r"/cases/\d+$", rev1.path()) is not None and "in_review" in rev1.find("#case-state").text,
+              "claim next opens the claimed case")
+        first_case = rev1.path().split("/")[-1]
+        check(rev1.has("ol.events.blurred"), "the harassment queue's content is blurred by default")
+        reveal = rev1.all("form.reveal button")
+        if reveal:
+            reveal[0].click()
+            time.sleep(0.5)
+            check(rev1.has(".content.revealed"), "a reviewer reveals one item")
+        check("case.reveal" in audit_actions(server), "the reveal is audited")
+        # The manual form: preview the harassment notice.
+        rev1.find("#manual summary").click() if not rev1.find("#manual").get_attribute("open") else None
+        rev1.find("#decide select[name=macro] option[value=harassment_notice]").click()
+        rev1.click("#decide button[formaction$='/preview']")
+        check(rev1.has("#preview") and len(rev1.find("#preview pre").text) > 20, "a macro's preview renders before deciding")
+        rev1.shot("case-preview")
+        # The tree: answer its questions by number keys.
+        check(rev1.has("#tree .answers"), "the harassment decision tree is shown inline")
+        rev1.press("1")  # aimed at a person: yes
+        rev1.press("2")  # threat: no
+        rev1.press("1")  # repeated: yes -> bullying
+        check(rev1.has("#tree-decide") and "bullying" in rev1.find("#tree").text, "the tree walked by keyboard reaches its outcome")
+        rev1.shot("case-tree")
+        rev1.find("#tree-decide textarea[name=rationale]").send_keys("Pile-on against the reporter")
+        rev1.find("#tree-decide input[name=policy]").clear()
+        rev1.find("#tree-decide input[name=policy]").send_keys("harassment-v3")
+        rev1.click("#tree-decide button[type=submit]")
+        check(f"Case {first_case} decided" in rev1.text(), "the decision is recorded and said")
+        check(re.match(r"/cases/\d+$", rev1.path()) is not None and rev1.path().split("/")[-1] != first_case,
+              "after a decision the next case of the queue opens")
+        topics = receiver.wait_for(1)
+        check("action.applied" in topics, f"the decision's action reaches the product's webhook ({topics})")
+        _, decided = api(server, f"/v1/cases/{first_case}")
+        path = (decided.get("decisions") or [{}])[0].get("tree_path") or []
+        check(any("outcome: bullying" in step for step in path), "the tree's path is recorded with the decision")
+        rev1.click("#case .toolbar button[data-key=r]")
+
+        # Hold and hand off between two reviewers.
+        rev1.get("/queues/spam")
+        rev1.click("button[data-key=n]")
+        spam_case = rev1.path().split("/")[-1]
+        rev1.click("button[data-key=h]")
+        check("on_hold" in rev1.find("#case-state").text, "a reviewer holds a case")
+        rev1.find("summary[data-key=o]").click()
+        rev1.find("form[action$='/handoff'] input[name=reviewer]").send_keys("rev2")
+        rev1.find("form[action$='/handoff'] input[name=note]").send_keys("Needs your fraud eye")
+        rev1.click("form[action$='/handoff'] button")
+        check(f"Case {spam_case} handed to rev2" in rev1.text(), "and hands it off to a named reviewer")
+        rev2 = Browser(server.url, artifacts, "reviewer2")
+        browsers.append(rev2)
+        rev2.sign_in("rev2")
+        check(rev2.has(f"#held a[href='/cases/{spam_case}']"), "the case waits among the other reviewer's held cases")
+        rev2.click(f"#held a[href='/cases/{spam_case}']")
+        check("rev2" in rev2.find("#holder").text and "Needs your fraud eye" in rev2.text(), "they open it, held by them, with the note")
+
+        # Keyboard only: resume (u), comment (m), decide (d) with the defaults, straight to the next case.
+        check(not rev2.has("#decide") and "resume it" in rev2.text(), "a case on hold says to resume it before deciding")
+        rev2.press("u")
+        check("in_review" in rev2.find("#case-state").text, "resumed by keyboard")
+        rev2.find("body").send_keys("m")
+        rev2.navigating(lambda: rev2.driver.switch_to.active_element.send_keys("Checked the links: spam", Keys.ENTER))
+        check("Comment added" in rev2.text() and "Checked the links: spam" in rev2.text(), "a comment by keyboard alone")
+        rev2.press("d")
+        check(f"Case {spam_case} decided" in rev2.text(), "a decision by keyboard alone")
+        rev2.shot("after-decision")
+        rev2.get("/")
+        rev2.find("body").send_keys("?")
+        check(rev2.find("#shortcuts").get_attribute("open") is not None, "? lists the keyboard shortcuts")
+        rev2.shot("shortcuts")
+
+        # Exposure cap: the general queue takes two cases an hour per reviewer.
+        for _ in range(2):
+            rev2.get("/queues/general")
+            rev2.click("button[data-key=n]")
+            rev2.click("button[data-key=r]")
+        rev2.get("/queues/general")
+        rev2.click("button[data-key=n]")
+        check("Exposure limit reached" in rev2.text(), "the exposure cap stops a third claim within the hour, saying why")
+        rev2.shot("exposure-limit")
+
+        # A vendor reviewer: only assigned queues, personal data masked.
+        vendor = Browser(server.url, artifacts, "vendor")
+        browsers.append(vendor)
+        vendor.sign_in("vendor1")
+        queues_seen = [a.text for a in vendor.all("#my-queues tbody th a")]
+        check(queues_seen == ["spam", "general"], f"a vendor reviewer sees only their queues ({queues_seen})")
+        vendor.shot("home")
+        vendor.get("/queues/harassment")
+        check("Not allowed" in vendor.text(), "a vendor reviewer cannot open another queue")
+        vendor.get(f"/cases/{first_case}")
+        check("Not allowed" in vendor.text(), "nor a case in it")
+        ip_event = {"id": "vendor-ip-1", "type": "message.sent", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "actor": {"type": "user", "id": "spammer2"}, "entities": {"ip": "203.0.113.77"},
+                    "data": {"text": "mail me at seller@example.com", "recipient": "u9"}}
+        api(server, "/v1/events", ip_event)
+        time.sleep(1.5)
+        spam_cases = api(server, "/v1/cases?queue=spam")[1].get("cases", [])
+        target = next((c["id"] for c in spam_cases if c["subject"] == "user:spammer2"), None)
+        vendor.get(f"/cases/{target}")
+        page = vendor.text()
+        check("203.0.113.77" not in page and "seller@example.com" not in page and "s***@example.com" in page,
+              "a vendor reviewer sees personal data masked")
+        vendor.shot("case-masked")
+
+        # An auditor: reads everything, changes nothing; the audit page verifies the chain.
+        auditor = Browser(server.url, artifacts, "auditor")
+        browsers.append(auditor)
+        auditor.sign_in("auditor1")
+        check(not auditor.has("button[data-claim-queue]"), "an auditor's home has no claim buttons")
+        auditor.get(f"/cases/{spam_case}")
+        check(not auditor.has("#case .toolbar") and not auditor.has("#decide") and not auditor.has("form[action$='/comment']"),
+              "an auditor's case page has no way to change the case")
+        csrf = auditor.find("body").get_attribute("data-csrf")
+        status = auditor.status_of("POST", f"/cases/{spam_case}/comment", f"_csrf={csrf}&text=sneaky")
+        check(status == 403, f"an auditor's forged comment is refused (403, got {status})")
+        status = rev1.status_of("POST", f"/cases/{spam_case}/comment", "text=no-token")
+        check(status == 403, f"a reviewer's form without the CSRF token is refused (403, got {status})")
+        auditor.get("/audit?verify=1")
+        check("The chain is intact" in auditor.find("#chain").text, "the audit page verifies the chain")
+        auditor.shot("audit")
+        auditor.get("/audit?action=sign_in.locked")
+        check("user:lockme" in auditor.find("#audit").text, "the audit page filters by action")
+
+        # A lead: every queue's backlog by band.
+        lead = Browser(server.url, artifacts, "lead")
+        browsers.append(lead)
+        lead.sign_in("lead1")
+        lead.get("/queues")
+        check(lead.has("#queue-overview") and "harassment" in lead.find("#queue-overview").text, "a lead sees every queue's backlog by band")
+        lead.shot("queues")
+        lead.get("/queues/spam")
+        lead.shot("queue")
+
+        # Sign out ends the session.
+        lead.click("form[action='/logout'] button")
+        lead.get("/")
+        check(lead.path().startswith("/login"), "signing out ends the session")
+    finally:
+        for browser in browsers:
+            try:
+                browser.quit()
+            except Exception:
+                pass
+        errors = [f"{b.name}: {e}" for b in browsers for e in b.errors]
+        check(not errors, "no errors in the browser's console on any page" + ("" if not errors else ": " + "; ".join(errors[:5])))
+        check(server.stop() == 0, "the server stops gracefully")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--artifacts", default=os.path.join(integration.ROOT, ".build", "console-screenshots"))
+    args = parser.parse_args()
+    os.makedirs(args.artifacts, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="warden-console-")
+    started = time.time()
+    print("console: the web console in headless Chromium")
+    try:
+        run(os.path.abspath(args.binary), work, args.artifacts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"console checks: {len(integration.failures)} failures in {time.time() - started:.1f}s; screenshots in {args.artifacts}")
+    sys.exit(1 if integration.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
