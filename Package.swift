@@ -122,6 +122,8 @@ let package = Package(
                 .embedInCode("Console/templates/queue.mustache"),
                 .embedInCode("Console/templates/case.mustache"),
                 .embedInCode("Console/templates/audit.mustache"),
+                .embedInCode("Console/templates/entity.mustache"),
+                .embedInCode("Console/templates/search.mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -180,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenEngineTests",
-            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenStore", "WardenEngine"],
+            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenStore", "WardenEngine", "WardenSimulation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -367,6 +367,16 @@ def run(binary, work, artifacts):
         auditor.get("/audit?action=sign_in.locked")
         check("user:lockme" in auditor.find("#audit").text, "the audit page filters by action")
 
+        # Search: free text over report texts and rationales, with filters; results link to cases.
+        rev1.get("/search?q=pile-on")
+        check(rev1.has(f"#results a[href='/cases/{first_case}']"), "search finds a case by its decision's rationale")
+        rev1.get("/search?q=cheap-followers&queue=spam")
+        found = [a.text for a in rev1.all("#results td:first-child a")]
+        check(len(found) >= 3, f"search finds cases by their report text, filtered by queue ({len(found)})")
+        rev1.shot("search")
+        vendor.get("/search?q=they+keep+posting")
+        check(not vendor.has("#results td a"), "a vendor reviewer's search shows nothing from queues they do not work")
+
         # A lead: every queue's backlog by band.
         lead = Browser(server.url, artifacts, "lead")
         browsers.append(lead)
@@ -376,6 +386,16 @@ def run(binary, work, artifacts):
         lead.shot("queues")
         lead.get("/queues/spam")
         lead.shot("queue")
+        # The entity page: events, cases, and the linked-entity graph whose nodes are links.
+        lead.get("/entities/user/spammer2")
+        check(lead.has("#graph svg a[href='/entities/ip/203.0.113.77']"), "the entity page draws linked entities as an SVG graph")
+        check(lead.has("#entity-cases a") and "mail me at" in lead.find("#entity-events").text, "with the entity's cases and events")
+        lead.shot("entity")
+        lead.click("#graph svg a[href='/entities/ip/203.0.113.77'] circle")
+        check(lead.path() == "/entities/ip/203.0.113.77" and lead.has("#graph svg a[href='/entities/user/spammer2']"),
+              "each node opens its own entity page")
+        rev1.get("/entities/user/spammer2")
+        check("Not allowed" in rev1.text(), "the entity page needs the read scope, as the API's does")
 
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")

@@ -1,7 +1,7 @@
 public import Logging
 public import ServiceLifecycle
 public import WardenCore
-import WardenSimulation
+public import WardenSimulation
 
 /// Streams simulated traffic into intake in real time, so a newcomer running
 /// `warden serve --demo` sees a living system. Stops with the service group.
@@ -12,13 +12,20 @@ public struct DemoTraffic: Service {
 
     /// Streams `rate` normal events per second (plus campaigns) starting now.
     public init(intake: Intake, rate: Double, seed: UInt64, clock: any WallClock = SystemWallClock(), logger: Logger) {
-        var options = SimulationOptions(start: clock.nowMillis())
+        self.intake = intake
+        self.options = Self.options(start: clock.nowMillis(), rate: rate, seed: seed)
+        self.logger = logger
+    }
+
+    /// The demo's simulation: every campaign runs once in each eight-minute cycle, the first
+    /// 48 seconds in and the last under seven minutes in, so a newcomer sees each within the
+    /// first ten minutes.
+    public static func options(start: Int64, rate: Double, seed: UInt64) -> SimulationOptions {
+        var options = SimulationOptions(start: start)
         options.rate = rate
         options.seed = seed
-        options.cycleMillis = 15 * 60_000
-        self.intake = intake
-        self.options = options
-        self.logger = logger
+        options.cycleMillis = 8 * 60_000
+        return options
     }
 
     public func run() async throws {

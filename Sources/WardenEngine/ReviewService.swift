@@ -95,6 +95,16 @@ public final class ReviewService: Sendable {
         try await store.cases(queue: queue, state: state, assignee: assignee, before: before, limit: limit)
     }
 
+    /// Cases matching a query (search, a subject's cases), newest first.
+    public func cases(_ query: CaseQuery) async throws -> [CaseRecord] {
+        try await store.cases(query)
+    }
+
+    /// The live strikes against a subject.
+    public func liveStrikes(of subject: EntityRef) async throws -> [Strike] {
+        try await store.liveStrikeList(subject: subject, now: clock.nowMillis())
+    }
+
     /// Consults asked of `reviewer`, newest first.
     public func consults(for reviewer: ActorRef, answered: Bool?, limit: Int) async throws -> [ConsultRecord] {
         try await store.consults(for: reviewer, answered: answered, limit: limit)

@@ -94,6 +94,14 @@ public struct Strike: Sendable, Equatable {
     public var decisionID: Int64
     public var at: Int64
     public var expiresAt: Int64
+
+    public init(subject: EntityRef, policy: String, decisionID: Int64, at: Int64, expiresAt: Int64) {
+        self.subject = subject
+        self.policy = policy
+        self.decisionID = decisionID
+        self.at = at
+        self.expiresAt = expiresAt
+    }
 }
 
 /// The live strikes of a decision, lifted (by a reversal or an overturned appeal).

@@ -60,6 +60,56 @@ public struct QueueCount: Sendable, Equatable {
     public var breached: Int
 }
 
+/// Which cases to list: every filter given must hold.
+public struct CaseQuery: Sendable, Equatable {
+    public var queue: String?
+    public var state: CaseState?
+    public var assignee: ActorRef?
+    public var subject: EntityRef?
+    /// A category and those under it (`harassment` takes `harassment.bullying`).
+    public var category: String?
+    /// Words that must all appear in the case's subject, report texts, comments, notes or
+    /// decisions (full-text search; each word matched as a whole word, the last one also as a prefix).
+    public var text: String?
+    /// Opened at or after, and before (ms).
+    public var createdFrom: Int64?
+    public var createdBefore: Int64?
+    /// Ids below this one (paging).
+    public var before: Int64?
+    public var limit: Int
+
+    public init(queue: String? = nil, state: CaseState? = nil, assignee: ActorRef? = nil, subject: EntityRef? = nil, category: String? = nil,
+                text: String? = nil, createdFrom: Int64? = nil, createdBefore: Int64? = nil, before: Int64? = nil, limit: Int = 50) {
+        self.queue = queue
+        self.state = state
+        self.assignee = assignee
+        self.subject = subject
+        self.category = category
+        self.text = text
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
+        self.before = before
+        self.limit = limit
+    }
+
+    /// The words of `text` as an FTS5 query: each quoted (so no word is read as an operator), all
+    /// required, the last one also as a prefix. Nil when there is no word.
+    public var ftsQuery: String? {
+        let words = (text ?? "").split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(20).map(String.init)
+        guard !words.isEmpty else { return nil }
+        return words.enumerated().map { index, word in
+            "\"\(word)\"" + (index == words.count - 1 ? "*" : "")
+        }.joined(separator: " ")
+    }
+}
+
+extension CaseStore {
+    /// Cases, newest first, filtered by queue, state and holder.
+    public func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+        try await cases(CaseQuery(queue: queue, state: state, assignee: assignee, before: before, limit: limit))
+    }
+}
+
 /// Storage for review: everything cases, outbox, statements and the audit chain need.
 public typealias ReviewStore = CaseStore & OutboxStore & StatementStore & AuditStore
 
@@ -118,7 +168,10 @@ public protocol CaseStore: Sendable {
     func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)]
     func decisions(caseID: Int64) async throws -> [DecisionRecord]
     /// Cases, newest first, filtered.
-    func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord]
+    /// Cases matching `query`, newest first.
+    func cases(_ query: CaseQuery) async throws -> [CaseRecord]
+    /// The live strikes against `subject` (not expired, not lifted), newest first.
+    func liveStrikeList(subject: EntityRef, now: Int64) async throws -> [Strike]
     func queueCounts(now: Int64) async throws -> [QueueCount]
 }
 

@@ -142,3 +142,32 @@ struct ReviewFixture {
         #expect(try await fixture.intake.submit(body, format: .ndjson).results.map(\.status) == [.duplicate, .accepted])
     }
 }
+
+@Suite struct CaseSearchTests {
+    /// Free text finds a case by its subject, a comment or a decision's rationale, every word
+    /// required, the last also as a prefix; words that look like FTS operators are only words.
+    @Test func freeTextFindsCasesByWhatPeopleWrote() async throws {
+        let fixture = try ReviewFixture()
+        let first = try await fixture.openCase("user:alpha", queue: "spam", ref: 1)
+        let second = try await fixture.openCase("user:beta", queue: "spam", category: "spam", ref: 2)
+        _ = try await fixture.review.claim(caseID: first, reviewer: "user:ana")
+        _ = try await fixture.review.change(caseID: first, .comment("Purple elephant links in every post"), actor: "user:ana")
+        _ = try await fixture.review.claim(caseID: second, reviewer: "user:ana")
+        _ = try await fixture.review.decide(caseID: second, DecisionDraft(category: "spam", violation: false, actions: [], rationale: "Holiday greetings"),
+                                            actor: "user:ana")
+        func search(_ text: String, category: String? = nil) async throws -> [Int64] {
+            try await fixture.review.cases(CaseQuery(category: category, text: text)).map(\.id)
+        }
+        #expect(try await search("purple") == [first])
+        #expect(try await search("elephant PURPLE") == [first], "all words, any order, any case")
+        #expect(try await search("eleph") == [first], "the last word as a prefix")
+        #expect(try await search("purple greetings") == [], "every word must appear in the case")
+        #expect(try await search("holiday") == [second], "a decision's rationale")
+        #expect(try await search("beta") == [second], "the subject")
+        #expect(try await search("purple\" (") == [first], "quotes and brackets are not syntax")
+        #expect(try await search("NOT purple") == [], "operators are words, required like any other")
+        #expect(try await search("purple", category: "spam") == [first], "spam.links is under spam")
+        #expect(try await search("purple", category: "fraud") == [])
+        #expect(CaseQuery(text: " ,;").ftsQuery == nil)
+    }
+}

@@ -66,7 +66,11 @@ extension ConsoleController {
         var canResume: Bool
         var queues: [String]
         var people: [String]
+        struct OtherCase { var id: Int64; var state: String; var category: String; var decision: String? }
         var subject: String
+        var subjectLink: Bool
+        var strikes: [String]
+        var otherCases: [OtherCase]
         var subjectType: String
         var subjectID: String
         var blur: Bool
@@ -254,6 +258,9 @@ extension ConsoleController {
             canResume: commands.contains("resume"), queues: configuration.queueOrder.filter { $0 != record.queue },
             people: try await reviewers(except: user.name),
             subject: mask ? PersonalData.mask(entity: record.subject.description) : record.subject.description,
+            subjectLink: Scope.read.isSatisfied(by: user.role.scopes),
+            strikes: try await review.liveStrikes(of: record.subject).map { "\($0.policy) until \(Timestamp.formatRFC3339($0.expiresAt).prefix(10))" },
+            otherCases: try await otherCases(of: record),
             subjectType: record.subject.type, subjectID: record.subject.id, blur: definition?.blur ?? false, grayscale: definition?.blur ?? false,
             entity: entityView, signals: record.signals, reports: record.reports, reporterWeight: String(format: "%.2f", record.reporterWeight),
             signalList: signals, reportList: reports, decisions: decisions, timeline: entries.reversed(), tree: treeView,
@@ -270,6 +277,17 @@ extension ConsoleController {
             manualOpen: treeView == nil || (input != nil && input?.tree == nil))
         return render("case", title: "Case \(id)", path: "/cases/\(id)", context, body: view,
                       status: error == nil ? .ok : .unprocessableContent, error: error)
+    }
+
+    /// The subject's other cases, newest first, with how each was decided.
+    func otherCases(of record: CaseRecord) async throws -> [CaseView.OtherCase] {
+        var others: [CaseView.OtherCase] = []
+        for other in try await review.cases(CaseQuery(subject: record.subject, limit: 11)) where other.id != record.id {
+            let decision = try await components.store.decisions(caseID: other.id).last
+            others.append(.init(id: other.id, state: other.state.rawValue, category: other.category,
+                                decision: decision.map { $0.violation ? "violation" : "no violation" }))
+        }
+        return Array(others.prefix(10))
     }
 
     /// People a case can be handed to or asked about.

@@ -44,6 +44,8 @@ struct ConsoleController {
         }
         group.post("/consults/{id}/answer", use: answerConsult)
         group.get("/audit", use: audit)
+        group.get("/search", use: search)
+        group.get("/entities/{type}/{id}", use: entity)
     }
 
     static let icon = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#111a2b"/>"##

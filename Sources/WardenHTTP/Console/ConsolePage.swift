@@ -56,7 +56,10 @@ enum ConsolePage {
         if let user = context.user {
             let scopes = user.role.scopes
             nav.append(.init(href: "/", label: "Home", current: path == "/"))
-            if Scope.casesRead.isSatisfied(by: scopes) { nav.append(.init(href: "/queues", label: "Queues", current: path.hasPrefix("/queues"))) }
+            if Scope.casesRead.isSatisfied(by: scopes) {
+                nav.append(.init(href: "/queues", label: "Queues", current: path.hasPrefix("/queues")))
+                nav.append(.init(href: "/search", label: "Search", current: path.hasPrefix("/search")))
+            }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",

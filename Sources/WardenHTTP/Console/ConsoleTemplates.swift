@@ -10,6 +10,7 @@ enum ConsoleTemplates {
             ("error", PackageResources.error_mustache), ("home", PackageResources.home_mustache),
             ("queues", PackageResources.queues_mustache), ("queue", PackageResources.queue_mustache),
             ("case", PackageResources.case_mustache), ("audit", PackageResources.audit_mustache),
+            ("entity", PackageResources.entity_mustache), ("search", PackageResources.search_mustache),
         ]
         for (name, bytes) in templates {
             do {

@@ -328,17 +328,38 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         try await pool.read { db in try Self.decisionRecords(db, caseID: caseID) }
     }
 
-    public func cases(queue: String?, state: CaseState?, assignee: ActorRef?, before: Int64?, limit: Int) async throws -> [CaseRecord] {
+    public func cases(_ query: CaseQuery) async throws -> [CaseRecord] {
         try await pool.read { db in
             var conditions = ["id < ?"]
-            var arguments: StatementArguments = [before ?? Int64.max]
-            if let queue { conditions.append("queue = ?"); arguments += [queue] }
-            if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
-            if let assignee { conditions.append("assignee = ?"); arguments += [assignee.description] }
-            arguments += [limit]
+            var arguments: StatementArguments = [query.before ?? Int64.max]
+            if let queue = query.queue { conditions.append("queue = ?"); arguments += [queue] }
+            if let state = query.state { conditions.append("state = ?"); arguments += [state.rawValue] }
+            if let assignee = query.assignee { conditions.append("assignee = ?"); arguments += [assignee.description] }
+            if let subject = query.subject { conditions.append("subject = ?"); arguments += [subject.description] }
+            if let category = query.category {
+                conditions.append("(category = ? OR substr(category, 1, length(?) + 1) = ? || '.')")
+                arguments += [category, category, category]
+            }
+            if let from = query.createdFrom { conditions.append("created_at >= ?"); arguments += [from] }
+            if let to = query.createdBefore { conditions.append("created_at < ?"); arguments += [to] }
+            if let match = query.ftsQuery {
+                conditions.append("id IN (SELECT case_id FROM case_search WHERE case_search MATCH ?)")
+                arguments += [match]
+            }
+            arguments += [query.limit]
             return try db.fetchAll(CaseRecord.self, sql: """
                 SELECT \(CaseColumn.selectList) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
                 """, arguments: arguments)
+        }
+    }
+
+    public func liveStrikeList(subject: EntityRef, now: Int64) async throws -> [Strike] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT policy, decision_id, at, expires_at FROM strike WHERE subject = ? AND expires_at > ? AND removed_at IS NULL ORDER BY at DESC
+                """, arguments: [subject.description, now]).map { row in
+                Strike(subject: subject, policy: row["policy"], decisionID: row["decision_id"], at: row["at"], expiresAt: row["expires_at"])
+            }
         }
     }
 

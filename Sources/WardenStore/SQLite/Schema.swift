@@ -465,6 +465,44 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v17: case search and cases by subject") { db in
+            // Free-text search over what people read on a case: its subject, report texts, comments,
+            // notes and questions on its timeline, and decisions' rationales. Kept by triggers, so
+            // every writer (case builder, review, appeals) feeds it in its own transaction.
+            try db.execute(sql: """
+                CREATE INDEX case_by_subject ON review_case(subject, id);
+
+                CREATE VIRTUAL TABLE case_search USING fts5(case_id UNINDEXED, source UNINDEXED, text, tokenize = 'unicode61');
+
+                CREATE TRIGGER case_search_subject AFTER INSERT ON review_case BEGIN
+                    INSERT INTO case_search (case_id, source, text) VALUES (NEW.id, 'subject', NEW.subject || ' ' || NEW.category);
+                END;
+                CREATE TRIGGER case_search_report AFTER INSERT ON case_item WHEN NEW.kind = 'report' BEGIN
+                    INSERT INTO case_search (case_id, source, text)
+                    SELECT NEW.case_id, 'report', coalesce(json_extract(body, '$.data.text'), '') || ' ' || coalesce(NEW.reporter, '')
+                    FROM event WHERE seq = NEW.ref;
+                END;
+                CREATE TRIGGER case_search_timeline AFTER INSERT ON case_timeline
+                WHEN NEW.kind IN ('comment', 'handoff', 'consult', 'consult_answer', 'note') OR (NEW.kind = 'transition' AND NEW.to_state = 'escalated') BEGIN
+                    INSERT INTO case_search (case_id, source, text)
+                    SELECT NEW.case_id, NEW.kind, group_concat(value, ' ') FROM json_each(NEW.detail) WHERE type = 'text';
+                END;
+                CREATE TRIGGER case_search_decision AFTER INSERT ON decision BEGIN
+                    INSERT INTO case_search (case_id, source, text)
+                    VALUES (NEW.case_id, 'decision', coalesce(NEW.rationale, '') || ' ' || coalesce(NEW.policy, '') || ' ' || NEW.category);
+                END;
+
+                INSERT INTO case_search (case_id, source, text) SELECT id, 'subject', subject || ' ' || category FROM review_case;
+                INSERT INTO case_search (case_id, source, text)
+                    SELECT i.case_id, 'report', coalesce(json_extract(e.body, '$.data.text'), '') || ' ' || coalesce(i.reporter, '')
+                    FROM case_item i JOIN event e ON e.seq = i.ref WHERE i.kind = 'report';
+                INSERT INTO case_search (case_id, source, text)
+                    SELECT t.case_id, t.kind, (SELECT group_concat(value, ' ') FROM json_each(t.detail) WHERE type = 'text') FROM case_timeline t
+                    WHERE t.kind IN ('comment', 'handoff', 'consult', 'consult_answer', 'note') OR (t.kind = 'transition' AND t.to_state = 'escalated');
+                INSERT INTO case_search (case_id, source, text)
+                    SELECT case_id, 'decision', coalesce(rationale, '') || ' ' || coalesce(policy, '') || ' ' || category FROM decision;
+                """)
+        }
         return migrator
     }
 }

@@ -78,6 +78,12 @@
     }
     if (e.key === "g") { pendingG = true; return; }
     if (e.key === "?") { dialog.showModal(); e.preventDefault(); return; }
+    if (e.key === "/") {
+      var box = document.getElementById("search-q");
+      if (box) box.focus(); else location.href = "/search";
+      e.preventDefault();
+      return;
+    }
     if (e.key === "n") {
       var claim = document.querySelector("[data-claim-queue], button[data-key=n]");
       if (claim) { claim.click(); e.preventDefault(); }
