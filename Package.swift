@@ -124,6 +124,8 @@ let package = Package(
                 .embedInCode("Console/templates/audit.mustache"),
                 .embedInCode("Console/templates/entity.mustache"),
                 .embedInCode("Console/templates/search.mustache"),
+                .embedInCode("Console/templates/lead.mustache"),
+                .embedInCode("Console/templates/bulk.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

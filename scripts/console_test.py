@@ -177,7 +177,14 @@ def run(binary, work, artifacts):
     queues = open(os.path.join(pack, "queues.yaml")).read()
     queues = queues.replace("  - name: general\n    description: Everything else.\n",
                             "  - name: general\n    description: Everything else.\n    wellness: {max_cases_per_hour: 2}\n")
+    # Harassment counts as sensitive, two a day, with a break prompt after every two.
+    queues = queues.replace("sensitive_categories: [child_safety, violent_extremism, self_harm, harassment.threats]",
+                            "sensitive_categories: [harassment, child_safety]")
+    queues = queues.replace("daily_exposure_cap: 60", "daily_exposure_cap: 2").replace("break_every: 15", "break_every: 2")
     open(os.path.join(pack, "queues.yaml"), "w").write(queues)
+    # One delivery attempt, so a failing receiver makes dead letters at once.
+    enforcement = open(os.path.join(pack, "enforcement.yaml")).read().replace("max_attempts: 12", "max_attempts: 1")
+    open(os.path.join(pack, "enforcement.yaml"), "w").write(enforcement)
     integration.PACK = pack
 
     secret = "whsec_console"
@@ -280,6 +287,12 @@ def run(binary, work, artifacts):
         path = (decided.get("decisions") or [{}])[0].get("tree_path") or []
         check(any("outcome: bullying" in step for step in path), "the tree's path is recorded with the decision")
         rev1.click("#case .toolbar button[data-key=r]")
+        # Two harassment cases claimed: the daily cap for sensitive cases is reached.
+        check("Time for a break" in rev1.find("#exposure").text and "reached today's cap" in rev1.find("#exposure").text,
+              "after two sensitive cases the home page prompts a break and says the cap is reached")
+        rev1.click("button[data-claim-queue=harassment]")
+        check(rev1.path() == "/" and "only other work" in rev1.text(), "over the cap, claim-next on a sensitive queue gives no sensitive case")
+        rev1.shot("exposure-cap")
 
         # Hold and hand off between two reviewers.
         rev1.get("/queues/spam")
@@ -299,6 +312,8 @@ def run(binary, work, artifacts):
         rev2.click(f"#held a[href='/cases/{spam_case}']")
         check("rev2" in rev2.find("#holder").text and "Needs your fraud eye" in rev2.text(), "they open it, held by them, with the note")
 
+        # The product's receiver goes down: this decision's deliveries become dead letters.
+        receiver.fail_first = 1000
         # Keyboard only: resume (u), comment (m), decide (d) with the defaults, straight to the next case.
         check(not rev2.has("#decide") and "resume it" in rev2.text(), "a case on hold says to resume it before deciding")
         rev2.press("u")
@@ -396,6 +411,38 @@ def run(binary, work, artifacts):
               "each node opens its own entity page")
         rev1.get("/entities/user/spammer2")
         check("Not allowed" in rev1.text(), "the entity page needs the read scope, as the API's does")
+
+        # The team page: who is online, what they hold, exposure; hand a held case on; redrive dead letters.
+        lead.get("/lead")
+        team = lead.find("#reviewers").text
+        check("rev1" in team and "online" in team and "over cap" in team, "the team page shows reviewers online and over their exposure cap")
+        held_rows = lead.all("#bulk-held input[name=case]")
+        check(len(held_rows) >= 1, f"the team page lists held cases ({len(held_rows)})")
+        held_id = held_rows[0].get_attribute("value")
+        held_rows[0].click()
+        lead.find("#bulk-held input[name=operation][value=reassign]").click()
+        lead.find("#bulk-held input[name=reviewer]").send_keys("rev1")
+        lead.click("#bulk-held button[type=submit]")
+        _, reassigned = api(server, f"/v1/cases/{held_id}")
+        check("given to rev1" in lead.text() and reassigned.get("assignee") == "user:rev1", "a lead gives a held case to another reviewer")
+        dead = lead.all("#redrive input[name=id]")
+        check(len(dead) >= 1, f"failed deliveries show as dead letters ({len(dead)})")
+        lead.shot("team")
+        receiver.fail_first = 0
+        before = len(receiver.topics())
+        lead.click("#redrive button[value=all]")
+        check("back in line" in lead.text() and len(receiver.wait_for(before + 1)) > before, "redrive delivers the dead letters once the receiver is back")
+        lead.get("/queues/general")
+        boxes = lead.all("#bulk-queue input[name=case]")
+        moved_id = boxes[0].get_attribute("value") if boxes else None
+        if boxes:
+            boxes[0].click()
+            lead.find("#bulk-queue input[name=operation][value=move]").click()
+            lead.find("#bulk-queue select[name=queue] option[value=spam]").click() if lead.has("#bulk-queue select[name=queue] option[value=spam]") else None
+            lead.find("#bulk-queue input[name=reason]").send_keys("actually spam")
+            lead.click("#bulk-queue button[type=submit]")
+        _, moved = api(server, f"/v1/cases/{moved_id}") if moved_id else (0, {})
+        check(moved.get("queue") == "spam" and "moved to spam" in lead.text(), "a lead moves cases to another queue in bulk, with a reason")
 
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")

@@ -58,10 +58,19 @@ extension ReviewPack {
         var businessHours: [String: Hours]?
         var queues: [Queue]
         var routing: [Route]?
+        var wellness: Exposure?
 
         enum CodingKeys: String, CodingKey {
             case defaultQueue = "default_queue", appealsQueue = "appeals_queue", casesFromSignals = "cases_from_signals"
-            case reporters, businessHours = "business_hours", queues, routing
+            case reporters, businessHours = "business_hours", queues, routing, wellness
+        }
+        struct Exposure: Decodable {
+            var sensitiveCategories: [String]?
+            var dailyExposureCap: Int?
+            var breakEvery: Int?
+            enum CodingKeys: String, CodingKey {
+                case sensitiveCategories = "sensitive_categories", dailyExposureCap = "daily_exposure_cap", breakEvery = "break_every"
+            }
         }
         struct SignalIntake: Decodable {
             var minimumSeverity: String?
@@ -93,8 +102,10 @@ extension ReviewPack {
         }
         struct Wellness: Decodable {
             var blur: Bool?
+            var grayscale: Bool?
+            var muteMedia: Bool?
             var maxCasesPerHour: Int?
-            enum CodingKeys: String, CodingKey { case blur, maxCasesPerHour = "max_cases_per_hour" }
+            enum CodingKeys: String, CodingKey { case blur, grayscale, muteMedia = "mute_media", maxCasesPerHour = "max_cases_per_hour" }
         }
         struct SLA: Decodable {
             var pausedStates: [String]?
@@ -281,6 +292,7 @@ extension ReviewPack {
                 name: queue.name, description: queue.description, teams: queue.teams ?? [], roles: queue.roles ?? [],
                 allowedActions: queue.allowedActions, requiresPolicy: queue.require?.contains("policy") ?? false,
                 requiresRationale: queue.require?.contains("rationale") ?? false, blur: queue.wellness?.blur ?? false,
+                grayscale: queue.wellness?.grayscale ?? false, muteMedia: queue.wellness?.muteMedia ?? false,
                 maxCasesPerHour: queue.wellness?.maxCasesPerHour, sla: sla))
         }
         for (name, path) in [(decoded.defaultQueue, "default_queue"), (decoded.appealsQueue, "appeals_queue")] where !seen.contains(name) {
@@ -311,9 +323,21 @@ extension ReviewPack {
         }
         let trust = decoded.reporters?.defaultTrust ?? 0.5
         if !(0...1).contains(trust) { problem("reporters.default_trust", "must be between 0 and 1") }
+        let wellness = decoded.wellness
+        for category in wellness?.sensitiveCategories ?? [] where taxonomy != nil && !categories.contains(category) {
+            problem("wellness.sensitive_categories", "\"\(category)\" is not a category of taxonomy.yaml")
+        }
+        for (value, name) in [(wellness?.dailyExposureCap, "daily_exposure_cap"), (wellness?.breakEvery, "break_every")] {
+            if let value, value <= 0 { problem("wellness.\(name)", "must be a positive number of cases") }
+        }
+        if wellness != nil, wellness?.sensitiveCategories?.isEmpty ?? true, wellness?.dailyExposureCap != nil || wellness?.breakEvery != nil {
+            problem("wellness.sensitive_categories", "name the categories whose cases count towards the cap and the breaks")
+        }
         guard problems.count == before else { return nil }
+        let exposure = ExposurePolicy(sensitiveCategories: wellness?.sensitiveCategories ?? [], dailyCap: wellness?.dailyExposureCap,
+                                      breakEvery: wellness?.breakEvery)
         return ReviewConfiguration(queues: queues, routing: routing, defaultQueue: decoded.defaultQueue, appealsQueue: decoded.appealsQueue,
-                                   signalMinimumSeverity: minimum, defaultReporterTrust: trust)
+                                   signalMinimumSeverity: minimum, defaultReporterTrust: trust, exposure: exposure)
     }
 
     private static func loadEnforcement(directory: String, taxonomy: Taxonomy?,

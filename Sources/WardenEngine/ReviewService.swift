@@ -149,13 +149,31 @@ public final class ReviewService: Sendable {
             throw ReviewError(.notFound, "there is no queue \"\(queue)\"; queues: \(policy.configuration.queueOrder.joined(separator: ", "))")
         }
         try await checkExposure(definition, reviewer: reviewer)
-        return try await store.claimNext(queue: queue, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+        let exposure = policy.configuration.exposure
+        let avoiding = try await exposureStanding(of: reviewer).overCap ? exposure.sensitiveCategories : []
+        return try await store.claimNext(queue: queue, reviewer: reviewer, avoiding: avoiding, policy: policy, now: clock.nowMillis())
+    }
+
+    /// Where a reviewer stands against the daily exposure policy.
+    public func exposureStanding(of reviewer: ActorRef) async throws -> ExposurePolicy.Standing {
+        let exposure = policy.configuration.exposure
+        guard !exposure.sensitiveCategories.isEmpty else { return exposure.standing(claimedToday: []) }
+        let since = ExposurePolicy.startOfDay(clock.nowMillis())
+        return exposure.standing(claimedToday: try await store.claimedCategories(by: reviewer, since: since))
     }
 
     public func claim(caseID: Int64, reviewer: ActorRef) async throws -> CaseRecord {
         let policy = self.policy
         if let record = try await store.caseRecord(id: caseID), let definition = policy.configuration.queues[record.queue] {
             try await checkExposure(definition, reviewer: reviewer)
+            let exposure = policy.configuration.exposure
+            if exposure.isSensitive(record.category) {
+                let standing = try await exposureStanding(of: reviewer)
+                if standing.overCap {
+                    throw ReviewError(.limited, "\(reviewer) has claimed \(standing.sensitive) sensitive cases today, the daily exposure cap; "
+                        + "case \(caseID) is \(record.category): take other work")
+                }
+            }
         }
         return try await store.claim(caseID: caseID, reviewer: reviewer, policy: policy, now: clock.nowMillis())
     }

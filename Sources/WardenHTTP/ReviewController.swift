@@ -29,6 +29,10 @@ struct ReviewController {
             let body = try await input(request).body(HandoffBody.self)
             return try await change(context, .handoff(to: body.reviewer, note: body.note))
         }
+        routes.add(.post, "/v1/cases/{id}/reassign", scope: .casesLead) { request, context in
+            let body = try await input(request).body(ReassignBody.self, allowEmpty: true) ?? ReassignBody()
+            return try await change(context, .reassign(to: body.reviewer, note: body.note))
+        }
         routes.add(.post, "/v1/cases/{id}/consult", scope: .casesReview) { request, context in
             let body = try await input(request).body(ConsultBody.self)
             return try await change(context, .consult(with: body.reviewer, question: body.question))

@@ -26,6 +26,18 @@ struct HandoffBody: RequestBody {
     }
 }
 
+/// A lead gives a case to a reviewer, or (without one) takes it back to its queue.
+struct ReassignBody: RequestBody {
+    var reviewer: ActorRef?
+    var note: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case reviewer, note }
+
+    func validate() throws(Problem) {
+        if let reviewer { try Bounds.person(reviewer, "reviewer") }
+        try Bounds.text(note, "note", max: 10_000)
+    }
+}
+
 /// Ask another reviewer a question about the case.
 struct ConsultBody: RequestBody {
     var reviewer: ActorRef

@@ -172,6 +172,10 @@ public enum CaseChange: Sendable, Equatable {
     case comment(String)
     /// Renew the lease (activity).
     case renew
+    /// A lead's move: give the case to `reviewer` whoever holds it (a waiting case is claimed for
+    /// them), or with nil take it from its holder back to its queue (a stale lease). Callers make
+    /// sure the actor may run review (a lead).
+    case reassign(to: ActorRef?, note: String?)
 }
 
 /// A question one reviewer asked another about a case, and its answer.

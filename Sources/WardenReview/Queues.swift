@@ -25,8 +25,12 @@ public struct QueueDefinition: Sendable, Equatable {
     public var requiresPolicy: Bool
     /// Whether a decision must give a rationale.
     public var requiresRationale: Bool
-    /// Blur media by default.
+    /// Blur media by default (a reviewer reveals item by item).
     public var blur: Bool
+    /// Show media in grayscale.
+    public var grayscale: Bool
+    /// Start media muted.
+    public var muteMedia: Bool
     /// Most cases of this queue one reviewer may take per hour (exposure limit), if any.
     public var maxCasesPerHour: Int?
     /// Its SLA policy.
@@ -34,8 +38,8 @@ public struct QueueDefinition: Sendable, Equatable {
 
     /// Creates a queue.
     public init(name: String, description: String? = nil, teams: [String] = [], roles: [String] = [], allowedActions: [String]? = nil,
-                requiresPolicy: Bool = false, requiresRationale: Bool = false, blur: Bool = false, maxCasesPerHour: Int? = nil,
-                sla: SLAPolicy = .none) {
+                requiresPolicy: Bool = false, requiresRationale: Bool = false, blur: Bool = false, grayscale: Bool = false,
+                muteMedia: Bool = false, maxCasesPerHour: Int? = nil, sla: SLAPolicy = .none) {
         self.name = name
         self.description = description
         self.teams = teams
@@ -44,6 +48,8 @@ public struct QueueDefinition: Sendable, Equatable {
         self.requiresPolicy = requiresPolicy
         self.requiresRationale = requiresRationale
         self.blur = blur
+        self.grayscale = grayscale
+        self.muteMedia = muteMedia
         self.maxCasesPerHour = maxCasesPerHour
         self.sla = sla
     }
@@ -97,10 +103,13 @@ public struct ReviewConfiguration: Sendable, Equatable {
     public var signalMinimumSeverity: String?
     /// A reporter's trust before any of their reports was decided (0…1).
     public var defaultReporterTrust: Double
+    /// Daily exposure to sensitive content per reviewer.
+    public var exposure: ExposurePolicy
 
     /// Creates a configuration.
     public init(queues: [QueueDefinition], routing: [RoutingRule], defaultQueue: String, appealsQueue: String,
-                signalMinimumSeverity: String? = nil, defaultReporterTrust: Double = 0.5) {
+                signalMinimumSeverity: String? = nil, defaultReporterTrust: Double = 0.5, exposure: ExposurePolicy = .none) {
+        self.exposure = exposure
         self.queues = Dictionary(queues.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.queueOrder = queues.map(\.name)
         self.routing = routing

@@ -68,6 +68,34 @@ public struct ReviewPlanner: Sendable {
                 if let note { $0.field("note", note) }
             }))
             plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.handoff", target: "case:\(caseID)", detail: Self.json { $0.field("to", reviewer.description) }))
+        case .reassign(let reviewer, let note):
+            let detail = Self.json {
+                $0.field("by", actor.description)
+                if let holder = record.assignee { $0.field("from", holder.description) }
+                if let reviewer { $0.field("to", reviewer.description) }
+                if let note { $0.field("note", note) }
+            }
+            guard let reviewer else {
+                guard record.state.isHeld else {
+                    throw ReviewError(.conflict, "case \(caseID) is \(record.state.rawValue); only a held case can be taken back to its queue")
+                }
+                try move(&record, .release, actor: actor, detail: detail, auditAction: "case.reassign", plan: &plan)
+                break
+            }
+            if record.excludedReviewer == reviewer {
+                throw ReviewError(.forbidden, "\(reviewer) decided the appealed case and may not review the appeal")
+            }
+            if record.state.isHeld {
+                guard record.assignee != reviewer else { throw ReviewError(.invalid, "\(reviewer) already holds case \(caseID)") }
+                record.assignee = reviewer
+                if record.state == .inReview { record.leaseExpiresAt = now + policy.leaseMillis }
+                record.updatedAt = now
+                plan.timeline.append(timeline(caseID, actor: actor, .handoff, detail: detail))
+                plan.audit.append(AuditDraft(at: now, actor: actor, action: "case.reassign", target: "case:\(caseID)", detail: detail))
+            } else {
+                try move(&record, .claim, actor: actor, detail: detail, auditAction: "case.reassign", plan: &plan)
+                record.assignee = reviewer
+            }
         case .consult(let reviewer, let question):
             try requireHolder(record, actor, toDo: "ask for a consult on")
             guard reviewer != actor else { throw ReviewError(.invalid, "ask someone else for a consult: \(actor) holds the case") }

@@ -65,6 +65,8 @@ public struct CaseQuery: Sendable, Equatable {
     public var queue: String?
     public var state: CaseState?
     public var assignee: ActorRef?
+    /// Only cases someone holds (in review or on hold).
+    public var held: Bool
     public var subject: EntityRef?
     /// A category and those under it (`harassment` takes `harassment.bullying`).
     public var category: String?
@@ -78,8 +80,10 @@ public struct CaseQuery: Sendable, Equatable {
     public var before: Int64?
     public var limit: Int
 
-    public init(queue: String? = nil, state: CaseState? = nil, assignee: ActorRef? = nil, subject: EntityRef? = nil, category: String? = nil,
-                text: String? = nil, createdFrom: Int64? = nil, createdBefore: Int64? = nil, before: Int64? = nil, limit: Int = 50) {
+    public init(queue: String? = nil, state: CaseState? = nil, assignee: ActorRef? = nil, held: Bool = false, subject: EntityRef? = nil,
+                category: String? = nil, text: String? = nil, createdFrom: Int64? = nil, createdBefore: Int64? = nil, before: Int64? = nil,
+                limit: Int = 50) {
+        self.held = held
         self.queue = queue
         self.state = state
         self.assignee = assignee
@@ -134,7 +138,9 @@ public protocol CaseStore: Sendable {
     @discardableResult
     func mergeIntoCases(_ inputs: [CaseInput], signalsThrough: Int64, reportsThrough: Int64, policy: ReviewPolicy, now: Int64) async throws -> [Int64]
     /// Claims the most urgent waiting case of `queue` that `reviewer` may take.
-    func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
+    /// Claims the queue's most urgent waiting case for `reviewer`, passing over cases in the
+    /// `avoiding` categories (and their sub-categories): a reviewer over the exposure cap.
+    func claimNext(queue: String, reviewer: ActorRef, avoiding: [String], policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
     /// Claims a named case.
     func claim(caseID: Int64, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Moves or annotates a case. Only its holder may move a held case.
@@ -149,6 +155,8 @@ public protocol CaseStore: Sendable {
     func decidedTexts(since: Int64) async throws -> [DecidedText]
     /// How many cases `reviewer` claimed from `queue` since `since` (for exposure limits).
     func claims(by reviewer: ActorRef, queue: String, since: Int64) async throws -> Int
+    /// The category of each case `reviewer` claimed since `since` (one per claim).
+    func claimedCategories(by reviewer: ActorRef, since: Int64) async throws -> [String]
     /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.
     func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int
     /// The reporters whose reports count on a case.

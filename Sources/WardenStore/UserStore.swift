@@ -74,6 +74,8 @@ public protocol UserStore: AuditStore {
     /// A live session by its id's hash, with its user.
     func session(idHash: [UInt8], now: Int64) async throws -> (SessionRecord, UserRecord)?
     func deleteSession(idHash: [UInt8]) async throws
+    /// When each person's live sessions were last used (the latest per person).
+    func lastSeen(now: Int64) async throws -> [String: Int64]
     /// Records that a session was used at `now`.
     func touchSession(idHash: [UInt8], now: Int64) async throws
     /// Replaces a user's password hash and ends their other sessions (all but `keeping`).

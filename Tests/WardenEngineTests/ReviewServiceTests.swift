@@ -171,3 +171,30 @@ struct ReviewFixture {
         #expect(CaseQuery(text: " ,;").ftsQuery == nil)
     }
 }
+
+@Suite struct ExposureCapTests {
+    /// Over the daily cap, claim-next passes over sensitive cases for other work in the same
+    /// queue, and claiming a sensitive case by id is refused with the reason.
+    @Test func overTheCapClaimNextGivesOtherWork() async throws {
+        let fixture = try ReviewFixture()
+        let cap = fixture.review.policy.configuration.exposure.dailyCap ?? 0
+        #expect(cap > 0 && fixture.review.policy.configuration.exposure.isSensitive("harassment.threats"))
+        var ref: Int64 = 0
+        for _ in 0..<cap {
+            ref += 1
+            let id = try await fixture.openCase("user:s\(ref)", queue: "general", category: "harassment.threats", ref: ref)
+            _ = try await fixture.review.claim(caseID: id, reviewer: "user:ana")
+            _ = try await fixture.review.change(caseID: id, .command(.release, note: nil), actor: "user:ana")
+            fixture.clock.advance(1)
+        }
+        #expect(try await fixture.review.exposureStanding(of: "user:ana").overCap)
+        ref += 1
+        let sensitive = try await fixture.openCase("user:threat", queue: "general", category: "harassment.threats", ref: ref)
+        ref += 1
+        let other = try await fixture.openCase("user:spam", queue: "general", category: "spam.links", ref: ref)
+        let claimed = try await fixture.review.claimNext(queue: "general", reviewer: "user:ana")
+        #expect(claimed?.id == other, "the non-sensitive case, though the sensitive ones wait longer")
+        await #expect(throws: ReviewError.self) { try await fixture.review.claim(caseID: sensitive, reviewer: "user:ana") }
+        #expect(try await fixture.review.claimNext(queue: "general", reviewer: "user:ben")?.subject.description != nil, "others are not capped")
+    }
+}

@@ -219,3 +219,30 @@ extension DecisionTree.Position {
         return nil
     }
 }
+
+@Suite struct ExposurePolicyTests {
+    static let policy = ExposurePolicy(sensitiveCategories: ["child_safety", "harassment.threats"], dailyCap: 3, breakEvery: 2)
+
+    /// Each row: the categories claimed today, then the sensitive count, whether over the cap, whether a break is due.
+    @Test(arguments: [
+        ([], 0, false, false),
+        (["spam", "fraud.scam"], 0, false, false),
+        (["child_safety"], 1, false, false),
+        (["child_safety.grooming", "harassment.threats"], 2, false, true),
+        (["harassment", "harassment.threats", "spam"], 1, false, false),
+        (["child_safety", "child_safety", "harassment.threats"], 3, true, false),
+        (["child_safety", "child_safety", "child_safety", "child_safety"], 4, true, true),
+    ] as [([String], Int, Bool, Bool)])
+    func standing(claimed: [String], sensitive: Int, overCap: Bool, breakDue: Bool) {
+        let standing = Self.policy.standing(claimedToday: claimed)
+        #expect(standing.sensitive == sensitive)
+        #expect(standing.overCap == overCap)
+        #expect(standing.breakDue == breakDue)
+        #expect(standing.cap == 3)
+    }
+
+    @Test func daysAreUTC() {
+        #expect(ExposurePolicy.startOfDay(1_795_428_000_000 + 3_600_000) == 1_795_392_000_000)
+        #expect(ExposurePolicy.none.standing(claimedToday: ["child_safety"]).overCap == false)
+    }
+}

@@ -78,6 +78,38 @@ import WardenCore
         #expect(throws: error) { try Fixture.planner.change(Fixture.record(state: .inReview, holder: "user:ana"), change, actor: actor) }
     }
 
+    /// A lead's reassignment, from each state it takes: who holds the case after, the state, and
+    /// what is written; a waiting case is claimed for the reviewer, a held one changes hands, and
+    /// nil takes a held case back to its queue.
+    @Test(arguments: [
+        (CaseState.open, nil as ActorRef?, ActorRef?("user:ben"), ActorRef?("user:ben"), CaseState.inReview, [TimelineEntry.Kind.transition]),
+        (.escalated, nil, "user:ben", "user:ben", .inReview, [.transition]),
+        (.inReview, "user:ana", "user:ben", "user:ben", .inReview, [.handoff]),
+        (.onHold, "user:ana", "user:ben", "user:ben", .onHold, [.handoff]),
+        (.inReview, "user:ana", nil, nil, .open, [.transition]),
+        (.onHold, "user:ana", nil, nil, .open, [.transition]),
+    ] as [(CaseState, ActorRef?, ActorRef?, ActorRef?, CaseState, [TimelineEntry.Kind])])
+    func leadsReassign(state: CaseState, holder: ActorRef?, to reviewer: ActorRef?, after: ActorRef?, stateAfter: CaseState, timeline: [TimelineEntry.Kind]) throws {
+        let (plan, record) = try Fixture.planner.change(Fixture.record(state: state, holder: holder), .reassign(to: reviewer, note: "stale"), actor: "user:lead")
+        #expect(record.assignee == after)
+        #expect(record.state == stateAfter)
+        if stateAfter == .inReview { #expect(record.leaseExpiresAt == Fixture.now + 300_000) }
+        if stateAfter == .open { #expect(record.leaseExpiresAt == nil) }
+        #expect(plan.timeline.map(\.kind) == timeline)
+        #expect(plan.timeline.first?.actor == "user:lead")
+        #expect(plan.audit.map(\.action) == ["case.reassign"])
+        #expect(plan.audit.first?.actor == "user:lead")
+    }
+
+    @Test(arguments: [
+        (CaseState.open, nil as ActorRef?, nil as ActorRef?, ReviewError(.conflict, "case 7 is open; only a held case can be taken back to its queue")),
+        (.inReview, "user:ben", "user:ben", ReviewError(.invalid, "user:ben already holds case 7")),
+        (.resolved, nil, "user:ben", ReviewError(.conflict, "case 7: a case that is resolved cannot claim; from resolved a case can: appeal, close")),
+    ] as [(CaseState, ActorRef?, ActorRef?, ReviewError)])
+    func refusedReassignments(state: CaseState, holder: ActorRef?, to reviewer: ActorRef?, error: ReviewError) {
+        #expect(throws: error) { try Fixture.planner.change(Fixture.record(state: state, holder: holder), .reassign(to: reviewer, note: nil), actor: "user:lead") }
+    }
+
     @Test func onlyTheHolderMovesAWaitingCaseAfterClaimingIt() {
         #expect(throws: ReviewError(.conflict, "case 7 is open, not held by anyone; claim it before you hold it")) {
             try Fixture.planner.change(Fixture.record(), .command(.hold, note: nil), actor: "user:ana")

@@ -16,6 +16,7 @@ extension ConsoleController {
             var labels: [String]
             var events: [Event]
             var links: [Link]
+            var hasLinks: Bool
         }
         struct Signal { var rule: String; var version: String; var category: String; var severity: String; var verdict: String?; var explanation: String }
         struct Report { var reporter: String; var weight: String; var muted: Bool; var duplicate: Bool; var category: String }
@@ -71,10 +72,12 @@ extension ConsoleController {
         var subjectLink: Bool
         var strikes: [String]
         var otherCases: [OtherCase]
+        var hasOtherCases: Bool
         var subjectType: String
         var subjectID: String
         var blur: Bool
         var grayscale: Bool
+        var muteMedia: Bool
         var entity: EntityView?
         var signals: Int
         var reports: Int
@@ -191,7 +194,8 @@ extension ConsoleController {
                     let text = JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString ?? $0["text"]?.consoleString }
                     return .init(seq: event.seq, at: Timestamp.formatRFC3339(event.occurredAt), type: event.type, text: text.map(masked), body: masked(body))
                 },
-                links: detail.links.map { .init(ref: mask ? PersonalData.mask(entity: $0.entity.description) : $0.entity.description, type: $0.entity.type, id: $0.entity.id) })
+                links: detail.links.map { .init(ref: mask ? PersonalData.mask(entity: $0.entity.description) : $0.entity.description, type: $0.entity.type, id: $0.entity.id) },
+                hasLinks: !detail.links.isEmpty)
         }
         let signals = try await store.signals(before: nil, limit: 20, subject: record.subject, rule: nil)
             .filter { $0.caseID == nil || $0.caseID == record.id }
@@ -247,6 +251,7 @@ extension ConsoleController {
         let catalogue = pack.review.catalogue
         let allowed = definition?.allowedActions ?? catalogue.actions.keys.sorted()
         let suggestion = record.kind == .review ? try await review.ladderSuggestion(for: record, category: category) : nil
+        let others = try await otherCases(of: record)
         let view = CaseView(
             id: record.id, caseID: record.id, csrf: context.session?.csrfToken ?? "", kind: record.kind.rawValue, isAppeal: record.kind == .appeal,
             state: record.state.rawValue, queue: record.queue, band: record.band.name, score: record.score, category: record.category, severity: record.severity,
@@ -260,8 +265,9 @@ extension ConsoleController {
             subject: mask ? PersonalData.mask(entity: record.subject.description) : record.subject.description,
             subjectLink: Scope.read.isSatisfied(by: user.role.scopes),
             strikes: try await review.liveStrikes(of: record.subject).map { "\($0.policy) until \(Timestamp.formatRFC3339($0.expiresAt).prefix(10))" },
-            otherCases: try await otherCases(of: record),
-            subjectType: record.subject.type, subjectID: record.subject.id, blur: definition?.blur ?? false, grayscale: definition?.blur ?? false,
+            otherCases: others, hasOtherCases: !others.isEmpty,
+            subjectType: record.subject.type, subjectID: record.subject.id, blur: definition?.blur ?? false, grayscale: definition?.grayscale ?? false,
+            muteMedia: definition?.muteMedia ?? false,
             entity: entityView, signals: record.signals, reports: record.reports, reporterWeight: String(format: "%.2f", record.reporterWeight),
             signalList: signals, reportList: reports, decisions: decisions, timeline: entries.reversed(), tree: treeView,
             categories: pack.taxonomy.categories.map { .init(id: $0.id, name: $0.name, selected: $0.id == category) },

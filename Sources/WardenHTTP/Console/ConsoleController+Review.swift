@@ -21,7 +21,7 @@ extension ConsoleController {
         var oldestCreatedAt: Int64?
         var oldestWaiting = "—"
         var canWork = false
-        var hasBreach: Bool { breached > 0 }
+        var hasBreach = false
     }
 
     /// Every queue the person sees, in the pack's order, from the latest backlog sample.
@@ -58,6 +58,7 @@ extension ConsoleController {
         return configuration.queueOrder.compactMap { name in
             guard var row = rows[name] else { return nil }
             if let oldest = row.oldestCreatedAt { row.oldestWaiting = ConsolePage.age(now - oldest) }
+            row.hasBreach = row.breached > 0
             return row
         }
     }
@@ -95,6 +96,7 @@ extension ConsoleController {
         var consults: [Consult]
         var decisionsToday: Int
         var recentDecisions: [Decided]
+        var exposure: ExposurePolicy.Standing?
     }
 
     @Sendable func home(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -123,8 +125,11 @@ extension ConsoleController {
                              summary: Self.summary(of: detail))
             }
         }
+        let exposure = canReview && !review.policy.configuration.exposure.sensitiveCategories.isEmpty
+            ? try await review.exposureStanding(of: context.actor) : nil
         return render("home", title: "Home", path: "/", context,
-                      body: HomeView(queues: rows, held: held, consults: consults, decisionsToday: decisionsToday, recentDecisions: decided))
+                      body: HomeView(queues: rows, held: held, consults: consults, decisionsToday: decisionsToday, recentDecisions: decided,
+                                     exposure: exposure))
     }
 
     static func summary(of detail: JSONValue?) -> String {
@@ -156,6 +161,9 @@ extension ConsoleController {
         var stateFilter: String?
         var cases: [CaseRow]
         var nextBefore: Int64?
+        var canLead: Bool
+        var queueNames: [String]
+        var people: [String]
     }
 
     @Sendable func queue(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -173,7 +181,10 @@ extension ConsoleController {
                       body: QueueView(name: name, description: definition.description ?? "", canWork: row?.canWork ?? false,
                                       csrf: context.session?.csrfToken ?? "",
                                       states: CaseState.allCases.map { .init(name: $0.rawValue, selected: $0 == state) }, stateFilter: state?.rawValue,
-                                      cases: cases.map { caseRow($0, context) }, nextBefore: cases.count == 100 ? cases.last?.id : nil))
+                                      cases: cases.map { caseRow($0, context) }, nextBefore: cases.count == 100 ? cases.last?.id : nil,
+                                      canLead: Scope.casesLead.isSatisfied(by: user.role.scopes),
+                                      queueNames: review.policy.configuration.queueOrder.filter { $0 != name },
+                                      people: Scope.casesLead.isSatisfied(by: user.role.scopes) ? try await reviewers(except: user.name) : []))
     }
 
     @Sendable func claimNext(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -181,7 +192,10 @@ extension ConsoleController {
         let queue = context.path("queue")
         try api.requireWork(queue, context)
         guard let claimed = try await ReviewController.run({ try await review.claimNext(queue: queue, reviewer: context.actor) }) else {
-            ConsolePage.leaveNotice("Queue \(queue) has nothing waiting for you.", for: context)
+            let standing = try await review.exposureStanding(of: context.actor)
+            ConsolePage.leaveNotice(standing.overCap
+                ? "You have reached today's cap of \(standing.cap ?? 0) sensitive cases, so claim-next gives you only other work, and \(queue) has none waiting. Take a break, or work another queue."
+                : "Queue \(queue) has nothing waiting for you.", for: context)
             return ConsolePage.redirect("/")
         }
         return ConsolePage.redirect("/cases/\(claimed.id)")

@@ -45,6 +45,9 @@ struct ConsoleController {
         group.post("/consults/{id}/answer", use: answerConsult)
         group.get("/audit", use: audit)
         group.get("/search", use: search)
+        group.get("/lead", use: lead)
+        group.post("/cases/bulk", use: bulk)
+        group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
     }
 

@@ -60,6 +60,7 @@ enum ConsolePage {
                 nav.append(.init(href: "/queues", label: "Queues", current: path.hasPrefix("/queues")))
                 nav.append(.init(href: "/search", label: "Search", current: path.hasPrefix("/search")))
             }
+            if Scope.casesLead.isSatisfied(by: scopes) { nav.append(.init(href: "/lead", label: "Team", current: path.hasPrefix("/lead"))) }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",

@@ -11,6 +11,7 @@ enum ConsoleTemplates {
             ("queues", PackageResources.queues_mustache), ("queue", PackageResources.queue_mustache),
             ("case", PackageResources.case_mustache), ("audit", PackageResources.audit_mustache),
             ("entity", PackageResources.entity_mustache), ("search", PackageResources.search_mustache),
+            ("lead", PackageResources.lead_mustache), ("bulk", PackageResources.bulk_mustache),
         ]
         for (name, bytes) in templates {
             do {

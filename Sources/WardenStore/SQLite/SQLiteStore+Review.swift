@@ -68,13 +68,19 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     // MARK: Claiming and moving
 
-    public func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
+    public func claimNext(queue: String, reviewer: ActorRef, avoiding: [String], policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
         try await batcher.write { db in
+            var avoid = ""
+            var arguments: StatementArguments = [queue, reviewer.description]
+            for category in avoiding {
+                avoid += " AND category <> ? AND substr(category, 1, \(category.utf8.count + 1)) <> ?"
+                arguments += [category, category + "."]
+            }
             guard let id = try db.cachedOne(Int64.self, sql: """
                 SELECT id FROM review_case INDEXED BY case_waiting
-                WHERE queue = ? AND state IN ('open', 'escalated') AND (excluded_reviewer IS NULL OR excluded_reviewer <> ?)
+                WHERE queue = ? AND state IN ('open', 'escalated') AND (excluded_reviewer IS NULL OR excluded_reviewer <> ?)\(avoid)
                 ORDER BY band, due_at, id LIMIT 1
-                """, arguments: [queue, reviewer.description]), let record = try Self.loadCase(db, id) else { return nil }
+                """, arguments: arguments), let record = try Self.loadCase(db, id) else { return nil }
             let (plan, claimed) = try ReviewPlanner(policy: policy, now: now).claim(record, reviewer: reviewer)
             try Self.apply(plan, db)
             return claimed
@@ -314,6 +320,15 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
+    public func claimedCategories(by reviewer: ActorRef, since: Int64) async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT c.category FROM case_timeline t JOIN review_case c ON c.id = t.case_id
+                WHERE t.actor = ? AND t.at >= ? AND t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
+                """, arguments: [reviewer.description, since])
+        }
+    }
+
     public func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
@@ -335,6 +350,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             if let queue = query.queue { conditions.append("queue = ?"); arguments += [queue] }
             if let state = query.state { conditions.append("state = ?"); arguments += [state.rawValue] }
             if let assignee = query.assignee { conditions.append("assignee = ?"); arguments += [assignee.description] }
+            if query.held { conditions.append("assignee IS NOT NULL AND state IN ('in_review', 'on_hold')") }
             if let subject = query.subject { conditions.append("subject = ?"); arguments += [subject.description] }
             if let category = query.category {
                 conditions.append("(category = ? OR substr(category, 1, length(?) + 1) = ? || '.')")

@@ -69,6 +69,17 @@ extension SQLiteStore: UserStore {
         }
     }
 
+    public func lastSeen(now: Int64) async throws -> [String: Int64] {
+        try await pool.read { db in
+            var seen: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT user, max(last_seen_at) AS seen FROM user_session WHERE expires_at > ? GROUP BY user",
+                                        arguments: [now]) {
+                seen[row["user"]] = row["seen"]
+            }
+            return seen
+        }
+    }
+
     public func touchSession(idHash: [UInt8], now: Int64) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE user_session SET last_seen_at = ? WHERE id_hash = ?", arguments: [now, Data(idHash)])

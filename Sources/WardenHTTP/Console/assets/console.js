@@ -48,6 +48,11 @@
     }, 60000);
   }
 
+  // Wellness: a queue's media starts muted.
+  if (caseEl && caseEl.hasAttribute("data-mute-media")) {
+    caseEl.querySelectorAll("video, audio").forEach(function (m) { m.muted = true; m.autoplay = false; });
+  }
+
   // Reveal blurred content in place (the reveal is still recorded by the server).
   document.querySelectorAll("form.reveal").forEach(function (form) {
     form.addEventListener("submit", function (e) {
