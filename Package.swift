@@ -126,6 +126,7 @@ let package = Package(
                 .embedInCode("Console/templates/search.mustache"),
                 .embedInCode("Console/templates/lead.mustache"),
                 .embedInCode("Console/templates/bulk.mustache"),
+                .embedInCode("Console/templates/dashboards.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

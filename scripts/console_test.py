@@ -129,6 +129,14 @@ class Browser:
               .then(r => done(r.status)).catch(e => done(String(e)));
         """, method, path, body)
 
+    def fetch(self, path):
+        """(status, content type, text) of a GET the page's own session makes."""
+        return self.driver.execute_async_script("""
+            const [path, done] = arguments;
+            fetch(path, {credentials: 'same-origin'}).then(async r => done([r.status, r.headers.get('content-type'), await r.text()]))
+              .catch(e => done([0, '', String(e)]));
+        """, path)
+
     def quit(self):
         self.collect()
         self.driver.quit()
@@ -443,6 +451,19 @@ def run(binary, work, artifacts):
             lead.click("#bulk-queue button[type=submit]")
         _, moved = api(server, f"/v1/cases/{moved_id}") if moved_id else (0, {})
         check(moved.get("queue") == "spam" and "moved to spam" in lead.text(), "a lead moves cases to another queue in bulk, with a reason")
+
+        # Dashboards: SVG charts drawn by the server, each with its CSV.
+        lead.get("/dashboards?days=7")
+        charts = lead.all(".chart-card svg")
+        check(len(charts) == 7 and lead.has("#chart-decisions polyline"), f"the dashboards draw their charts as SVG ({len(charts)})")
+        check(lead.has("#timings tbody th"), "time to first action and resolution against targets, per queue and band")
+        lead.shot("dashboards")
+        status, kind, text = lead.fetch("/dashboards/decisions.csv?days=7")
+        lines = text.strip().splitlines()
+        check(status == 200 and kind.startswith("text/csv") and lines[0] == "day,violation,no_violation,upheld,overturned" and len(lines) == 8,
+              "each chart exports its numbers as CSV")
+        decided = sum(int(v) for line in lines[1:] for v in line.split(",")[1:])
+        check(decided >= 2, f"the CSV counts the decisions made ({decided})")
 
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")

@@ -60,6 +60,32 @@ public struct QueueCount: Sendable, Equatable {
     public var breached: Int
 }
 
+/// Cases opened on one day from one source in one category.
+public struct InboundCount: Sendable, Equatable {
+    public var day: Int64
+    public var source: String
+    public var category: String
+    public var count: Int
+    public init(day: Int64, source: String, category: String, count: Int) {
+        self.day = day
+        self.source = source
+        self.category = category
+        self.count = count
+    }
+}
+
+/// Decisions of one day with one outcome.
+public struct DecisionCount: Sendable, Equatable {
+    public var day: Int64
+    public var outcome: String
+    public var count: Int
+    public init(day: Int64, outcome: String, count: Int) {
+        self.day = day
+        self.outcome = outcome
+        self.count = count
+    }
+}
+
 /// Which cases to list: every filter given must hold.
 public struct CaseQuery: Sendable, Equatable {
     public var queue: String?
@@ -178,6 +204,12 @@ public protocol CaseStore: Sendable {
     /// Cases, newest first, filtered.
     /// Cases matching `query`, newest first.
     func cases(_ query: CaseQuery) async throws -> [CaseRecord]
+    /// Cases opened since `since`, counted per day (UTC, the day's start), source and category.
+    func inboundCounts(since: Int64) async throws -> [InboundCount]
+    /// Decisions since `since`, counted per day (UTC) and outcome (violation, no_violation, upheld, overturned).
+    func decisionCounts(since: Int64) async throws -> [DecisionCount]
+    /// Cases resolved since `since`, newest first, at most `limit`.
+    func resolvedCases(since: Int64, limit: Int) async throws -> [CaseRecord]
     /// The live strikes against `subject` (not expired, not lifted), newest first.
     func liveStrikeList(subject: EntityRef, now: Int64) async throws -> [Strike]
     func queueCounts(now: Int64) async throws -> [QueueCount]

@@ -246,3 +246,42 @@ extension DecisionTree.Position {
         #expect(ExposurePolicy.none.standing(claimedToday: ["child_safety"]).overCap == false)
     }
 }
+
+@Suite struct ReviewStatisticsTests {
+    @Test(arguments: [([Int64](), 0.5, nil as Int64?), ([5], 0.9, 5), ([1, 2, 3, 4], 0.5, 2), ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9),
+                      ([10, 1, 5], 0.5, 5)] as [([Int64], Double, Int64?)])
+    func percentiles(values: [Int64], p: Double, expected: Int64?) {
+        #expect(ReviewStatistics.percentile(values, p) == expected)
+    }
+
+    /// Resolution within the queue's target counts towards attainment; the first action's time is
+    /// measured from opening.
+    @Test func timingsAgainstTargets() {
+        var fast = Fixture.record(id: 1)
+        fast.band = .p1
+        fast.firstActionAt = fast.createdAt + 600_000
+        fast.resolvedAt = fast.createdAt + Fixture.hour
+        fast.state = .resolved
+        fast.clock = SLAClock(accumulated: Fixture.hour, since: nil)
+        var slow = fast
+        slow.id = 2
+        slow.firstActionAt = nil
+        slow.resolvedAt = slow.createdAt + 5 * Fixture.hour
+        slow.clock = SLAClock(accumulated: 5 * Fixture.hour, since: nil)
+        let timings = ReviewStatistics.timings([fast, slow], policy: Fixture.policy)
+        #expect(timings.count == 1)
+        #expect(timings.first?.resolved == 2)
+        #expect(timings.first?.attainment == 0.5)
+        #expect(timings.first?.firstActionP50 == 600_000)
+        #expect(timings.first?.resolutionP90 == 5 * Fixture.hour)
+        #expect(timings.first?.resolutionTarget == 4 * Fixture.hour)
+    }
+
+    @Test func weeksStartOnMonday() {
+        // 2026-11-30 is a Monday.
+        let monday: Int64 = 1_795_996_800_000
+        #expect(ReviewStatistics.startOfWeek(monday + 3 * 86_400_000 + 5_000) == monday)
+        #expect(ReviewStatistics.startOfWeek(monday) == monday)
+        #expect(ReviewStatistics.days(from: monday, to: monday + 2 * 86_400_000 + 1).count == 3)
+    }
+}

@@ -46,6 +46,8 @@ struct ConsoleController {
         group.get("/audit", use: audit)
         group.get("/search", use: search)
         group.get("/lead", use: lead)
+        group.get("/dashboards", use: dashboards)
+        group.get("/dashboards/{name}", use: dashboardCSV)
         group.post("/cases/bulk", use: bulk)
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)

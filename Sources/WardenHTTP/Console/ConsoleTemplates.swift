@@ -12,6 +12,7 @@ enum ConsoleTemplates {
             ("case", PackageResources.case_mustache), ("audit", PackageResources.audit_mustache),
             ("entity", PackageResources.entity_mustache), ("search", PackageResources.search_mustache),
             ("lead", PackageResources.lead_mustache), ("bulk", PackageResources.bulk_mustache),
+            ("dashboards", PackageResources.dashboards_mustache),
         ]
         for (name, bytes) in templates {
             do {

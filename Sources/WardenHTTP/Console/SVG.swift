@@ -53,3 +53,79 @@ enum SVG {
         return out + "</svg>"
     }
 }
+
+extension SVG {
+    /// A named series of values for a line chart.
+    struct Series {
+        var name: String
+        var values: [Double]
+    }
+
+    static let palette = ["#1f5fbf", "#b3261e", "#1e7a3c", "#a15c00", "#6b3fa0", "#00707a", "#7a5c00", "#8a3b69"]
+
+    /// Round figures for an axis up to `maximum`.
+    static func niceMaximum(_ maximum: Double) -> Double {
+        guard maximum > 0 else { return 1 }
+        let magnitude = pow(10, floor(log10(maximum)))
+        for step in [1.0, 2.0, 2.5, 5.0, 10.0] where step * magnitude >= maximum { return step * magnitude }
+        return 10 * magnitude
+    }
+
+    static func format(_ value: Double, percent: Bool) -> String {
+        if percent { return String(format: "%.0f%%", value * 100) }
+        return value == value.rounded() ? String(Int64(value)) : String(format: "%.1f", value)
+    }
+
+    /// Lines over labelled points (days, weeks), with axes, a legend and a title for screen readers.
+    static func lineChart(title: String, labels: [String], series: [Series], percent: Bool = false, width: Double = 640, height: Double = 260) -> String {
+        let left = 48.0, right = 26.0, top = 28.0, bottom = 40.0
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let maximum = percent ? 1 : niceMaximum(series.flatMap(\.values).max() ?? 0)
+        let count = max(labels.count, 1)
+        func x(_ index: Int) -> Double { left + (count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(count - 1)) }
+        func y(_ value: Double) -> Double { top + plotHeight - plotHeight * min(value, maximum) / maximum }
+        var out = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(number(width)) \##(number(height))" role="img" aria-label="\##(escape(title))" class="chart">"##
+        out += ##"<title>\##(escape(title))</title>"##
+        for tick in 0...4 {
+            let value = maximum * Double(tick) / 4
+            out += ##"<line x1="\##(number(left))" x2="\##(number(width - right))" y1="\##(number(y(value)))" y2="\##(number(y(value)))" stroke="#e3e6eb"/>"##
+            out += ##"<text x="\##(number(left - 6))" y="\##(number(y(value) + 4))" text-anchor="end" font-size="11" fill="#5b6474">\##(format(value, percent: percent))</text>"##
+        }
+        let every = max(1, Int((Double(labels.count) / 8).rounded(.up)))
+        for (index, label) in labels.enumerated() where index % every == 0 || index == labels.count - 1 {
+            out += ##"<text x="\##(number(x(index)))" y="\##(number(height - bottom + 16))" text-anchor="middle" font-size="11" fill="#5b6474">\##(escape(label))</text>"##
+        }
+        for (index, line) in series.enumerated() {
+            let colour = palette[index % palette.count]
+            let points = line.values.enumerated().map { "\(number(x($0.offset))),\(number(y($0.element)))" }.joined(separator: " ")
+            out += ##"<polyline points="\##(points)" fill="none" stroke="\##(colour)" stroke-width="2"/>"##
+            for (offset, value) in line.values.enumerated() where line.values.count <= 31 {
+                out += ##"<circle cx="\##(number(x(offset)))" cy="\##(number(y(value)))" r="2.5" fill="\##(colour)"><title>\##(escape(line.name)) \##(escape(labels[safe: offset] ?? "")): \##(format(value, percent: percent))</title></circle>"##
+            }
+            let legendX = left + Double(index) * 130
+            out += ##"<rect x="\##(number(legendX))" y="8" width="10" height="10" fill="\##(colour)"/><text x="\##(number(legendX + 14))" y="17" font-size="12" fill="#1d2330">\##(escape(String(line.name.prefix(18))))</text>"##
+        }
+        return out + "</svg>"
+    }
+
+    /// Horizontal bars, one per labelled value.
+    static func barChart(title: String, bars: [(label: String, value: Double)], percent: Bool = false, width: Double = 640) -> String {
+        let rowHeight = 24.0, left = 150.0, right = 60.0, top = 8.0
+        let height = top * 2 + rowHeight * Double(max(bars.count, 1))
+        let maximum = percent ? 1 : niceMaximum(bars.map(\.value).max() ?? 0)
+        var out = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(number(width)) \##(number(height))" role="img" aria-label="\##(escape(title))" class="chart">"##
+        out += ##"<title>\##(escape(title))</title>"##
+        for (index, bar) in bars.enumerated() {
+            let y = top + rowHeight * Double(index)
+            let length = (width - left - right) * min(bar.value, maximum) / maximum
+            out += ##"<text x="\##(number(left - 8))" y="\##(number(y + 16))" text-anchor="end" font-size="12" fill="#1d2330">\##(escape(String(bar.label.prefix(22))))</text>"##
+            out += ##"<rect x="\##(number(left))" y="\##(number(y + 4))" width="\##(number(max(length, 1)))" height="\##(number(rowHeight - 8))" fill="\##(palette[0])"/>"##
+            out += ##"<text x="\##(number(left + length + 6))" y="\##(number(y + 16))" font-size="12" fill="#5b6474">\##(format(bar.value, percent: percent))</text>"##
+        }
+        return out + "</svg>"
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

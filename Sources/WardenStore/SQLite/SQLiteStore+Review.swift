@@ -369,6 +369,33 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
+    public func inboundCounts(since: Int64) async throws -> [InboundCount] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT created_at - (created_at % 86400000) AS day, source, category, count(*) AS n
+                FROM review_case INDEXED BY case_by_created WHERE created_at >= ? GROUP BY day, source, category ORDER BY day
+                """, arguments: [since]).map { InboundCount(day: $0["day"], source: $0["source"], category: $0["category"], count: $0["n"]) }
+        }
+    }
+
+    public func decisionCounts(since: Int64) async throws -> [DecisionCount] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at - (at % 86400000) AS day,
+                       coalesce(appeal_outcome, CASE WHEN violation = 1 THEN 'violation' ELSE 'no_violation' END) AS outcome, count(*) AS n
+                FROM decision INDEXED BY decision_by_time WHERE at >= ? GROUP BY day, outcome ORDER BY day
+                """, arguments: [since]).map { DecisionCount(day: $0["day"], outcome: $0["outcome"], count: $0["n"]) }
+        }
+    }
+
+    public func resolvedCases(since: Int64, limit: Int) async throws -> [CaseRecord] {
+        try await pool.read { db in
+            try db.fetchAll(CaseRecord.self, sql: """
+                SELECT \(CaseColumn.selectList) FROM review_case INDEXED BY case_by_resolved WHERE resolved_at >= ? ORDER BY resolved_at DESC LIMIT ?
+                """, arguments: [since, limit])
+        }
+    }
+
     public func liveStrikeList(subject: EntityRef, now: Int64) async throws -> [Strike] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """

@@ -503,6 +503,15 @@ enum Schema {
                     SELECT case_id, 'decision', coalesce(rationale, '') || ' ' || coalesce(policy, '') || ' ' || category FROM decision;
                 """)
         }
+        migrator.registerMigration("v18: dashboard indexes") { db in
+            // The console's dashboards count cases by when they were opened and resolved, and
+            // decisions by when they were made, over a window of days.
+            try db.execute(sql: """
+                CREATE INDEX case_by_created ON review_case(created_at);
+                CREATE INDEX case_by_resolved ON review_case(resolved_at) WHERE resolved_at IS NOT NULL;
+                CREATE INDEX decision_by_time ON decision(at);
+                """)
+        }
         return migrator
     }
 }
