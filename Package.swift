@@ -127,6 +127,8 @@ let package = Package(
                 .embedInCode("Console/templates/lead.mustache"),
                 .embedInCode("Console/templates/bulk.mustache"),
                 .embedInCode("Console/templates/dashboards.mustache"),
+                .embedInCode("Console/templates/rules.mustache"),
+                .embedInCode("Console/templates/rule.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

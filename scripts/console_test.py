@@ -205,7 +205,8 @@ def run(binary, work, artifacts):
 
     for name, role, queues_, teams in [("rev1", "reviewer", (), ("trust", "fraud", "tier2")), ("rev2", "reviewer", (), ("trust", "fraud", "tier2")),
                                        ("vendor1", "vendor_reviewer", ("spam", "general"), ("vendor",)), ("auditor1", "auditor", (), ()),
-                                       ("lead1", "lead", (), ("trust", "fraud", "tier2")), ("lockme", "reviewer", (), ("trust",))]:
+                                       ("lead1", "lead", (), ("trust", "fraud", "tier2")), ("lockme", "reviewer", (), ("trust",)),
+                                       ("analyst1", "analyst", (), ())]:
         add_user(binary, data_dir, name, role, queues_, teams)
 
     # Cases: harassment (with a decision tree), spam (the vendor's queue), general (exposure cap).
@@ -464,6 +465,49 @@ def run(binary, work, artifacts):
               "each chart exports its numbers as CSV")
         decided = sum(int(v) for line in lines[1:] for v in line.split(",")[1:])
         check(decided >= 2, f"the CSV counts the decisions made ({decided})")
+
+        # An analyst changes a rule in the browser: diagnostics as they type, a refused save with its
+        # position, tests and a backtest, then a save as shadow that is versioned and audited.
+        analyst = Browser(server.url, artifacts, "analyst")
+        browsers.append(analyst)
+        analyst.sign_in("analyst1")
+        analyst.get("/rules")
+        check(analyst.has("#rules a[href='/rules/known_spam_domain']") and analyst.has("#rules svg.spark"),
+              "the rules page lists every rule with its hourly hits")
+        analyst.shot("rules")
+        versions_before = {r["name"]: r["version"] for r in api(server, "/v1/rules")[1]["rules"]}
+        analyst.get("/rules/known_spam_domain")
+        editor = analyst.find("#rule-text")
+        broken = editor.get_attribute("value").replace("severity high", "severity extreme")
+        editor.clear()
+        editor.send_keys(broken)
+        check(analyst.wait(lambda: "rules/spam.rules:" in analyst.find("#diagnostics").text and "extreme" in analyst.find("#diagnostics").text),
+              "a mistake shows as the analyst types, with file:line:column")
+        analyst.shot("rule-diagnostics")
+        analyst.click("#rule-editor button[formaction$='/save']")
+        check("Not saved" in analyst.text() and "rules/spam.rules:" in analyst.text(), "saving it is refused, saying where the mistake is")
+        check(api(server, "/v1/rules")[1]["rules"][0]["version"] == versions_before[api(server, "/v1/rules")[1]["rules"][0]["name"]],
+              "and nothing went live")
+        analyst.get("/rules/new_account_link_burst")
+        editor = analyst.find("#rule-text")
+        changed = editor.get_attribute("value").replace("count(message.sent by event.actor within 10m", "count(message.sent by event.actor within 15m")
+        editor.clear()
+        editor.send_keys(changed)
+        analyst.find("#rule-editor select[name=hours] option[value='24']").click()
+        analyst.click("#rule-editor button.primary")
+        check(analyst.has("#trial.ok") and "all pass" in analyst.find("#trial").text and analyst.has("#backtest"),
+              "a trial runs the pack's tests and a backtest over recent events")
+        analyst.shot("rule-trial")
+        analyst.find("#rule-editor select[name=mode] option[value=shadow]").click()
+        analyst.click("#rule-editor button[formaction$='/save']")
+        after = {r["name"]: r for r in api(server, "/v1/rules")[1]["rules"]}["new_account_link_burst"]
+        check("Saved new_account_link_burst as shadow" in analyst.text() and after["mode"] == "shadow"
+              and after["version"] != versions_before["new_account_link_burst"], "saved as shadow, a new version is live")
+        check(analyst.has("#history pre.diff .added") and "within 15m" in analyst.find("#history").text, "the rule's history shows the change as a diff")
+        check("rules.edit" in audit_actions(server), "the change is audited")
+        analyst.shot("rule-history")
+        rev1.get("/rules")
+        check("Not allowed" in rev1.text(), "a reviewer cannot open the rules")
 
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")

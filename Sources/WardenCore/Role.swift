@@ -6,7 +6,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case admin
     /// Runs review: everything a reviewer does, plus reversals, reporter muting, dead letters, exports.
     case lead
-    /// Detection and investigation: events, entities, signals, rules, cases (read-only), exports.
+    /// Detection and investigation: events, entities, signals, rules (and changing them), cases (read-only), exports.
     case analyst
     /// Works queues: claims, decides, escalates.
     case reviewer
@@ -20,7 +20,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
         switch self {
         case .admin: [.admin]
         case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead]
-        case .analyst: [.read, .casesRead, .exportsRead]
+        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite]
         case .reviewer: [.casesRead, .casesReview]
         case .vendorReviewer: [.casesRead, .casesReview]
         case .auditor: [.read, .casesRead, .exportsRead, .auditRead]

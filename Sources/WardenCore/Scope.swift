@@ -18,6 +18,8 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case exportsRead = "exports:read"
     /// Read the audit log.
     case auditRead = "audit:read"
+    /// Change the policy pack's rules: edit, try and activate them (the console's rule editor).
+    case rulesWrite = "rules:write"
     /// Everything, including managing tokens.
     case admin
 

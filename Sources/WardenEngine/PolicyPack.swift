@@ -78,19 +78,10 @@ public struct PolicyPack: Sendable {
         var rules: RuleSet?
         if let taxonomy {
             let files = sourceFiles(in: directory, folder: "rules", extension: "rules")
-            let base = directory
-            var context = RuleContext(categories: taxonomy.categoryIDs, severities: taxonomy.severities, entityTypes: entityTypes) { path in
-                guard !path.contains(".."), let data = FileManager.default.contents(atPath: (base as NSString).appendingPathComponent(path)) else { return nil }
-                return String(data: data, encoding: .utf8)
-            }
-            context.classifiers = Dictionary(classifiers.classifiers.map { ($0.name, $0.builtin != nil) }, uniquingKeysWith: { first, _ in first })
             do {
-                rules = try RuleSet.compile(files: files, context: context)
+                rules = try compileRules(files, directory: directory, taxonomy: taxonomy, entityTypes: entityTypes, classifiers: classifiers)
             } catch {
-                for diagnostic in error.diagnostics {
-                    problems.append(.init(file: diagnostic.location.file, line: diagnostic.location.line, column: diagnostic.location.column,
-                                          message: diagnostic.message))
-                }
+                problems += error.problems
             }
         }
         var tests: [RuleTest] = []
@@ -116,6 +107,32 @@ public struct PolicyPack: Sendable {
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review)
+    }
+
+    /// Compiles rule files against a taxonomy, entity types and classifiers (lists read from `directory`).
+    static func compileRules(_ files: [(name: String, source: String)], directory: String, taxonomy: Taxonomy, entityTypes: EntityTypes,
+                             classifiers: ClassifierDeclarations) throws(PolicyPackError) -> RuleSet {
+        let base = directory
+        var context = RuleContext(categories: taxonomy.categoryIDs, severities: taxonomy.severities, entityTypes: entityTypes) { path in
+            guard !path.contains(".."), let data = FileManager.default.contents(atPath: (base as NSString).appendingPathComponent(path)) else { return nil }
+            return String(data: data, encoding: .utf8)
+        }
+        context.classifiers = Dictionary(classifiers.classifiers.map { ($0.name, $0.builtin != nil) }, uniquingKeysWith: { first, _ in first })
+        do {
+            return try RuleSet.compile(files: files, context: context)
+        } catch {
+            throw PolicyPackError(directory: directory, problems: error.diagnostics.map {
+                .init(file: $0.location.file, line: $0.location.line, column: $0.location.column, message: $0.message)
+            })
+        }
+    }
+
+    /// The pack's rules as they would compile with `file`'s text replaced by `text` (the rule
+    /// editor's check): the rule set, or every problem with its file, line and column.
+    public func compileRules(replacing file: String, with text: String) throws(PolicyPackError) -> RuleSet {
+        var files = Self.sourceFiles(in: directory, folder: "rules", extension: "rules")
+        if let index = files.firstIndex(where: { $0.name == file }) { files[index].source = text } else { files.append((file, text)) }
+        return try Self.compileRules(files, directory: directory, taxonomy: taxonomy, entityTypes: entityTypes, classifiers: classifiers)
     }
 
     /// The files `folder/*.ext` of the pack, by relative path, sorted.

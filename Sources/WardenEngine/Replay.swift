@@ -53,6 +53,8 @@ public struct Replay {
         public var truePositiveSubjects = Set<EntityRef>()
         /// Precision by subject: the share of the rule's subjects that are known bad (nil without ground truth).
         public var precision: Double? = nil
+        /// The first events it fired on (ids), for a person to look at.
+        public var sampleEvents: [String] = []
     }
 
     /// Per-group-kind results.
@@ -106,6 +108,7 @@ public struct Replay {
         let names = evaluation.hits.map(\.rule)
         for hit in evaluation.hits {
             stats[hit.rule]?.hits += 1
+            if (stats[hit.rule]?.sampleEvents.count ?? 10) < 10 { stats[hit.rule]?.sampleEvents.append(event.id) }
             for case .signal(_, _, let subject?, _) in hit.effects {
                 stats[hit.rule]?.subjects.insert(subject)
                 if firstSignal[subject] == nil { firstSignal[subject] = event.occurredAt }

@@ -56,6 +56,8 @@ public struct WardenComponents: Sendable {
     public var users: UserAccounts?
     /// The latest queue backlog sample (the console reads it).
     public var queueBoard = QueueBoard()
+    /// Rule changes from the console.
+    public var ruleEditor: RuleEditor
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -87,7 +89,8 @@ public struct WardenComponents: Sendable {
         return WardenComponents(
             configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
             packs: packs, review: ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis, metrics: metrics),
-            users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) })
+            users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) },
+            ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock))
     }
 
     /// Throws when the server should not receive traffic.

@@ -130,6 +130,9 @@ public protocol DetectionStore: ClassificationJobStore {
     func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel]
     /// Hit counts per rule version and hour since `hour`.
     func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount]
+    /// Per rule: cases its signals joined that reviewers decided, and how many of those they found
+    /// a violation (precision as review measures it).
+    func rulePrecision() async throws -> [String: (violations: Int, decided: Int)]
     /// Saves detection's state as of event `seq` (replacing the previous snapshot).
     func saveDetectionSnapshot(seq: Int64, takenAt: Int64, data: [UInt8]) async throws
     /// The latest snapshot: the event it is as of, and its bytes.

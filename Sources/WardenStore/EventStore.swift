@@ -133,6 +133,9 @@ public protocol EventStore: Sendable {
     func event(id: String) async throws -> StoredEvent?
     /// Events after `seq` in log order, optionally of one type.
     func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent]
+    /// The first position in the log whose event was received at or after `time` (the log is in
+    /// commit order, so received times rise with it), or nil when none was.
+    func firstSeq(receivedSince time: Int64) async throws -> Int64?
     /// An entity with its recent events and links, or nil if no event named it.
     func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail?
     /// Totals.

@@ -149,3 +149,17 @@ import WardenSimulation
         #expect(!reports.isEmpty)
     }
 }
+
+@Suite struct LineDiffTests {
+    @Test(arguments: [
+        ("a\nb\nc", "a\nb\nc", "  a|  b|  c"),
+        ("a\nb\nc", "a\nx\nc", "  a|- b|+ x|  c"),
+        ("", "a", "- |+ a"),
+        ("a\nb", "a\nb\nc", "  a|  b|+ c"),
+        ("a\nb\nc", "c", "- a|- b|  c"),
+    ])
+    func diffs(old: String, new: String, expected: String) {
+        let text = LineDiff.diff(old, new).map { ($0.kind == .same ? " " : $0.kind == .added ? "+" : "-") + " " + $0.text }.joined(separator: "|")
+        #expect(text == expected)
+    }
+}

@@ -24,6 +24,7 @@ final class SlowStore: EventStore {
 
     func event(id: String) async throws -> StoredEvent? { nil }
     func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent] { [] }
+    func firstSeq(receivedSince time: Int64) async throws -> Int64? { nil }
     func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail? { nil }
     func statistics() async throws -> StoreStatistics { StoreStatistics(eventCount: 0) }
     func indexEntities(limit: Int) async throws -> EntityIndexProgress { EntityIndexProgress(indexed: 0, indexedThroughSeq: 0, lastSeq: 0) }

@@ -99,6 +99,7 @@ func signup(_ index: Int, ip: String = "198.51.100.7") -> String {
         }
         func labels(of entity: EntityRef, at time: Int64) async throws -> [StoredLabel] { try await base.labels(of: entity, at: time) }
         func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount] { try await base.ruleHits(sinceHour: hour) }
+        func rulePrecision() async throws -> [String: (violations: Int, decided: Int)] { try await base.rulePrecision() }
         func saveDetectionSnapshot(seq: Int64, takenAt: Int64, data: [UInt8]) async throws {
             try await base.saveDetectionSnapshot(seq: seq, takenAt: takenAt, data: data)
         }

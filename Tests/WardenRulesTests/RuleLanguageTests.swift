@@ -262,3 +262,14 @@ func event(_ type: String, actor: String = "u1", at second: Int, entities: Strin
         _ = errors(String(repeating: "\"", count: 5000))
     }
 }
+
+@Suite struct RuleSourceTests {
+    @Test func settingTheModeReplacesOrAddsTheModeLine() {
+        let withMode = "rule r\n  \"d\"\n  category spam\n  mode active\nwhen event.type == \"x\"\nthen signal subject event.actor"
+        #expect(RuleSource.settingMode(withMode, to: .shadow) == withMode.replacingOccurrences(of: "mode active", with: "mode shadow"))
+        let without = "rule r\n  category spam\nwhen event.type == \"x\"\nthen signal subject event.actor"
+        #expect(RuleSource.settingMode(without, to: .shadow) == "rule r\n  category spam\n  mode shadow\nwhen event.type == \"x\"\nthen signal subject event.actor")
+        let modeInCondition = "rule r\nwhen event.data.mode == \"x\"\nthen signal subject event.actor"
+        #expect(RuleSource.settingMode(modeInCondition, to: .active).hasPrefix("rule r\n  mode active\nwhen"))
+    }
+}

@@ -61,7 +61,10 @@ enum ConsolePage {
                 nav.append(.init(href: "/search", label: "Search", current: path.hasPrefix("/search")))
             }
             if Scope.casesLead.isSatisfied(by: scopes) { nav.append(.init(href: "/lead", label: "Team", current: path.hasPrefix("/lead"))) }
-            if Scope.read.isSatisfied(by: scopes) { nav.append(.init(href: "/dashboards", label: "Dashboards", current: path.hasPrefix("/dashboards"))) }
+            if Scope.read.isSatisfied(by: scopes) {
+                nav.append(.init(href: "/dashboards", label: "Dashboards", current: path.hasPrefix("/dashboards")))
+                nav.append(.init(href: "/rules", label: "Rules", current: path.hasPrefix("/rules")))
+            }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",

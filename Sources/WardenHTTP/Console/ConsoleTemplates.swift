@@ -12,7 +12,8 @@ enum ConsoleTemplates {
             ("case", PackageResources.case_mustache), ("audit", PackageResources.audit_mustache),
             ("entity", PackageResources.entity_mustache), ("search", PackageResources.search_mustache),
             ("lead", PackageResources.lead_mustache), ("bulk", PackageResources.bulk_mustache),
-            ("dashboards", PackageResources.dashboards_mustache),
+            ("dashboards", PackageResources.dashboards_mustache), ("rules", PackageResources.rules_mustache),
+            ("rule", PackageResources.rule_mustache),
         ]
         for (name, bytes) in templates {
             do {

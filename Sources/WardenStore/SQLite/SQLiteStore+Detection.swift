@@ -137,6 +137,25 @@ extension SQLiteStore: DetectionStore {
         }
     }
 
+    public func rulePrecision() async throws -> [String: (violations: Int, decided: Int)] {
+        try await pool.read { db in
+            var result: [String: (violations: Int, decided: Int)] = [:]
+            // Each (rule, case) once, with the case's latest review decision (appeals excluded).
+            for row in try Row.fetchAll(db, sql: """
+                SELECT rule, sum(violation) AS violations, count(*) AS decided FROM (
+                    SELECT DISTINCT s.rule, d.case_id,
+                        (SELECT violation FROM decision WHERE case_id = d.case_id AND appeal_outcome IS NULL ORDER BY id DESC LIMIT 1) AS violation
+                    FROM signal s
+                    JOIN case_item ci ON ci.kind = 'signal' AND ci.ref = s.id
+                    JOIN decision d ON d.case_id = ci.case_id AND d.appeal_outcome IS NULL
+                ) GROUP BY rule
+                """) {
+                result[row["rule"]] = (row["violations"] ?? 0, row["decided"])
+            }
+            return result
+        }
+    }
+
     public func ruleHits(sinceHour hour: Int64) async throws -> [RuleHitCount] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM rule_hits WHERE hour >= ? ORDER BY rule, hour", arguments: [hour]).map { row in

@@ -138,6 +138,24 @@ extension SQLiteStore: EventStore {
         }
     }
 
+    public func firstSeq(receivedSince time: Int64) async throws -> Int64? {
+        try await pool.read { db in
+            // A binary search over the primary key: received times rise with the log position.
+            guard var high = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event"),
+                  var low = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM event") else { return nil }
+            func received(atOrAfter seq: Int64) throws -> (seq: Int64, at: Int64)? {
+                try Row.fetchOne(db, sql: "SELECT seq, received_at FROM event WHERE seq >= ? ORDER BY seq LIMIT 1", arguments: [seq]).map { ($0["seq"], $0["received_at"]) }
+            }
+            guard let last = try received(atOrAfter: high), last.at >= time else { return nil }
+            while low < high {
+                let middle = low + (high - low) / 2
+                guard let found = try received(atOrAfter: middle) else { break }
+                if found.at >= time { high = middle } else { low = found.seq + 1 }
+            }
+            return try received(atOrAfter: low)?.seq
+        }
+    }
+
     public func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent] {
         try await pool.read { db in
             let rows: [Row]

@@ -67,6 +67,35 @@
     });
   });
 
+  // The rule editor: diagnostics as you type (file:line:column), checked by the server.
+  var editor = document.getElementById("rule-editor");
+  if (editor) {
+    var textArea = document.getElementById("rule-text");
+    var out = document.getElementById("diagnostics");
+    var timer = null, sequence = 0;
+    textArea.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var mine = ++sequence;
+        post(editor.getAttribute("data-check"), { text: textArea.value }).then(function (r) { return r.json(); }).then(function (j) {
+          if (mine !== sequence) return;
+          out.textContent = "";
+          out.className = j.problems.length ? "error" : "ok";
+          if (!j.problems.length) { out.textContent = "No problems."; return; }
+          j.problems.forEach(function (p) {
+            var line = document.createElement("div");
+            line.className = "diagnostic";
+            var where = document.createElement("code");
+            where.textContent = p.location;
+            line.appendChild(where);
+            line.appendChild(document.createTextNode(" " + p.message));
+            out.appendChild(line);
+          });
+        }).catch(function () {});
+      }, 300);
+    });
+  }
+
   // Keyboard shortcuts: the page's elements with data-key, plus g h / g q / ? everywhere.
   var dialog = document.getElementById("shortcuts");
   document.querySelectorAll("[data-action=shortcuts]").forEach(function (b) { b.addEventListener("click", function () { dialog.showModal(); }); });
