@@ -59,7 +59,7 @@ struct ReviewBench: AsyncParsableCommand {
         configuration.buildsClassifiers = false
         let components = await WardenComponents.build(configuration)
         let review = components.review
-        try await seed(store: store, policy: review.policy)
+        try await Self.seed(cases, store: store, policy: review.policy)
         // Seeding is setup: its WAL is moved into the database before the clock starts.
         try await store.checkpoint(truncate: true)
         if storeOnly {
@@ -116,7 +116,8 @@ struct ReviewBench: AsyncParsableCommand {
         if report.doubleClaims > 0 || report.lost > 0 { throw ExitCode(1) }
     }
 
-    private func seed(store: SQLiteStore, policy: ReviewPolicy) async throws {
+    /// Seeds open spam cases (through the case builder's merge) up to `cases`; a store holding them already is reused.
+    static func seed(_ cases: Int, store: SQLiteStore, policy: ReviewPolicy) async throws {
         let existing = try await store.queueCounts(now: 0).filter { $0.queue == "spam" && $0.state == .open }.reduce(0) { $0 + $1.count }
         guard existing < cases else {
             FileHandle.standardError.write(Data("reusing \(existing) open cases\n".utf8))
