@@ -316,7 +316,11 @@ def run(binary, work, artifacts):
         check(f"Case {spam_case} handed to rev2" in rev1.text(), "and hands it off to a named reviewer")
         rev2 = Browser(server.url, artifacts, "reviewer2")
         browsers.append(rev2)
-        rev2.sign_in("rev2")
+        # Signing in by keyboard alone: the name field has focus; Tab to the password, Enter submits.
+        rev2.get("/login")
+        rev2.driver.switch_to.active_element.send_keys("rev2", Keys.TAB, PASSWORD)
+        rev2.navigating(lambda: rev2.driver.switch_to.active_element.send_keys(Keys.ENTER))
+        check(rev2.path() == "/" and rev2.has("#my-queues"), "signing in works with the keyboard alone")
         check(rev2.has(f"#held a[href='/cases/{spam_case}']"), "the case waits among the other reviewer's held cases")
         rev2.click(f"#held a[href='/cases/{spam_case}']")
         check("rev2" in rev2.find("#holder").text and "Needs your fraud eye" in rev2.text(), "they open it, held by them, with the note")
@@ -341,8 +345,9 @@ def run(binary, work, artifacts):
         # Exposure cap: the general queue takes two cases an hour per reviewer.
         for _ in range(2):
             rev2.get("/queues/general")
-            rev2.click("button[data-key=n]")
-            rev2.click("button[data-key=r]")
+            rev2.press("n")
+            check(re.match(r"/cases/\d+$", rev2.path()) is not None, "n claims the next case from the queue page")
+            rev2.press("r")
         rev2.get("/queues/general")
         rev2.click("button[data-key=n]")
         check("Exposure limit reached" in rev2.text(), "the exposure cap stops a third claim within the hour, saying why")

@@ -86,7 +86,7 @@ public struct ReviewPlanner: Sendable {
                 throw ReviewError(.forbidden, "\(reviewer) decided the appealed case and may not review the appeal")
             }
             if record.state.isHeld {
-                guard record.assignee != reviewer else { throw ReviewError(.invalid, "\(reviewer) already holds case \(caseID)") }
+                guard record.assignee != reviewer else { throw ReviewError(.conflict, "\(reviewer) already holds case \(caseID)") }
                 record.assignee = reviewer
                 if record.state == .inReview { record.leaseExpiresAt = now + policy.leaseMillis }
                 record.updatedAt = now

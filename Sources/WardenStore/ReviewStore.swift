@@ -105,6 +105,9 @@ public struct CaseQuery: Sendable, Equatable {
     /// Ids below this one (paging).
     public var before: Int64?
     public var limit: Int
+    /// Only waiting cases (open or escalated), in the order claim-next takes them (band, due
+    /// time, id) instead of newest first; `before` and `state` do not apply.
+    public var waitingInClaimOrder: Bool = false
 
     public init(queue: String? = nil, state: CaseState? = nil, assignee: ActorRef? = nil, held: Bool = false, subject: EntityRef? = nil,
                 category: String? = nil, text: String? = nil, createdFrom: Int64? = nil, createdBefore: Int64? = nil, before: Int64? = nil,

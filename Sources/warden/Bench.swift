@@ -444,3 +444,20 @@ struct RulesBench: AsyncParsableCommand {
         }.joined(separator: "\n")
     }
 }
+
+/// What a benchmark's embedded server is built from: the store on a data directory (the one given,
+/// kept; or a fresh temporary one), quiet logging, a free port, no classifiers and no people unless
+/// `passwordCost` is given.
+func benchConfiguration(pack: PolicyPack, dataDir: String?, name: String, passwordCost: UInt8? = nil) throws -> (SQLiteStore, WardenConfiguration) {
+    let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(name)-\(UUID().uuidString)").path
+    let data = DataDirectory(path: directory)
+    try data.prepare()
+    let store = try SQLiteStore(path: data.databasePath)
+    var logger = Logger(label: "warden-bench")
+    logger.logLevel = .critical
+    var configuration = WardenConfiguration(store: store, pack: pack, logger: logger)
+    configuration.server.port = 0
+    configuration.passwordCost = passwordCost
+    configuration.buildsClassifiers = false
+    return (store, configuration)
+}

@@ -36,16 +36,8 @@ struct ConsoleBench: AsyncParsableCommand {
 
     func run() async throws {
         let policyPack = try pack.load()
-        let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-console-\(UUID().uuidString)").path
-        let data = DataDirectory(path: directory)
-        try data.prepare()
-        let store = try SQLiteStore(path: data.databasePath)
-        var logger = Logger(label: "warden-bench")
-        logger.logLevel = .critical
-        var configuration = WardenConfiguration(store: store, pack: policyPack, logger: logger)
-        configuration.server.port = 0
-        configuration.passwordCost = 4
-        configuration.buildsClassifiers = false
+        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: dataDir, name: "console", passwordCost: 4)
+        let logger = configuration.logger
         let components = await WardenComponents.build(configuration)
         try await ReviewBench.seed(cases, store: store, policy: components.review.policy)
         try await store.checkpoint(truncate: true)

@@ -47,16 +47,8 @@ struct ReviewBench: AsyncParsableCommand {
 
     func run() async throws {
         let policyPack = try pack.load()
-        let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-review-\(UUID().uuidString)").path
-        let data = DataDirectory(path: directory)
-        try data.prepare()
-        let store = try SQLiteStore(path: data.databasePath)
-        var logger = Logger(label: "warden-bench")
-        logger.logLevel = .critical
-        var configuration = WardenConfiguration(store: store, pack: policyPack, logger: logger)
-        configuration.server.port = 0
-        configuration.passwordCost = nil
-        configuration.buildsClassifiers = false
+        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: dataDir, name: "review")
+        let logger = configuration.logger
         let components = await WardenComponents.build(configuration)
         let review = components.review
         try await Self.seed(cases, store: store, policy: review.policy)

@@ -198,3 +198,21 @@ struct ReviewFixture {
         #expect(try await fixture.review.claimNext(queue: "general", reviewer: "user:ben")?.subject.description != nil, "others are not capped")
     }
 }
+
+@Suite struct QueueListingTests {
+    /// A queue's waiting cases listed in claim order are the cases claim-next takes, in that order.
+    @Test func waitingCasesAreListedInClaimOrder() async throws {
+        let fixture = try ReviewFixture()
+        for ref in Int64(1)...6 {
+            _ = try await fixture.openCase("user:w\(ref)", queue: "spam", category: ref % 2 == 0 ? "spam.links" : "spam", ref: ref)
+            fixture.clock.advance(1000)
+        }
+        var query = CaseQuery(queue: "spam", limit: 100)
+        query.waitingInClaimOrder = true
+        let listed = try await fixture.review.cases(query).map(\.id)
+        var claimed: [Int64] = []
+        while let next = try await fixture.review.claimNext(queue: "spam", reviewer: "user:ana") { claimed.append(next.id) }
+        #expect(listed.count == 6 && listed == claimed)
+        #expect(try await fixture.review.cases(query).isEmpty, "claimed cases are no longer waiting")
+    }
+}

@@ -103,7 +103,7 @@ import WardenCore
 
     @Test(arguments: [
         (CaseState.open, nil as ActorRef?, nil as ActorRef?, ReviewError(.conflict, "case 7 is open; only a held case can be taken back to its queue")),
-        (.inReview, "user:ben", "user:ben", ReviewError(.invalid, "user:ben already holds case 7")),
+        (.inReview, "user:ben", "user:ben", ReviewError(.conflict, "user:ben already holds case 7")),
         (.resolved, nil, "user:ben", ReviewError(.conflict, "case 7: a case that is resolved cannot claim; from resolved a case can: appeal, close")),
     ] as [(CaseState, ActorRef?, ActorRef?, ReviewError)])
     func refusedReassignments(state: CaseState, holder: ActorRef?, to reviewer: ActorRef?, error: ReviewError) {

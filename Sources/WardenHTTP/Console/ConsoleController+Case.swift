@@ -9,12 +9,11 @@ import WardenStore
 extension ConsoleController {
     struct CaseView {
         struct EntityView {
-            struct Event { var seq: Int64; var at: String; var type: String; var text: String?; var body: String }
             struct Link { var ref: String; var type: String; var id: String }
             var firstSeen: String
             var eventCount: Int
             var labels: [String]
-            var events: [Event]
+            var events: [EventView]
             var links: [Link]
             var hasLinks: Bool
         }
@@ -189,11 +188,7 @@ extension ConsoleController {
             let labels = try await store.labels(of: record.subject, at: now).map(\.name)
             entityView = .init(
                 firstSeen: Timestamp.formatRFC3339(detail.firstSeenAt), eventCount: detail.eventCount, labels: labels,
-                events: detail.recentEvents.map { event in
-                    let body = String(decoding: event.body, as: UTF8.self)
-                    let text = JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString ?? $0["text"]?.consoleString }
-                    return .init(seq: event.seq, at: Timestamp.formatRFC3339(event.occurredAt), type: event.type, text: text.map(masked), body: masked(body))
-                },
+                events: detail.recentEvents.map { EventView($0, masked: mask) },
                 links: detail.links.map { .init(ref: mask ? PersonalData.mask(entity: $0.entity.description) : $0.entity.description, type: $0.entity.type, id: $0.entity.id) },
                 hasLinks: !detail.links.isEmpty)
         }

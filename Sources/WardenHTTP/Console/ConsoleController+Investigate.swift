@@ -75,7 +75,6 @@ extension ConsoleController {
     }
 
     struct EntityView {
-        struct Event { var seq: Int64; var at: String; var type: String; var text: String?; var body: String }
         struct Label { var name: String; var expires: String? }
         struct StrikeView { var policy: String; var decisionID: Int64; var at: String; var expiresAt: String }
         struct CaseRow { var id: Int64; var queue: String; var state: String; var category: String; var decision: String; var createdAt: String }
@@ -90,7 +89,7 @@ extension ConsoleController {
         var labels: [Label]
         var strikes: [StrikeView]
         var cases: [CaseRow]
-        var events: [Event]
+        var events: [EventView]
     }
 
     /// An entity: its events, labels, strikes, cases with their decisions, and the entities linked
@@ -125,10 +124,7 @@ extension ConsoleController {
             labels: labels.map { .init(name: $0.name, expires: $0.expiresAt.map(Timestamp.formatRFC3339)) },
             strikes: strikes.map { .init(policy: $0.policy, decisionID: $0.decisionID, at: Timestamp.formatRFC3339($0.at), expiresAt: Timestamp.formatRFC3339($0.expiresAt)) },
             cases: rows,
-            events: (detail?.recentEvents ?? []).map { event in
-                .init(seq: event.seq, at: Timestamp.formatRFC3339(event.occurredAt), type: event.type,
-                      text: JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString }, body: String(decoding: event.body, as: UTF8.self))
-            })
+            events: (detail?.recentEvents ?? []).map { EventView($0, masked: context.masksPersonalData) })
         return render("entity", title: ref.description, path: "/entities", context, body: view)
     }
 

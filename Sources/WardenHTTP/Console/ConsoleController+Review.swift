@@ -174,14 +174,16 @@ extension ConsoleController {
         let query = request.uri.queryParameters
         let state = query["state"].flatMap { CaseState(rawValue: String($0)) }
         let before = query["before"].flatMap { Int64(String($0)) }
-        var cases = try await review.cases(queue: name, state: state, assignee: nil, before: before, limit: 100)
-        if state == nil { cases = cases.filter { [.open, .inReview, .onHold, .escalated].contains($0.state) } }
+        // Without a state: the waiting cases in the order claim-next takes them; with one, newest first.
+        var listing = CaseQuery(queue: name, state: state, before: before, limit: 100)
+        listing.waitingInClaimOrder = state == nil
+        let cases = try await review.cases(listing)
         let row = try await queueRows(for: user, context).first { $0.name == name }
         return render("queue", title: "Queue \(name)", path: "/queues/\(name)", context,
                       body: QueueView(name: name, description: definition.description ?? "", canWork: row?.canWork ?? false,
                                       csrf: context.session?.csrfToken ?? "",
                                       states: CaseState.allCases.map { .init(name: $0.rawValue, selected: $0 == state) }, stateFilter: state?.rawValue,
-                                      cases: cases.map { caseRow($0, context) }, nextBefore: cases.count == 100 ? cases.last?.id : nil,
+                                      cases: cases.map { caseRow($0, context) }, nextBefore: state != nil && cases.count == 100 ? cases.last?.id : nil,
                                       canLead: Scope.casesLead.isSatisfied(by: user.role.scopes),
                                       queueNames: review.policy.configuration.queueOrder.filter { $0 != name },
                                       people: Scope.casesLead.isSatisfied(by: user.role.scopes) ? try await reviewers(except: user.name) : []))

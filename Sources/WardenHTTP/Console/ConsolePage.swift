@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Synchronization
 import WardenCore
+import WardenReview
 import WardenStore
 
 /// What every page shows around its content: who is signed in, the navigation their role opens,
@@ -105,5 +106,24 @@ enum ConsolePage {
         if seconds < 3600 { return "\(seconds / 60) min" }
         if seconds < 86_400 { return "\(seconds / 3600) h \(seconds % 3600 / 60) min" }
         return "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
+    }
+}
+
+/// An event as a page shows it: when, what, its text (the `data.text` most events carry) and its
+/// JSON, with personal data masked for people who may not see it.
+struct EventView {
+    var seq: Int64
+    var at: String
+    var type: String
+    var text: String?
+    var body: String
+
+    init(_ event: StoredEvent, masked: Bool) {
+        let mask = { (text: String) in masked ? PersonalData.mask(text: text) : text }
+        seq = event.seq
+        at = Timestamp.formatRFC3339(event.occurredAt)
+        type = event.type
+        text = JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString ?? $0["text"]?.consoleString }.map(mask)
+        body = mask(String(decoding: event.body, as: UTF8.self))
     }
 }

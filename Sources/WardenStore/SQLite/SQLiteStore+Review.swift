@@ -345,26 +345,33 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     public func cases(_ query: CaseQuery) async throws -> [CaseRecord] {
         try await pool.read { db in
-            var conditions = ["id < ?"]
-            var arguments: StatementArguments = [query.before ?? Int64.max]
-            if let queue = query.queue { conditions.append("queue = ?"); arguments += [queue] }
-            if let state = query.state { conditions.append("state = ?"); arguments += [state.rawValue] }
-            if let assignee = query.assignee { conditions.append("assignee = ?"); arguments += [assignee.description] }
-            if query.held { conditions.append("assignee IS NOT NULL AND state IN ('in_review', 'on_hold')") }
-            if let subject = query.subject { conditions.append("subject = ?"); arguments += [subject.description] }
+            var conditions: [String] = []
+            var arguments = StatementArguments()
+            func add(_ condition: String, _ values: [any DatabaseValueConvertible]) {
+                conditions.append(condition)
+                arguments += StatementArguments(values)
+            }
+            if let queue = query.queue { add("queue = ?", [queue]) }
+            if query.waitingInClaimOrder {
+                add("state IN ('open', 'escalated')", [])
+            } else {
+                add("id < ?", [query.before ?? Int64.max])
+                if let state = query.state { add("state = ?", [state.rawValue]) }
+            }
+            if let assignee = query.assignee { add("assignee = ?", [assignee.description]) }
+            if query.held { add("assignee IS NOT NULL AND state IN ('in_review', 'on_hold')", []) }
+            if let subject = query.subject { add("subject = ?", [subject.description]) }
             if let category = query.category {
-                conditions.append("(category = ? OR substr(category, 1, length(?) + 1) = ? || '.')")
-                arguments += [category, category, category]
+                add("(category = ? OR substr(category, 1, length(?) + 1) = ? || '.')", [category, category, category])
             }
-            if let from = query.createdFrom { conditions.append("created_at >= ?"); arguments += [from] }
-            if let to = query.createdBefore { conditions.append("created_at < ?"); arguments += [to] }
-            if let match = query.ftsQuery {
-                conditions.append("id IN (SELECT case_id FROM case_search WHERE case_search MATCH ?)")
-                arguments += [match]
-            }
+            if let from = query.createdFrom { add("created_at >= ?", [from]) }
+            if let to = query.createdBefore { add("created_at < ?", [to]) }
+            if let match = query.ftsQuery { add("id IN (SELECT case_id FROM case_search WHERE case_search MATCH ?)", [match]) }
             arguments += [query.limit]
+            // Waiting cases of a queue come in the claim path's own order and index (what a reviewer gets next).
+            let (index, order) = query.waitingInClaimOrder && query.queue != nil ? ("INDEXED BY case_waiting", "band, due_at, id") : ("", "id DESC")
             return try db.fetchAll(CaseRecord.self, sql: """
-                SELECT \(CaseColumn.selectList) FROM review_case WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?
+                SELECT \(CaseColumn.selectList) FROM review_case \(index) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
                 """, arguments: arguments)
         }
     }
