@@ -85,6 +85,8 @@ extension ConsoleController {
         var reportList: [Report]
         var decisions: [Decision]
         var timeline: [Entry]
+        var earlierEntries: Int
+        var hasEarlier: Bool
         var tree: Tree?
         var categories: [Category]
         var actions: [Action]
@@ -156,12 +158,15 @@ extension ConsoleController {
         let id = try context.id()
         let query = request.uri.queryParameters
         let walk = query["tree"].map { tree -> (String, [String]) in (String(tree), query.getAll("answer").map { String($0) }) }
-        return try await renderCase(id, context, input: nil, walk: walk)
+        return try await renderCase(id, context, input: nil, walk: walk, showAll: query["timeline"] == "all")
     }
 
     /// The review screen for case `id`, with the decision form as `input` left it and the tree walked as far as `walk`.
+    /// Timeline entries a case page shows unless asked for all.
+    static let timelineShown = 200
+
     func renderCase(_ id: Int64, _ context: WardenRequestContext, input: DecisionInput?, walk: (String, [String])? = nil,
-                    preview: OutgoingMessage? = nil, error: String? = nil) async throws -> Response {
+                    preview: OutgoingMessage? = nil, error: String? = nil, showAll: Bool = false) async throws -> Response {
         let user = try person(context, needs: .casesRead)
         let record = try await ReviewController.run { try await review.caseRecord(id: id) }
         try ReviewController.requireQueue(record.queue, context)
@@ -198,9 +203,11 @@ extension ConsoleController {
                                    explanation: masked($0.explanation)) }
         var reports: [CaseView.Report] = []
         var entries: [CaseView.Entry] = []
-        for entry in opened.timeline {
+        // The newest entries (a case reported thousands of times has thousands); reports likewise.
+        let shown = showAll ? opened.timeline[...] : opened.timeline.suffix(Self.timelineShown)
+        for entry in shown {
             let detail = JSONValue.parse(Array(entry.detail.utf8))
-            if entry.kind == .report, let detail {
+            if entry.kind == .report, reports.count < Self.timelineShown, let detail {
                 reports.append(.init(reporter: masked(detail["reporter"]?.consoleString ?? ""), weight: detail["weight"]?.consoleString ?? "",
                                      muted: detail["muted"] != nil, duplicate: detail["duplicate"] != nil, category: detail["category"]?.consoleString ?? ""))
             }
@@ -264,7 +271,8 @@ extension ConsoleController {
             subjectType: record.subject.type, subjectID: record.subject.id, blur: definition?.blur ?? false, grayscale: definition?.grayscale ?? false,
             muteMedia: definition?.muteMedia ?? false,
             entity: entityView, signals: record.signals, reports: record.reports, reporterWeight: String(format: "%.2f", record.reporterWeight),
-            signalList: signals, reportList: reports, decisions: decisions, timeline: entries.reversed(), tree: treeView,
+            signalList: signals, reportList: reports, decisions: decisions, timeline: entries.reversed(), earlierEntries: opened.timeline.count - shown.count,
+            hasEarlier: opened.timeline.count > shown.count, tree: treeView,
             categories: pack.taxonomy.categories.map { .init(id: $0.id, name: $0.name, selected: $0.id == category) },
             actions: allowed.compactMap { name in
                 catalogue.actions[name].map { .init(name: name, label: name.replacingOccurrences(of: "_", with: " "), needsDuration: $0.needsDuration,
