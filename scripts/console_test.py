@@ -324,6 +324,8 @@ def run(binary, work, artifacts):
         check(rev2.has(f"#held a[href='/cases/{spam_case}']"), "the case waits among the other reviewer's held cases")
         rev2.click(f"#held a[href='/cases/{spam_case}']")
         check("rev2" in rev2.find("#holder").text and "Needs your fraud eye" in rev2.text(), "they open it, held by them, with the note")
+        scores = " ".join(tag.text for tag in rev2.all("#content .score"))
+        check("sms-spam:" in scores, f"the review screen shows the pack's classifier scores for the content ({scores[:60]!r})")
 
         # The product's receiver goes down: this decision's deliveries become dead letters.
         receiver.fail_first = 1000

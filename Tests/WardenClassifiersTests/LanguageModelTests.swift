@@ -104,7 +104,9 @@ final class FakeModelServer: Sendable {
 
     func settings(_ url: String, _ change: (inout LanguageModelSettings) -> Void = { _ in }) -> LanguageModelSettings {
         var settings = LanguageModelSettings(baseURL: url, model: "gpt-oss-safeguard-20b", apiKey: "sk-test")
-        settings.timeout = .milliseconds(300)
+        // Generous: a loaded CI machine can take longer than a short timeout, and a retry would be
+        // counted as a second request. The timeout test sets its own short one.
+        settings.timeout = .seconds(10)
         settings.backoff = .milliseconds(10)
         settings.dollarsPerThousandTokens = 0.5
         change(&settings)
@@ -167,7 +169,12 @@ final class FakeModelServer: Sendable {
 
     @Test func timeoutsRetriesAndTheCircuitBreaker() async throws {
         try await withServer { _, url in
-            let client = LanguageModelClient(settings: settings(url) { $0.retries = 1; $0.breakerThreshold = 2; $0.breakerCooldown = .seconds(60) })
+            let client = LanguageModelClient(settings: settings(url) {
+                $0.timeout = .milliseconds(300)
+                $0.retries = 1
+                $0.breakerThreshold = 2
+                $0.breakerCooldown = .seconds(60)
+            })
             let classifier = PolicyPromptClassifier(name: "p", client: client, policy: policy, category: "spam")
             // A 500 then an answer: the retry succeeds.
             let flaky = try await classifier.classify(ClassifierInput(text: "case:flaky"))

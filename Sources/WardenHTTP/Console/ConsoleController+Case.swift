@@ -190,10 +190,11 @@ extension ConsoleController {
         let indexStatus = try await store.entityIndexStatus()
         if indexStatus.lag > 0, indexStatus.lag <= EntitiesController.catchUpLimit { try await EntityIndexer.catchUp(store) }
         if let detail = try await store.entity(record.subject, recentLimit: 10, linkLimit: 20) {
+            let scorers = components.packs.classifiers.scorers
             let labels = try await store.labels(of: record.subject, at: now).map(\.name)
             entityView = .init(
                 firstSeen: Timestamp.formatRFC3339(detail.firstSeenAt), eventCount: detail.eventCount, labels: labels,
-                events: detail.recentEvents.map { EventView($0, masked: mask) },
+                events: detail.recentEvents.map { EventView($0, masked: mask, scorers: scorers) },
                 links: detail.links.map { .init(ref: mask ? PersonalData.mask(entity: $0.entity.description) : $0.entity.description, type: $0.entity.type, id: $0.entity.id) },
                 hasLinks: !detail.links.isEmpty)
         }

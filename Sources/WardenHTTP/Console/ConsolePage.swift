@@ -3,6 +3,7 @@ import Hummingbird
 import Synchronization
 import WardenCore
 import WardenReview
+import WardenRules
 import WardenStore
 
 /// What every page shows around its content: who is signed in, the navigation their role opens,
@@ -117,13 +118,22 @@ struct EventView {
     var type: String
     var text: String?
     var body: String
+    /// The pack's built-in classifiers' scores for the text ("sms-spam: spam 0.97"), when any.
+    var scores: [String] = []
 
-    init(_ event: StoredEvent, masked: Bool) {
+    init(_ event: StoredEvent, masked: Bool, scorers: [String: any TextScorer] = [:]) {
         let mask = { (text: String) in masked ? PersonalData.mask(text: text) : text }
         seq = event.seq
         at = Timestamp.formatRFC3339(event.occurredAt)
         type = event.type
-        text = JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString ?? $0["text"]?.consoleString }.map(mask)
+        let raw = JSONValue.parse(event.body).flatMap { $0["data"]?["text"]?.consoleString ?? $0["text"]?.consoleString }
+        text = raw.map(mask)
         body = mask(String(decoding: event.body, as: UTF8.self))
+        if let raw {
+            scores = scorers.sorted { $0.key < $1.key }.map { name, scorer in
+                let top = scorer.scores(of: raw).sorted { $0.value > $1.value }.prefix(2)
+                return name + ": " + top.map { "\($0.key) " + String(format: "%.2f", $0.value) }.joined(separator: ", ")
+            }
+        }
     }
 }
