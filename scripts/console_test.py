@@ -283,6 +283,17 @@ def run(binary, work, artifacts):
         rev1.press("1")  # repeated: yes -> bullying
         check(rev1.has("#tree-decide") and "bullying" in rev1.find("#tree").text, "the tree walked by keyboard reaches its outcome")
         rev1.shot("case-tree")
+        # While working, the page renews the lease (the script posts to renew with the form token).
+        lease_before = rev1.find("#lease").get_attribute("datetime")
+        time.sleep(1.1)
+        renewed = rev1.driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const id = document.getElementById('case').dataset.case;
+            const data = new URLSearchParams({_csrf: document.body.dataset.csrf});
+            fetch('/cases/' + id + '/renew', {method: 'POST', body: data, headers: {'Accept': 'application/json'}})
+              .then(r => r.json()).then(j => done(j.lease_expires_at)).catch(e => done(String(e)));
+        """)
+        check(renewed > lease_before, f"the lease is renewed while the reviewer works ({lease_before} -> {renewed})")
         rev1.find("#tree-decide textarea[name=rationale]").send_keys("Pile-on against the reporter")
         rev1.find("#tree-decide input[name=policy]").clear()
         rev1.find("#tree-decide input[name=policy]").send_keys("harassment-v3")

@@ -1,8 +1,9 @@
 import Hummingbird
 import WardenEngine
 
-/// Resolves who is calling: `Authorization: Bearer <secret>` (an API token) or the
-/// `warden_session` cookie (a person) on API paths (the console's pages have ``ConsoleSession``). It never refuses a request for lacking credentials: each
+/// Resolves who is calling: `Authorization: Bearer <secret>` (an API token) or, on API paths, the
+/// `warden_session` cookie (a person; the console's pages have ``ConsoleMiddleware``). It never
+/// refuses a request for lacking credentials: each
 /// route states the scope it needs (``RouteTable``), so public routes stay public. A request
 /// authenticated by cookie that changes something must echo the session's CSRF token in
 /// `X-CSRF-Token`, so another site cannot make a signed-in browser act.
