@@ -42,8 +42,9 @@ public final class UserAccounts: Sendable {
     public enum Refusal: Error, Equatable {
         /// The name or password is wrong, or the account is disabled (not told apart, on purpose).
         case invalid
-        /// Too many failures for the account or from the address: try again at `until`.
-        case lockedOut(until: Int64)
+        /// Too many failures for the account or from the address: try again at `until`, in
+        /// `retryAfter` seconds.
+        case lockedOut(until: Int64, retryAfter: Int64)
     }
 
     /// Adds a user with a password (at least 12 characters). Vendor reviewers need at least one queue.
@@ -71,7 +72,7 @@ public final class UserAccounts: Sendable {
     public func login(name: String, password: String, address: String? = nil) async throws -> (secret: String, session: SessionRecord, user: UserRecord) {
         let now = clock.nowMillis()
         if let until = throttle.withLock({ $0.lockedUntil(account: name, address: address, now: now) }) {
-            throw Refusal.lockedOut(until: until)
+            throw Refusal.lockedOut(until: until, retryAfter: max(1, (until - now + 999) / 1000))
         }
         guard let user = try await store.user(named: name), user.disabledAt == nil, Bcrypt.verify(password, hash: user.passwordHash) else {
             let lockouts = throttle.withLock { $0.recordFailure(account: name, address: address, now: now) }
@@ -79,7 +80,7 @@ public final class UserAccounts: Sendable {
                 try await store.audit(actor: .system("sign-in"), action: "sign_in.locked", target: lockout.key.description,
                                       detail: Self.lockoutDetail(lockout, address: address), now: now)
             }
-            if let until = lockouts.map(\.until).max() { throw Refusal.lockedOut(until: until) }
+            if let until = lockouts.map(\.until).max() { throw Refusal.lockedOut(until: until, retryAfter: max(1, (until - now + 999) / 1000)) }
             throw Refusal.invalid
         }
         throttle.withLock { $0.recordSuccess(account: name) }

@@ -64,14 +64,14 @@ struct SessionsController {
 
 extension Problem {
     /// A refused sign-in: 401 for a wrong name or password, 429 with `Retry-After` while locked out.
-    init(_ refusal: UserAccounts.Refusal, now: Int64 = SystemWallClock().nowMillis()) {
+    init(_ refusal: UserAccounts.Refusal) {
         switch refusal {
         case .invalid:
             self.init(.unauthorized, "invalid-credentials", title: "Sign-in failed", detail: "the name or password is wrong, or the account is disabled")
-        case .lockedOut(let until):
+        case .lockedOut(let until, let retryAfter):
             self.init(.tooManyRequests, "sign-in-locked", title: "Too many failed sign-ins",
                       detail: "too many failed sign-ins for this account or from this address; try again after \(Timestamp.formatRFC3339(until))")
-            headers[.retryAfter] = String(max(1, (until - now + 999) / 1000))
+            headers[.retryAfter] = String(retryAfter)
         }
     }
 }

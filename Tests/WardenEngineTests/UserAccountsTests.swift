@@ -36,7 +36,7 @@ import WardenStore
     @Test func lockOutsAreEnforcedAndAudited() async throws {
         _ = try await accounts.add(name: "ana", role: .reviewer, password: "a long enough password", actor: "test")
         for attempt in 1...3 {
-            await #expect(throws: attempt < 3 ? UserAccounts.Refusal.invalid : .lockedOut(until: clock.nowMillis() + 600_000)) {
+            await #expect(throws: attempt < 3 ? UserAccounts.Refusal.invalid : .lockedOut(until: clock.nowMillis() + 600_000, retryAfter: 600)) {
                 try await accounts.login(name: "ana", password: "wrong password!", address: "192.0.2.7")
             }
         }
