@@ -325,11 +325,16 @@ extension ConsoleController {
             let decision = try await ReviewController.run { try await review.decide(caseID: id, draft, tree: tree, actor: context.actor, read: record) }
             var notice = "Case \(id) decided (decision \(decision.id))."
             if input.next {
-                if let next = try? await review.claimNext(queue: record.queue, reviewer: context.actor) {
-                    ConsolePage.leaveNotice(notice + " Next: case \(next.id).", for: context)
-                    return ConsolePage.redirect("/cases/\(next.id)")
+                do {
+                    if let next = try await review.claimNext(queue: record.queue, reviewer: context.actor) {
+                        ConsolePage.leaveNotice(notice + " Next: case \(next.id).", for: context)
+                        return ConsolePage.redirect("/cases/\(next.id)")
+                    }
+                    notice += " Queue \(record.queue) has nothing more waiting for you."
+                } catch let refusal as ReviewError {
+                    // The decision stands; the next claim was refused (an exposure limit): say why.
+                    notice += " No next case: " + refusal.message
                 }
-                notice += " Queue \(record.queue) has nothing more waiting for you."
             }
             ConsolePage.leaveNotice(notice, for: context)
             return ConsolePage.redirect(input.next ? "/" : "/cases/\(id)")
