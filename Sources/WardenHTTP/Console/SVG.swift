@@ -21,9 +21,11 @@ enum SVG {
 
     static func number(_ value: Double) -> String { String(format: "%.1f", value) }
 
+    /// The colours of nodes and series, in order.
+    static let palette = ["#1f5fbf", "#b3261e", "#1e7a3c", "#a15c00", "#6b3fa0", "#00707a", "#7a5c00", "#8a3b69"]
+
     /// A fill colour per entity type, stable across pages.
     static func colour(of type: String) -> String {
-        let palette = ["#1f5fbf", "#b3261e", "#1e7a3c", "#a15c00", "#6b3fa0", "#00707a", "#7a5c00", "#8a3b69"]
         let index = type.unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) & 0xffff } % palette.count
         return palette[index]
     }
@@ -61,7 +63,6 @@ extension SVG {
         var values: [Double]
     }
 
-    static let palette = ["#1f5fbf", "#b3261e", "#1e7a3c", "#a15c00", "#6b3fa0", "#00707a", "#7a5c00", "#8a3b69"]
 
     /// Round figures for an axis up to `maximum`.
     static func niceMaximum(_ maximum: Double) -> Double {
