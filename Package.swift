@@ -39,6 +39,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenIncidents",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenRules",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -63,6 +68,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenReview",
+                "WardenIncidents",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -74,6 +80,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenReview",
+                "WardenIncidents",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenStore",
@@ -95,6 +102,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenReview",
+                "WardenIncidents",
                 "WardenRules",
                 "WardenClassifiers",
                 "WardenStore",
@@ -137,6 +145,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenReview",
+                "WardenIncidents",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenSimulation",
@@ -176,6 +185,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardenIncidentsTests",
+            dependencies: ["WardenCore", "WardenIncidents"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardenRulesTests",
             dependencies: ["WardenCore", "WardenRules"],
             swiftSettings: swiftSettings
@@ -187,13 +201,13 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenEngineTests",
-            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenStore", "WardenEngine", "WardenSimulation"],
+            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenIncidents", "WardenStore", "WardenEngine", "WardenSimulation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenCore", "WardenReview", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
+                "WardenCore", "WardenReview", "WardenIncidents", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -161,34 +161,3 @@ public struct TimelineDraft: Sendable, Equatable {
     /// A JSON object.
     public var detail: String
 }
-
-/// An audit entry to append to the chain.
-public struct AuditDraft: Sendable, Equatable {
-    public var at: Int64
-    public var actor: ActorRef
-    public var action: String
-    public var target: String
-    /// A JSON object.
-    public var detail: String
-
-    /// Creates an audit entry.
-    public init(at: Int64, actor: ActorRef, action: String, target: String, detail: String) {
-        self.at = at
-        self.actor = actor
-        self.action = action
-        self.target = target
-        self.detail = detail
-    }
-}
-
-/// A webhook delivery to queue. Deliveries with the same `orderingKey` go out one at a time in the
-/// order they were queued; `idempotencyKey` is derived from what caused it, so queueing it twice
-/// queues it once.
-public struct OutboxMessage: Sendable, Equatable {
-    public var topic: String
-    public var idempotencyKey: String
-    public var orderingKey: String
-    /// The whole JSON envelope sent (`id`, `topic`, `created_at`, `data`).
-    public var body: String
-    public var at: Int64
-}
