@@ -4,9 +4,9 @@
 public enum Role: String, Sendable, Codable, CaseIterable {
     /// Everything, including users and tokens.
     case admin
-    /// Runs review: everything a reviewer does, plus reversals, reporter muting, dead letters, exports.
+    /// Runs review: everything a reviewer does, plus reversals, reporter muting, dead letters, exports, incidents.
     case lead
-    /// Detection and investigation: events, entities, signals, rules (and changing them), cases (read-only), exports.
+    /// Detection and investigation: events, entities, signals, rules (and changing them), cases (read-only), exports, incidents.
     case analyst
     /// Works queues: claims, decides, escalates.
     case reviewer
@@ -19,11 +19,11 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var scopes: Set<Scope> {
         switch self {
         case .admin: [.admin]
-        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead]
-        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite]
-        case .reviewer: [.casesRead, .casesReview]
+        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite]
+        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite]
+        case .reviewer: [.casesRead, .casesReview, .incidentsRead]
         case .vendorReviewer: [.casesRead, .casesReview]
-        case .auditor: [.read, .casesRead, .exportsRead, .auditRead]
+        case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead]
         }
     }
 

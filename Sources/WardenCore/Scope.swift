@@ -20,6 +20,10 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case auditRead = "audit:read"
     /// Change the policy pack's rules: edit, try and activate them (the console's rule editor).
     case rulesWrite = "rules:write"
+    /// See incidents, alerts, pages and who is on call.
+    case incidentsRead = "incidents:read"
+    /// Run incidents: open and change them, act on alerts, set on-call overrides.
+    case incidentsWrite = "incidents:write"
     /// Everything, including managing tokens.
     case admin
 

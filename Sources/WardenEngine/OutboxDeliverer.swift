@@ -20,9 +20,15 @@ public import WardenStore
 /// it sends one probe delivery per interval (1 s, doubling to 30 s) until one succeeds, then
 /// resumes at full speed. An outage then costs the store a write every few seconds instead of one
 /// per attempt, and the backlog drains as soon as the product is back.
+///
+/// The same guarantees carry pages and incident updates to the notification channels of
+/// `oncall.yaml` (chat webhooks, PagerDuty, other signed webhooks): each delivery names its
+/// destination, and each destination has its own settings and its own circuit breaker, so a
+/// chat outage never holds up enforcement.
 public struct OutboxDeliverer: Service {
     private let store: any OutboxStore
     private let settings: @Sendable () -> WebhookSettings
+    private let channels: @Sendable () -> [String: WebhookSettings]
     private let clock: any WallClock
     private let http: HTTPClient
     private let concurrency: Int
@@ -30,12 +36,14 @@ public struct OutboxDeliverer: Service {
     private let delivered: Counter
     private let failed: Counter
     private let dead: Counter
-    private let health: EndpointHealth
+    private let healths = EndpointHealths()
 
-    public init(store: any OutboxStore, settings: @escaping @Sendable () -> WebhookSettings, clock: any WallClock = SystemWallClock(),
+    public init(store: any OutboxStore, settings: @escaping @Sendable () -> WebhookSettings,
+                channels: @escaping @Sendable () -> [String: WebhookSettings] = { [:] }, clock: any WallClock = SystemWallClock(),
                 concurrency: Int = 8, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.store = store
         self.settings = settings
+        self.channels = channels
         self.clock = clock
         self.http = .shared
         self.concurrency = concurrency
@@ -43,7 +51,15 @@ public struct OutboxDeliverer: Service {
         delivered = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "delivered")], factory: metrics)
         failed = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "retry")], factory: metrics)
         dead = Counter(label: WardenMetric.webhookDeliveries.rawValue, dimensions: [("outcome", "dead")], factory: metrics)
-        health = EndpointHealth()
+    }
+
+    private func health(_ destination: String) -> EndpointHealth {
+        healths.byDestination.withLock { healths in
+            if let health = healths[destination] { return health }
+            let health = EndpointHealth()
+            healths[destination] = health
+            return health
+        }
     }
 
     /// Spaces attempts to at most `maxPerSecond`.
@@ -55,15 +71,17 @@ public struct OutboxDeliverer: Service {
             while !Task.isCancelled {
                 do {
                     let settings = self.settings()
-                    guard settings.url != nil, settings.secret != nil else {
-                        if !warned {
-                            logger.warning("enforcement webhooks wait in the outbox: set the webhook url and secret in enforcement.yaml (WARDEN_WEBHOOK_URL, WARDEN_WEBHOOK_SECRET in the example pack)")
-                            warned = true
-                        }
-                        try await Task.sleep(for: .seconds(2))
-                        continue
+                    var attempted = 0
+                    if settings.isConfigured {
+                        attempted += try await deliverDue(settings)
+                    } else if !warned {
+                        logger.warning("enforcement webhooks wait in the outbox: set the webhook url and secret in enforcement.yaml (WARDEN_WEBHOOK_URL, WARDEN_WEBHOOK_SECRET in the example pack)")
+                        warned = true
                     }
-                    if try await deliverDue(settings) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                    for (name, channel) in channels().sorted(by: { $0.key < $1.key }) where channel.isConfigured {
+                        attempted += try await deliverDue(channel, destination: name)
+                    }
+                    if attempted == 0 { try await Task.sleep(for: .milliseconds(settings.isConfigured ? 100 : 500)) }
                 } catch is CancellationError {
                     return
                 } catch {
@@ -74,17 +92,19 @@ public struct OutboxDeliverer: Service {
         }
     }
 
-    /// Attempts every delivery due now (up to a batch); returns how many were attempted.
+    /// Attempts every delivery to `destination` due now (up to a batch); returns how many were attempted.
     @discardableResult
-    public func deliverDue(_ settings: WebhookSettings) async throws -> Int {
-        guard let url = settings.url, let secret = settings.secret else { return 0 }
+    public func deliverDue(_ settings: WebhookSettings, destination: String = "") async throws -> Int {
+        guard settings.isConfigured, let url = settings.url else { return 0 }
+        let secret = settings.secret
+        let health = health(destination)
         let limit: Int
         switch health.admission(now: clock.nowMillis()) {
         case .open: limit = concurrency * 8
         case .probe: limit = 1
         case .wait: return 0
         }
-        let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: limit)
+        let due = try await store.dueDeliveries(now: clock.nowMillis(), limit: limit, destination: destination)
         guard !due.isEmpty else { return 0 }
         // Accepted deliveries are recorded together when the round ends: one write, not one each.
         // (A crash in between redelivers them with the same idempotency key, as any retry would.)
@@ -95,11 +115,11 @@ public struct OutboxDeliverer: Service {
                 var iterator = due.makeIterator()
                 for _ in 0..<concurrency {
                     guard let item = iterator.next() else { break }
-                    group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, receipts: receipts) }
+                    group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, health: health, receipts: receipts) }
                 }
                 while try await group.next() != nil {
                     if let item = iterator.next() {
-                        group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, receipts: receipts) }
+                        group.addTask { try await attempt(item, url: url, secret: secret, settings: settings, health: health, receipts: receipts) }
                     }
                 }
             }
@@ -111,7 +131,7 @@ public struct OutboxDeliverer: Service {
         return due.count
     }
 
-    private func attempt(_ item: OutboxItem, url: String, secret: String, settings: WebhookSettings,
+    private func attempt(_ item: OutboxItem, url: String, secret: String?, settings: WebhookSettings, health: EndpointHealth,
                          receipts: Receipts) async throws {
         await pacer.wait(perSecond: settings.maxPerSecond)
         let body = Array(item.body.utf8)
@@ -123,7 +143,9 @@ public struct OutboxDeliverer: Service {
         request.headers.add(name: "Warden-Topic", value: item.topic)
         request.headers.add(name: "Warden-Delivery", value: String(item.id))
         request.headers.add(name: "Warden-Attempt", value: String(item.attempts + 1))
-        request.headers.add(name: "Warden-Signature", value: WebhookSignature.header(secret: secret, timestamp: now / 1000, body: body))
+        if let secret {
+            request.headers.add(name: "Warden-Signature", value: WebhookSignature.header(secret: secret, timestamp: now / 1000, body: body))
+        }
         request.body = .bytes(ByteBuffer(bytes: body))
         var failure: String
         var permanent = false
@@ -207,6 +229,11 @@ final class EndpointHealth: Sendable {
             if state.failures >= tripAfter, state.probeAt == nil { state.probeAt = now + state.interval }
         }
     }
+}
+
+/// Each destination's circuit breaker.
+final class EndpointHealths: Sendable {
+    let byDestination = Mutex<[String: EndpointHealth]>([:])
 }
 
 /// Deliveries the receiver accepted in one round, recorded together.

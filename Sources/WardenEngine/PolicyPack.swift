@@ -28,6 +28,8 @@ public struct PolicyPack: Sendable {
     public var classifiers = ClassifierDeclarations()
     /// Queues, routing, SLA policies and the enforcement catalogue (`queues.yaml`, `enforcement.yaml`).
     public var review = ReviewPack.minimal
+    /// Incidents, alerts and on-call (`incidents.yaml`, `alerts.yaml`, `oncall.yaml`).
+    public var incidents = IncidentPack.minimal
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -102,11 +104,13 @@ public struct PolicyPack: Sendable {
             }
         }
         let review = ReviewPack.load(directory: directory, taxonomy: taxonomy, rules: rules, problems: &problems)
+        let incidents = IncidentPack.load(directory: directory, queues: Set(review.configuration.queues.keys), problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
-                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review)
+                          entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
+                          incidents: incidents)
     }
 
     /// Compiles rule files against a taxonomy, entity types and classifiers (lists read from `directory`).

@@ -41,6 +41,12 @@ public struct WebhookSettings: Sendable, Equatable {
     /// The most attempts per second: after an outage the backlog drains at this pace rather than
     /// all at once, sparing the recovering endpoint and the reviewers' latency.
     public var maxPerSecond = 1000
+    /// Whether deliveries wait until a secret is set (the product's webhook and webhook channels;
+    /// chat and PagerDuty channels authenticate by their URL or key instead).
+    public var requiresSecret = true
+
+    /// Whether deliveries can go out: a URL, and a secret where one is required.
+    public var isConfigured: Bool { url != nil && (secret != nil || !requiresSecret) }
 
     /// Creates settings.
     public init(url: String?, secret: String?) {
@@ -186,7 +192,7 @@ extension ReviewPack {
         return pack
     }
 
-    private static func read<T: Decodable>(_ file: String, directory: String, problems: inout [PolicyPackError.Problem]) -> T? {
+    static func read<T: Decodable>(_ file: String, directory: String, problems: inout [PolicyPackError.Problem]) -> T? {
         let path = (directory as NSString).appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do {

@@ -41,6 +41,7 @@ public enum WardenApplication {
         ModerationController(registry: { packs.classifiers }, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         let reviewAPI = ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes)
         reviewAPI.addRoutes(to: routes)
+        IncidentsController(incidents: components.incidents, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ConsoleController(components: components, api: reviewAPI).addRoutes(to: router)
         routes.refuseOtherMethods()

@@ -58,6 +58,8 @@ public struct WardenComponents: Sendable {
     public var queueBoard = QueueBoard()
     /// Rule changes from the console.
     public var ruleEditor: RuleEditor
+    /// Incidents, alerts and on-call.
+    public var incidents: IncidentService
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -86,11 +88,13 @@ public struct WardenComponents: Sendable {
         }
         let packs = PackManager(pack: pack, pipeline: detection, intake: intake, history: store, clock: clock, logger: logger, classifiers: classifiers,
                                 buildClassifiers: rebuild)
+        let review = ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis, metrics: metrics)
         return WardenComponents(
             configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
-            packs: packs, review: ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis, metrics: metrics),
+            packs: packs, review: review,
             users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) },
-            ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock))
+            ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
+            incidents: IncidentService(store: store, review: review, packs: packs, clock: clock))
     }
 
     /// Throws when the server should not receive traffic.
@@ -99,8 +103,9 @@ public struct WardenComponents: Sendable {
     }
 
     /// The work `serve` runs beside the HTTP server: the log's consumers (entity graph, detection,
-    /// case builder, classification), the review clocks, the outbox, WAL checkpoints, pack reloads
-    /// and the operations metrics.
+    /// case builder, classification), the review clocks, the outbox, the incident clocks (alert
+    /// series and evaluation, pages, update reminders), WAL checkpoints, pack reloads and the
+    /// operations metrics.
     public func backgroundServices() -> [any Service] {
         let logger = configuration.logger
         let metrics = DocumentedMetricsFactory(registry: configuration.registry)
@@ -115,7 +120,9 @@ public struct WardenComponents: Sendable {
             ReviewTimers(review: review, logger: logger, metrics: metrics),
             ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
                                 budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics),
-            OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, clock: clock, logger: logger, metrics: metrics),
+            OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, channels: { packs.pack.incidents.deliveries }, clock: clock,
+                            logger: logger, metrics: metrics),
+            IncidentClock(incidents: incidents, logger: logger),
             OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
     }

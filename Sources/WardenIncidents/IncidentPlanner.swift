@@ -1,4 +1,3 @@
-import Foundation
 public import WardenCore
 
 /// The incident rules as pure planning: given the loaded incident (and its tasks) and a request,
@@ -17,7 +16,7 @@ public struct IncidentPlanner: Sendable {
 
     /// Opens incident `id` from `draft`. An incident whose severity pages on open starts the page.
     public func open(_ draft: IncidentDraft, id: Int64, actor: ActorRef) throws(IncidentError) -> (IncidentPlan, IncidentRecord) {
-        let title = draft.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        let title = draft.title.trimmedOfBlanks
         guard !title.isEmpty else { throw IncidentError(.invalid, "an incident needs a title") }
         guard title.count <= 200 else { throw IncidentError(.invalid, "the title is \(title.count) characters; keep it to 200") }
         let severity = try requireSeverity(draft.severity)
@@ -143,7 +142,7 @@ public struct IncidentPlanner: Sendable {
         case .edit(let title, let summary):
             guard title != nil || summary != nil else { throw IncidentError(.invalid, "give a title or a summary to change") }
             if let title {
-                let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = title.trimmedOfBlanks
                 guard !trimmed.isEmpty, trimmed.count <= 200 else { throw IncidentError(.invalid, "a title has 1 to 200 characters") }
                 record.title = trimmed
             }
@@ -269,7 +268,7 @@ public struct IncidentPlanner: Sendable {
     }
 
     func nonEmpty(_ text: String, _ what: String) throws(IncidentError) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfBlanks
         guard !trimmed.isEmpty else { throw IncidentError(.invalid, "\(what) cannot be empty") }
         guard trimmed.count <= 20_000 else { throw IncidentError(.invalid, "\(what) has \(trimmed.count) characters; keep it to 20,000") }
         return trimmed
@@ -302,5 +301,15 @@ extension IncidentLink {
             }
             throw IncidentError(.invalid, "link \(kind.rawValue) \"\(ref)\" is not \(expected)")
         }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces, tabs and line breaks (the API's definition of blank).
+    var trimmedOfBlanks: String {
+        let blanks: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r"]
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !blanks.contains($0) }), let last = scalars.lastIndex(where: { !blanks.contains($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 }

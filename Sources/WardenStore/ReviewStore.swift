@@ -16,6 +16,8 @@ public struct OutboxItem: Sendable, Equatable {
     public var lastError: String?
     public var createdAt: Int64
     public var deliveredAt: Int64?
+    /// "" for the product's webhook, else the notification channel it goes to.
+    public var destination: String = ""
 }
 
 /// A statement of reasons as stored.
@@ -219,9 +221,16 @@ public protocol CaseStore: Sendable {
 }
 
 /// The outbox: webhook deliveries queued by review plans, delivered at least once, in order per key.
+extension OutboxStore {
+    /// Pending deliveries to the product's webhook due at `now`.
+    public func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem] {
+        try await dueDeliveries(now: now, limit: limit, destination: "")
+    }
+}
+
 public protocol OutboxStore: Sendable {
-    /// Pending deliveries due at `now`, oldest first.
-    func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem]
+    /// Pending deliveries to `destination` ("" for the product's webhook, else a channel) due at `now`, oldest first.
+    func dueDeliveries(now: Int64, limit: Int, destination: String) async throws -> [OutboxItem]
     /// Records deliveries the receiver accepted (with its status), in one transaction.
     func markDelivered(_ receipts: [(id: Int64, status: Int)], now: Int64) async throws
     /// Records a failed attempt: retried at `retryAt`, or dead-lettered when nil.

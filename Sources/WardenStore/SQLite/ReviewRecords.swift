@@ -211,13 +211,14 @@ extension ConsultRecord: RowDecodable {
 extension OutboxItem: RowDecodable {
     enum Columns: String {
         case id, topic, idempotencyKey = "idempotency_key", body, state, attempts, nextAttemptAt = "next_attempt_at", lastError = "last_error"
-        case createdAt = "created_at", deliveredAt = "delivered_at"
+        case createdAt = "created_at", deliveredAt = "delivered_at", destination
     }
 
     init(row: Row) throws {
         self.init(id: row[Columns.id.rawValue], topic: row[Columns.topic.rawValue], idempotencyKey: row[Columns.idempotencyKey.rawValue],
                   body: row[Columns.body.rawValue], state: try row.decode(State.self, Columns.state.rawValue, table: "outbox"),
                   attempts: row[Columns.attempts.rawValue], nextAttemptAt: row[Columns.nextAttemptAt.rawValue], lastError: row[Columns.lastError.rawValue],
-                  createdAt: row[Columns.createdAt.rawValue], deliveredAt: row[Columns.deliveredAt.rawValue])
+                  createdAt: row[Columns.createdAt.rawValue], deliveredAt: row[Columns.deliveredAt.rawValue],
+                  destination: row[Columns.destination.rawValue] ?? "")
     }
 }

@@ -299,11 +299,16 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         for entry in plan.audit {
             try appendAudit(db, at: entry.at, actor: entry.actor.description, action: entry.action, target: entry.target, detail: entry.detail)
         }
-        for message in plan.outbox {
+        try enqueue(plan.outbox, db)
+    }
+
+    /// Queues deliveries (once per idempotency key).
+    static func enqueue(_ messages: [OutboxMessage], _ db: Database) throws {
+        for message in messages {
             try db.run(sql: """
-                INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
-                """, arguments: [message.topic, message.idempotencyKey, message.orderingKey, message.body, message.at, message.at])
+                INSERT INTO outbox (topic, idempotency_key, ordering_key, body, state, attempts, next_attempt_at, created_at, destination)
+                VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING
+                """, arguments: [message.topic, message.idempotencyKey, message.orderingKey, message.body, message.at, message.at, message.destination])
         }
     }
 
@@ -481,15 +486,15 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     // MARK: Outbox
 
-    public func dueDeliveries(now: Int64, limit: Int) async throws -> [OutboxItem] {
+    public func dueDeliveries(now: Int64, limit: Int, destination: String) async throws -> [OutboxItem] {
         try await pool.read { db in
             // Only the first pending delivery of each ordering key is ever due.
             try db.cachedRows(sql: """
-                SELECT * FROM outbox o INDEXED BY outbox_due WHERE state = 'pending' AND next_attempt_at <= ?
+                SELECT * FROM outbox o INDEXED BY outbox_due WHERE state = 'pending' AND destination = ? AND next_attempt_at <= ?
                 AND NOT EXISTS (SELECT 1 FROM outbox p INDEXED BY outbox_pending_in_order
                                 WHERE p.state = 'pending' AND p.ordering_key = o.ordering_key AND p.id < o.id)
                 ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [now, limit]).map(OutboxItem.init(row:))
+                """, arguments: [destination, now, limit]).map(OutboxItem.init(row:))
         }
     }
 

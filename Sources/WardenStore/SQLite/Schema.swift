@@ -512,6 +512,133 @@ enum Schema {
                 CREATE INDEX decision_by_time ON decision(at);
                 """)
         }
+        migrator.registerMigration("v19: incidents, alerts, on-call and alert series") { db in
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+                DROP INDEX outbox_due;
+                CREATE INDEX outbox_due ON outbox(destination, next_attempt_at, id) WHERE state = 'pending';
+
+                CREATE TABLE incident (
+                    id INTEGER PRIMARY KEY,
+                    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+                    summary TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('investigating', 'identified', 'mitigating', 'monitoring', 'resolved', 'closed')),
+                    roles TEXT NOT NULL,
+                    participants TEXT NOT NULL,
+                    stakeholders TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    source_ref TEXT,
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    detected_at INTEGER NOT NULL,
+                    acknowledged_at INTEGER,
+                    acknowledged_by TEXT,
+                    identified_at INTEGER,
+                    mitigated_at INTEGER,
+                    resolved_at INTEGER,
+                    closed_at INTEGER,
+                    last_update_at INTEGER,
+                    update_due_at INTEGER,
+                    review TEXT
+                );
+                CREATE INDEX incident_by_status ON incident(status, id);
+                CREATE INDEX incident_update_due ON incident(update_due_at) WHERE update_due_at IS NOT NULL;
+                CREATE INDEX incident_by_created ON incident(created_at);
+
+                CREATE TABLE incident_link (
+                    incident_id INTEGER NOT NULL REFERENCES incident(id),
+                    kind TEXT NOT NULL,
+                    ref TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    by TEXT NOT NULL,
+                    PRIMARY KEY (incident_id, kind, ref)
+                ) WITHOUT ROWID;
+                CREATE INDEX incident_link_by_item ON incident_link(kind, ref);
+
+                CREATE TABLE incident_task (
+                    id INTEGER PRIMARY KEY,
+                    incident_id INTEGER NOT NULL REFERENCES incident(id),
+                    title TEXT NOT NULL,
+                    owner TEXT,
+                    due_at INTEGER,
+                    follow_up INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    done_at INTEGER,
+                    done_by TEXT,
+                    change TEXT
+                );
+                CREATE INDEX task_by_incident ON incident_task(incident_id, id);
+
+                CREATE TABLE incident_timeline (
+                    id INTEGER PRIMARY KEY,
+                    incident_id INTEGER NOT NULL REFERENCES incident(id),
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX incident_timeline_by_incident ON incident_timeline(incident_id, id);
+
+                CREATE TABLE alert (
+                    id INTEGER PRIMARY KEY,
+                    rule TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    series TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('firing', 'acknowledged', 'snoozed', 'resolved')),
+                    first_fired_at INTEGER NOT NULL,
+                    last_fired_at INTEGER NOT NULL,
+                    firings INTEGER NOT NULL,
+                    value REAL NOT NULL,
+                    baseline REAL,
+                    score REAL,
+                    peak REAL NOT NULL,
+                    acknowledged_at INTEGER,
+                    acknowledged_by TEXT,
+                    snoozed_until INTEGER,
+                    resolved_at INTEGER,
+                    resolved_by TEXT,
+                    incident_id INTEGER REFERENCES incident(id)
+                );
+                CREATE UNIQUE INDEX alert_open_per_key ON alert(rule, key) WHERE state != 'resolved';
+                CREATE INDEX alert_by_fired ON alert(first_fired_at);
+
+                CREATE TABLE page (
+                    id INTEGER PRIMARY KEY,
+                    subject TEXT NOT NULL,
+                    policy TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    next_step INTEGER NOT NULL,
+                    next_at INTEGER,
+                    paged TEXT NOT NULL,
+                    acknowledged_at INTEGER,
+                    acknowledged_by TEXT,
+                    resolved_at INTEGER
+                );
+                CREATE INDEX page_due ON page(next_at) WHERE next_at IS NOT NULL;
+                CREATE INDEX page_by_subject ON page(subject, id);
+
+                CREATE TABLE oncall_override (
+                    id INTEGER PRIMARY KEY,
+                    schedule TEXT NOT NULL,
+                    person TEXT NOT NULL,
+                    starts_at INTEGER NOT NULL,
+                    ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),
+                    created_by TEXT NOT NULL
+                );
+
+                CREATE TABLE series_bucket (
+                    series TEXT NOT NULL,
+                    minute INTEGER NOT NULL,
+                    key TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (series, minute, key)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
