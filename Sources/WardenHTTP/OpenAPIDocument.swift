@@ -4,9 +4,10 @@ import WardenCore
 import WardenEngine
 
 /// The OpenAPI 3.1 description of every route, served at `/openapi.json`: the spec file
-/// `openapi.json` next to this one, embedded in the binary when it is built. Two schemas depend on
+/// `openapi.json` next to this one, embedded in the binary when it is built. Some schemas depend on
 /// the pack, and the served document gives them the pack in force's values (as `enum`): `EntityType`
-/// its registered entity types, `Category` its taxonomy's categories, `Queue` its queues. Tests hold the
+/// its registered entity types, `Category` its taxonomy's categories, `Queue` its queues, `Severity`,
+/// `StakeholderGroup` and `Schedule` its incident severities, stakeholder groups and on-call schedules. Tests hold the
 /// document against the routes the router really has (both ways) and each route's scope
 /// (`x-warden-scope`); `scripts/test` runs schemathesis against a live server with it.
 enum OpenAPIDocument {
@@ -19,7 +20,8 @@ enum OpenAPIDocument {
     static func document(for pack: PolicyPack) -> [UInt8] {
         if let cached = served.withLock({ $0 }), cached.version == pack.version { return cached.bytes }
         let made = fill(["EntityType": pack.eventSchema.entityTypes.names, "Category": pack.taxonomy.categories.map(\.id),
-                         "Queue": pack.review.configuration.queueOrder])
+                         "Queue": pack.review.configuration.queueOrder, "Severity": pack.incidents.settings.severities.map(\.id),
+                         "StakeholderGroup": pack.incidents.settings.stakeholders.map(\.id), "Schedule": pack.incidents.schedules.keys.sorted()])
         served.withLock { $0 = (pack.version, made) }
         return made
     }
@@ -30,7 +32,7 @@ enum OpenAPIDocument {
               var components = document["components"] as? [String: Any], var schemas = components["schemas"] as? [String: Any] else {
             return bytes
         }
-        for (name, values) in enumerations {
+        for (name, values) in enumerations where !values.isEmpty {
             guard var schema = schemas[name] as? [String: Any] else { continue }
             schema["enum"] = values
             schemas[name] = schema

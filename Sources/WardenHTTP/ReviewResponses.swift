@@ -425,7 +425,9 @@ struct OutboxList: ResponseEncodable {
         var lastError: String?
         var createdAt: String
         var deliveredAt: String?
-        /// The envelope delivered (`id`, `topic`, `created_at`, `data`).
+        /// "" for the product's webhook, else the notification channel.
+        var destination: String
+        /// What is delivered: the envelope (`id`, `topic`, `created_at`, `data`), or a chat or PagerDuty body.
         var body: JSONValue
     }
 
@@ -436,7 +438,7 @@ struct OutboxList: ResponseEncodable {
             Delivery(id: item.id, topic: item.topic, idempotencyKey: item.idempotencyKey, state: item.state, attempts: item.attempts,
                      nextAttemptAt: Timestamp.formatRFC3339(item.nextAttemptAt), lastError: item.lastError,
                      createdAt: Timestamp.formatRFC3339(item.createdAt), deliveredAt: item.deliveredAt.map(Timestamp.formatRFC3339),
-                     body: JSONValue.parse(Array(item.body.utf8)) ?? .null)
+                     destination: item.destination, body: JSONValue.parse(Array(item.body.utf8)) ?? .null)
         }
     }
 }

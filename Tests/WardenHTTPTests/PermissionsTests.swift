@@ -63,6 +63,7 @@ extension Harness {
                 for route in routes.sorted(by: { ($0.method == "DELETE" ? 1 : 0) < ($1.method == "DELETE" ? 1 : 0) }) {
                     let path = route.path.replacingOccurrences(of: "{type}", with: "user").replacingOccurrences(of: "{id}", with: "999")
                         .replacingOccurrences(of: "{queue}", with: "spam").replacingOccurrences(of: "{reporter}", with: "user:r1")
+                        .replacingOccurrences(of: "{task}", with: "1").replacingOccurrences(of: "{name}", with: "signal_spike")
                     let response = try await client.execute(uri: path, method: HTTPRequest.Method(rawValue: route.method)!, headers: session.headers,
                                                             body: ByteBuffer(string: "{}"))
                     let allowed = response.status != .forbidden && response.status != .unauthorized
