@@ -208,6 +208,7 @@ let package = Package(
             name: "WardenHTTPTests",
             dependencies: [
                 "WardenCore", "WardenReview", "WardenIncidents", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
+                "WardenSimulation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -154,7 +154,7 @@ public final class IncidentService: Sendable {
         let from = through - Int64(days) * 1440
         let lookback = rule.anomaly.map { Int64($0.seasons) * $0.seasonMinutes } ?? 0
         let buckets = try await store.seriesBuckets(rule.series, after: from - lookback - rule.windowMinutes * Int64(AlertRule.trailingWindows + 1), through: through)
-        let first = try await store.firstSeriesMinute(rule.series)
+        let first = try await store.seriesHistoryStart()
         return AlertBacktest.run(rule: rule, buckets: buckets, firstMinute: first, from: from, through: through)
     }
 

@@ -217,7 +217,7 @@ public struct IncidentPlanner: Sendable {
                 $0.field("change", changeRef)
             })
         case .review(let markdown):
-            let markdown = try nonEmpty(markdown, "a review")
+            _ = try nonEmpty(markdown, "a review")
             guard !record.status.isActive else {
                 throw IncidentError(.conflict, "incident \(id) is still \(record.status.rawValue); resolve it before keeping its review")
             }
@@ -270,7 +270,7 @@ public struct IncidentPlanner: Sendable {
     func nonEmpty(_ text: String, _ what: String) throws(IncidentError) -> String {
         let trimmed = text.trimmedOfBlanks
         guard !trimmed.isEmpty else { throw IncidentError(.invalid, "\(what) cannot be empty") }
-        guard trimmed.count <= 20_000 else { throw IncidentError(.invalid, "\(what) has \(trimmed.count) characters; keep it to 20,000") }
+        guard trimmed.unicodeScalars.count <= 100_000 else { throw IncidentError(.invalid, "\(what) has \(trimmed.unicodeScalars.count) characters; keep it to 100,000") }
         return trimmed
     }
 

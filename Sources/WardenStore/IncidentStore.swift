@@ -42,8 +42,9 @@ public protocol IncidentStore: Sendable {
     func recordSeries(batch: Int) async throws -> Int
     /// A series' counts per minute and key in `after < minute ≤ through`.
     func seriesBuckets(_ series: AlertSeries, after: Int64, through: Int64) async throws -> [SeriesCount]
-    /// The first minute the series has a count in.
-    func firstSeriesMinute(_ series: AlertSeries) async throws -> Int64?
+    /// The first minute counted (series history starts there: before it, nothing was counted; after
+    /// it, a minute without a row counted zero).
+    func seriesHistoryStart() async throws -> Int64?
 
     // MARK: Pages and on-call
     /// Fires the page steps due at `now`; returns how many pages advanced.

@@ -26,12 +26,12 @@ struct Harness {
     let writer: String
     let reader: String
 
-    static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory) async throws -> Harness {
+    static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory, clock: any WallClock = FixedClock()) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
         var configuration = WardenConfiguration(store: store, pack: try PolicyPack.load(from: packDirectory), logger: Logger(label: "test"))
-        configuration.clock = FixedClock()
+        configuration.clock = clock
         configuration.passwordCost = 4
         configuration.buildsClassifiers = false
         configuration.server.maxBodyBytes = maxBodyBytes

@@ -131,13 +131,10 @@ extension SQLiteStore: IncidentStore {
     public func evaluateAlerts(_ rules: [AlertRule], minute: Int64, settings: IncidentSettings, now: Int64) async throws -> [AlertRecord] {
         // Read the windows outside the write: evaluation never holds the writer.
         let evaluated: [(AlertRule, [AlertRule.Finding], [String: Int64])] = try await pool.read { db in
-            var firstMinutes: [AlertSeries: Int64?] = [:]
+            // History starts when counting started: the first minute of the intake series (a series
+            // with no count in a minute has no row, so its own first row says when it first fired).
+            let first = try Self.historyStart(db)
             return try rules.map { rule in
-                if firstMinutes[rule.series] == nil {
-                    firstMinutes[rule.series] = .some(try db.cachedOne(Int64.self, sql: "SELECT min(minute) FROM series_bucket WHERE series = ?",
-                                                                        arguments: [rule.series.rawValue]))
-                }
-                let first = firstMinutes[rule.series] ?? nil
                 let (current, seasonal, trailing) = rule.windows(at: minute)
                 func sums(_ window: AlertRule.Window) throws -> [String: Double]? {
                     guard let first, window.after + 1 >= first else { return nil }
@@ -354,8 +351,12 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
-    public func firstSeriesMinute(_ series: AlertSeries) async throws -> Int64? {
-        try await pool.read { db in try db.cachedOne(Int64.self, sql: "SELECT min(minute) FROM series_bucket WHERE series = ?", arguments: [series.rawValue]) }
+    public func seriesHistoryStart() async throws -> Int64? {
+        try await pool.read { db in try Self.historyStart(db) }
+    }
+
+    static func historyStart(_ db: Database) throws -> Int64? {
+        try db.cachedOne(Int64.self, sql: "SELECT min(minute) FROM series_bucket WHERE series = 'events'")
     }
 
     static func sums(_ db: Database, _ series: AlertSeries, _ window: AlertRule.Window) throws -> [String: Double] {
