@@ -129,11 +129,17 @@ public final class IncidentService: Sendable {
 
     /// The post-incident review: the kept one, or one generated from the incident now.
     public func reviewDocument(id: Int64, regenerate: Bool = false) async throws -> String {
-        let (record, timeline, links, tasks) = try await details(id: id)
+        try await Self.reviewDocument(store: store, settings: pack.settings, id: id, regenerate: regenerate, now: clock.nowMillis())
+    }
+
+    /// The review of incident `id` in `store` (the CLI's export reads a data directory with this).
+    public static func reviewDocument(store: any IncidentStore, settings: IncidentSettings, id: Int64, regenerate: Bool, now: Int64) async throws -> String {
+        guard let record = try await store.incident(id: id) else { throw IncidentError(.notFound, "there is no incident \(id)") }
         if !regenerate, let kept = record.review { return kept }
-        let facts = try await store.reviewFacts(incidentID: id, now: clock.nowMillis())
-        return PostIncidentReview.markdown(record, severity: pack.settings.severity(record.severity), timeline: timeline, links: links, tasks: tasks,
-                                           facts: facts, stakeholders: pack.settings.stakeholders)
+        let facts = try await store.reviewFacts(incidentID: id, now: now)
+        return PostIncidentReview.markdown(record, severity: settings.severity(record.severity), timeline: try await store.incidentTimeline(id: id),
+                                           links: try await store.incidentLinks(id: id), tasks: try await store.incidentTasks(id: id),
+                                           facts: facts, stakeholders: settings.stakeholders)
     }
 
     // MARK: Alerts
@@ -149,7 +155,11 @@ public final class IncidentService: Sendable {
     /// Replays an alert rule over the series history of the last `days` days, minute by minute, as
     /// the live evaluator would have: the alerts it would have opened (with when and why).
     public func backtest(rule: AlertRule, days: Int) async throws -> AlertBacktest {
-        let now = clock.nowMillis()
+        try await Self.backtest(store: store, rule: rule, days: days, now: clock.nowMillis())
+    }
+
+    /// Replays `rule` over the series in `store` (shared with `warden alerts backtest`).
+    public static func backtest(store: any IncidentStore, rule: AlertRule, days: Int, now: Int64) async throws -> AlertBacktest {
         let through = now / 60_000 - 1
         let from = through - Int64(days) * 1440
         let lookback = rule.anomaly.map { Int64($0.seasons) * $0.seasonMinutes } ?? 0

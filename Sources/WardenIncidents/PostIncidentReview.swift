@@ -80,7 +80,7 @@ public enum PostIncidentReview {
                                 tasks: [IncidentTask], facts: ReviewFacts, stakeholders: [StakeholderGroup]) -> String {
         var lines: [String] = []
         func time(_ at: Int64?) -> String { at.map(Timestamp.formatRFC3339) ?? "—" }
-        func span(_ millis: Int64?) -> String { millis.map { DurationText.format(max(0, $0 / 1000 * 1000)) } ?? "—" }
+        func span(_ millis: Int64?) -> String { millis.map { $0 < 1000 ? "0s" : DurationText.format($0 / 1000 * 1000) } ?? "—" }
         func cell(_ text: String) -> String {
             text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
         }
