@@ -137,6 +137,9 @@ let package = Package(
                 .embedInCode("Console/templates/dashboards.mustache"),
                 .embedInCode("Console/templates/rules.mustache"),
                 .embedInCode("Console/templates/rule.mustache"),
+                .embedInCode("Console/templates/incidents.mustache"),
+                .embedInCode("Console/templates/incident.mustache"),
+                .embedInCode("Console/templates/oncall.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import WardenCore
 import WardenEngine
+import WardenIncidents
 import WardenReview
 import WardenStore
 
@@ -98,6 +99,13 @@ extension ConsoleController {
         var preview: Preview?
         /// The form without a tree starts open when there is no tree, or when it was just used.
         var manualOpen: Bool
+        struct LinkedIncident { var id: Int64; var title: String; var severity: String; var status: String }
+        /// Incidents the case is linked to, and those it could be linked to.
+        var incidents: [LinkedIncident] = []
+        var hasIncidents = false
+        var openIncidents: [LinkedIncident] = []
+        var hasOpenIncidents = false
+        var incidentSeverities: [String] = []
     }
 
     /// What a decision form said, kept to show it again (after a preview or a refusal).
@@ -255,7 +263,7 @@ extension ConsoleController {
         let allowed = definition?.allowedActions ?? catalogue.actions.keys.sorted()
         let suggestion = record.kind == .review ? try await review.ladderSuggestion(for: record, category: category) : nil
         let others = try await otherCases(of: record)
-        let view = CaseView(
+        var view = CaseView(
             id: record.id, caseID: record.id, csrf: context.session?.csrfToken ?? "", kind: record.kind.rawValue, isAppeal: record.kind == .appeal,
             state: record.state.rawValue, queue: record.queue, band: record.band.name, score: record.score, category: record.category, severity: record.severity,
             slaStatus: status.status.rawValue, dueAt: status.dueAt.map(Timestamp.formatRFC3339), assignee: record.assignee?.description,
@@ -285,6 +293,21 @@ extension ConsoleController {
             form: .init(violation: form.violation, policy: form.policy, rationale: form.rationale, illegal: form.illegal, legalGround: form.legalGround),
             preview: preview.map { .init(kind: $0.kind.rawValue, text: masked($0.text)) },
             manualOpen: treeView == nil || (input != nil && input?.tree == nil))
+        if Scope.incidentsRead.isSatisfied(by: user.role.scopes) || canWork {
+            func linked(_ incident: IncidentRecord) -> CaseView.LinkedIncident {
+                .init(id: incident.id, title: incident.title, severity: incident.severity, status: incident.status.rawValue)
+            }
+            let linkedIncidents = try await components.incidents.store.incidents(linkedTo: IncidentLink(.case, String(record.id)))
+            view.incidents = linkedIncidents.map(linked)
+            view.hasIncidents = !linkedIncidents.isEmpty
+            if canWork {
+                let open = try await components.incidents.store.incidents(status: nil, openOnly: true, before: nil, limit: 20)
+                    .filter { $0.status.isActive && !linkedIncidents.map(\.id).contains($0.id) }
+                view.openIncidents = open.map(linked)
+                view.hasOpenIncidents = !open.isEmpty
+                view.incidentSeverities = components.incidents.pack.settings.severities.map(\.id)
+            }
+        }
         return render("case", title: "Case \(id)", path: "/cases/\(id)", context, body: view,
                       status: error == nil ? .ok : .unprocessableContent, error: error)
     }

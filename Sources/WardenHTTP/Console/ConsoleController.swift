@@ -56,6 +56,15 @@ struct ConsoleController {
         group.post("/cases/bulk", use: bulk)
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
+        group.get("/incidents", use: incidentsPage)
+        group.post("/incidents", use: openIncident)
+        group.get("/incidents/{id}", use: incidentPage)
+        group.get("/incidents/{id}/review.md", use: incidentReviewFile)
+        group.post("/incidents/{id}/{action}", use: incidentAction)
+        group.post("/alerts/{id}/{action}", use: alertAction)
+        group.post("/cases/{id}/incident", use: caseIncident)
+        group.get("/oncall", use: onCallPage)
+        group.post("/oncall/overrides", use: onCallOverride)
     }
 
     static let icon = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#111a2b"/>"##

@@ -63,6 +63,9 @@ enum ConsolePage {
                 nav.append(.init(href: "/search", label: "Search", current: path.hasPrefix("/search")))
             }
             if Scope.casesLead.isSatisfied(by: scopes) { nav.append(.init(href: "/lead", label: "Team", current: path.hasPrefix("/lead"))) }
+            if Scope.incidentsRead.isSatisfied(by: scopes) {
+                nav.append(.init(href: "/incidents", label: "Incidents", current: path.hasPrefix("/incidents") || path.hasPrefix("/oncall")))
+            }
             if Scope.read.isSatisfied(by: scopes) {
                 nav.append(.init(href: "/dashboards", label: "Dashboards", current: path.hasPrefix("/dashboards")))
                 nav.append(.init(href: "/rules", label: "Rules", current: path.hasPrefix("/rules")))

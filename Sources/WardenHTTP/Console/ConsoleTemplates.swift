@@ -13,7 +13,8 @@ enum ConsoleTemplates {
             ("entity", PackageResources.entity_mustache), ("search", PackageResources.search_mustache),
             ("lead", PackageResources.lead_mustache), ("bulk", PackageResources.bulk_mustache),
             ("dashboards", PackageResources.dashboards_mustache), ("rules", PackageResources.rules_mustache),
-            ("rule", PackageResources.rule_mustache),
+            ("rule", PackageResources.rule_mustache), ("incidents", PackageResources.incidents_mustache),
+            ("incident", PackageResources.incident_mustache), ("oncall", PackageResources.oncall_mustache),
         ]
         for (name, bytes) in templates {
             do {
