@@ -1,3 +1,4 @@
+import Foundation
 import WardenCore
 
 /// Settings for a simulation run.
@@ -14,6 +15,9 @@ public struct SimulationOptions: Sendable {
     public var users: Int = 2000
     /// The campaigns to inject.
     public var campaigns: [Campaign] = Campaign.allCases
+    /// The daily rhythm of normal traffic: 0 is flat; 0.6 swings the rate between 40 % and 160 %
+    /// of `rate` over each UTC day (lowest at 04:00, highest at 16:00), as a product's users sleep and wake.
+    public var dailyRhythm: Double = 0
 
     /// Options starting at `start`.
     public init(start: Int64) {
@@ -55,7 +59,7 @@ public struct Simulator: Sendable, IteratorProtocol {
         // runs with other options never collide with it.
         var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
         let description = "\(options.seed)|\(options.start)|\(options.cycleMillis)|\(options.rate)|\(options.users)|"
-            + options.campaigns.map(\.rawValue).joined(separator: ",")
+            + options.campaigns.map(\.rawValue).joined(separator: ",") + (options.dailyRhythm == 0 ? "" : "|\(options.dailyRhythm)")
         for byte in description.utf8 {
             fingerprint = (fingerprint ^ UInt64(byte)) &* 0x100_0000_01B3
         }
@@ -82,8 +86,9 @@ public struct Simulator: Sendable, IteratorProtocol {
         startDueCampaigns(before: secondEnd)
 
         var batch: [SimulatedEvent] = []
-        let whole = Int(options.rate)
-        let count = whole + (random.chance(options.rate - Double(whole)) ? 1 : 0)
+        let rate = Self.rate(options, at: secondStart)
+        let whole = Int(rate)
+        let count = whole + (random.chance(rate - Double(whole)) ? 1 : 0)
         for _ in 0..<count {
             batch.append(normalEvent(at: secondStart + Int64(random.below(1000))))
         }
@@ -97,6 +102,15 @@ public struct Simulator: Sendable, IteratorProtocol {
         batch.sort { $0.occurredAt < $1.occurredAt }
         ready = batch
         readyIndex = 0
+    }
+
+    /// Normal events per second at `time`, with the daily rhythm.
+    static func rate(_ options: SimulationOptions, at time: Int64) -> Double {
+        guard options.dailyRhythm != 0 else { return options.rate }
+        let dayFraction = Double(((time % 86_400_000) + 86_400_000) % 86_400_000) / 86_400_000
+        // Lowest at 04:00 UTC, highest at 16:00.
+        let phase = 2 * Double.pi * (dayFraction - 10.0 / 24)
+        return max(0, options.rate * (1 + options.dailyRhythm * sin(phase)))
     }
 
     private mutating func startDueCampaigns(before end: Int64) {

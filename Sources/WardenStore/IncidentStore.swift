@@ -40,6 +40,9 @@ public protocol IncidentStore: Sendable {
     /// Counts what was written since the last call into the per-minute series (a consumer of the
     /// event log, signals, cases and classification jobs); returns how many rows it read.
     func recordSeries(batch: Int) async throws -> Int
+    /// Adds counts to a series (imports of history, benchmarks and tests; the server counts with
+    /// ``recordSeries(batch:)``).
+    func addSeriesCounts(_ series: AlertSeries, _ counts: [SeriesCount]) async throws
     /// A series' counts per minute and key in `after < minute ≤ through`.
     func seriesBuckets(_ series: AlertSeries, after: Int64, through: Int64) async throws -> [SeriesCount]
     /// The first minute counted (series history starts there: before it, nothing was counted; after

@@ -7,7 +7,7 @@ import WardenCore
 import WardenEngine
 import WardenIncidents
 import WardenReview
-@testable import WardenStore
+import WardenStore
 @testable import WardenHTTP
 
 /// The incidents API: opening, working, escalating from cases and alerts, closing with open cases,
@@ -228,13 +228,10 @@ import WardenReview
 }
 
 extension SQLiteStore {
-    /// Puts counts straight into the alert series (tests of evaluation over known series).
+    /// Puts counts straight into the alert series (tests of evaluation over known series): `events`
+    /// counts start the history, the others go to `series`.
     func seedSeries(_ counts: [SeriesCount], series: AlertSeries = .slaBreaches) async throws {
-        try await pool.write { db in
-            for count in counts {
-                let name = count.key == "events" ? AlertSeries.events.rawValue : series.rawValue
-                try db.execute(sql: "INSERT INTO series_bucket (series, minute, key, count) VALUES (?, ?, ?, ?)", arguments: [name, count.minute, count.key, count.count])
-            }
-        }
+        try await addSeriesCounts(.events, counts.filter { $0.key == "events" })
+        try await addSeriesCounts(series, counts.filter { $0.key != "events" })
     }
 }

@@ -344,6 +344,17 @@ extension SQLiteStore: IncidentStore {
         var key: String
     }
 
+    public func addSeriesCounts(_ series: AlertSeries, _ counts: [SeriesCount]) async throws {
+        try await pool.write { db in
+            for count in counts {
+                try db.run(sql: """
+                    INSERT INTO series_bucket (series, minute, key, count) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (series, minute, key) DO UPDATE SET count = count + excluded.count
+                    """, arguments: [series.rawValue, count.minute, count.key, count.count])
+            }
+        }
+    }
+
     public func seriesBuckets(_ series: AlertSeries, after: Int64, through: Int64) async throws -> [SeriesCount] {
         try await pool.read { db in
             try db.cachedRows(sql: "SELECT minute, key, count FROM series_bucket WHERE series = ? AND minute > ? AND minute <= ? ORDER BY minute, key",
