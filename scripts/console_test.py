@@ -527,6 +527,64 @@ def run(binary, work, artifacts):
         rev1.get("/rules")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the rules")
 
+        # Incidents: a lead opens one, acknowledges it, updates stakeholders, adds a task and works it to
+        # resolution; a reviewer escalates a case into it from the case page; closing asks about the open
+        # case; the post-incident review downloads as Markdown; on-call shows who is on call.
+        lead.get("/incidents")
+        check(lead.has("#incidents") and lead.has("#oncall-now") and "safety-primary" in lead.find("#oncall-now").text,
+              "the incidents page lists incidents and who is on call")
+        lead.find("#open-incident summary").click()
+        lead.find("#open-incident input[name=title]").send_keys("Card testing wave")
+        lead.find("#open-incident select[name=severity] option[value=SEV1]").click()
+        lead.find("#open-incident input[name=stakeholders][value=legal]").click()
+        lead.click("#open-incident button[type=submit]")
+        incident_path = lead.path()
+        check(re.match(r"/incidents/\d+$", incident_path) is not None and "not acknowledged" in lead.text(),
+              f"a lead opens an incident, which waits for acknowledgement ({incident_path})")
+        incident_id = incident_path.split("/")[-1]
+        _, pages = api(server, f"/v1/pages?subject=incident:{incident_id}")
+        check(len(pages.get("pages", [])) == 1, "a SEV1 incident pages the on-call when it opens")
+        lead.click("#acknowledge")
+        check("acknowledged by user:lead1" in lead.text(), "acknowledging stops the page")
+        lead.find("#update-form textarea[name=text]").send_keys("Blocking the BIN range at the processor.")
+        lead.click("#update-form button[type=submit]")
+        check("Update: Blocking the BIN range" in lead.find("#incident-timeline").text, "a stakeholder update goes on the timeline")
+        lead.find("#task-form input[name=title]").send_keys("Lower the card testing threshold")
+        lead.find("#task-form input[name=follow_up]").click()
+        lead.click("#task-form button[type=submit]")
+        check("Lower the card testing threshold" in lead.find("#tasks").text, "tasks and follow-ups are added")
+        _, cases = api(server, "/v1/cases?limit=5")
+        linked_case = cases["cases"][0]["id"]
+        rev2.get(f"/cases/{linked_case}")
+        rev2.find("#incident-escalation summary").click()
+        rev2.find(f"#incident-escalation select[name=incident] option[value='{incident_id}']").click()
+        rev2.click("#incident-escalation button[type=submit]")
+        check(rev2.has(f"#case-incidents a[href='/incidents/{incident_id}']"), "a reviewer links a case to the incident; the case shows it")
+        for status in ["mitigating", "monitoring", "resolved"]:
+            lead.find(f"#status-form select[name=status] option[value={status}]").click()
+            lead.click("#status-form button[type=submit]")
+        check(lead.find("#status").text == "resolved" and "not yet" not in lead.find("#times").text,
+              "the incident is worked to resolution, every time measured")
+        lead.find(f"#status-form select[name=status] option[value=closed]").click()
+        lead.click("#status-form button[type=submit]")
+        check("open linked cases" in lead.text(), "closing with an open linked case asks what to do with it")
+        lead.get(incident_path)
+        lead.click("#review-form button[type=submit]")
+        check(lead.has("#review-text") and "Time to acknowledge" in lead.find("#review-text").text, "the post-incident review is kept with the incident")
+        status, kind, text = lead.fetch(f"{incident_path}/review.md")
+        check(status == 200 and kind.startswith("text/markdown") and text.startswith(f"# Post-incident review: incident {incident_id}"),
+              "the review downloads as Markdown")
+        lead.find("#status-form select[name=status] option[value=closed]").click()
+        lead.find("#status-form input[name=open_cases][value=keep]").click()
+        lead.click("#status-form button[type=submit]")
+        check(f"Incident {incident_id} closed" in lead.text(), "closed, leaving the linked case where it is")
+        lead.shot("incident")
+        lead.get("/oncall")
+        check(lead.has("#schedules") and "safety-primary" in lead.find("#schedules").text and lead.has("#override-form"), "the on-call page")
+        lead.shot("oncall")
+        rev2.get(incident_path)
+        check(not rev2.has("#status-form") and "Card testing wave" in rev2.text(), "reviewers read incidents without controls")
+
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")
         lead.get("/")

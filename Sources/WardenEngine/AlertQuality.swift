@@ -49,10 +49,15 @@ public struct AlertQuality: Sendable {
         /// The first alert after the campaign began (within the hour), if any.
         public var alert: AlertRecord?
         public var delay: Int64? { alert.map { $0.firstFiredAt - startedAt } }
+        /// Signals in the campaign's category in its first 30 minutes, and in the same 30 minutes a day earlier.
+        public var signals: Int64
+        public var signalsDayBefore: Int64
     }
     public var campaigns: [CampaignResult]
     /// Every alert in the control week.
     public var falseAlerts: [AlertRecord]
+    /// Every alert in the campaign week.
+    public var campaignWeekAlerts: [AlertRecord]
     public var controlDays: Double
     public var events: Int
     public var seconds: Double
@@ -109,14 +114,22 @@ public struct AlertQuality: Sendable {
         var campaignAlerts: [AlertRecord] = []
         for rule in alerts {
             let buckets = tally.buckets(rule.series)
-            falseAlerts += AlertBacktest.run(rule: rule, buckets: buckets, firstMinute: start / 60_000, from: controlStart / 60_000, through: campaignStart / 60_000 - 1).alerts
-            campaignAlerts += AlertBacktest.run(rule: rule, buckets: buckets, firstMinute: start / 60_000, from: campaignStart / 60_000, through: end / 60_000 - 1).alerts
+            falseAlerts += AlertBacktest.run(rule: rule, buckets: buckets, after: start / 60_000 - 1, firstMinute: start / 60_000,
+                                             from: controlStart / 60_000, through: campaignStart / 60_000 - 1).alerts
+            campaignAlerts += AlertBacktest.run(rule: rule, buckets: buckets, after: start / 60_000 - 1, firstMinute: start / 60_000,
+                                                from: campaignStart / 60_000, through: end / 60_000 - 1).alerts
+        }
+        let categories = tally.buckets(.signalsByCategory)
+        func signals(_ category: String, from: Int64) -> Int64 {
+            categories.filter { $0.key == category && $0.minute >= from / 60_000 && $0.minute < from / 60_000 + 30 }.reduce(0) { $0 + $1.count }
         }
         let results = started.map { campaign, at in
             CampaignResult(campaign: campaign, startedAt: at,
-                           alert: campaignAlerts.filter { $0.firstFiredAt >= at && $0.firstFiredAt < at + 3_600_000 }.min { $0.firstFiredAt < $1.firstFiredAt })
+                           alert: campaignAlerts.filter { $0.firstFiredAt >= at && $0.firstFiredAt < at + 3_600_000 }.min { $0.firstFiredAt < $1.firstFiredAt },
+                           signals: signals(campaign.category, from: at), signalsDayBefore: signals(campaign.category, from: at - day))
         }
-        return AlertQuality(campaigns: results, falseAlerts: falseAlerts.sorted { $0.firstFiredAt < $1.firstFiredAt }, controlDays: 7, events: events,
+        return AlertQuality(campaigns: results, falseAlerts: falseAlerts.sorted { $0.firstFiredAt < $1.firstFiredAt },
+                            campaignWeekAlerts: campaignAlerts.sorted { $0.firstFiredAt < $1.firstFiredAt }, controlDays: 7, events: events,
                             seconds: clock.duration(to: .now).seconds)
     }
 }

@@ -163,9 +163,10 @@ public final class IncidentService: Sendable {
         let through = now / 60_000 - 1
         let from = through - Int64(days) * 1440
         let lookback = rule.anomaly.map { Int64($0.seasons) * $0.seasonMinutes } ?? 0
-        let buckets = try await store.seriesBuckets(rule.series, after: from - lookback - rule.windowMinutes * Int64(AlertRule.trailingWindows + 1), through: through)
+        let after = from - lookback - rule.windowMinutes * Int64(AlertRule.trailingWindows + 1)
+        let buckets = try await store.seriesBuckets(rule.series, after: after, through: through)
         let first = try await store.seriesHistoryStart()
-        return AlertBacktest.run(rule: rule, buckets: buckets, firstMinute: first, from: from, through: through)
+        return AlertBacktest.run(rule: rule, buckets: buckets, after: after, firstMinute: first, from: from, through: through)
     }
 
     // MARK: Measures

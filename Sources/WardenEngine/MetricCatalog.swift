@@ -18,6 +18,8 @@ public enum WardenMetric: String, CaseIterable, Sendable {
     case consumerLagEvents = "warden_consumer_lag_events"
     case consumerLagSeconds = "warden_consumer_lag_seconds"
     case statements = "warden_statements_of_reasons"
+    case incidentsActive = "warden_incidents_active"
+    case alertsOpen = "warden_alerts_open"
 
     /// How Prometheus sees it.
     public enum Kind: String, Sendable { case counter, gauge, histogram }
@@ -26,7 +28,7 @@ public enum WardenMetric: String, CaseIterable, Sendable {
         switch self {
         case .intakeEvents, .detectionEvents, .classificationJobs, .decisions, .slaEvents, .webhookDeliveries: .counter
         case .intakeCommitSeconds, .intakeGroupSubmissions: .histogram
-        case .casesOpen, .oldestWaiting, .casesSLA, .outbox, .consumerLagEvents, .consumerLagSeconds, .statements: .gauge
+        case .casesOpen, .oldestWaiting, .casesSLA, .outbox, .consumerLagEvents, .consumerLagSeconds, .statements, .incidentsActive, .alertsOpen: .gauge
         }
     }
 
@@ -45,6 +47,8 @@ public enum WardenMetric: String, CaseIterable, Sendable {
         case .outbox: ["state"]
         case .consumerLagEvents, .consumerLagSeconds: ["consumer"]
         case .statements: ["submission"]
+        case .incidentsActive: ["severity"]
+        case .alertsOpen: ["rule"]
         }
     }
 
@@ -71,10 +75,12 @@ public enum WardenMetric: String, CaseIterable, Sendable {
             "Undecided cases that have raised an SLA warning or breach (first action or resolution), by queue and status (warning, breached)."
         case .outbox: "Webhook deliveries in the outbox, by state: pending (not yet delivered) and dead (dead-lettered, waiting for a redrive)."
         case .consumerLagEvents:
-            "How far each log consumer is behind, in items: entity_graph and detection in events, case_builder in signals and reports, classification in pending jobs."
+            "How far each log consumer is behind, in items: entity_graph, detection and alert_series in events, case_builder in signals and reports, classification in pending jobs."
         case .consumerLagSeconds: "Age of the oldest item each log consumer has not processed yet, in seconds; 0 when it is caught up."
         case .statements:
             "Statements of reasons by submission to the EU DSA Transparency Database: unsubmitted, created, already_present, refused."
+        case .incidentsActive: "Incidents being responded to (investigating, identified, mitigating, monitoring), by severity."
+        case .alertsOpen: "Alerts not resolved (firing, acknowledged or snoozed), by alert rule."
         }
     }
 

@@ -8,8 +8,8 @@ public import WardenStore
 
 /// Samples what an operations lead watches into gauges: each log consumer's lag (every tick, one
 /// second by default), and every `queueEvery` ticks the undecided cases per queue, band and state,
-/// the oldest waiting case, cases past an SLA warning or breach, the outbox and the statements of
-/// reasons by submission. Every queue of the pack in force has its series from the start (zeros), so
+/// the oldest waiting case, cases past an SLA warning or breach, the outbox, the statements of
+/// reasons by submission, active incidents by severity and open alerts by rule. Every queue of the pack in force has its series from the start (zeros), so
 /// a dashboard shows an empty queue as empty rather than missing. Reads only, on the store's readers.
 public struct OperationsMetrics: Service {
     private let store: any OperationsStore & StatementStore
@@ -95,6 +95,13 @@ public struct OperationsMetrics: Service {
         for (labels, value) in sla { gauges.set(.casesSLA, labels, value) }
         for (state, count) in try await store.outboxCounts() { gauges.set(.outbox, ["state": state], Double(count)) }
         for (submission, count) in try await store.submissionCounts() { gauges.set(.statements, ["submission": submission], Double(count)) }
+        // Every severity and alert rule of the pack has its series from the start.
+        let (incidents, alerts) = try await store.incidentCounts()
+        let pack = packs.pack.incidents
+        for severity in Set(pack.settings.severities.map(\.id)).union(incidents.keys) {
+            gauges.set(.incidentsActive, ["severity": severity], Double(incidents[severity] ?? 0))
+        }
+        for rule in Set(pack.alerts.map(\.name)).union(alerts.keys) { gauges.set(.alertsOpen, ["rule": rule], Double(alerts[rule] ?? 0)) }
     }
 
     /// The gauges made so far, by series and labels.

@@ -9,11 +9,12 @@ public struct AlertBacktest: Sendable, Equatable {
     public var from: Int64
     public var through: Int64
 
-    /// Replays `rule` over `buckets` for the minutes `from < m ≤ through` (`buckets` must reach back
-    /// far enough for the windows; `firstMinute` is where the series' history starts).
-    public static func run(rule: AlertRule, buckets: [SeriesCount], firstMinute: Int64?, from: Int64, through: Int64) -> AlertBacktest {
+    /// Replays `rule` over `buckets` for the minutes `from < m ≤ through`. `buckets` hold every count
+    /// of the series in `after < m ≤ through` (a minute without one counted zero); `firstMinute` is where
+    /// counting started. Windows reaching before either have no data (as in the live evaluator).
+    public static func run(rule: AlertRule, buckets: [SeriesCount], after: Int64, firstMinute: Int64?, from: Int64, through: Int64) -> AlertBacktest {
         // Prefix sums per key over the minutes covered, so each window is two lookups.
-        let start = (buckets.map(\.minute).min() ?? from) - 1
+        let start = after
         let width = Int(max(0, through - start)) + 1
         var prefix: [String: [Double]] = [:]
         for bucket in buckets where bucket.minute > start && bucket.minute <= through {

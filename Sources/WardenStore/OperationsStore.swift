@@ -8,6 +8,8 @@ public protocol OperationsStore: Sendable {
     func outboxCounts() async throws -> [String: Int]
     /// Each log consumer's backlog.
     func consumerLags() async throws -> [ConsumerLag]
+    /// Active incidents (not resolved or closed) by severity, and open alerts by rule.
+    func incidentCounts() async throws -> (incidents: [String: Int], alerts: [String: Int])
 }
 
 /// Undecided cases of one queue, band and state.

@@ -48,17 +48,20 @@ struct AlertBench: AsyncParsableCommand {
                 "events": quality.events, "seconds": (quality.seconds * 10).rounded() / 10, "history_days": historyDays, "rate": rate,
                 "campaigns": quality.campaigns.map { result -> [String: Any] in
                     ["campaign": result.campaign.rawValue, "started_at": Timestamp.formatRFC3339(result.startedAt),
-                     "alert": result.alert.map { "\($0.rule): \($0.key)" } ?? NSNull(), "delay_seconds": result.delay.map { Double($0) / 1000 } ?? NSNull()]
+                     "alert": result.alert.map { "\($0.rule): \($0.key)" } ?? NSNull(), "delay_seconds": result.delay.map { Double($0) / 1000 } ?? NSNull(),
+                     "category_signals_30m": result.signals, "category_signals_30m_day_before": result.signalsDayBefore]
                 },
                 "caught": caught, "median_delay_seconds": quality.medianDelay.map { Double($0) / 1000 } ?? NSNull(),
                 "false_alerts": quality.falseAlerts.count, "false_alerts_per_day": (quality.falseAlertsPerDay * 100).rounded() / 100,
                 "false_alert_list": quality.falseAlerts.map { "\(Timestamp.formatRFC3339($0.firstFiredAt)) \($0.rule): \($0.key) \($0.peak)" },
+                "campaign_week_alerts": quality.campaignWeekAlerts.map { "\(Timestamp.formatRFC3339($0.firstFiredAt))–\($0.resolvedAt.map(Timestamp.formatRFC3339) ?? "open") \($0.rule): \($0.key) peak \($0.peak)" },
             ] as [String: Any]
             if !json {
                 print("Alert quality: \(quality.events) events over \(historyDays + 14) simulated days in \(String(format: "%.1f", quality.seconds)) s (rate \(rate)/s with a daily rhythm)")
                 for result in quality.campaigns {
                     let found = result.alert.map { "alert \($0.rule) on \($0.key) after \(DurationText.format(max(0, result.delay ?? 0) / 1000 * 1000))" } ?? "NO ALERT"
-                    print("  \(result.campaign.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Timestamp.formatRFC3339(result.startedAt))  \(found)")
+                    print("  \(result.campaign.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Timestamp.formatRFC3339(result.startedAt))  \(found)"
+                          + "  (\(result.campaign.category) signals in 30 min: \(result.signals); a day before: \(result.signalsDayBefore))")
                 }
                 print("  caught \(caught) of \(quality.campaigns.count); median delay \(quality.medianDelay.map { DurationText.format($0 / 1000 * 1000) } ?? "—")")
                 print("  control week: \(quality.falseAlerts.count) false alert(s), \(String(format: "%.2f", quality.falseAlertsPerDay)) per day")

@@ -186,3 +186,39 @@ import WardenCore
         #expect(pagerDuty.body.contains(#""event_action":"acknowledge""#))
     }
 }
+
+/// Backtests replay the live evaluation minute by minute.
+@Suite struct AlertBacktestTests {
+    static let rule = AlertRule(name: "spike", series: .signalsByCategory, windowMinutes: 10,
+                                anomaly: .init(seasonMinutes: 1440, seasons: 7, sensitivity: 5, minCount: 10), resolveAfterMinutes: 30)
+
+    /// A series with no count for days has a baseline of zeros, not "no history": the first burst alerts.
+    @Test func aFirstBurstAfterQuietDaysAlerts() {
+        let burst = 10 * 1440 + 600
+        let buckets = (0..<8).map { SeriesCount(minute: Int64(burst + $0), key: "spam.fake_accounts", count: 6) }
+        let result = AlertBacktest.run(rule: Self.rule, buckets: buckets, after: -1, firstMinute: 0, from: Int64(burst - 60), through: Int64(burst + 120))
+        #expect(result.alerts.count == 1)
+        let alert = result.alerts[0]
+        #expect(alert.key == "spam.fake_accounts")
+        #expect(alert.firstFiredAt == Int64(burst + 2) * 60_000)  // 6 + 6 = 12 ≥ min_count in the second minute
+        #expect(alert.peak == 48)
+        // The window holds two of the burst's minutes until the end of minute burst+15; quiet 30 minutes after that.
+        #expect(alert.state == .resolved && alert.resolvedAt == Int64(burst + 16 + 30) * 60_000)
+    }
+
+    @Test func beforeCountingStartedTheRuleIsLearning() {
+        let buckets = (0..<8).map { SeriesCount(minute: Int64(600 + $0), key: "spam.fake_accounts", count: 6) }
+        // Counting started just before the burst: no seasons and too few trailing windows yet.
+        let result = AlertBacktest.run(rule: Self.rule, buckets: buckets, after: -1, firstMinute: 590, from: 580, through: 700)
+        #expect(result.alerts.isEmpty)
+    }
+
+    @Test func thresholdsNeedNoHistoryAndAlertsResolveAndReopen() {
+        let rule = AlertRule(name: "many", series: .reports, windowMinutes: 5, above: 9, resolveAfterMinutes: 15)
+        let buckets = [SeriesCount(minute: 100, key: "spam", count: 10), SeriesCount(minute: 200, key: "spam", count: 12)]
+        let result = AlertBacktest.run(rule: rule, buckets: buckets, after: 50, firstMinute: 60, from: 90, through: 260)
+        let expected: [Int64] = [6_060_000, 12_060_000]  // the ends of minutes 100 and 200
+        #expect(result.alerts.map(\.firstFiredAt) == expected)
+        #expect(result.alerts.map(\.id) == [1, 2])
+    }
+}

@@ -41,7 +41,8 @@ extension SQLiteStore: OperationsStore {
                 return ConsumerLag(consumer: consumer, items: max(0, head - cursor), oldestAt: oldest)
             }
             var lags = [try logConsumer("entity_graph", cursor: graphCursor),
-                        try logConsumer("detection", cursor: cursor(Self.detectionCursorName))]
+                        try logConsumer("detection", cursor: cursor(Self.detectionCursorName)),
+                        try logConsumer("alert_series", cursor: cursor(Self.seriesCursors.events))]
             // The case builder follows signals and report events.
             let signalCursor = try cursor(Self.signalCursorName), reportCursor = try cursor(Self.reportCursorName)
             let signals = try db.cachedOne(Int64.self, sql: "SELECT count(*) FROM signal WHERE id > ?", arguments: [signalCursor]) ?? 0
@@ -60,6 +61,20 @@ extension SQLiteStore: OperationsStore {
                 : nil
             lags.append(ConsumerLag(consumer: "classification", items: pending, oldestAt: oldestJob))
             return lags
+        }
+    }
+
+    public func incidentCounts() async throws -> (incidents: [String: Int], alerts: [String: Int]) {
+        try await pool.read { db in
+            var incidents: [String: Int] = [:]
+            for row in try db.cachedRows(sql: """
+                SELECT severity, count(*) AS n FROM incident WHERE status IN ('investigating', 'identified', 'mitigating', 'monitoring') GROUP BY severity
+                """) { incidents[row["severity"]] = row["n"] }
+            var alerts: [String: Int] = [:]
+            for row in try db.cachedRows(sql: "SELECT rule, count(*) AS n FROM alert INDEXED BY alert_open_per_key WHERE state != 'resolved' GROUP BY rule") {
+                alerts[row["rule"]] = row["n"]
+            }
+            return (incidents, alerts)
         }
     }
 }
