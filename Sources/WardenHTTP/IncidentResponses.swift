@@ -294,7 +294,7 @@ struct OnCallResponse: ResponseEncodable {
         }
         policies = pack.policies.values.sorted { $0.name < $1.name }.map { policy in
             Policy(name: policy.name, channels: policy.channels, steps: policy.steps.map { step in
-                Policy.Step(after: DurationText.format(step.after), notify: step.targets.map {
+                Policy.Step(after: step.after == 0 ? "0m" : DurationText.format(step.after), notify: step.targets.map {
                     switch $0 {
                     case .schedule(let name): "schedule:\(name)"
                     case .person(let name): name

@@ -51,7 +51,7 @@ extension ConsoleController {
         var onCall: [OnCall]
         var measures: [Measure]
         var alertPrecision: String
-        var pagesChart: String
+        var pagesChart: String?
         var canWrite: Bool
         var severities: [Option]
         var stakeholders: [Option]
@@ -69,7 +69,7 @@ extension ConsoleController {
         let pack = incidents.pack
         let overrides = try await incidents.store.overrides(now: now)
         let measures = try await incidents.measures(days: 30)
-        let pagesChart = measures.people.isEmpty ? "" : SVG.barChart(title: "Pages per person per week (30 days)",
+        let pagesChart = measures.people.isEmpty ? nil : SVG.barChart(title: "Pages per person per week (30 days)",
                                                                       bars: measures.people.prefix(12).map { ($0.person, $0.perWeek) })
         let view = IncidentsView(
             incidents: list.map { Self.row($0, now: now) }, hasIncidents: !list.isEmpty,
@@ -109,12 +109,12 @@ extension ConsoleController {
     struct IncidentView {
         struct Entry { var at: String; var actor: String; var kind: String; var text: String }
         struct LinkRow { var kind: String; var ref: String; var href: String?; var ref2: String }
-        struct TaskRow { var id: Int64; var title: String; var owner: String; var due: String; var done: Bool; var overdue: Bool; var followUp: Bool; var change: String }
+        struct TaskRow { var id: Int64; var title: String; var owner: String?; var due: String?; var done: Bool; var overdue: Bool; var followUp: Bool; var change: String? }
         struct Time { var label: String; var took: String; var target: String; var met: Bool; var missed: Bool }
         struct CaseRow { var id: Int64; var subject: String; var queue: String; var state: String }
         var id: Int64
         var title: String
-        var summary: String
+        var summary: String?
         var severity: String
         var severityName: String
         var severityMeaning: String
@@ -126,11 +126,11 @@ extension ConsoleController {
         var acknowledgedBy: String
         var overdue: Bool
         var updateDue: String
-        var commander: String
-        var scribe: String
-        var communications: String
-        var participants: String
-        var stakeholders: String
+        var commander: String?
+        var scribe: String?
+        var communications: String?
+        var participants: String?
+        var stakeholders: String?
         var source: String
         var times: [Time]
         var timeline: [Entry]
@@ -171,13 +171,13 @@ extension ConsoleController {
                 + (page.acknowledgedAt.map { " — acknowledged \(Timestamp.formatRFC3339($0))" } ?? page.resolvedAt.map { _ in " — resolved" } ?? " — escalating")
         }
         let view = IncidentView(
-            id: record.id, title: record.title, summary: record.summary, severity: record.severity, severityName: severity?.name ?? "",
+            id: record.id, title: record.title, summary: record.summary.isEmpty ? nil : record.summary, severity: record.severity, severityName: severity?.name ?? "",
             severityMeaning: severity?.description ?? "", status: record.status.rawValue, active: record.status.isActive, closed: record.status == .closed,
             resolved: record.status == .resolved, acknowledged: record.acknowledgedAt != nil, acknowledgedBy: record.acknowledgedBy?.description ?? "",
             overdue: record.updateDueAt.map { $0 <= now } ?? false, updateDue: record.updateDueAt.map(Timestamp.formatRFC3339) ?? "—",
-            commander: record.roles[.commander] ?? "", scribe: record.roles[.scribe] ?? "", communications: record.roles[.communications] ?? "",
-            participants: record.participants.joined(separator: ", "),
-            stakeholders: record.stakeholders.map { id in pack.settings.stakeholders.first { $0.id == id }?.name ?? id }.joined(separator: ", "),
+            commander: record.roles[.commander], scribe: record.roles[.scribe], communications: record.roles[.communications],
+            participants: record.participants.isEmpty ? nil : record.participants.joined(separator: ", "),
+            stakeholders: record.stakeholders.isEmpty ? nil : record.stakeholders.map { id in pack.settings.stakeholders.first { $0.id == id }?.name ?? id }.joined(separator: ", "),
             source: record.sourceRef ?? record.source.rawValue,
             times: [time("Detect", measured.toDetect, nil), time("Acknowledge", measured.toAcknowledge, severity?.acknowledgeWithin),
                     time("Mitigate", measured.toMitigate, severity?.mitigateWithin), time("Resolve", measured.toResolve, nil)],
@@ -192,8 +192,8 @@ extension ConsoleController {
                 }
                 return .init(kind: link.link.kind.rawValue, ref: link.link.ref, href: href, ref2: link.link.ref)
             },
-            tasks: tasks.map { .init(id: $0.id, title: $0.title, owner: $0.owner ?? "", due: $0.dueAt.map(Timestamp.formatRFC3339) ?? "", done: $0.doneAt != nil,
-                                     overdue: $0.doneAt == nil && ($0.dueAt.map { $0 <= now } ?? false), followUp: $0.followUp, change: $0.change ?? "") },
+            tasks: tasks.map { .init(id: $0.id, title: $0.title, owner: $0.owner, due: $0.dueAt.map(Timestamp.formatRFC3339), done: $0.doneAt != nil,
+                                     overdue: $0.doneAt == nil && ($0.dueAt.map { $0 <= now } ?? false), followUp: $0.followUp, change: $0.change) },
             hasTasks: !tasks.isEmpty,
             openCases: openCases.map { .init(id: $0.id, subject: $0.subject.description, queue: $0.queue, state: $0.state.rawValue) }, hasOpenCases: !openCases.isEmpty,
             nextStatuses: IncidentLifecycle.allowed(from: record.status).map { .init(value: $0.rawValue, label: $0.rawValue, selected: false) },
@@ -338,7 +338,7 @@ extension ConsoleController {
         let now = incidents.clock.nowMillis()
         let response = OnCallResponse(pack: incidents.pack, overrides: try await incidents.store.overrides(now: now), now: now)
         let pages = try await incidents.store.pages(subject: nil, openOnly: false, limit: 20).map { page in
-            "\(Timestamp.formatRFC3339(page.startedAt)) \(page.subject) via \(page.policy): \(page.paged.joined(separator: " → "))"
+            "\(Timestamp.formatRFC3339(page.startedAt)) \(page.subject) via \(page.policy): \(page.paged.isEmpty ? "nobody paged" : page.paged.joined(separator: " → "))"
                 + (page.acknowledgedAt != nil ? " (acknowledged by \(page.acknowledgedBy?.name ?? "?"))" : page.resolvedAt != nil ? " (resolved)" : " (escalating)")
         }
         let view = OnCallView(
