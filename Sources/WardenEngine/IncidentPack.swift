@@ -16,6 +16,8 @@ public struct IncidentPack: Sendable {
     public var channels: [String: NotificationChannel]
     /// Where each channel's deliveries go (URL, secret, retry settings).
     public var deliveries: [String: WebhookSettings]
+    /// Automations (`automations.yaml`).
+    public var automations: [Automation] = []
 
     public static let minimal = IncidentPack(settings: .standard, alerts: [], schedules: [:], policies: [:], channels: [:], deliveries: [:])
 
@@ -111,9 +113,44 @@ public struct IncidentPack: Sendable {
         enum CodingKeys: String, CodingKey { case channels, schedules, escalationPolicies = "escalation_policies" }
     }
 
+    private struct AutomationsFile: Decodable {
+        enum Patterns: Decodable {
+            case one(String)
+            case many([String])
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) { self = .one(text) } else { self = .many(try container.decode([String].self)) }
+            }
+            var list: [String] { switch self { case .one(let text): [text]; case .many(let list): list } }
+        }
+        struct Step: Decodable {
+            struct Move: Decodable { var queue: String; var reason: String? }
+            struct Open: Decodable { var severity: String; var title: String? }
+            struct Hook: Decodable { var channel: String; var text: String }
+            var assign: String?
+            var move: Move?
+            var tag: String?
+            var macro: String?
+            var openIncident: Open?
+            var linkIncident: Bool?
+            var webhook: Hook?
+            enum CodingKeys: String, CodingKey { case assign, move, tag, macro, openIncident = "open_incident", linkIncident = "link_incident", webhook }
+        }
+        struct Rule: Decodable {
+            var name: String
+            var description: String?
+            var on: String
+            var when: [String: Patterns]?
+            var `do`: [Step]
+            var maxRunsPerHour: Int?
+            enum CodingKeys: String, CodingKey { case name, description, on, when, `do`, maxRunsPerHour = "max_runs_per_hour" }
+        }
+        var automations: [Rule]
+    }
+
     // MARK: Loading
 
-    static func load(directory: String, queues: Set<String>, problems: inout [PolicyPackError.Problem]) -> IncidentPack {
+    static func load(directory: String, queues: Set<String>, macros: Set<String> = [], problems: inout [PolicyPackError.Problem]) -> IncidentPack {
         var pack = IncidentPack.minimal
         let environment = ProcessInfo.processInfo.environment
         func problem(_ file: String, _ path: String, _ message: String) { problems.append(.init(file: file, path: path, message: message)) }
@@ -282,6 +319,71 @@ public struct IncidentPack: Sendable {
                 pack.alerts.append(AlertRule(name: rule.name, description: rule.description ?? "", series: series, keys: rule.keys ?? [],
                                              windowMinutes: max(1, window / 60_000), above: rule.above, anomaly: anomaly,
                                              resolveAfterMinutes: resolveAfter.map { max(1, $0 / 60_000) }, incidentSeverity: rule.incident, page: rule.page))
+            }
+        }
+        if let file: AutomationsFile = ReviewPack.read("automations.yaml", directory: directory, problems: &problems) {
+            var names = Set<String>()
+            for (index, rule) in file.automations.enumerated() {
+                let path = "automations[\(index)]"
+                func refuse(_ field: String, _ message: String) { problem("automations.yaml", field.isEmpty ? path : "\(path).\(field)", message) }
+                if rule.name.isEmpty || !names.insert(rule.name).inserted {
+                    refuse("name", rule.name.isEmpty ? "an automation needs a name" : "automation \"\(rule.name)\" is defined twice")
+                }
+                guard let trigger = AutomationTrigger(rawValue: rule.on) else {
+                    refuse("on", "\"\(rule.on)\" is not a trigger; use one of \(AutomationTrigger.allCases.map(\.rawValue).joined(separator: ", "))")
+                    continue
+                }
+                let fields = AutomationItem.fields(of: trigger.subject)
+                var conditions: [String: [String]] = [:]
+                for (field, patterns) in rule.when ?? [:] {
+                    if !fields.contains(field) {
+                        refuse("when.\(field)", "a \(trigger.rawValue) item has no field \"\(field)\"; it has \(fields.joined(separator: ", "))")
+                    }
+                    if patterns.list.isEmpty { refuse("when.\(field)", "give at least one value") }
+                    conditions[field] = patterns.list
+                }
+                if rule.do.isEmpty { refuse("do", "an automation does at least one thing") }
+                var actions: [AutomationAction] = []
+                for (position, step) in rule.do.enumerated() {
+                    let field = "do[\(position)]"
+                    var found: [AutomationAction] = []
+                    if let person = step.assign { found.append(.assign(person)) }
+                    if let move = step.move {
+                        if !queues.contains(move.queue) { refuse("\(field).move.queue", "queue \"\(move.queue)\" is not defined in queues.yaml") }
+                        found.append(.move(queue: move.queue, reason: move.reason ?? "automation \(rule.name)"))
+                    }
+                    if let tag = step.tag {
+                        if tag.isEmpty || tag.count > 100 { refuse("\(field).tag", "a tag has 1 to 100 characters") }
+                        found.append(.tag(tag))
+                    }
+                    if let macro = step.macro {
+                        if !macros.contains(macro) { refuse("\(field).macro", "there is no macro \"\(macro)\" in macros/") }
+                        found.append(.macro(macro))
+                    }
+                    if let open = step.openIncident {
+                        if pack.settings.severity(open.severity) == nil {
+                            refuse("\(field).open_incident.severity", "severity \"\(open.severity)\" is not defined; use one of \(pack.settings.severities.map(\.id).joined(separator: ", "))")
+                        }
+                        found.append(.openIncident(severity: open.severity, title: open.title))
+                    }
+                    if step.linkIncident == true { found.append(.linkIncident) }
+                    if let hook = step.webhook {
+                        if pack.channels[hook.channel] == nil { refuse("\(field).webhook.channel", "channel \"\(hook.channel)\" is not defined in oncall.yaml") }
+                        found.append(.webhook(channel: hook.channel, text: hook.text))
+                    }
+                    guard found.count == 1, let action = found.first else {
+                        refuse(field, "a step does one thing: assign, move, tag, macro, open_incident, link_incident or webhook")
+                        continue
+                    }
+                    if !action.appliesTo.contains(trigger.subject) {
+                        refuse(field, "\(action.name) does not apply to \(trigger.rawValue), which is about a\(trigger.subject == .alert || trigger.subject == .incident ? "n" : "") \(trigger.subject.rawValue)")
+                    }
+                    actions.append(action)
+                }
+                let limit = rule.maxRunsPerHour ?? 60
+                if !(1...10_000).contains(limit) { refuse("max_runs_per_hour", "use 1 to 10000") }
+                pack.automations.append(Automation(name: rule.name, description: rule.description ?? "", trigger: trigger, conditions: conditions,
+                                                   actions: actions, maxRunsPerHour: limit))
             }
         }
         return pack

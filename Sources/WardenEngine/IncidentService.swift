@@ -180,7 +180,8 @@ public final class IncidentService: Sendable {
 }
 
 /// The incident clocks: counts the series alerts read, evaluates the pack's alert rules once a
-/// minute, fires due page steps, and reminds incidents whose stakeholder update is overdue.
+/// minute, fires due page steps, reminds incidents whose stakeholder update is overdue, and runs
+/// the pack's automations on what the audit log recorded since the last pass.
 public struct IncidentClock: Service {
     private let incidents: IncidentService
     private let interval: Duration
@@ -230,6 +231,8 @@ public struct IncidentClock: Service {
         let pager = try await incidents.pager()
         while try await store.advancePages(pager: pager, now: now, limit: 100) == 100 {}
         _ = try await store.remindOverdueIncidents(settings: incidents.pack.settings, now: now, limit: 100)
+        let automations = AutomationRunner(incidents: incidents, logger: logger)
+        while try await automations.step() == 500 {}
         return evaluated
     }
 }

@@ -104,7 +104,8 @@ public struct PolicyPack: Sendable {
             }
         }
         let review = ReviewPack.load(directory: directory, taxonomy: taxonomy, rules: rules, problems: &problems)
-        let incidents = IncidentPack.load(directory: directory, queues: Set(review.configuration.queues.keys), problems: &problems)
+        let incidents = IncidentPack.load(directory: directory, queues: Set(review.configuration.queues.keys), macros: Set(review.macros.keys),
+                                          problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }

@@ -3,6 +3,7 @@ import Hummingbird
 import WardenCore
 import WardenEngine
 import WardenIncidents
+import WardenStore
 
 /// An incident as the API shows it, with its measured times and whether an update is overdue.
 struct IncidentResponse: ResponseEncodable {
@@ -363,4 +364,50 @@ struct MeasuresResponse: ResponseEncodable {
         rules = measures.rules.map { Rule(rule: $0.rule, alerts: $0.alerts, withIncident: $0.withIncident, precision: $0.precision) }
         pagesPerPerson = measures.people.map { Person(person: $0.person, pages: $0.pages, perWeek: $0.perWeek) }
     }
+}
+
+/// The pack's automations and their recent runs.
+struct AutomationList: ResponseEncodable {
+    struct Rule: Encodable {
+        var name: String
+        var description: String
+        var on: String
+        var when: [String: [String]]
+        var actions: [String]
+        var maxRunsPerHour: Int
+    }
+    struct Run: Encodable {
+        var id: Int64
+        var automation: String
+        var triggerSeq: Int64
+        var target: String
+        var at: String
+        var outcome: String
+        var detail: JSONValue
+    }
+    var automations: [Rule]
+    var runs: [Run]
+
+    init(_ automations: [Automation], runs: [AutomationRun]) {
+        self.automations = automations.map { automation in
+            Rule(name: automation.name, description: automation.description, on: automation.trigger.rawValue, when: automation.conditions,
+                 actions: automation.actions.map(\.name), maxRunsPerHour: automation.maxRunsPerHour)
+        }
+        self.runs = runs.map {
+            Run(id: $0.id, automation: $0.automation, triggerSeq: $0.triggerSeq, target: $0.target, at: Timestamp.formatRFC3339($0.at), outcome: $0.outcome,
+                detail: JSONValue.parse(Array($0.detail.utf8)) ?? .object([:]))
+        }
+    }
+}
+
+/// What an automation would have done.
+struct DryRunResponse: ResponseEncodable {
+    struct Hit: Encodable {
+        var at: String
+        var target: String
+        var actions: [String]
+    }
+    var automation: String
+    var days: Int
+    var hits: [Hit]
 }

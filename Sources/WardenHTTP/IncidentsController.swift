@@ -298,6 +298,20 @@ struct IncidentsController {
             return BacktestResponse(rule: rule.name, from: Timestamp.formatRFC3339(result.from * 60_000), through: Timestamp.formatRFC3339(result.through * 60_000),
                                     minutes: result.minutes, alerts: result.alerts.map(AlertResponse.init))
         }
+        routes.add(.get, "/v1/automations", scope: .incidentsRead) { request, _ in
+            let limit = try input(request).integer("limit", default: 50, range: 1...1000)
+            return AutomationList(incidents.pack.automations, runs: try await incidents.store.automationRuns(automation: nil, limit: Int(limit)))
+        }
+        routes.add(.post, "/v1/automations/{name}/dry-run", scope: .incidentsRead) { request, context in
+            let name = context.path("name")
+            guard let automation = incidents.pack.automations.first(where: { $0.name == name }) else {
+                throw Problem.notFound("the pack has no automation \(name); it has \(incidents.pack.automations.map(\.name).joined(separator: ", "))")
+            }
+            let days = Int(try await input(request).body(BacktestBody.self, allowEmpty: true)?.days ?? 7)
+            let hits = try await AutomationRunner.dryRun(automation, days: days, now: incidents.clock.nowMillis(), cases: incidents.review.store,
+                                                         incidents: incidents.store)
+            return DryRunResponse(automation: name, days: days, hits: hits.map { .init(at: Timestamp.formatRFC3339($0.at), target: $0.target, actions: $0.actions) })
+        }
         routes.add(.get, "/v1/pages", scope: .incidentsRead) { request, _ in
             let query = input(request)
             let limit = try query.integer("limit", default: 100, range: 1...1000)

@@ -59,4 +59,43 @@ public protocol IncidentStore: Sendable {
     /// Overrides that have not ended by `now`.
     func overrides(now: Int64) async throws -> [OnCallOverride]
     func deleteOverride(id: Int64, actor: ActorRef, now: Int64) async throws -> Bool
+
+    // MARK: Automations
+    /// The audit entry automations have handled up to (nil: they never ran on this store).
+    func automationCursor() async throws -> Int64?
+    func setAutomationCursor(_ seq: Int64) async throws
+    /// Records that `automation` starts on audit entry `triggerSeq`: its run id, or nil when it ran on
+    /// that entry already (each automation runs once per entry, even across a crash).
+    func beginAutomationRun(automation: String, triggerSeq: Int64, target: String, at: Int64) async throws -> Int64?
+    /// Records how a run ended, with its audit entry.
+    func finishAutomationRun(id: Int64, outcome: String, detail: String, audit: AuditDraft) async throws
+    /// Runs, newest first.
+    func automationRuns(automation: String?, limit: Int) async throws -> [AutomationRun]
+    /// Runs of `automation` since `since` (the hourly guard).
+    func automationRunCount(automation: String, since: Int64) async throws -> Int
+    /// Queues deliveries, with the audit entry saying why.
+    func notify(_ messages: [OutboxMessage], audit: AuditDraft) async throws
+}
+
+/// One run of an automation.
+public struct AutomationRun: Sendable, Equatable {
+    public var id: Int64
+    public var automation: String
+    public var triggerSeq: Int64
+    public var target: String
+    public var at: Int64
+    /// `running`, `done`, `partial`, `failed` or `skipped`.
+    public var outcome: String
+    /// A JSON object: the actions and what became of each.
+    public var detail: String
+
+    public init(id: Int64, automation: String, triggerSeq: Int64, target: String, at: Int64, outcome: String, detail: String) {
+        self.id = id
+        self.automation = automation
+        self.triggerSeq = triggerSeq
+        self.target = target
+        self.at = at
+        self.outcome = outcome
+        self.detail = detail
+    }
 }

@@ -191,3 +191,60 @@ struct Alerts: AsyncParsableCommand {
 enum AlertRecordFormat {
     static func number(_ value: Double) -> String { value == value.rounded() ? String(Int64(value)) : String(format: "%.1f", value) }
 }
+
+/// `warden automations`: the pack's automations, their runs, and dry runs over the audit log.
+struct Automations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List automation runs and dry-run the pack's automations over the audit log (offline, on a data directory).",
+        subcommands: [Runs.self, DryRun.self]
+    )
+
+    struct Runs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Automation runs, newest first, with what each action did.")
+        @OptionGroup var data: DataDirOption
+        @Option(help: "Only this automation's runs.") var automation: String?
+        @Option(help: "How many.") var limit = 50
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let runs = try await opened.store.automationRuns(automation: automation, limit: limit)
+            if json {
+                printJSON(["runs": runs.map { ["id": $0.id, "automation": $0.automation, "target": $0.target, "at": Timestamp.formatRFC3339($0.at),
+                                               "outcome": $0.outcome, "detail": (try? JSONSerialization.jsonObject(with: Data($0.detail.utf8))) ?? [:]] as [String: Any] }])
+            } else if runs.isEmpty {
+                print("no automation runs")
+            } else {
+                for run in runs { print("\(run.id)  \(Timestamp.formatRFC3339(run.at))  \(run.automation)  \(run.target)  \(run.outcome)  \(run.detail)") }
+            }
+        }
+    }
+
+    struct DryRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dry-run",
+            abstract: "What an automation of the pack would have done over the last days (conditions on each item as it is now); changes nothing."
+        )
+        @OptionGroup var data: DataDirOption
+        @OptionGroup var pack: PackOption
+        @Argument(help: "The automation's name (automations.yaml).") var name: String
+        @Option(help: "How many days back (1 to 90).") var days = 7
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard (1...90).contains(days) else { throw ValidationError("--days must be 1 to 90") }
+            let automations = try pack.load().incidents.automations
+            guard let automation = automations.first(where: { $0.name == name }) else {
+                throw ValidationError("the pack has no automation \(name); it has \(automations.map(\.name).joined(separator: ", "))")
+            }
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let hits = try await AutomationRunner.dryRun(automation, days: days, now: SystemWallClock().nowMillis(), cases: opened.store, incidents: opened.store)
+            if json {
+                printJSON(["automation": name, "days": days, "hits": hits.map { ["at": Timestamp.formatRFC3339($0.at), "target": $0.target, "actions": $0.actions] as [String: Any] }])
+                return
+            }
+            print("\(name) over \(days) day\(days == 1 ? "" : "s"): would have run \(hits.count) time\(hits.count == 1 ? "" : "s")")
+            for hit in hits.suffix(50) { print("  \(Timestamp.formatRFC3339(hit.at))  \(hit.target): \(hit.actions.joined(separator: "; "))") }
+        }
+    }
+}

@@ -450,6 +450,68 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
+    // MARK: Automations
+
+    static let automationCursorName = "automations"
+
+    public func automationCursor() async throws -> Int64? {
+        try await pool.read { db in
+            try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [Self.automationCursorName])
+        }
+    }
+
+    public func setAutomationCursor(_ seq: Int64) async throws {
+        try await pool.write { db in
+            try db.run(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+                       arguments: [Self.automationCursorName, seq])
+        }
+    }
+
+    public func beginAutomationRun(automation: String, triggerSeq: Int64, target: String, at: Int64) async throws -> Int64? {
+        try await pool.write { db in
+            try db.run(sql: """
+                INSERT INTO automation_run (automation, trigger_seq, target, at, outcome, detail) VALUES (?, ?, ?, ?, 'running', '{}')
+                ON CONFLICT (automation, trigger_seq) DO NOTHING
+                """, arguments: [automation, triggerSeq, target, at])
+            return db.changesCount > 0 ? db.lastInsertedRowID : nil
+        }
+    }
+
+    public func finishAutomationRun(id: Int64, outcome: String, detail: String, audit: AuditDraft) async throws {
+        try await pool.write { db in
+            try db.run(sql: "UPDATE automation_run SET outcome = ?, detail = ? WHERE id = ?", arguments: [outcome, detail, id])
+            try Self.appendAudit(db, at: audit.at, actor: audit.actor.description, action: audit.action, target: audit.target, detail: audit.detail)
+        }
+    }
+
+    public func automationRuns(automation: String?, limit: Int) async throws -> [AutomationRun] {
+        try await pool.read { db in
+            let rows = if let automation {
+                try db.cachedRows(sql: "SELECT * FROM automation_run WHERE automation = ? ORDER BY id DESC LIMIT ?", arguments: [automation, limit])
+            } else {
+                try db.cachedRows(sql: "SELECT * FROM automation_run ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return rows.map {
+                AutomationRun(id: $0["id"], automation: $0["automation"], triggerSeq: $0["trigger_seq"], target: $0["target"], at: $0["at"],
+                              outcome: $0["outcome"], detail: $0["detail"])
+            }
+        }
+    }
+
+    public func automationRunCount(automation: String, since: Int64) async throws -> Int {
+        try await pool.read { db in
+            try db.cachedOne(Int.self, sql: "SELECT count(*) FROM automation_run WHERE automation = ? AND at >= ? AND outcome != 'skipped'",
+                             arguments: [automation, since]) ?? 0
+        }
+    }
+
+    public func notify(_ messages: [OutboxMessage], audit: AuditDraft) async throws {
+        try await pool.write { db in
+            try Self.enqueue(messages, db)
+            try Self.appendAudit(db, at: audit.at, actor: audit.actor.description, action: audit.action, target: audit.target, detail: audit.detail)
+        }
+    }
+
     // MARK: Applying plans
 
     static func apply(_ plan: IncidentPlan, _ db: Database, pager: Pager?, now: Int64) throws {

@@ -639,6 +639,23 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v20: automation runs") { db in
+            // One row per automation and triggering audit entry: written before the actions run, so
+            // a crash never runs them twice (at most once), finished with what each action did.
+            try db.execute(sql: """
+                CREATE TABLE automation_run (
+                    id INTEGER PRIMARY KEY,
+                    automation TEXT NOT NULL,
+                    trigger_seq INTEGER NOT NULL,
+                    target TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('running', 'done', 'partial', 'failed', 'skipped')),
+                    detail TEXT NOT NULL,
+                    UNIQUE (automation, trigger_seq)
+                );
+                CREATE INDEX automation_run_by_time ON automation_run(automation, at);
+                """)
+        }
         return migrator
     }
 }
