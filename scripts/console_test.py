@@ -533,6 +533,7 @@ def run(binary, work, artifacts):
         lead.get("/incidents")
         check(lead.has("#incidents") and lead.has("#oncall-now") and "safety-primary" in lead.find("#oncall-now").text,
               "the incidents page lists incidents and who is on call")
+        check("fraud_cases_watch" in lead.find("#automations").text, "and the pack's automations")
         lead.find("#open-incident summary").click()
         lead.find("#open-incident input[name=title]").send_keys("Card testing wave")
         lead.find("#open-incident select[name=severity] option[value=SEV1]").click()

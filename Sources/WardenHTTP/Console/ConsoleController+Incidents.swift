@@ -58,6 +58,11 @@ extension ConsoleController {
         var status: String
         var statuses: [Option]
         var csrf: String
+        struct AutomationRow { var name: String; var on: String; var when: String; var actions: String; var description: String }
+        struct RunRow { var at: String; var automation: String; var target: String; var href: String?; var outcome: String; var failed: Bool }
+        var automations: [AutomationRow]
+        var runs: [RunRow]
+        var hasRuns: Bool
     }
 
     @Sendable func incidentsPage(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
@@ -69,6 +74,7 @@ extension ConsoleController {
         let pack = incidents.pack
         let overrides = try await incidents.store.overrides(now: now)
         let measures = try await incidents.measures(days: 30)
+        let runs = try await incidents.store.automationRuns(automation: nil, limit: 15)
         let pagesChart = measures.people.isEmpty ? nil : SVG.barChart(title: "Pages per person per week (30 days)",
                                                                       bars: measures.people.prefix(12).map { ($0.person, $0.perWeek) })
         let view = IncidentsView(
@@ -90,7 +96,19 @@ extension ConsoleController {
             stakeholders: pack.settings.stakeholders.map { .init(value: $0.id, label: $0.name, selected: false) },
             status: status?.rawValue ?? "open",
             statuses: [Option(value: "", label: "Open", selected: status == nil)] + IncidentStatus.allCases.map { .init(value: $0.rawValue, label: $0.rawValue, selected: $0 == status) },
-            csrf: context.session?.csrfToken ?? "")
+            csrf: context.session?.csrfToken ?? "",
+            automations: pack.automations.map { automation in
+                .init(name: automation.name, on: automation.trigger.rawValue,
+                      when: automation.conditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.joined(separator: " or "))" }.joined(separator: ", "),
+                      actions: automation.actions.map(\.name).joined(separator: ", "), description: automation.description)
+            },
+            runs: runs.map { run in
+                let parts = run.target.split(separator: ":")
+                let href: String? = parts.count == 2 ? "/\(parts[0] == "case" ? "cases" : parts[0] == "incident" ? "incidents" : "incidents")/\(parts[1])" : nil
+                return .init(at: Timestamp.formatRFC3339(run.at), automation: run.automation, target: run.target, href: parts.first == "alert" ? nil : href,
+                             outcome: run.outcome, failed: run.outcome == "failed" || run.outcome == "partial" || run.outcome == "skipped")
+            },
+            hasRuns: !runs.isEmpty)
         return render("incidents", title: "Incidents", path: "/incidents", context, body: view)
     }
 
