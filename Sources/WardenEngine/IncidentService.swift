@@ -55,7 +55,7 @@ public final class IncidentService: Sendable {
             return incident
         }
         guard let severity else { throw IncidentError(.invalid, "give the severity of the new incident, or the incident to link the case to") }
-        let draft = IncidentDraft(title: title ?? "Case \(caseID): \(record.category) — \(record.subject)", summary: "Escalated from case \(caseID) in \(record.queue).",
+        let draft = IncidentDraft(title: title ?? IncidentDraft.fitTitle("Case \(caseID): \(record.category) — \(record.subject)"), summary: "Escalated from case \(caseID) in \(record.queue).",
                                   severity: severity, links: [link, IncidentLink(.entity, record.subject.description)], source: .case,
                                   sourceRef: "case:\(caseID)", detectedAt: record.createdAt)
         let incident = try await store.openIncident(draft, actor: actor, settings: pack.settings, now: clock.nowMillis())

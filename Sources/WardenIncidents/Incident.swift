@@ -179,6 +179,18 @@ public struct IncidentDraft: Sendable, Equatable {
     /// The first evidence (defaults to the opening time).
     public var detectedAt: Int64?
 
+    /// A title made from other text (a case's subject, an alert's key), cut to the 200 characters
+    /// (Unicode scalars, as JSON Schema counts them) a title may have.
+    public static func fitTitle(_ text: String) -> String {
+        guard text.unicodeScalars.count > 200 else { return text }
+        var cut = ""
+        for character in text {
+            if cut.unicodeScalars.count + character.unicodeScalars.count > 199 { break }
+            cut.append(character)
+        }
+        return cut + "…"
+    }
+
     public init(title: String, summary: String = "", severity: String, commander: String? = nil, stakeholders: [String] = [],
                 links: [IncidentLink] = [], source: IncidentSource = .manual, sourceRef: String? = nil, detectedAt: Int64? = nil) {
         self.title = title

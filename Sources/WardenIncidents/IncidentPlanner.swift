@@ -18,7 +18,7 @@ public struct IncidentPlanner: Sendable {
     public func open(_ draft: IncidentDraft, id: Int64, actor: ActorRef) throws(IncidentError) -> (IncidentPlan, IncidentRecord) {
         let title = draft.title.trimmedOfBlanks
         guard !title.isEmpty else { throw IncidentError(.invalid, "an incident needs a title") }
-        guard title.count <= 200 else { throw IncidentError(.invalid, "the title is \(title.count) characters; keep it to 200") }
+        guard title.unicodeScalars.count <= 200 else { throw IncidentError(.invalid, "the title is \(title.unicodeScalars.count) characters; keep it to 200") }
         let severity = try requireSeverity(draft.severity)
         for group in draft.stakeholders { try requireStakeholder(group) }
         var record = IncidentRecord(id: id, title: title, summary: draft.summary, severity: severity.id, source: draft.source, sourceRef: draft.sourceRef,
@@ -143,7 +143,7 @@ public struct IncidentPlanner: Sendable {
             guard title != nil || summary != nil else { throw IncidentError(.invalid, "give a title or a summary to change") }
             if let title {
                 let trimmed = title.trimmedOfBlanks
-                guard !trimmed.isEmpty, trimmed.count <= 200 else { throw IncidentError(.invalid, "a title has 1 to 200 characters") }
+                guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 200 else { throw IncidentError(.invalid, "a title has 1 to 200 characters") }
                 record.title = trimmed
             }
             if let summary { record.summary = summary }

@@ -70,9 +70,18 @@ enum Fixture {
          "stakeholder group \"press\" is not defined; use one of legal, policy, product, engineering, support"),
         (IncidentDraft(title: "x", severity: "SEV1", links: [IncidentLink(.case, "abc")]), "link case \"abc\" is not a positive id"),
         (IncidentDraft(title: "x", severity: "SEV1", links: [IncidentLink(.entity, "nobody")]), "link entity \"nobody\" is not an entity such as user:123"),
+        (IncidentDraft(title: String(repeating: "e\u{301}", count: 101), severity: "SEV1"), "the title is 202 characters; keep it to 200"),
     ])
     func badDraftsAreRefused(draft: IncidentDraft, message: String) {
         #expect(throws: IncidentError(.invalid, message)) { try Fixture.planner().open(draft, id: 1, actor: "user:ana") }
+    }
+
+    /// Titles made from a case's subject or an alert's key are cut to fit, counting as JSON Schema does.
+    @Test func madeTitlesFitTheLimit() throws {
+        let long = IncidentDraft.fitTitle(String(repeating: "e\u{301}", count: 150))
+        #expect(long.unicodeScalars.count == 199 && long.hasSuffix("é…"))  // whole characters only: 99 of 2 scalars and the ellipsis
+        #expect(try Fixture.planner().open(IncidentDraft(title: long, severity: "SEV2"), id: 5, actor: "user:ana").1.title == long)
+        #expect(IncidentDraft.fitTitle("Case 4: spam — user:1") == "Case 4: spam — user:1")
     }
 
     /// The arc of an incident: each status records when it was first reached.

@@ -164,7 +164,7 @@ extension SQLiteStore: IncidentStore {
                 for var alert in round.opened {
                     if let severity = rule.incidentSeverity {
                         let detected = firstEvidence[alert.key].map { $0 * 60_000 } ?? alert.firstFiredAt
-                        let draft = IncidentDraft(title: "\(rule.name): \(alert.key)", summary: rule.description + (rule.description.isEmpty ? "" : "\n\n") + alert.summary,
+                        let draft = IncidentDraft(title: IncidentDraft.fitTitle("\(rule.name): \(alert.key)"), summary: rule.description + (rule.description.isEmpty ? "" : "\n\n") + alert.summary,
                                                   severity: severity, links: Self.alertLinks(alert), source: .alert, sourceRef: alert.target, detectedAt: detected)
                         var (plan, incident) = try IncidentPlanner(settings: settings, now: now).open(draft, id: try Self.nextID(db, "incident"), actor: .system("alerts"))
                         if let policy = rule.page {
@@ -239,7 +239,7 @@ extension SQLiteStore: IncidentStore {
                 throw IncidentError(.notFound, "there is no alert \(id)")
             }
             if let existing = alert.incidentID { throw IncidentError(.conflict, "alert \(id) already opened incident \(existing)") }
-            let draft = IncidentDraft(title: title ?? "\(alert.rule): \(alert.key)", summary: alert.summary, severity: severity, links: Self.alertLinks(alert),
+            let draft = IncidentDraft(title: title ?? IncidentDraft.fitTitle("\(alert.rule): \(alert.key)"), summary: alert.summary, severity: severity, links: Self.alertLinks(alert),
                                       source: .alert, sourceRef: alert.target, detectedAt: alert.firstFiredAt)
             let (plan, incident) = try IncidentPlanner(settings: settings, now: now).open(draft, id: try Self.nextID(db, "incident"), actor: actor)
             try Self.apply(plan, db, pager: nil, now: now)
