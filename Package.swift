@@ -44,6 +44,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenInvestigations",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenRules",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -69,6 +74,7 @@ let package = Package(
                 "WardenCore",
                 "WardenReview",
                 "WardenIncidents",
+                "WardenInvestigations",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -81,6 +87,7 @@ let package = Package(
                 "WardenCore",
                 "WardenReview",
                 "WardenIncidents",
+                "WardenInvestigations",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenStore",
@@ -103,6 +110,7 @@ let package = Package(
                 "WardenCore",
                 "WardenReview",
                 "WardenIncidents",
+                "WardenInvestigations",
                 "WardenRules",
                 "WardenClassifiers",
                 "WardenStore",
@@ -149,6 +157,7 @@ let package = Package(
                 "WardenCore",
                 "WardenReview",
                 "WardenIncidents",
+                "WardenInvestigations",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenSimulation",
@@ -193,25 +202,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WardenInvestigationsTests",
+            dependencies: ["WardenCore", "WardenInvestigations"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WardenRulesTests",
             dependencies: ["WardenCore", "WardenRules"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenStoreTests",
-            dependencies: ["WardenCore", "WardenReview", "WardenStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["WardenCore", "WardenReview", "WardenInvestigations", "WardenStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenEngineTests",
-            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenIncidents", "WardenStore", "WardenEngine", "WardenSimulation"],
+            dependencies: ["WardenCore", "WardenClassifiers", "WardenReview", "WardenIncidents", "WardenInvestigations", "WardenStore", "WardenEngine", "WardenSimulation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenCore", "WardenReview", "WardenIncidents", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules", "WardenClassifiers",
-                "WardenSimulation",
+                "WardenCore", "WardenReview", "WardenIncidents", "WardenInvestigations", "WardenStore", "WardenEngine", "WardenHTTP", "WardenRules",
+                "WardenClassifiers", "WardenSimulation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -136,3 +136,14 @@ public struct JSONWriter: Sendable {
         }
     }
 }
+
+extension JSONWriter {
+    /// A JSON object's text, its members written by `members`.
+    public static func object(_ members: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        members(&writer)
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}

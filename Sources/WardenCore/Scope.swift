@@ -24,6 +24,10 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case incidentsRead = "incidents:read"
     /// Run incidents: open and change them, act on alerts, set on-call overrides.
     case incidentsWrite = "incidents:write"
+    /// Run read-only SQL over the investigation views and saved queries (`POST /v1/query`).
+    case queryRead = "query:read"
+    /// Keep the team's saved queries: save, change and delete them.
+    case queryWrite = "query:write"
     /// Everything, including managing tokens.
     case admin
 

@@ -42,6 +42,7 @@ public enum WardenApplication {
         let reviewAPI = ReviewController(review: components.review, maxBodyBytes: settings.maxBodyBytes)
         reviewAPI.addRoutes(to: routes)
         IncidentsController(incidents: components.incidents, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        InvestigationsController(investigations: components.investigations, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ConsoleController(components: components, api: reviewAPI).addRoutes(to: router)
         routes.refuseOtherMethods()

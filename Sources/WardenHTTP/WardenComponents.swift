@@ -60,6 +60,8 @@ public struct WardenComponents: Sendable {
     public var ruleEditor: RuleEditor
     /// Incidents, alerts and on-call.
     public var incidents: IncidentService
+    /// The SQL console and saved queries.
+    public var investigations: InvestigationService
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -94,7 +96,8 @@ public struct WardenComponents: Sendable {
             packs: packs, review: review,
             users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) },
             ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
-            incidents: IncidentService(store: store, review: review, packs: packs, clock: clock))
+            incidents: IncidentService(store: store, review: review, packs: packs, clock: clock),
+            investigations: InvestigationService(store: store, clock: clock))
     }
 
     /// Throws when the server should not receive traffic.

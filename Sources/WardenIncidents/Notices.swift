@@ -122,9 +122,5 @@ public struct Notice: Sendable, Equatable {
 
 /// A JSON object written by `members` (timeline and audit details).
 func jsonObject(_ members: (inout JSONWriter) -> Void) -> String {
-    var writer = JSONWriter(capacity: 128)
-    writer.beginObject()
-    members(&writer)
-    writer.endObject()
-    return String(decoding: writer.bytes, as: UTF8.self)
+    JSONWriter.object(members)
 }

@@ -191,19 +191,9 @@ extension ConsoleController {
         default:
             throw Problem.notFound("there is no dashboard \(name.prefix(40)); dashboards: inbound, categories, backlog, timings, decisions, weekly")
         }
-        let text = rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        let text = rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                .contentDisposition: "attachment; filename=\"warden-\(name.dropLast(4))-\(days)d.csv\""],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static func csvField(_ text: String) -> String {
-        // Quoted when needed; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
-        var value = text
-        if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return value
     }
 }

@@ -27,6 +27,8 @@ public final class SQLiteStore: Sendable {
     /// A separate connection for checkpoints, so copying the WAL into the database never holds
     /// the pool's writer (intake keeps committing meanwhile).
     private let checkpointer: DatabaseQueue
+    /// Read-only connections for investigators' SQL (see `Investigator`).
+    let investigator: Investigator
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them.
@@ -61,6 +63,7 @@ public final class SQLiteStore: Sendable {
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
+        investigator = try Investigator(path: path, graphPath: Self.graphPath(for: path))
     }
 
     /// Copies committed WAL frames into the database file without blocking readers or the writer

@@ -656,6 +656,20 @@ enum Schema {
                 CREATE INDEX automation_run_by_time ON automation_run(automation, at);
                 """)
         }
+        migrator.registerMigration("v21: saved queries") { db in
+            try db.execute(sql: """
+                CREATE TABLE saved_query (
+                    name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+                    description TEXT NOT NULL,
+                    sql TEXT NOT NULL CHECK (length(sql) > 0),
+                    parameters TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_by TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
