@@ -148,6 +148,7 @@ let package = Package(
                 .embedInCode("Console/templates/incidents.mustache"),
                 .embedInCode("Console/templates/incident.mustache"),
                 .embedInCode("Console/templates/oncall.mustache"),
+                .embedInCode("Console/templates/query.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -79,13 +79,24 @@ struct RunSavedBody: RequestBody, QueryRunOptions {
 }
 
 struct SaveQueryBody: RequestBody {
-    var name: String?
+    var name: String
     var description: String?
     var sql: String
     enum CodingKeys: String, CodingKey, CaseIterable { case name, description, sql }
 
     func validate() throws(Problem) {
         try Bounds.text(name, "name", max: 64, nonBlank: true)
+        try Bounds.text(description, "description", max: SavedQuery.maximumDescription)
+        try Bounds.text(sql, "sql", max: SavedQuery.maximumSQL, nonBlank: true)
+    }
+}
+
+struct ChangeQueryBody: RequestBody {
+    var description: String?
+    var sql: String
+    enum CodingKeys: String, CodingKey, CaseIterable { case description, sql }
+
+    func validate() throws(Problem) {
         try Bounds.text(description, "description", max: SavedQuery.maximumDescription)
         try Bounds.text(sql, "sql", max: SavedQuery.maximumSQL, nonBlank: true)
     }
@@ -186,7 +197,7 @@ struct InvestigationsController {
         }
         routes.add(.post, "/v1/queries", scope: .queryWrite, status: .created) { request, context in
             let body = try await input(request).body(SaveQueryBody.self)
-            guard let name = body.name else { throw RequestInput.invalid("name", "give the saved query a name") }
+            let name = body.name
             let (query, created) = try await Self.run {
                 if try await investigations.savedQuery(named: name) != nil { throw QueryError(.conflict, "there is already a saved query \(name); change it with PUT /v1/queries/\(name)") }
                 return try await investigations.save(name: name, description: body.description ?? "", sql: body.sql, actor: context.actor)
@@ -201,8 +212,7 @@ struct InvestigationsController {
         }
         routes.add(.put, "/v1/queries/{name}", scope: .queryWrite) { request, context in
             let name = context.path("name")
-            let body = try await input(request).body(SaveQueryBody.self)
-            if let other = body.name, other != name { throw RequestInput.invalid("name", "is \(other.prefix(70)), but the path names \(name.prefix(70)); leave it out or give the same") }
+            let body = try await input(request).body(ChangeQueryBody.self)
             let (query, _) = try await Self.run {
                 guard let existing = try await investigations.savedQuery(named: name) else { throw QueryError(.notFound, "there is no saved query \(name.prefix(70)); create it with POST /v1/queries") }
                 return try await investigations.save(name: name, description: body.description ?? existing.description, sql: body.sql, actor: context.actor)

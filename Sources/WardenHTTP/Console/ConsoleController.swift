@@ -56,6 +56,8 @@ struct ConsoleController {
         group.post("/cases/bulk", use: bulk)
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
+        group.get("/query", use: queryPage)
+        group.post("/query", use: queryAction)
         group.get("/incidents", use: incidentsPage)
         group.post("/incidents", use: openIncident)
         group.get("/incidents/{id}", use: incidentPage)

@@ -70,6 +70,7 @@ enum ConsolePage {
                 nav.append(.init(href: "/dashboards", label: "Dashboards", current: path.hasPrefix("/dashboards")))
                 nav.append(.init(href: "/rules", label: "Rules", current: path.hasPrefix("/rules")))
             }
+            if Scope.queryRead.isSatisfied(by: scopes) { nav.append(.init(href: "/query", label: "Query", current: path.hasPrefix("/query"))) }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",
