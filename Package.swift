@@ -149,6 +149,7 @@ let package = Package(
                 .embedInCode("Console/templates/incident.mustache"),
                 .embedInCode("Console/templates/oncall.mustache"),
                 .embedInCode("Console/templates/query.mustache"),
+                .embedInCode("Console/templates/clusters.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -62,6 +62,8 @@ public struct WardenComponents: Sendable {
     public var incidents: IncidentService
     /// The SQL console and saved queries.
     public var investigations: InvestigationService
+    /// Clusters and expansion over the entity graph.
+    public var links: LinkAnalysis
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -97,7 +99,8 @@ public struct WardenComponents: Sendable {
             users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) },
             ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
             incidents: IncidentService(store: store, review: review, packs: packs, clock: clock),
-            investigations: InvestigationService(store: store, clock: clock))
+            investigations: InvestigationService(store: store, clock: clock),
+            links: LinkAnalysis(store: store, clock: clock))
     }
 
     /// Throws when the server should not receive traffic.

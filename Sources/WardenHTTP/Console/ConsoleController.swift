@@ -56,6 +56,7 @@ struct ConsoleController {
         group.post("/cases/bulk", use: bulk)
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
+        group.get("/clusters", use: clustersPage)
         group.get("/query", use: queryPage)
         group.post("/query", use: queryAction)
         group.get("/incidents", use: incidentsPage)

@@ -69,6 +69,7 @@ enum ConsolePage {
             if Scope.read.isSatisfied(by: scopes) {
                 nav.append(.init(href: "/dashboards", label: "Dashboards", current: path.hasPrefix("/dashboards")))
                 nav.append(.init(href: "/rules", label: "Rules", current: path.hasPrefix("/rules")))
+                nav.append(.init(href: "/clusters", label: "Clusters", current: path.hasPrefix("/clusters")))
             }
             if Scope.queryRead.isSatisfied(by: scopes) { nav.append(.init(href: "/query", label: "Query", current: path.hasPrefix("/query"))) }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }

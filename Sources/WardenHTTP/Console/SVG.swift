@@ -130,3 +130,39 @@ extension SVG {
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
+
+extension SVG {
+    /// A cluster: its accounts on an outer circle, the pivots they share on an inner one, a line for
+    /// each account–pivot link; every node a link to its entity page.
+    static func clusterGraph(accounts: [String], pivots: [String], links: [(String, String)], width: Double = 640, height: Double = 480) -> String {
+        let cx = width / 2, cy = height / 2
+        let outer = min(width, height) / 2 - 40, inner = outer * 0.45
+        func place(_ items: [String], radius: Double) -> [String: (Double, Double)] {
+            var placed: [String: (Double, Double)] = [:]
+            for (index, item) in items.enumerated() {
+                let angle = -Double.pi / 2 + 2 * Double.pi * Double(index) / Double(max(items.count, 1))
+                placed[item] = items.count == 1 && radius == inner ? (cx, cy) : (cx + radius * cos(angle), cy + radius * sin(angle))
+            }
+            return placed
+        }
+        let at = place(accounts, radius: outer).merging(place(pivots, radius: inner)) { first, _ in first }
+        var out = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(number(width)) \##(number(height))" role="img" aria-label="Cluster of \##(accounts.count) accounts" class="graph">"##
+        for (account, pivot) in links {
+            guard let a = at[account], let p = at[pivot] else { continue }
+            out += ##"<line x1="\##(number(a.0))" y1="\##(number(a.1))" x2="\##(number(p.0))" y2="\##(number(p.1))" stroke="#c3c8d1" stroke-width="1"/>"##
+        }
+        let labelled = accounts.count + pivots.count <= 40
+        for (item, radius) in accounts.map({ ($0, 5.0) }) + pivots.map({ ($0, 8.0) }) {
+            guard let (x, y) = at[item] else { continue }
+            let type = String(item.prefix { $0 != ":" }), id = String(item.drop { $0 != ":" }.dropFirst())
+            let href = "/entities/" + (type.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? type) + "/"
+                + (id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id)
+            out += ##"<a href="\##(escape(href))"><circle cx="\##(number(x))" cy="\##(number(y))" r="\##(number(radius))" fill="\##(colour(of: type))"><title>\##(escape(item))</title></circle>"##
+            if labelled || radius > 5 {
+                out += ##"<text x="\##(number(x + radius + 3))" y="\##(number(y + 4))" font-size="10" fill="#1d2330">\##(escape(String(item.prefix(24))))</text>"##
+            }
+            out += "</a>"
+        }
+        return out + "</svg>"
+    }
+}
