@@ -527,6 +527,42 @@ def run(binary, work, artifacts):
         rev1.get("/rules")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the rules")
 
+        # Investigations: the analyst runs SQL over the views (table and chart), a write is refused with
+        # the query kept, the query is saved with a parameter and run again from the list; clusters.
+        analyst.get("/query")
+        box = analyst.find("#sql")
+        box.clear()
+        box.send_keys("SELECT hour(received_at) AS hour, count(*) AS n FROM events GROUP BY 1 ORDER BY 1")
+        analyst.click("#run")
+        check(analyst.has("#query-result") and re.search(r"\d+ rows? in [\d.]+ ms", analyst.find("#query-summary").text) is not None,
+              "an analyst runs SQL over the views and sees the table")
+        check(analyst.has("#query-chart svg") or len(analyst.all("#query-result tbody tr")) == 1, "results over time come with a chart")
+        analyst.shot("query")
+        box = analyst.find("#sql")
+        box.clear()
+        box.send_keys("DELETE FROM events")
+        analyst.click("#run")
+        refusal = analyst.find("#query-refusal").text if analyst.has("#query-refusal") else ""
+        check(("not allowed" in refusal or "cannot modify" in refusal) and "DELETE FROM events" in analyst.find("#sql").get_attribute("value"),
+              f"a write is refused, saying why, with the query kept ({refusal!r})")
+        box = analyst.find("#sql")
+        box.clear()
+        box.send_keys("SELECT seq, type FROM events WHERE type = :type ORDER BY seq DESC")
+        analyst.find("#save summary").click()
+        analyst.find("#save input[name=name]").send_keys("events-of-type")
+        analyst.find("#save input[name=description]").send_keys("Recent events of one type")
+        analyst.click("#save-query")
+        check(analyst.path().startswith("/query") and analyst.has("#saved-queries a[href='/query?saved=events-of-type']"), "the query is saved for the team")
+        analyst.find("#parameters input[name='param.type']").send_keys("message.sent")
+        analyst.click("#run")
+        check(analyst.has("#query-result") and "message.sent" in analyst.find("#query-result").text, "the saved query runs with its parameter")
+        check("query.run" in audit_actions(server) and "query.save" in audit_actions(server), "queries and saves are audited")
+        analyst.get("/clusters")
+        check(analyst.has("#clusters-summary"), "the clusters page answers")
+        analyst.shot("clusters")
+        rev1.get("/query")
+        check("Not allowed" in rev1.text(), "a reviewer cannot open the query page")
+
         # Incidents: a lead opens one, acknowledges it, updates stakeholders, adds a task and works it to
         # resolution; a reviewer escalates a case into it from the case page; closing asks about the open
         # case; the post-incident review downloads as Markdown; on-call shows who is on call.
