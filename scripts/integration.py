@@ -251,6 +251,12 @@ def test_bootstrap_and_cli(binary, work):
     result = subprocess.run([binary, "ingest", "-", "--data-dir", offline, "--policy-pack", PACK, "--json"],
                             input=open(os.path.join(work, "small.ndjson")).read(), capture_output=True, text=True)
     check(json.loads(result.stdout)["duplicates"] == 3000, "re-ingesting from standard input yields duplicates only")
+    result = subprocess.run([binary, "query", "--data-dir", offline, "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY n DESC", "--json"],
+                            capture_output=True, text=True)
+    answer = json.loads(result.stdout) if result.returncode == 0 else {}
+    check(sum(row[1] for row in answer.get("rows", [])) == 3000 and answer.get("columns") == ["type", "n"], "warden query runs SQL over the views (--json)")
+    result = subprocess.run([binary, "query", "--data-dir", offline, "SELECT * FROM api_token"], capture_output=True, text=True)
+    check(result.returncode != 0 and "reads only the investigation views" in result.stderr, "warden query refuses what the views do not show, saying why")
 
     a = simulate(binary, os.path.join(work, "a.ndjson"), 5000, seed=9)
     b = simulate(binary, os.path.join(work, "b.ndjson"), 5000, seed=9)
@@ -265,7 +271,7 @@ def test_bootstrap_and_cli(binary, work):
     commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"], ["bench", "rules"],
                 ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
                 ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"],
-                ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"]]
+                ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"], ["query"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
     result = subprocess.run([binary, "rules", "test", PACK], capture_output=True, text=True)

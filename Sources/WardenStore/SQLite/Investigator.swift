@@ -145,10 +145,8 @@ final class InvestigatorConnection: @unchecked Sendable {
             }
             guardState.recorded = nil
             guardState.authorizer = QueryAuthorizer(views: reads)
-        } catch {
-            sqlite3_close_v2(connection)
-            throw error
         }
+        // (A failure above leaves the connection to deinit, which runs once every property is set.)
         guardState.enforcing = true
     }
 
