@@ -54,9 +54,9 @@ public final class InvestigationService: Sendable {
 
     public func savedQuery(named name: String) async throws -> SavedQuery? { try await store.savedQuery(named: name) }
 
-    /// Creates or replaces saved query `name`: the SQL must compile under the same rules as a run.
-    /// Returns the query and whether it is new.
-    public func save(name: String, description: String, sql: String, actor: ActorRef) async throws -> (SavedQuery, Bool) {
+    /// Creates or replaces saved query `name` (with `onlyNew`, refuses one that exists: a conflict):
+    /// the SQL must compile under the same rules as a run. Returns the query and whether it is new.
+    public func save(name: String, description: String, sql: String, actor: ActorRef, onlyNew: Bool = false) async throws -> (SavedQuery, Bool) {
         try SavedQuery.check(name: name)
         try SavedQuery.check(description: description)
         try SavedQuery.check(sql: sql)
@@ -70,7 +70,9 @@ public final class InvestigationService: Sendable {
             $0.field("sql", String(sql.prefix(Self.auditedSQL)))
             $0.field("description", description)
         }
-        let created = try await store.saveQuery(query, audit: AuditDraft(at: now, actor: actor, action: "query.save", target: "query:\(name)", detail: detail))
+        let created = try await store.saveQuery(query, onlyNew: onlyNew,
+                                                audit: AuditDraft(at: now, actor: actor, action: "query.save", target: "query:\(name)", detail: detail))
+        if onlyNew, !created { throw QueryError(.conflict, "there is already a saved query \(name); change it with PUT /v1/queries/\(name)") }
         return (query, created)
     }
 

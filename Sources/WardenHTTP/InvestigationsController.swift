@@ -198,11 +198,9 @@ struct InvestigationsController {
         routes.add(.post, "/v1/queries", scope: .queryWrite, status: .created) { request, context in
             let body = try await input(request).body(SaveQueryBody.self)
             let name = body.name
-            let (query, created) = try await Self.run {
-                if try await investigations.savedQuery(named: name) != nil { throw QueryError(.conflict, "there is already a saved query \(name); change it with PUT /v1/queries/\(name)") }
-                return try await investigations.save(name: name, description: body.description ?? "", sql: body.sql, actor: context.actor)
+            let (query, _) = try await Self.run {
+                try await investigations.save(name: name, description: body.description ?? "", sql: body.sql, actor: context.actor, onlyNew: true)
             }
-            guard created else { throw Problem(.conflict, "query-conflict", title: "Conflict", detail: "there is already a saved query \(name)") }
             return SavedQueryResponse(query)
         }
         routes.add(.get, "/v1/queries/{name}", scope: .queryRead) { _, context in

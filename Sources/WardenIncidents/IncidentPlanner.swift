@@ -18,6 +18,7 @@ public struct IncidentPlanner: Sendable {
     public func open(_ draft: IncidentDraft, id: Int64, actor: ActorRef) throws(IncidentError) -> (IncidentPlan, IncidentRecord) {
         let title = draft.title.trimmedOfBlanks
         guard !title.isEmpty else { throw IncidentError(.invalid, "an incident needs a title") }
+        guard !title.unicodeScalars.contains("\u{0}") else { throw IncidentError(.invalid, "a title cannot contain NUL characters") }
         guard title.unicodeScalars.count <= 200 else { throw IncidentError(.invalid, "the title is \(title.unicodeScalars.count) characters; keep it to 200") }
         let severity = try requireSeverity(draft.severity)
         for group in draft.stakeholders { try requireStakeholder(group) }
@@ -124,7 +125,7 @@ public struct IncidentPlanner: Sendable {
             record.participants.append(person)
             log(.participant, "participant", jsonObject { $0.field("added", person) })
         case .removeParticipant(let person):
-            guard let index = record.participants.firstIndex(of: person) else { throw IncidentError(.notFound, "\(person) does not take part") }
+            guard let index = record.participants.firstIndex(of: person) else { throw IncidentError(.conflict, "\(person) does not take part") }
             if let role = IncidentRole.allCases.first(where: { record.roles[$0] == person }) {
                 throw IncidentError(.conflict, "\(person) is the \(role.rawValue); give the role to someone else first")
             }
@@ -136,7 +137,7 @@ public struct IncidentPlanner: Sendable {
             record.stakeholders.append(group)
             log(.stakeholder, "stakeholder", jsonObject { $0.field("added", group) })
         case .removeStakeholder(let group):
-            guard let index = record.stakeholders.firstIndex(of: group) else { throw IncidentError(.notFound, "\(group) is not at the table") }
+            guard let index = record.stakeholders.firstIndex(of: group) else { throw IncidentError(.conflict, "\(group) is not at the table") }
             record.stakeholders.remove(at: index)
             log(.stakeholder, "stakeholder", jsonObject { $0.field("removed", group) })
         case .edit(let title, let summary):
@@ -144,6 +145,7 @@ public struct IncidentPlanner: Sendable {
             if let title {
                 let trimmed = title.trimmedOfBlanks
                 guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 200 else { throw IncidentError(.invalid, "a title has 1 to 200 characters") }
+                guard !trimmed.unicodeScalars.contains("\u{0}") else { throw IncidentError(.invalid, "a title cannot contain NUL characters") }
                 record.title = trimmed
             }
             if let summary { record.summary = summary }
@@ -157,7 +159,7 @@ public struct IncidentPlanner: Sendable {
             plan.links.append(IncidentLinkRecord(incidentID: id, link: link, at: now, by: actor))
             log(.link, "link", jsonObject { $0.field("link", link.description) })
         case .unlink(let link):
-            guard links.contains(link) else { throw IncidentError(.notFound, "\(link.description) is not linked to incident \(id)") }
+            guard links.contains(link) else { throw IncidentError(.conflict, "\(link.description) is not linked to incident \(id)") }
             plan.unlinks.append(link)
             log(.unlink, "unlink", jsonObject { $0.field("link", link.description) })
         case .note(let text):

@@ -12,8 +12,9 @@ public protocol InvestigationStore: Sendable {
     func savedQueries() async throws -> [SavedQuery]
     func savedQuery(named name: String) async throws -> SavedQuery?
     /// Creates or replaces the saved query `query.name`, audited in the same transaction. Returns
-    /// whether it was new.
-    func saveQuery(_ query: SavedQuery, audit: AuditDraft) async throws -> Bool
+    /// whether it was new. With `onlyNew`, an existing query is left as it is (nothing written) and
+    /// the answer is false.
+    func saveQuery(_ query: SavedQuery, onlyNew: Bool, audit: AuditDraft) async throws -> Bool
     /// Deletes a saved query, audited; false when there was none.
     func deleteSavedQuery(named name: String, audit: AuditDraft) async throws -> Bool
     /// Appends an audit entry (every query run is audited, refused ones too).

@@ -26,7 +26,7 @@ final class FakeModelServer: Sendable {
             let count = self.calls.withLock { calls in calls[scenario, default: 0] += 1; return calls[scenario] ?? 0 }
             switch scenario {
             case "case:slow":
-                try await Task.sleep(for: .seconds(2))
+                try await Task.sleep(for: .seconds(5))
                 return Self.chat("0")
             case "case:pause":
                 self.inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
@@ -170,7 +170,8 @@ final class FakeModelServer: Sendable {
     @Test func timeoutsRetriesAndTheCircuitBreaker() async throws {
         try await withServer { _, url in
             let client = LanguageModelClient(settings: settings(url) {
-                $0.timeout = .milliseconds(300)
+                // Long enough for a loaded machine to answer the flaky case; far shorter than the slow one.
+                $0.timeout = .milliseconds(1_500)
                 $0.retries = 1
                 $0.breakerThreshold = 2
                 $0.breakerCooldown = .seconds(60)
@@ -181,7 +182,7 @@ final class FakeModelServer: Sendable {
             #expect(flaky.flagged.isEmpty)
             #expect(await client.statistics().retries == 1)
             // Too slow twice: unavailable, not safe. The client's deadline ended each attempt (the
-            // server takes 2 s); asserted by the error rather than by wall time, which a loaded CI
+            // server takes 5 s); asserted by the error rather than by wall time, which a loaded CI
             // machine stretches.
             await #expect {
                 try await classifier.classify(ClassifierInput(text: "case:slow"))

@@ -133,11 +133,13 @@ import WardenInvestigations
             let query = SavedQuery(name: "busy-ips", description: "IPs shared by many accounts", sql: "SELECT :n", parameters: ["n"], createdBy: "user:ana",
                                    createdAt: 1, updatedBy: "user:ana", updatedAt: 1)
             let audit = AuditDraft(at: 1, actor: "user:ana", action: "query.save", target: "query:busy-ips", detail: "{}")
-            #expect(try await store.saveQuery(query, audit: audit))
+            #expect(try await store.saveQuery(query, onlyNew: true, audit: audit))
             var changed = query
             changed.sql = "SELECT :n, :m"
             changed.parameters = ["n", "m"]
-            #expect(try await store.saveQuery(changed, audit: audit) == false)
+            #expect(try await store.saveQuery(changed, onlyNew: true, audit: audit) == false)
+            #expect(try await store.savedQuery(named: "busy-ips") == query, "a create that finds the name taken writes nothing")
+            #expect(try await store.saveQuery(changed, onlyNew: false, audit: audit) == false)
             #expect(try await store.savedQuery(named: "busy-ips") == changed)
             #expect(try await store.savedQueries().map(\.name) == ["busy-ips"])
             #expect(try await store.deleteSavedQuery(named: "busy-ips", audit: audit))

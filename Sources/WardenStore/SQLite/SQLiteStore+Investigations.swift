@@ -20,9 +20,10 @@ extension SQLiteStore: InvestigationStore {
         try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM saved_query WHERE name = ?", arguments: [name]).map(Self.savedQuery) }
     }
 
-    public func saveQuery(_ query: SavedQuery, audit: AuditDraft) async throws -> Bool {
+    public func saveQuery(_ query: SavedQuery, onlyNew: Bool, audit: AuditDraft) async throws -> Bool {
         try await pool.write { db in
             let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM saved_query WHERE name = ?", arguments: [query.name]) ?? false
+            if existed, onlyNew { return false }
             try db.execute(sql: """
                 INSERT INTO saved_query (name, description, sql, parameters, created_by, created_at, updated_by, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -36,8 +36,17 @@ public struct AccountFacts: Sendable, Equatable {
 }
 
 extension SQLiteStore: LinkStore {
+    /// A JSON array of strings (for `json_each`), every character escaped as JSON requires.
+    static func jsonArray(_ items: [String]) -> String {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for item in items { writer.string(item) }
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     public func memberships(accountType: String, pivotTypes: Set<String>, afterSeq: Int64, limit: Int) async throws -> [Membership] {
-        let types = "[" + pivotTypes.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let types = Self.jsonArray(pivotTypes.sorted())
         return try await graph.read { db in
             // From each account (the (type, id) index) along its links (the (a, b) key); a link merged
             // and added again since (see GraphSchema v2) counts once, by its first event.
@@ -72,7 +81,7 @@ extension SQLiteStore: LinkStore {
     }
 
     public func accountFacts(_ accounts: [String]) async throws -> AccountFacts {
-        let list = "[" + accounts.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "]"
+        let list = Self.jsonArray(accounts)
         let (firstSeen, lastSeq) = try await graph.read { db -> (Int64?, Int64?) in
             var firstSeen: Int64?, lastSeq: Int64?
             for text in accounts.prefix(1_000) {
