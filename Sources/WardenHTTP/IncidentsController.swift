@@ -31,7 +31,7 @@ struct OpenIncidentBody: RequestBody {
     static var nestedMembers: [String: [String]] { ["links": LinkBody.CodingKeys.allCases.map(\.stringValue)] }
 
     func validate() throws(Problem) {
-        try Bounds.text(title, "title", max: 200, nonBlank: true)
+        try Bounds.incidentTitle(title)
         try Bounds.text(summary, "summary", max: 10_000)
         try Bounds.text(severity, "severity", max: 200, nonBlank: true)
         try Bounds.text(commander, "commander", max: 200, nonBlank: true)
@@ -90,7 +90,7 @@ struct EditBody: RequestBody {
     var summary: String?
     enum CodingKeys: String, CodingKey, CaseIterable { case title, summary }
     func validate() throws(Problem) {
-        try Bounds.text(title, "title", max: 200, nonBlank: true)
+        try Bounds.incidentTitle(title)
         try Bounds.text(summary, "summary", max: 10_000)
         if title == nil, summary == nil { throw RequestInput.invalid(nil, "give a title or a summary to change") }
     }
@@ -129,7 +129,7 @@ struct CaseIncidentBody: RequestBody {
     func validate() throws(Problem) {
         if let incidentId, incidentId < 1 { throw RequestInput.invalid("incident_id", "must be a positive integer") }
         try Bounds.text(severity, "severity", max: 200, nonBlank: true)
-        try Bounds.text(title, "title", max: 200, nonBlank: true)
+        try Bounds.incidentTitle(title)
         if (incidentId == nil) == (severity == nil) {
             throw RequestInput.invalid(nil, "give incident_id to link the case to an open incident, or severity (and a title) to open one")
         }
@@ -150,7 +150,7 @@ struct AlertIncidentBody: RequestBody {
     enum CodingKeys: String, CodingKey, CaseIterable { case severity, title }
     func validate() throws(Problem) {
         try Bounds.text(severity, "severity", max: 200, nonBlank: true)
-        try Bounds.text(title, "title", max: 200, nonBlank: true)
+        try Bounds.incidentTitle(title)
     }
 }
 
@@ -421,5 +421,13 @@ struct IncidentsController {
         return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8",
                                                .contentDisposition: "inline; filename=\"incident-\(id)-review.md\""],
                         body: .init(byteBuffer: ByteBuffer(string: markdown)))
+    }
+}
+
+extension Bounds {
+    /// An incident's title: 1 to 200 characters, not blank, no NUL (the contract's pattern).
+    static func incidentTitle(_ value: String?) throws(Problem) {
+        try text(value, "title", max: 200, nonBlank: true)
+        if let value, value.unicodeScalars.contains("\u{0}") { throw RequestInput.invalid("title", "must not contain NUL characters") }
     }
 }

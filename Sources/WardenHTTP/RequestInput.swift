@@ -192,8 +192,15 @@ extension WardenRequestContext {
     }
 
     /// A path parameter that is a positive integer identifier.
+    static func wholeNumber(_ text: String) -> Int64? {
+        guard let dot = text.firstIndex(of: "."), let whole = Int64(text[..<dot]), !text[text.index(after: dot)...].isEmpty,
+              text[text.index(after: dot)...].allSatisfy({ $0 == "0" }) else { return nil }
+        return whole
+    }
+
     func id(_ name: String = "id") throws -> Int64 {
-        guard let text = parameters.get(name), let value = Int64(text), value > 0 else {
+        // JSON Schema's integers include 1.0: a whole number written with a zero fraction is that number.
+        guard let text = parameters.get(name), let value = Int64(text) ?? Self.wholeNumber(text), value > 0 else {
             throw Problem.badRequest("invalid-parameter", "\(name) must be a positive integer")
         }
         return value
