@@ -51,10 +51,11 @@ import Testing
             Dictionary(uniqueKeysWithValues: frontier.map { ($0, graph[$0] ?? []) })
         }
         #expect(three.hops["ip:hub"] == 3 && three.hops["user:1"] == nil)
-        let four = await Expansion.walk(from: "user:a", maxHops: 3, maxDegree: 3, maxNodes: 100) { frontier in
+        #expect(three.superNodes.isEmpty)  // ip:hub is reached at the last hop and never expanded
+        let four = await Expansion.walk(from: "user:a", maxHops: 4, maxDegree: 3, maxNodes: 100) { frontier in
             Dictionary(uniqueKeysWithValues: frontier.map { ($0, graph[$0] ?? []) })
         }
-        #expect(four.superNodes.isEmpty)  // ip:hub is reached at the last hop and never expanded
+        #expect(four.superNodes == ["ip:hub"] && four.hops["user:1"] == nil)  // four neighbours over a limit of three: not walked through
         let capped = await Expansion.walk(from: "user:a", maxHops: 3, maxDegree: 3, maxNodes: 3) { frontier in
             Dictionary(uniqueKeysWithValues: frontier.map { ($0, graph[$0] ?? []) })
         }
