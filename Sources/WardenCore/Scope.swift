@@ -28,6 +28,10 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case queryRead = "query:read"
     /// Keep the team's saved queries: save, change and delete them.
     case queryWrite = "query:write"
+    /// See hash banks and their hashes, export them, and match hashes against them.
+    case banksRead = "banks:read"
+    /// Keep hash banks: create and change banks, add and import hashes, confirm and deconfirm them.
+    case banksWrite = "banks:write"
     /// Everything, including managing tokens.
     case admin
 

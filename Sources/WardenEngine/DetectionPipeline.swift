@@ -34,8 +34,11 @@ public final class DetectionPipeline: Service, Sendable {
     private func detector(_ detector: Detector) -> Detector {
         var detector = detector
         (detector.scorers, detector.servedClassifiers) = classifiers.withLock { $0 }
+        detector.lookups = lookups
         return detector
     }
+    /// Hash banks and derived tables, read live by rules.
+    private let lookups: (any RuleLookups)?
     private let clock: any WallClock
     private let logger: Logger
     private let batchSize: Int
@@ -44,9 +47,10 @@ public final class DetectionPipeline: Service, Sendable {
 
     /// A pipeline running `rules` over `events`, writing to `detections`.
     public init(rules: RuleSet, events: any EventStore, tail: LogTail? = nil, detections: any DetectionStore, clock: any WallClock = SystemWallClock(),
-                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], served: Set<String> = [], logger: Logger,
-                metrics: any MetricsFactory = MetricsSystem.factory) {
+                batchSize: Int = 5000, snapshotInterval: Duration = .seconds(300), scorers: [String: any TextScorer] = [:], served: Set<String> = [], lookups: (any RuleLookups)? = nil,
+                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         classifiers = Mutex((scorers, served))
+        self.lookups = lookups
         self.snapshotInterval = snapshotInterval
         self.events = events
         self.tail = tail
@@ -54,6 +58,7 @@ public final class DetectionPipeline: Service, Sendable {
         var detector = Detector(rules: rules)
         detector.scorers = scorers
         detector.servedClassifiers = served
+        detector.lookups = lookups
         state = Mutex(State(detector: detector))
         self.clock = clock
         self.batchSize = batchSize

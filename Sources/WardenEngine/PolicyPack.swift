@@ -30,6 +30,8 @@ public struct PolicyPack: Sendable {
     public var review = ReviewPack.minimal
     /// Incidents, alerts and on-call (`incidents.yaml`, `alerts.yaml`, `oncall.yaml`).
     public var incidents = IncidentPack.minimal
+    /// Hash banks the pack declares (`banks.yaml`), with their seed hashes.
+    public var banks = BankPack()
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -106,12 +108,13 @@ public struct PolicyPack: Sendable {
         let review = ReviewPack.load(directory: directory, taxonomy: taxonomy, rules: rules, problems: &problems)
         let incidents = IncidentPack.load(directory: directory, queues: Set(review.configuration.queues.keys), macros: Set(review.macros.keys),
                                           problems: &problems)
+        let banks = BankPack.load(directory: directory, problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
-                          incidents: incidents)
+                          incidents: incidents, banks: banks)
     }
 
     /// Compiles rule files against a taxonomy, entity types and classifiers (lists read from `directory`).

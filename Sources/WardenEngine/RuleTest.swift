@@ -169,8 +169,11 @@ extension PolicyPack {
     /// Runs every rule test on a fresh detector, with every rule evaluated (shadow rules count as
     /// firing; `off` rules are tested as if active, since a test checks the rule's logic).
     public func runRuleTests() -> [RuleTestResult] {
-        ruleTests.map { test in
+        // Hash banks match against the pack's seed files; derived tables are not available.
+        let seeds = SeedLookups(matcher: banks.seedMatcher)
+        return ruleTests.map { test in
             var detector = Detector(rules: rules.withAllRulesActive())
+            detector.lookups = seeds
             var fired = Set<String>()
             var lastVerdict = Verdict.allow
             var failures: [String] = []

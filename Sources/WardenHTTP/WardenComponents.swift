@@ -64,6 +64,10 @@ public struct WardenComponents: Sendable {
     public var investigations: InvestigationService
     /// Clusters and expansion over the entity graph.
     public var links: LinkAnalysis
+    /// Hash banks and matching.
+    public var banks: HashBankService
+    /// What rules read live: hash banks and derived tables.
+    public var lookups: LiveLookups
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -84,8 +88,16 @@ public struct WardenComponents: Sendable {
         for (name, entry) in classifiers.entries.sorted(by: { $0.key < $1.key }) {
             if case .unavailable(let reason) = entry { logger.warning("classifier \(name) is unavailable: \(reason)") }
         }
+        let lookups = LiveLookups()
+        let banks = HashBankService(store: store, lookups: lookups, clock: clock)
+        do {
+            try await banks.load()
+            try await banks.ensure(pack.banks)
+        } catch {
+            logger.error("hash banks could not be loaded: \(error)")
+        }
         let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: clock,
-                                          scorers: classifiers.scorers, served: classifiers.served, logger: logger, metrics: metrics)
+                                          scorers: classifiers.scorers, served: classifiers.served, lookups: lookups, logger: logger, metrics: metrics)
         var rebuild: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
         if configuration.buildsClassifiers {
             rebuild = { pack in await ClassifierRegistry.build(pack.classifiers, packDirectory: pack.directory, models: store) }
@@ -100,7 +112,7 @@ public struct WardenComponents: Sendable {
             ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
             incidents: IncidentService(store: store, review: review, packs: packs, clock: clock),
             investigations: InvestigationService(store: store, clock: clock),
-            links: LinkAnalysis(store: store, clock: clock))
+            links: LinkAnalysis(store: store, clock: clock), banks: banks, lookups: lookups)
     }
 
     /// Throws when the server should not receive traffic.

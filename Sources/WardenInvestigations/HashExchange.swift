@@ -24,6 +24,13 @@ public struct ImportedHash: Sendable, Equatable {
     public var opinion: HashOpinion?
     public var tags: [String]
     public var contentID: String?
+
+    public init(hash: String, opinion: HashOpinion?, tags: [String], contentID: String?) {
+        self.hash = hash
+        self.opinion = opinion
+        self.tags = tags
+        self.contentID = contentID
+    }
 }
 
 /// What a file held for one bank's kind.

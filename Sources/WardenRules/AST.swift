@@ -4,11 +4,13 @@ struct RuleFileSyntax: Sendable {
     var rules: [RuleSyntax] = []
 }
 
-/// `list NAME from "lists/file.txt"`.
+/// `list NAME from "lists/file.txt"`, or `list NAME from query "saved-query"` for a derived table
+/// (the first column of what the saved query last materialised, read live).
 struct ListDeclaration: Sendable {
     var name: String
     var path: String
     var location: SourceLocation
+    var derived = false
 }
 
 /// One `rule … when … then …` block.

@@ -64,6 +64,8 @@ private struct Checker {
     let context: RuleContext
     var diagnostics: [Diagnostic] = []
     var lists: [String: Set<String>] = [:]
+    /// Lists declared from a saved query's derived table, by list name → query name.
+    var derivedLists: [String: String] = [:]
     var counters: [CounterDefinition] = []
     var ruleNames: [String: SourceLocation] = [:]
     var usesAge = false
@@ -80,8 +82,15 @@ private struct Checker {
 
     mutating func declareLists(_ declarations: [ListDeclaration]) {
         for declaration in declarations {
-            guard lists[declaration.name] == nil else {
+            guard lists[declaration.name] == nil, derivedLists[declaration.name] == nil else {
                 report(declaration.location, "list \(declaration.name) is declared twice")
+                continue
+            }
+            if declaration.derived {
+                if (try? SavedQueryName.check(declaration.path)) == nil {
+                    report(declaration.location, "\"\(declaration.path)\" is not a saved query's name (1 to 64 lower-case letters, digits, - and _, starting with a letter)")
+                }
+                derivedLists[declaration.name] = declaration.path
                 continue
             }
             guard let text = context.readList(declaration.path) else {
@@ -251,13 +260,13 @@ private struct Checker {
             case .data: return .unknown
             }
         case .list: return .list
-        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel: return .boolean
+        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inDerived, .inValues, .hasLabel: return .boolean
         case .arithmetic: return .number
         case .velocity: return .number
         case .function(let function, _):
             switch function {
             case .lower, .upper, .normalize: return .text
-            case .length, .strikes, .now, .classify: return .number
+            case .length, .strikes, .now, .classify, .hashDistance: return .number
             case .domains, .urls: return .list
             case .age: return .duration
             }
@@ -309,6 +318,7 @@ private struct Checker {
                 }
             default:
                 if case .namedList(let name, let listLocation) = right {
+                    if let query = derivedLists[name] { return .inDerived(lhs, query) }
                     guard let items = lists[name] else {
                         report(listLocation, "there is no list named \(name); declare it with: list \(name) from \"lists/\(name).txt\"")
                         return .constant(.bool(false))
@@ -328,6 +338,15 @@ private struct Checker {
                 return .constant(.null)
             }
             let nodes = arguments.map { expression($0) }
+            if function == .hashDistance {
+                guard case .literal(.string(let bank), let bankLocation) = arguments[0] else {
+                    report(location, "hash_distance(…) names its bank in double quotes, such as hash_distance(\"known-images\", event.data.pdq)")
+                    return .constant(.null)
+                }
+                if (try? SavedQueryName.check(bank)) == nil {
+                    report(bankLocation, "\"\(bank)\" is not a bank's name (1 to 64 lower-case letters, digits, - and _, starting with a letter)")
+                }
+            }
             if function == .classify {
                 guard case .literal(.string(let name), let nameLocation) = arguments[0] else {
                     report(location, "classify(…) names its classifier in double quotes, such as classify(\"sms-spam\", event.data.text)")

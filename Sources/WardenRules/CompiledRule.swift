@@ -102,6 +102,8 @@ indirect enum Node: Sendable {
     case stringTest(StringTest, Node, Node)
     case regex(Node, NSRegularExpressionBox)
     case inSet(Node, Set<String>)
+    /// `x in LIST` for a list declared from a saved query's derived table (named here).
+    case inDerived(Node, String)
     case inValues(Node, Node)
     case arithmetic(Arithmetic, Node, Node)
     case function(Function, [Node])
@@ -112,12 +114,14 @@ indirect enum Node: Sendable {
 /// Built-in functions.
 enum Function: String, Sendable, CaseIterable {
     case lower, upper, normalize, length, domains, urls, age, strikes, now, classify
+    case hashDistance = "hash_distance"
 
     /// How many arguments it takes.
     var arity: ClosedRange<Int> {
         switch self {
         case .now: 0...0
         case .classify: 2...3
+        case .hashDistance: 2...2
         default: 1...1
         }
     }
@@ -134,6 +138,7 @@ enum Function: String, Sendable, CaseIterable {
         case .strikes: "strikes(entity): the entity's current strike count"
         case .now: "now(): the event's time"
         case .classify: "classify(\"name\", text[, \"category\"]): the score (0 to 1) a built-in classifier of the pack gives the text: its highest category, or the one named"
+        case .hashDistance: "hash_distance(\"bank\", hash): bits between the hash and its nearest match in the bank (0 for exact banks), unknown when none is within the bank's threshold or a negative bank allows it"
         }
     }
 }
@@ -167,7 +172,7 @@ extension Node {
         switch self {
         case .function(.classify, _): true
         case .function(_, let arguments), .list(let arguments): arguments.contains { $0.callsClassifier }
-        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .hasLabel(let operand, _, _): operand.callsClassifier
+        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .inDerived(let operand, _), .hasLabel(let operand, _, _): operand.callsClassifier
         case .and(let left, let right), .or(let left, let right), .compare(_, let left, let right), .stringTest(_, let left, let right),
              .inValues(let left, let right), .arithmetic(_, let left, let right):
             left.callsClassifier || right.callsClassifier
@@ -220,7 +225,7 @@ extension Node {
     /// Whether this node is a test (its value is always true, false or unknown).
     private var isCondition: Bool {
         switch self {
-        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel: true
+        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inDerived, .inValues, .hasLabel: true
         case .constant(.bool): true
         default: false
         }
@@ -264,3 +269,28 @@ enum EffectPlan: Sendable {
     case action(String, subject: Node?, duration: Int64?)
     case verdict(Verdict)
 }
+
+/// What rules read live from outside the event log: hash banks and derived tables. They are read
+/// when an event is evaluated (a replay reads today's contents), so rules that use them depend on
+/// the bank or table as it is, like a lookup service.
+public protocol RuleLookups: Sendable {
+    /// The distance to the nearest match of `hash` in `bank` within its threshold, nil when there is
+    /// none (or the bank is unknown, or a negative bank allows the hash).
+    func hashDistance(bank: String, hash: String) -> Int?
+    /// Whether the derived table of saved query `query` has `item` (lower-cased) in its first
+    /// column; nil when the table has not been materialised.
+    func derivedList(_ query: String, contains item: String) -> Bool?
+}
+
+/// The naming rule banks and saved queries share: 1–64 lower-case letters, digits, `-` and `_`,
+/// starting with a letter.
+public enum SavedQueryName {
+    public static func check(_ name: String) throws(RuleNameError) {
+        let allowed = name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        guard (1...64).contains(name.unicodeScalars.count), allowed, let first = name.unicodeScalars.first, ("a"..."z").contains(first) else {
+            throw RuleNameError()
+        }
+    }
+}
+
+public struct RuleNameError: Error {}

@@ -36,7 +36,7 @@ extension Detector {
             return context.value(of: field)
         case .list(let items):
             return .list(items.map { evaluate($0, &context) })
-        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inValues, .hasLabel:
+        case .not, .and, .or, .compare, .stringTest, .regex, .inSet, .inDerived, .inValues, .hasLabel:
             return truth(node, &context).value
         case .arithmetic(let op, let left, let right):
             guard let lhs = evaluate(left, &context).numeric, let rhs = evaluate(right, &context).numeric else { return .null }
@@ -48,6 +48,9 @@ extension Detector {
             }
         case .function(.classify, let arguments):
             return classify(arguments, &context)
+        case .function(.hashDistance, let arguments):
+            guard case .constant(.string(let bank)) = arguments[0], let lookups, let hash = evaluate(arguments[1], &context).text else { return .null }
+            return lookups.hashDistance(bank: bank, hash: hash).map { .number(Double($0)) } ?? .null
         case .function(let function, let arguments):
             // Every other function takes at most one argument.
             let argument = arguments.first.map { evaluate($0, &context) } ?? .null
@@ -115,6 +118,18 @@ extension Detector {
             return evaluate(operand, &context).anyText { regex.matches($0) }
         case .inSet(let operand, let items):
             return evaluate(operand, &context).anyText { items.contains(TextNormalizer.lowercasedForLookup($0)) }
+        case .inDerived(let operand, let query):
+            guard let lookups else { return .unknown }
+            let subject = evaluate(operand, &context)
+            var unknown = false
+            let found = subject.anyText { item in
+                guard let contains = lookups.derivedList(query, contains: TextNormalizer.lowercasedForLookup(item)) else {
+                    unknown = true
+                    return false
+                }
+                return contains
+            }
+            return found == .true ? .true : unknown ? .unknown : found
         case .inValues(let operand, let collection):
             return Self.membership(evaluate(operand, &context), evaluate(collection, &context))
         case .hasLabel(let target, let name, let minimumAge):
@@ -179,8 +194,8 @@ extension Detector {
         case .strikes:
             guard case .entity(let ref) = argument else { return .null }
             return .number(Double(strikes[ref] ?? 0))
-        case .classify:
-            return .null  // evaluated by classify(_:_:), which reads all its arguments
+        case .classify, .hashDistance:
+            return .null  // evaluated with all their arguments, above
         }
     }
 

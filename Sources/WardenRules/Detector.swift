@@ -41,6 +41,9 @@ public struct Detector: Sendable {
     /// as far as it can be and, if only their answers are missing, reported pending (see
     /// ``PendingCondition``). A served classifier that is not available is unknown, as above.
     public var servedClassifiers: Set<String> = []
+    /// Live lookups outside the log: hash banks (`hash_distance`) and derived tables (lists
+    /// declared `from query`). Without them those tests are unknown.
+    public var lookups: (any RuleLookups)?
 
     /// A detector with empty state.
     public init(rules: RuleSet) {
@@ -65,6 +68,7 @@ public struct Detector: Sendable {
         self.init(rules: rules)
         labels = previous.labels
         scorers = previous.scorers
+        lookups = previous.lookups
         servedClassifiers = previous.servedClassifiers
         firstSeen = previous.firstSeen
         strikes = previous.strikes
@@ -294,7 +298,7 @@ public struct Detector: Sendable {
             if case .constant(.string(let name)) = arguments.first, scorers[name] == nil, servedClassifiers.contains(name) { return true }
             return arguments.contains { callsServedClassifier($0) }
         case .function(_, let arguments), .list(let arguments): return arguments.contains { callsServedClassifier($0) }
-        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .hasLabel(let operand, _, _): return callsServedClassifier(operand)
+        case .not(let operand), .regex(let operand, _), .inSet(let operand, _), .inDerived(let operand, _), .hasLabel(let operand, _, _): return callsServedClassifier(operand)
         case .and(let left, let right), .or(let left, let right), .compare(_, let left, let right), .stringTest(_, let left, let right),
              .inValues(let left, let right), .arithmetic(_, let left, let right):
             return callsServedClassifier(left) || callsServedClassifier(right)

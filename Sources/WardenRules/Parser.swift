@@ -102,7 +102,13 @@ struct Parser {
                     let start = advance()
                     let name = try identifier("a list name")
                     try expectWord("from", "after the list name")
-                    file.lists.append(ListDeclaration(name: name, path: try string("the list's file, such as \"lists/domains.txt\""), location: start.location))
+                    if isWord("query") {
+                        advance()
+                        file.lists.append(ListDeclaration(name: name, path: try string("the saved query's name, such as \"risky-accounts\""),
+                                                          location: start.location, derived: true))
+                    } else {
+                        file.lists.append(ListDeclaration(name: name, path: try string("the list's file, such as \"lists/domains.txt\""), location: start.location))
+                    }
                 } else {
                     throw fail("expected 'rule' or 'list' at the start of a declaration, found \(current.describe)")
                 }

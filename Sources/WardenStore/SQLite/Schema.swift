@@ -670,6 +670,30 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v22: hash banks") { db in
+            try db.execute(sql: """
+                CREATE TABLE hash_bank (
+                    name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+                    kind TEXT NOT NULL CHECK (kind IN ('pdq', 'md5', 'sha256')),
+                    threshold INTEGER NOT NULL CHECK (threshold BETWEEN 0 AND 256),
+                    negative INTEGER NOT NULL,
+                    description TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE hash_entry (
+                    id INTEGER PRIMARY KEY,
+                    bank TEXT NOT NULL REFERENCES hash_bank(name) ON DELETE CASCADE,
+                    hash TEXT NOT NULL,
+                    opinion TEXT NOT NULL CHECK (opinion IN ('unreviewed', 'confirmed', 'deconfirmed')),
+                    tags TEXT NOT NULL,
+                    content_id TEXT,
+                    added_by TEXT NOT NULL,
+                    added_at INTEGER NOT NULL,
+                    UNIQUE (bank, hash)
+                );
+                """)
+        }
         return migrator
     }
 }
