@@ -32,6 +32,8 @@ public struct PolicyPack: Sendable {
     public var incidents = IncidentPack.minimal
     /// Hash banks the pack declares (`banks.yaml`), with their seed hashes.
     public var banks = BankPack()
+    /// Saved queries (and derived tables) the pack declares (`queries.yaml`).
+    public var queries = QueryPack()
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -109,12 +111,13 @@ public struct PolicyPack: Sendable {
         let incidents = IncidentPack.load(directory: directory, queues: Set(review.configuration.queues.keys), macros: Set(review.macros.keys),
                                           problems: &problems)
         let banks = BankPack.load(directory: directory, problems: &problems)
+        let queries = QueryPack.load(directory: directory, problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
-                          incidents: incidents, banks: banks)
+                          incidents: incidents, banks: banks, queries: queries)
     }
 
     /// Compiles rule files against a taxonomy, entity types and classifiers (lists read from `directory`).

@@ -263,3 +263,83 @@ struct InvestigationsController {
         }
     }
 }
+
+struct ScheduleBody: RequestBody {
+    var every: String
+    var mode: DerivedMode?
+    var cursorColumn: String?
+    enum CodingKeys: String, CodingKey, CaseIterable { case every, mode, cursorColumn = "cursor_column" }
+
+    func validate() throws(Problem) {
+        guard DurationText.millis(every) != nil else { throw RequestInput.invalid("every", "is a duration such as 15m, 1h or 1d; got \(every.prefix(40))") }
+        try Bounds.text(cursorColumn, "cursor_column", max: 200, nonBlank: true)
+    }
+}
+
+extension DerivedMode: Decodable {}
+
+struct DerivedTableResponse: ResponseEncodable {
+    var query: String
+    var view: String
+    var every: String
+    var mode: String
+    var cursorColumn: String?
+    var columns: [String]?
+    var rows: Int
+    var refreshedAt: String?
+    var nextAt: String
+    var millis: Double?
+    var error: String?
+    var fresh: Bool
+    var scheduledBy: String
+
+    init(_ table: DerivedTable, now: Int64) {
+        query = table.query
+        view = table.viewName
+        every = DurationText.format(table.schedule.every)
+        mode = table.schedule.mode.rawValue
+        cursorColumn = table.schedule.cursorColumn
+        columns = table.columns
+        rows = table.rows
+        refreshedAt = table.refreshedAt.map(Timestamp.formatRFC3339)
+        nextAt = Timestamp.formatRFC3339(table.nextAt)
+        millis = table.millis
+        error = table.error
+        fresh = table.isFresh(at: now)
+        scheduledBy = table.scheduledBy
+    }
+}
+
+struct DerivedTableList: ResponseEncodable { var tables: [DerivedTableResponse] }
+
+/// `/v1/derived` and `/v1/queries/{name}/schedule|refresh`: saved queries materialised as tables.
+struct DerivedTablesController {
+    let derived: DerivedTables
+    let maxBodyBytes: Int
+
+    func addRoutes(to routes: RouteTable) {
+        routes.add(.get, "/v1/derived", scope: .queryRead) { _, _ in
+            let now = derived.clock.nowMillis()
+            return DerivedTableList(tables: try await derived.tables().map { DerivedTableResponse($0, now: now) })
+        }
+        routes.add(.put, "/v1/queries/{name}/schedule", scope: .queryWrite) { request, context in
+            let name = context.path("name")
+            let body = try await RequestInput(request: request, limit: maxBodyBytes).body(ScheduleBody.self)
+            let table = try await InvestigationsController.run {
+                try await derived.schedule(query: name, every: DurationText.millis(body.every) ?? 0, mode: body.mode ?? .full,
+                                           cursorColumn: body.cursorColumn, actor: context.actor)
+            }
+            return DerivedTableResponse(table, now: derived.clock.nowMillis())
+        }
+        routes.add(.delete, "/v1/queries/{name}/schedule", scope: .queryWrite) { _, context in
+            let name = context.path("name")
+            try await InvestigationsController.run { try await derived.unschedule(query: name, actor: context.actor) }
+            return Response(status: .noContent)
+        }
+        routes.add(.post, "/v1/queries/{name}/refresh", scope: .queryWrite) { _, context in
+            let name = context.path("name")
+            let table = try await InvestigationsController.run { try await derived.refresh(query: name, actor: context.actor) }
+            return DerivedTableResponse(table, now: derived.clock.nowMillis())
+        }
+    }
+}

@@ -45,6 +45,7 @@ public enum WardenApplication {
         InvestigationsController(investigations: components.investigations, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         LinkAnalysisController(links: components.links, store: components.store).addRoutes(to: routes)
         HashBanksController(banks: components.banks, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ConsoleController(components: components, api: reviewAPI).addRoutes(to: router)
         routes.refuseOtherMethods()

@@ -68,6 +68,8 @@ public struct WardenComponents: Sendable {
     public var banks: HashBankService
     /// What rules read live: hash banks and derived tables.
     public var lookups: LiveLookups
+    /// Saved queries materialised on a schedule.
+    public var derived: DerivedTables
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -96,6 +98,14 @@ public struct WardenComponents: Sendable {
         } catch {
             logger.error("hash banks could not be loaded: \(error)")
         }
+        let derived = DerivedTables(store: store, lookups: lookups, clock: clock)
+        let investigations = InvestigationService(store: store, clock: clock)
+        do {
+            try await derived.load()
+            try await derived.ensure(pack.queries, investigations: investigations)
+        } catch {
+            logger.error("derived tables could not be loaded: \(error)")
+        }
         let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: clock,
                                           scorers: classifiers.scorers, served: classifiers.served, lookups: lookups, logger: logger, metrics: metrics)
         var rebuild: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
@@ -111,8 +121,8 @@ public struct WardenComponents: Sendable {
             users: configuration.passwordCost.map { UserAccounts(store: store, clock: clock, cost: $0) },
             ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
             incidents: IncidentService(store: store, review: review, packs: packs, clock: clock),
-            investigations: InvestigationService(store: store, clock: clock),
-            links: LinkAnalysis(store: store, clock: clock), banks: banks, lookups: lookups)
+            investigations: investigations,
+            links: LinkAnalysis(store: store, clock: clock), banks: banks, lookups: lookups, derived: derived)
     }
 
     /// Throws when the server should not receive traffic.
@@ -134,6 +144,7 @@ public struct WardenComponents: Sendable {
             Checkpointer(store: store, logger: logger),
             detection,
             PackWatcher(manager: packs),
+            DerivedTableScheduler(tables: derived, logger: logger),
             CaseBuilder(review: review, events: store, logger: logger),
             ReviewTimers(review: review, logger: logger, metrics: metrics),
             ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,

@@ -115,13 +115,15 @@ import WardenStore
                                            body: ByteBuffer(string: #"{"sql":"SELECT 1"}"#))
             #expect(put.status == .notFound)
             let list = try await client.get("/v1/queries", token: auditor.secret)
-            #expect((list.json["queries"] as? [[String: Any]])?.first?["sql"] as? String == "SELECT count(*) AS n FROM events WHERE actor = :actor")
+            #expect((list.json["queries"] as? [[String: Any]])?.first { $0["name"] as? String == "texts-by-actor" }?["sql"] as? String
+                    == "SELECT count(*) AS n FROM events WHERE actor = :actor")
 
             let delete = try await client.execute(uri: "/v1/queries/texts-by-actor", method: .delete, headers: [.authorization: "Bearer \(analyst.secret)"])
             #expect(delete.status == .noContent)
             #expect(try await client.get("/v1/queries/texts-by-actor", token: auditor.secret).status == .notFound)
 
-            let audit = try await harness.store.auditEntries(after: 0, limit: 100).filter { $0.action.hasPrefix("query.") }
+            // (The pack's saved queries were saved at start, as system:pack.)
+            let audit = try await harness.store.auditEntries(after: 0, limit: 100).filter { $0.action.hasPrefix("query.") && $0.actor != "system:pack" }
             #expect(audit.map(\.action) == ["query.save", "query.run", "query.run", "query.save", "query.delete"])
             #expect(audit[1].actor == auditor.actor && audit[1].target == "query:texts-by-actor" && audit[1].detail.contains(#""saved":"texts-by-actor""#))
         }

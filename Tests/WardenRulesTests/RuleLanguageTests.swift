@@ -273,3 +273,66 @@ func event(_ type: String, actor: String = "u1", at second: Int, entities: Strin
         #expect(RuleSource.settingMode(modeInCondition, to: .active).hasPrefix("rule r\n  mode active\nwhen"))
     }
 }
+
+/// Rules that read live lookups: hash banks (`hash_distance`) and derived tables (`list … from query`).
+@Suite struct LookupRuleTests {
+    struct Lookups: RuleLookups {
+        var banks: [String: [String: Int]] = [:]
+        var derived: [String: Set<String>] = [:]
+        func hashDistance(bank: String, hash: String) -> Int? { banks[bank]?[hash] }
+        func derivedList(_ query: String, contains item: String) -> Bool? { derived[query]?.contains(item) }
+    }
+
+    static let source = """
+        list risky from query "risky-accounts"
+
+        rule banked
+          "A banked image"
+          category spam
+          severity high
+          mode active
+        when event.type == "media.uploaded" and hash_distance("known", event.data.pdq) <= 31
+        then signal subject event.actor
+
+        rule risky_payer
+          "A risky account pays"
+          category fraud
+          severity medium
+          mode active
+        when event.type == "payment.attempted" and event.actor in risky
+        then signal subject event.actor
+        """
+
+    @Test func matchesAndListsAreReadLiveAndUnknownWithoutThem() throws {
+        let rules = try compile(Self.source)
+        func fired(_ lookups: Lookups?, _ type: String, actor: String = "u1", data: String = "{}") -> [String] {
+            var detector = Detector(rules: rules)
+            detector.lookups = lookups
+            let (parsed, body) = event(type, actor: actor, at: 0, data: data)
+            return detector.process(parsed, body: body).hits.map(\.rule)
+        }
+        let lookups = Lookups(banks: ["known": ["aa": 4, "bb": 40]], derived: ["risky-accounts": ["mallory"]])
+        #expect(fired(lookups, "media.uploaded", data: #"{"pdq":"aa"}"#) == ["banked"])
+        #expect(fired(lookups, "media.uploaded", data: #"{"pdq":"bb"}"#).isEmpty)
+        #expect(fired(lookups, "media.uploaded", data: #"{"pdq":"cc"}"#).isEmpty)
+        #expect(fired(lookups, "media.uploaded").isEmpty)
+        #expect(fired(nil, "media.uploaded", data: #"{"pdq":"aa"}"#).isEmpty)
+        // The list compares without regard to case; a table not materialised is unknown.
+        #expect(fired(lookups, "payment.attempted", actor: "Mallory") == ["risky_payer"])
+        #expect(fired(lookups, "payment.attempted", actor: "alice").isEmpty)
+        #expect(fired(Lookups(), "payment.attempted", actor: "mallory").isEmpty)
+    }
+
+    @Test func badBankAndQueryNamesAreReportedWhereWritten() {
+        #expect(errors("""
+            list risky from query "Not A Name"
+            rule r "x" category spam severity low mode active
+            when hash_distance(event.data.bank, event.data.pdq) < 3 or hash_distance("Bad Bank", event.data.pdq) < 3
+            then signal subject event.actor
+            """) == [
+                #"rules/test.rules:1:1: "Not A Name" is not a saved query's name (1 to 64 lower-case letters, digits, - and _, starting with a letter)"#,
+                "rules/test.rules:3:6: hash_distance(…) names its bank in double quotes, such as hash_distance(\"known-images\", event.data.pdq)",
+                #"rules/test.rules:3:74: "Bad Bank" is not a bank's name (1 to 64 lower-case letters, digits, - and _, starting with a letter)"#,
+            ])
+    }
+}

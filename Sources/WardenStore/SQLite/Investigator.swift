@@ -14,18 +14,32 @@ import WardenInvestigations
 final class Investigator: Sendable {
     private let connections: [InvestigatorConnection]
     private let next = Atomic<Int>(0)
+    /// Bumped when derived tables are scheduled, dropped or change columns: each connection
+    /// redefines their views before its next query.
+    private let derivedGeneration = Atomic<Int>(0)
 
     init(path: String, graphPath: String, count: Int = 2) throws {
         connections = try (0..<count).map { index in try InvestigatorConnection(path: path, graphPath: graphPath, label: "warden.investigator.\(index)") }
     }
 
     func run(_ sql: String, parameters: [String: QueryValue], limits: QueryLimits) async throws -> QueryResult {
-        try await pick().perform { try $0.run(sql, parameters: parameters, limits: limits) }
+        let generation = derivedGeneration.load(ordering: .acquiring)
+        return try await pick().perform { connection in
+            try connection.syncDerived(generation)
+            return try connection.run(sql, parameters: parameters, limits: limits)
+        }
     }
 
     func parameters(_ sql: String) async throws -> [String] {
-        try await pick().perform { try $0.parameterNames(sql) }
+        let generation = derivedGeneration.load(ordering: .acquiring)
+        return try await pick().perform { connection in
+            try connection.syncDerived(generation)
+            return try connection.parameterNames(sql)
+        }
     }
+
+    /// Derived tables changed: views are redefined before the next query.
+    func derivedChanged() { derivedGeneration.add(1, ordering: .releasing) }
 
     /// The connection with the fewest queries waiting (ties: round robin).
     private func pick() -> InvestigatorConnection {
@@ -97,6 +111,11 @@ final class InvestigatorConnection: @unchecked Sendable {
     private let waiting = Atomic<Int>(0)
     /// Shared with the C callbacks; lives as long as the connection.
     private let guardState: QueryGuard
+    /// What the catalogue's views read (the authorizer adds derived tables' views to these).
+    private var baseReads: [String: Set<String>] = [:]
+    /// The derived tables' views defined now, and the generation they are from.
+    private var derivedViews: [String] = []
+    private var derivedGeneration = -1
 
     var load: Int { waiting.load(ordering: .relaxed) }
 
@@ -144,6 +163,7 @@ final class InvestigatorConnection: @unchecked Sendable {
                 reads[view.name] = Set((guardState.recorded ?? []).filter { $0.view == view.name }.map { "\($0.table).\($0.column)" })
             }
             guardState.recorded = nil
+            baseReads = reads
             guardState.authorizer = QueryAuthorizer(views: reads)
         }
         // (A failure above leaves the connection to deinit, which runs once every property is set.)
@@ -158,6 +178,44 @@ final class InvestigatorConnection: @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work(self) }) }
         }
+    }
+
+    /// Defines a view per derived table (`derived_<name>`: the stored rows' columns by name) and
+    /// lets the authorizer hold reads made in their names to exactly what they read.
+    func syncDerived(_ generation: Int) throws {
+        guard generation != derivedGeneration else { return }
+        guardState.enforcing = false
+        defer {
+            guardState.recorded = nil
+            guardState.enforcing = true
+        }
+        for name in derivedViews { try execute("DROP VIEW IF EXISTS temp.\"\(name)\"") }
+        derivedViews = []
+        var definitions: [(String, [String])] = []
+        if let statement = try compile("SELECT query, columns FROM main.derived_table WHERE columns IS NOT NULL ORDER BY query", finalize: false) {
+            defer { sqlite3_finalize(statement) }
+            while sqlite3_step(statement) == SQLITE_ROW {
+                let query = String(cString: sqlite3_column_text(statement, 0))
+                let text = String(cString: sqlite3_column_text(statement, 1))
+                guard case .array(let items)? = JSONValue.parse(Array(text.utf8)) else { continue }
+                definitions.append((query, items.compactMap { if case .string(let name) = $0 { name } else { nil } }))
+            }
+        }
+        var reads = baseReads
+        for (query, columns) in definitions {
+            let name = DerivedTable.viewName(query)
+            guard reads[name] == nil else { continue }
+            let quote: (String) -> String = { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            let select = columns.isEmpty ? "NULL AS empty"
+                : columns.enumerated().map { "json_extract(data, '$[\($0.offset)]') AS \(quote($0.element))" }.joined(separator: ", ")
+            try execute("CREATE TEMP VIEW \(quote(name)) AS SELECT \(select) FROM main.derived_row WHERE query = '\(query.replacingOccurrences(of: "'", with: "''"))'")
+            derivedViews.append(name)
+            guardState.recorded = []
+            _ = try compile("SELECT * FROM \(quote(name))", finalize: true)
+            reads[name] = Set((guardState.recorded ?? []).filter { $0.view == name }.map { "\($0.table).\($0.column)" })
+        }
+        guardState.authorizer = QueryAuthorizer(views: reads)
+        derivedGeneration = generation
     }
 
     private func execute(_ sql: String) throws {

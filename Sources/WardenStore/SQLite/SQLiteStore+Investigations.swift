@@ -37,12 +37,17 @@ extension SQLiteStore: InvestigationStore {
     }
 
     public func deleteSavedQuery(named name: String, audit: AuditDraft) async throws -> Bool {
-        try await pool.write { db in
+        let deleted = try await pool.write { db -> Bool in
             try db.execute(sql: "DELETE FROM saved_query WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { return false }
+            // Its derived table goes with it.
+            try db.execute(sql: "DELETE FROM derived_table WHERE query = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM derived_row WHERE query = ?", arguments: [name])
             try Self.appendAudit(db, at: audit.at, actor: audit.actor.description, action: audit.action, target: audit.target, detail: audit.detail)
             return true
         }
+        if deleted { investigator.derivedChanged() }
+        return deleted
     }
 
     private static func savedQuery(_ row: Row) -> SavedQuery {

@@ -694,6 +694,30 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v23: derived tables") { db in
+            try db.execute(sql: """
+                CREATE TABLE derived_table (
+                    query TEXT PRIMARY KEY REFERENCES saved_query(name) ON DELETE CASCADE,
+                    every_ms INTEGER NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+                    cursor_column TEXT,
+                    columns TEXT,
+                    row_count INTEGER NOT NULL DEFAULT 0,
+                    cursor TEXT NOT NULL DEFAULT 'i:0',
+                    refreshed_at INTEGER,
+                    next_at INTEGER NOT NULL,
+                    millis REAL,
+                    error TEXT,
+                    scheduled_by TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE derived_row (
+                    query TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    data TEXT NOT NULL,
+                    PRIMARY KEY (query, n)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
