@@ -75,7 +75,7 @@ public enum WardenMetric: String, CaseIterable, Sendable {
             "Undecided cases that have raised an SLA warning or breach (first action or resolution), by queue and status (warning, breached)."
         case .outbox: "Webhook deliveries in the outbox, by state: pending (not yet delivered) and dead (dead-lettered, waiting for a redrive)."
         case .consumerLagEvents:
-            "How far each log consumer is behind, in items: entity_graph, detection and alert_series in events, case_builder in signals and reports, classification in pending jobs."
+            "How far each log consumer is behind, in items: entity_graph, detection, alert_series and search in events, case_builder in signals and reports, classification in pending jobs."
         case .consumerLagSeconds: "Age of the oldest item each log consumer has not processed yet, in seconds; 0 when it is caught up."
         case .statements:
             "Statements of reasons by submission to the EU DSA Transparency Database: unsubmitted, created, already_present, refused."

@@ -34,6 +34,8 @@ public struct PolicyPack: Sendable {
     public var banks = BankPack()
     /// Saved queries (and derived tables) the pack declares (`queries.yaml`).
     public var queries = QueryPack()
+    /// The `data` fields full-text search indexes (paths such as `text` or `profile.bio`).
+    public var searchFields: [[String]] = [["text"]]
 
     /// The event schema the pack implies.
     public var eventSchema: EventSchema {
@@ -44,10 +46,12 @@ public struct PolicyPack: Sendable {
         var name: String
         var description: String?
         var entityTypes: [String]?
+        var searchFields: [String]?
 
         enum CodingKeys: String, CodingKey {
             case name, description
             case entityTypes = "entity_types"
+            case searchFields = "search_fields"
         }
     }
 
@@ -64,6 +68,13 @@ public struct PolicyPack: Sendable {
                                       message: "\"\(name)\" is not a valid entity type: use lower-case letters, digits and _"))
             }
             entityTypes = EntityTypes(additional: manifest.entityTypes ?? [])
+            for (index, field) in (manifest.searchFields ?? []).enumerated() {
+                let parts = field.split(separator: ".", omittingEmptySubsequences: false)
+                if field.isEmpty || parts.contains(where: { $0.isEmpty || !$0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) {
+                    problems.append(.init(file: "pack.yaml", path: "search_fields[\(index)]",
+                                          message: "\"\(field)\" is not a field path inside data: words joined by dots, such as text or profile.bio"))
+                }
+            }
         }
         if let taxonomy {
             for problem in taxonomy.problems() {
@@ -117,7 +128,8 @@ public struct PolicyPack: Sendable {
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
-                          incidents: incidents, banks: banks, queries: queries)
+                          incidents: incidents, banks: banks, queries: queries,
+                          searchFields: (manifest.searchFields ?? ["text"]).map { $0.split(separator: ".").map(String.init) })
     }
 
     /// Compiles rule files against a taxonomy, entity types and classifiers (lists read from `directory`).

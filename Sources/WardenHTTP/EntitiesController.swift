@@ -20,12 +20,17 @@ struct EntitiesController {
         let query = RequestInput(request: request, limit: 0)
         let recent = try query.integer("events", default: 20, range: 0...500)
         let links = try query.integer("links", default: 50, range: 0...1000)
+        return .json(try await detail(ref, recent: Int(recent), links: Int(links)))
+    }
+
+    /// The entity as JSON (the API's and the MCP server's answer).
+    func detail(_ ref: EntityRef, recent: Int, links: Int) async throws -> [UInt8] {
         // Read your writes: when the graph is only a little behind the log, bring it up to date first.
         let status = try await store.entityIndexStatus()
         if status.lag > 0, status.lag <= Self.catchUpLimit { try await EntityIndexer.catchUp(store) }
-        guard let detail = try await store.entity(ref, recentLimit: Int(recent), linkLimit: Int(links)) else {
+        guard let detail = try await store.entity(ref, recentLimit: recent, linkLimit: links) else {
             throw Problem.notFound("no event has named \(ref)")
         }
-        return .json(Encode.entity(detail, labels: try await detections.labels(of: ref, at: clock.nowMillis())))
+        return Encode.entity(detail, labels: try await detections.labels(of: ref, at: clock.nowMillis()))
     }
 }

@@ -231,6 +231,8 @@ enum Bounds {
         guard actor.kind == .user || actor.kind == .token else {
             throw RequestInput.invalid(field, "must name a person as user:NAME or an API token as token:ID")
         }
+        // SQLite reads text up to a NUL: a name holding one would come back as another name.
+        guard !actor.name.unicodeScalars.contains("\u{0}") else { throw RequestInput.invalid(field, "must not contain a NUL character") }
         try text(actor.description, field, max: 200)
     }
 

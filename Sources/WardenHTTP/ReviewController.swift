@@ -147,7 +147,11 @@ struct ReviewController {
     }
 
     @Sendable func showCase(_ request: Request, _ context: WardenRequestContext) async throws -> CaseResponse {
-        let id = try context.id()
+        try await caseDetail(try context.id(), context)
+    }
+
+    /// A case as a reviewer opens it (audited as a read): the API's and the MCP server's answer.
+    func caseDetail(_ id: Int64, _ context: WardenRequestContext) async throws -> CaseResponse {
         try Self.requireQueue(try await Self.run { try await review.caseRecord(id: id) }.queue, context)
         let opened = try await Self.run { try await review.open(caseID: id, actor: context.actor) }
         return response(opened.record, context, timeline: opened.timeline, decisions: opened.decisions)

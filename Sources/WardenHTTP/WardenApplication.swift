@@ -46,6 +46,12 @@ public enum WardenApplication {
         LinkAnalysisController(links: components.links, store: components.store).addRoutes(to: routes)
         HashBanksController(banks: components.banks, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        let search = SearchController(store: components.store, fields: { packs.pack.searchFields })
+        search.addRoutes(to: routes)
+        MCPController(components: components, search: search, review: reviewAPI,
+                      incidents: IncidentsController(incidents: components.incidents, maxBodyBytes: settings.maxBodyBytes),
+                      entities: EntitiesController(store: components.store, detections: components.store, clock: components.clock),
+                      maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         SessionsController(users: components.users, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         ConsoleController(components: components, api: reviewAPI).addRoutes(to: router)
         routes.refuseOtherMethods()

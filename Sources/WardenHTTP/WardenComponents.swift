@@ -141,6 +141,7 @@ public struct WardenComponents: Sendable {
         let detection = self.detection
         return [
             EntityIndexer(store: store, logger: logger),
+            SearchIndexer(store: store, fields: { packs.pack.searchFields }, logger: logger),
             Checkpointer(store: store, logger: logger),
             detection,
             PackWatcher(manager: packs),

@@ -29,6 +29,7 @@ extension SQLiteStore: OperationsStore {
 
     public func consumerLags() async throws -> [ConsumerLag] {
         let graphCursor = try await graph.read { db in try GraphSchema.cursor(db) }
+        let searchCursor = try await search.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM search_cursor") ?? 0 }
         return try await pool.read { db in
             func cursor(_ name: String) throws -> Int64 {
                 try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [name]) ?? 0
@@ -42,7 +43,8 @@ extension SQLiteStore: OperationsStore {
             }
             var lags = [try logConsumer("entity_graph", cursor: graphCursor),
                         try logConsumer("detection", cursor: cursor(Self.detectionCursorName)),
-                        try logConsumer("alert_series", cursor: cursor(Self.seriesCursors.events))]
+                        try logConsumer("alert_series", cursor: cursor(Self.seriesCursors.events)),
+                        try logConsumer("search", cursor: searchCursor)]
             // The case builder follows signals and report events.
             let signalCursor = try cursor(Self.signalCursorName), reportCursor = try cursor(Self.reportCursorName)
             let signals = try db.cachedOne(Int64.self, sql: "SELECT count(*) FROM signal WHERE id > ?", arguments: [signalCursor]) ?? 0

@@ -16,6 +16,8 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     /// The entity graph: entities, mentions, links and the graph's cursor.
     let graph: DatabasePool
+    /// The search index: events' text, derived from the log (see `SearchSchema`).
+    let search: DatabasePool
     let cache = SharedEntityCache()
     /// Recent mentions that trigger a merge into the graph's main tables (see GraphSchema v2).
     let graphMergeRows: Int
@@ -60,6 +62,16 @@ public final class SQLiteStore: Sendable {
         }
         graph = try DatabasePool(path: Self.graphPath(for: path), configuration: graphConfiguration)
         try GraphSchema.migrator.migrate(graph)
+        var searchConfiguration = Configuration()
+        searchConfiguration.busyMode = .timeout(10)
+        searchConfiguration.maximumReaderCount = 4
+        searchConfiguration.prepareDatabase { db in
+            // Derived from the log with its cursor, as the graph is.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -16384 : -32768)")
+        }
+        search = try DatabasePool(path: Self.searchPath(for: path), configuration: searchConfiguration)
+        try SearchSchema.migrator.migrate(search)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)
         checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
@@ -75,6 +87,12 @@ public final class SQLiteStore: Sendable {
             let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
             return row?[1] ?? 0
         }
+    }
+
+    /// Where the search index of the database at `path` lives.
+    public static func searchPath(for path: String) -> String {
+        let base = path.hasSuffix(".sqlite") ? String(path.dropLast(".sqlite".count)) : path
+        return base + "-search.sqlite"
     }
 
     /// Where the entity graph of the database at `path` lives.

@@ -1,0 +1,50 @@
+public import Logging
+public import ServiceLifecycle
+public import WardenStore
+
+/// Keeps the search index following the event log: the text at the pack's search fields (`data`
+/// paths, `search_fields` in pack.yaml; `text` by default), with each event's type, time and
+/// entities, in batches committed with the index's cursor (its lag is
+/// `warden_consumer_lag_events{consumer="search"}`). Case texts need no consumer: triggers keep
+/// them in the store's own index as cases, comments and decisions are written.
+public struct SearchIndexer: Service {
+    private let store: any SearchStore
+    private let fields: @Sendable () -> [[String]]
+    private let batchSize: Int
+    private let logger: Logger
+
+    public init(store: any SearchStore, fields: @escaping @Sendable () -> [[String]], batchSize: Int = 5_000, logger: Logger) {
+        self.store = store
+        self.fields = fields
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let progress = try await store.indexSearch(limit: batchSize, fields: fields())
+                    if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("search indexing failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Indexes until the index reflects the whole log (as of the call).
+    @discardableResult
+    public static func catchUp(_ store: any SearchStore, fields: [[String]], batchSize: Int = 5_000) async throws -> SearchIndexProgress {
+        var status = try await store.searchIndexStatus()
+        let target = status.lastSeq
+        while status.indexedThroughSeq < target {
+            status = try await store.indexSearch(limit: batchSize, fields: fields)
+            if status.indexed == 0 { break }
+        }
+        return status
+    }
+}
