@@ -150,6 +150,7 @@ let package = Package(
                 .embedInCode("Console/templates/oncall.mustache"),
                 .embedInCode("Console/templates/query.mustache"),
                 .embedInCode("Console/templates/clusters.mustache"),
+                .embedInCode("Console/templates/banks.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

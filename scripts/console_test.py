@@ -557,9 +557,28 @@ def run(binary, work, artifacts):
         analyst.click("#run")
         check(analyst.has("#query-result") and "message.sent" in analyst.find("#query-result").text, "the saved query runs with its parameter")
         check("query.run" in audit_actions(server) and "query.save" in audit_actions(server), "queries and saves are audited")
+        check(analyst.has("#derived-tables") and "derived_repeat_offenders" in analyst.find("#derived-tables").text,
+              "the query page lists the derived tables with their freshness")
         analyst.get("/clusters")
         check(analyst.has("#clusters-summary"), "the clusters page answers")
         analyst.shot("clusters")
+
+        # Search finds events by their words beside cases; hash banks: match a hash, deconfirm a false match.
+        analyst.get("/search?q=prize")
+        check(analyst.has("#event-results") and analyst.has("#event-count"), "search shows the events whose text has the words")
+        analyst.shot("search-events")
+        analyst.get("/banks?hash=f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22")
+        check(analyst.has("#banks") and "known-ve-images" in analyst.find("#banks").text, "the banks page lists the pack's banks")
+        check("matches" in analyst.find("#match-verdict").text and "known-ve-images" in analyst.find("#matches").text,
+              "a hash 4 bits from a banked image matches it")
+        analyst.get("/banks?bank=known-ve-images")
+        before = len(analyst.all("#bank-hashes button.danger"))
+        analyst.navigating(lambda: analyst.find("#bank-hashes button.danger").click())
+        check(len(analyst.all("#bank-hashes button.danger")) == before - 1, "a hash is deconfirmed from the bank's page")
+        check("bank.deconfirm" in audit_actions(server), "deconfirming is audited")
+        analyst.shot("banks")
+        rev1.get("/banks")
+        check("Not allowed" in rev1.text(), "a reviewer cannot open the banks")
         rev1.get("/query")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the query page")
 

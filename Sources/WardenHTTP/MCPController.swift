@@ -70,6 +70,9 @@ struct MCPController {
         guard case .object(let message) = parsed else {
             return Self.rpcError(.null, code: -32600, "send one JSON-RPC 2.0 message as a JSON object (batches are not part of this protocol revision)", status: .badRequest)
         }
+        if case .some(.null) = message["id"] {
+            return Self.rpcError(.null, code: -32600, "id is a string or a whole number, never null (leave it out for a notification)", status: .badRequest)
+        }
         let id = message["id"] ?? .null
         switch id {
         case .null, .string: break
@@ -79,8 +82,12 @@ struct MCPController {
         guard message["jsonrpc"] == .string("2.0") else { return Self.rpcError(id, code: -32600, "jsonrpc must be \"2.0\"", status: .badRequest) }
         guard case .string(let method)? = message["method"] else {
             // A response from the client: nothing to act on.
-            if message["result"] != nil || message["error"] != nil { return Response(status: .accepted) }
-            return Self.rpcError(id, code: -32600, "a request names its method", status: .badRequest)
+            if message["method"] == nil, case .object? = message["result"] ?? message["error"] { return Response(status: .accepted) }
+            return Self.rpcError(id, code: -32600, "a request names its method (a string)", status: .badRequest)
+        }
+        guard !method.isEmpty else { return Self.rpcError(id, code: -32600, "a request names its method", status: .badRequest) }
+        if let given = message["params"] {
+            guard case .object = given else { return Self.rpcError(id, code: -32602, "params is an object", status: .badRequest) }
         }
         // Notifications (notifications/initialized, cancelled…) are acknowledged.
         if id == .null { return Response(status: .accepted) }

@@ -24,6 +24,14 @@ extension ConsoleController {
         var one: Bool
         var more: Bool
         var entityLinks: Bool
+        struct EventRow { var seq: Int64; var id: String; var type: String; var occurredAt: String; var actor: String; var snippet: String }
+        /// Events whose text has the words (people with the read scope).
+        var eventsSearched: Bool
+        var events: [EventRow]
+        var eventCount: Int
+        var oneEvent: Bool
+        /// Events not indexed yet (nil when none).
+        var eventsBehind: Int64?
     }
 
     static let searchLimit = 100
@@ -59,6 +67,16 @@ extension ConsoleController {
             results = Array(found.filter { assigned?.contains($0.queue) ?? true }.prefix(Self.searchLimit))
         }
         let mask = context.masksPersonalData
+        var events: [EventHit] = []
+        var behind: Int64 = 0
+        let eventsSearched = text != nil && Scope.read.isSatisfied(by: user.role.scopes)
+        if eventsSearched, let text {
+            let store = components.store
+            var status = try await store.searchIndexStatus()
+            if status.lag > 0, status.lag <= 5_000 { status = try await SearchIndexer.catchUp(store, fields: components.packs.pack.searchFields) }
+            behind = status.lag
+            events = try await store.searchEvents(SearchQuery(text: text, since: from?.millis, until: to.map { $0.millis + 86_400_000 }, limit: 50))
+        }
         let view = SearchView(
             q: text ?? "", from: from?.text ?? "", to: to?.text ?? "",
             queues: configuration.queueOrder.filter { assigned?.contains($0) ?? true }.map { .init(name: $0, selected: $0 == queue) },
@@ -70,7 +88,14 @@ extension ConsoleController {
                       category: record.category, band: record.band.name, createdAt: Timestamp.formatRFC3339(record.createdAt))
             },
             count: results.count, one: results.count == 1, more: results.count == Self.searchLimit,
-            entityLinks: Scope.read.isSatisfied(by: user.role.scopes))
+            entityLinks: Scope.read.isSatisfied(by: user.role.scopes),
+            eventsSearched: eventsSearched,
+            events: events.map { hit in
+                let actor = hit.entities.first.map(\.description) ?? ""
+                return .init(seq: hit.seq, id: hit.id, type: hit.type, occurredAt: Timestamp.formatRFC3339(hit.occurredAt),
+                             actor: mask ? PersonalData.mask(entity: actor) : actor, snippet: mask ? PersonalData.mask(text: hit.snippet) : hit.snippet)
+            },
+            eventCount: events.count, oneEvent: events.count == 1, eventsBehind: behind > 0 ? behind : nil)
         return render("search", title: "Search", path: "/search", context, body: view)
     }
 

@@ -14,6 +14,8 @@ extension ConsoleController {
         struct Saved { var name: String; var description: String; var parameters: String; var selected: Bool }
         struct Parameter { var name: String; var value: String }
         struct ViewDoc { var name: String; var about: String; var columns: String }
+        struct Derived { var query: String; var view: String; var every: String; var mode: String; var rows: Int; var refreshed: String
+            var fresh: Bool; var error: String? }
         var sql: String
         var limit: Int
         var timeout: Int64
@@ -25,6 +27,9 @@ extension ConsoleController {
         var saved: [Saved]
         var hasSaved: Bool
         var views: [ViewDoc]
+        /// Saved queries materialised as tables, with their freshness.
+        var derived: [Derived]
+        var hasDerived: Bool
         var canWrite: Bool
         var csrf: String
         var ran: Bool
@@ -115,6 +120,12 @@ extension ConsoleController {
                            timeout: Int64 = QueryLimits.defaultMillis, name: String = "", description: String = "",
                            parameters: [QueryView.Parameter] = []) async throws -> QueryView {
         let saved = try await components.investigations.savedQueries()
+        let now = components.clock.nowMillis()
+        let derived = try await components.derived.tables().map { table in
+            QueryView.Derived(query: table.query, view: table.viewName, every: DurationText.format(table.schedule.every),
+                              mode: table.schedule.mode.rawValue + (table.schedule.cursorColumn.map { " by \($0)" } ?? ""), rows: table.rows,
+                              refreshed: table.refreshedAt.map(Timestamp.formatRFC3339) ?? "never", fresh: table.isFresh(at: now), error: table.error)
+        }
         return QueryView(
             sql: sql, limit: limit, timeout: timeout, name: name, description: description, parameters: parameters, hasParameters: !parameters.isEmpty,
             savedName: name.isEmpty ? nil : name,
@@ -122,6 +133,7 @@ extension ConsoleController {
                                      selected: $0.name == name) },
             hasSaved: !saved.isEmpty,
             views: InvestigationViews.all.map { .init(name: $0.name, about: $0.about, columns: $0.columns.map(\.name).joined(separator: ", ")) },
+            derived: derived, hasDerived: !derived.isEmpty,
             canWrite: Scope.queryWrite.isSatisfied(by: user.role.scopes), csrf: context.session?.csrfToken ?? "",
             ran: false, columns: [], hasColumns: false, rows: [], summary: nil, truncated: false, chart: nil, refusal: nil)
     }

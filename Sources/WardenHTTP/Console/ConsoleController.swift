@@ -57,6 +57,8 @@ struct ConsoleController {
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
         group.get("/clusters", use: clustersPage)
+        group.get("/banks", use: banksPage)
+        group.post("/banks/{bank}/opinion", use: bankOpinion)
         group.get("/query", use: queryPage)
         group.post("/query", use: queryAction)
         group.get("/incidents", use: incidentsPage)

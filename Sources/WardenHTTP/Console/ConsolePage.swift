@@ -72,6 +72,7 @@ enum ConsolePage {
                 nav.append(.init(href: "/clusters", label: "Clusters", current: path.hasPrefix("/clusters")))
             }
             if Scope.queryRead.isSatisfied(by: scopes) { nav.append(.init(href: "/query", label: "Query", current: path.hasPrefix("/query"))) }
+            if Scope.banksRead.isSatisfied(by: scopes) { nav.append(.init(href: "/banks", label: "Banks", current: path.hasPrefix("/banks"))) }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",
