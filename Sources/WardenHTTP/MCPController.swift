@@ -70,6 +70,11 @@ struct MCPController {
         guard case .object(let message) = parsed else {
             return Self.rpcError(.null, code: -32600, "send one JSON-RPC 2.0 message as a JSON object (batches are not part of this protocol revision)", status: .badRequest)
         }
+        for member in ["result", "error"] {
+            if let value = message[member], !value.isObject {
+                return Self.rpcError(.null, code: -32600, "\(member) is an object", status: .badRequest)
+            }
+        }
         if case .some(.null) = message["id"] {
             return Self.rpcError(.null, code: -32600, "id is a string or a whole number, never null (leave it out for a notification)", status: .badRequest)
         }
@@ -352,4 +357,8 @@ struct MCPController {
             writer.endObject()
         }
     }
+}
+
+extension JSONValue {
+    var isObject: Bool { if case .object = self { true } else { false } }
 }
