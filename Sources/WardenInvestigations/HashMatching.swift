@@ -183,13 +183,42 @@ public struct PDQIndex: Sendable {
         return best
     }
 
-    /// The nearest hash within `maximum` bits through the index.
+    /// The nearest hash within `maximum` bits through the index (ties: the earliest position).
+    ///
+    /// The hot loop of matching. Candidates sit at random places in `hashes`, so each check is
+    /// usually a cache miss; the loop keeps the checks independent of one another (no call, the best
+    /// kept in registers) so the processor overlaps those misses instead of waiting on each in turn.
     public func nearest(_ query: Hash256, within maximum: Int) -> (position: Int, distance: Int)? {
-        var best: (Int, Int)?
-        search(query, within: maximum) { position, distance in
-            if distance < (best?.1 ?? Int.max) || (distance == best?.1 && position < best!.0) { best = (position, distance) }
+        guard !hashes.isEmpty, maximum >= 0 else { return nil }
+        let flips = Self.flipMasks(min(maximum / Self.segments, 16))
+        var bestPosition = Int.max
+        var bestDistance = maximum + 1
+        hashes.withUnsafeBufferPointer { all in
+            for segment in 0..<Self.segments {
+                let mine = query.segment(segment)
+                offsets[segment].withUnsafeBufferPointer { offsets in
+                    positions[segment].withUnsafeBufferPointer { positions in
+                        for mask in flips {
+                            let value = mine ^ mask
+                            var slot = Int(offsets[value])
+                            let end = Int(offsets[value + 1])
+                            while slot < end {
+                                let position = Int(positions[slot])
+                                let hash = all[position]
+                                let distance = (hash.w0 ^ query.w0).nonzeroBitCount + (hash.w1 ^ query.w1).nonzeroBitCount
+                                    + (hash.w2 ^ query.w2).nonzeroBitCount + (hash.w3 ^ query.w3).nonzeroBitCount
+                                if distance < bestDistance || (distance == bestDistance && distance <= maximum && position < bestPosition) {
+                                    bestDistance = distance
+                                    bestPosition = position
+                                }
+                                slot += 1
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return best
+        return bestPosition == Int.max ? nil : (bestPosition, bestDistance)
     }
 }
 
