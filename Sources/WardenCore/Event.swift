@@ -41,4 +41,6 @@ public enum ReservedEventType {
     public static let report = "report"
     /// An appeal against a decision; filed through Warden's appeal API.
     public static let appeal = "appeal"
+    /// One step of a bulk job (``BulkInstruction``); written by Warden itself, refused at intake.
+    public static let bulk = "warden.bulk"
 }

@@ -32,6 +32,9 @@ public struct EventSchema: Sendable {
     /// Re-reading events that already passed intake (possibly under an earlier pack): any
     /// well-formed entity type is accepted and report reasons are not re-judged. Never set for intake.
     public var rereadsStoredEvents = false
+    /// Bulk jobs' own steps (`warden.bulk` events) are accepted: set only on the copy Warden
+    /// writes them with, never for intake.
+    public var acceptsBulkInstructions = false
 
     /// Creates a schema.
     public init(entityTypes: EntityTypes = EntityTypes(), reportReasons: Set<String>, limits: EventLimits = EventLimits()) {
@@ -126,6 +129,8 @@ public struct EventSchema: Sendable {
             try checkReport(event, bytes)
         } else if type == ReservedEventType.appeal {
             throw .invalid("type", "\"appeal\" is reserved for appeals filed through Warden's appeal API")
+        } else if type == ReservedEventType.bulk, !rereadsStoredEvents, !acceptsBulkInstructions {
+            throw .invalid("type", "\"\(ReservedEventType.bulk)\" is reserved for Warden's bulk jobs (POST /v1/bulk)")
         }
         return event
     }

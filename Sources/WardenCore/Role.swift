@@ -19,11 +19,11 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var scopes: Set<Scope> {
         switch self {
         case .admin: [.admin]
-        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite]
-        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite]
+        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite]
+        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite]
         case .reviewer: [.casesRead, .casesReview, .incidentsRead]
         case .vendorReviewer: [.casesRead, .casesReview]
-        case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead, .queryRead, .banksRead]
+        case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead, .queryRead, .banksRead, .bulkRead]
         }
     }
 

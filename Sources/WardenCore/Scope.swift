@@ -32,6 +32,10 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case banksRead = "banks:read"
     /// Keep hash banks: create and change banks, add and import hashes, confirm and deconfirm them.
     case banksWrite = "banks:write"
+    /// See bulk jobs, their progress and what they did to each entity.
+    case bulkRead = "bulk:read"
+    /// Preview, start, cancel and reverse bulk jobs (approving a large one takes `cases:lead`).
+    case bulkWrite = "bulk:write"
     /// Everything, including managing tokens.
     case admin
 

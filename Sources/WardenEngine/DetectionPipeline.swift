@@ -179,12 +179,26 @@ public final class DetectionPipeline: Service, Sendable {
         guard let last = page.last else { return 0 }
         var fired: [(hit: RuleHit, event: ParsedEvent, seq: Int64)] = []
         var waiting: [(hit: RuleHit, event: ParsedEvent, seq: Int64)] = []
+        var bulkCases: [(instruction: BulkInstruction, event: ParsedEvent, seq: Int64)] = []
         var batch = state.withLock { state -> DetectionBatch in
             var batch = DetectionBatch(throughSeq: last.seq)
             var hourly: [String: RuleHitCount] = [:]
             for stored in page {
                 let parsed = stored.parsed
                 let evaluation = state.detector.process(parsed, body: stored.body)
+                if let instruction = evaluation.instruction {
+                    switch instruction.operation {
+                    case .label(let name, let expiresAt):
+                        if expiresAt.map({ $0 > parsed.occurredAt }) ?? true {
+                            batch.labels.append(.set(entity: instruction.entity, name: name, source: BulkInstruction.ruleName(job: instruction.job),
+                                                     createdAt: parsed.occurredAt, expiresAt: expiresAt))
+                        }
+                    case .unlabel(let name):
+                        batch.labels.append(.remove(entity: instruction.entity, name: name))
+                    case .openCase:
+                        bulkCases.append((instruction, parsed, stored.seq))
+                    }
+                }
                 for hit in evaluation.pending { waiting.append((hit, parsed, stored.seq)) }
                 for hit in evaluation.hits {
                     let hour = parsed.occurredAt / 3_600_000
@@ -211,6 +225,7 @@ public final class DetectionPipeline: Service, Sendable {
         // Signals are stamped when the batch has been evaluated, just before they are stored.
         let now = clock.nowMillis()
         batch.signals = fired.map { Self.signal(for: $0.hit, event: $0.event, seq: $0.seq, now: now) }
+            + bulkCases.compactMap { Self.signal(for: $0.instruction, event: $0.event, seq: $0.seq, now: now) }
         batch.jobs = waiting.map { waiting in
             ClassificationJob(signal: Self.signal(for: waiting.hit, event: waiting.event, seq: waiting.seq, now: now), mode: waiting.hit.mode.rawValue,
                               condition: waiting.hit.condition.map(Self.encode) ?? "", createdAt: now)
@@ -294,6 +309,17 @@ public final class DetectionPipeline: Service, Sendable {
         return StoredSignal(eventSeq: seq, rule: hit.rule, ruleVersion: hit.version, category: category, severity: severity, subject: subject,
                             reason: reason, explanation: hit.explanation, queue: queue, verdict: verdict,
                             effects: EffectJSON.encode(hit.effects), occurredAt: event.occurredAt, createdAt: now)
+    }
+}
+
+extension DetectionPipeline {
+    /// The signal a bulk job's case step raises: rule `bulk:<job>`, routed to the job's queue.
+    static func signal(for instruction: BulkInstruction, event: ParsedEvent, seq: Int64, now: Int64) -> StoredSignal? {
+        guard case .openCase(let queue, let category, let severity, let reason) = instruction.operation else { return nil }
+        let explanation = "opened by bulk job \(instruction.job)"
+        return StoredSignal(eventSeq: seq, rule: BulkInstruction.ruleName(job: instruction.job), ruleVersion: "1", category: category,
+                            severity: severity, subject: instruction.entity, reason: reason, explanation: explanation, queue: queue,
+                            verdict: nil, effects: "[]", occurredAt: event.occurredAt, createdAt: now)
     }
 }
 

@@ -71,6 +71,22 @@ public final class Intake: Sendable {
         }
     }
 
+    /// Steps of a bulk job, committed like any event: durable when this returns, and a step
+    /// already stored (a retry) is a duplicate, not a second step. Every step of one job carries
+    /// the job's start time, so a retried step is the same event.
+    public func submit(bulk steps: [(id: String, instruction: BulkInstruction)], occurredAt: Int64) async throws -> IntakeResult {
+        var body: [UInt8] = []
+        body.reserveCapacity(steps.count * 200)
+        for step in steps {
+            body += step.instruction.eventJSON(id: step.id, occurredAt: occurredAt)
+            body.append(0x0A)
+        }
+        var schema = self.schema
+        schema.acceptsBulkInstructions = true
+        let prepared = body.withUnsafeBufferPointer { prepare($0, format: .ndjson, schema: schema) }
+        return try await commit(prepared)
+    }
+
     /// A body split into lines, validated, with the valid lines copied out for committing.
     public struct Prepared: Sendable {
         fileprivate var results: [LineResult]
@@ -85,8 +101,11 @@ public final class Intake: Sendable {
     }
 
     public func prepare(_ body: UnsafeBufferPointer<UInt8>, format: IntakeFormat) -> Prepared {
+        prepare(body, format: format, schema: schema)
+    }
+
+    private func prepare(_ body: UnsafeBufferPointer<UInt8>, format: IntakeFormat, schema: EventSchema) -> Prepared {
         let now = clock.nowMillis()
-        let schema = self.schema
         var prepared = Prepared(results: [], events: [], eventLines: [])
         switch format {
         case .json:

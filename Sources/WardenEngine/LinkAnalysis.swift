@@ -31,8 +31,9 @@ public final class LinkAnalysis: Sendable {
         public var since: Int64
     }
 
-    /// Clusters among links first seen in the last `hours` hours, the `limit` largest with their facts.
-    public func clusters(hours: Int, options: ClusterOptions, limit: Int) async throws -> Clusters {
+    /// Clusters among links first seen in the last `hours` hours, the `limit` largest with their
+    /// facts (or without, when only the members are wanted).
+    public func clusters(hours: Int, options: ClusterOptions, limit: Int, facts: Bool = true) async throws -> Clusters {
         let since = clock.nowMillis() - Int64(hours) * 3_600_000
         let afterSeq = (try await store.firstSeq(receivedSince: since)).map { $0 - 1 }
         guard let afterSeq else { return Clusters(clusters: [], superNodes: [], memberships: 0, truncated: false, since: since) }
@@ -41,7 +42,8 @@ public final class LinkAnalysis: Sendable {
         let report = ClusterFinder.clusters(Array(memberships.prefix(Self.maximumMemberships)), options: options)
         var clusters: [Cluster] = []
         for cluster in report.clusters.prefix(limit) {
-            clusters.append(Cluster(cluster: cluster, facts: try await store.accountFacts(cluster.accounts)))
+            clusters.append(Cluster(cluster: cluster, facts: facts ? try await store.accountFacts(cluster.accounts)
+                                    : AccountFacts(firstSeenAt: nil, lastActiveAt: nil, labels: [:], cases: 0, decisions: 0, violations: 0)))
         }
         return Clusters(clusters: clusters, superNodes: report.superNodes, memberships: min(memberships.count, Self.maximumMemberships),
                         truncated: memberships.count > Self.maximumMemberships, since: since)

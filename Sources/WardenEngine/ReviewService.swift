@@ -237,42 +237,7 @@ public final class ReviewService: Sendable {
             path.endArray()
             draft.treePath = String(decoding: path.bytes, as: UTF8.self)
         }
-        let queue = pack.review.configuration.queues[record.queue]
-        if !pack.taxonomy.categoryIDs.contains(draft.category) {
-            problems.append("category \"\(draft.category)\" is not in the taxonomy")
-        }
-        if queue?.requiresPolicy == true, (draft.policy ?? "").isEmpty {
-            problems.append("queue \(record.queue) requires a policy: name the policy the decision applies")
-        }
-        if queue?.requiresRationale == true, (draft.rationale ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            problems.append("queue \(record.queue) requires a rationale: say why, in words")
-        }
-        if draft.illegal, (draft.legalGround ?? "").isEmpty {
-            problems.append("illegal content needs legal_ground: the law the content breaks")
-        }
-        if let macro = draft.macro, pack.review.macros[macro] == nil {
-            problems.append("there is no macro \(macro); macros: \(pack.review.macros.keys.sorted().joined(separator: ", "))")
-        }
-        if record.kind == .appeal {
-            if draft.appealOutcome == nil { problems.append("an appeal's decision needs outcome: upheld or overturned") }
-            if !draft.actions.isEmpty { problems.append("an appeal's decision takes no actions; an overturn reverses the original ones") }
-        } else if draft.appealOutcome != nil {
-            problems.append("outcome is only for appeal cases")
-        }
-        for action in draft.actions {
-            guard let definition = pack.review.catalogue.actions[action.name] else {
-                problems.append("\"\(action.name)\" is not an action; the catalogue has \(pack.review.catalogue.actions.keys.sorted().joined(separator: ", "))")
-                continue
-            }
-            if let allowed = queue?.allowedActions, !allowed.contains(action.name) {
-                problems.append("\(action.name) is not allowed in queue \(record.queue) (allowed: \(allowed.joined(separator: ", ")))")
-            }
-            if definition.needsDuration, action.duration == nil { problems.append("\(action.name) needs a duration, such as \"24h\"") }
-            if !definition.needsDuration, action.duration != nil { problems.append("\(action.name) takes no duration") }
-        }
-        if !draft.violation, draft.actions.contains(where: { pack.review.catalogue.actions[$0.name]?.restriction != nil }) {
-            problems.append("a decision of no violation cannot restrict anything; set violation: true or drop the restricting actions")
-        }
+        problems += Self.problems(of: draft, queue: record.queue, kind: record.kind, pack: pack)
         guard problems.isEmpty else { throw ReviewError(.invalid, problems.joined(separator: "; ")) }
 
         // No actions named on a violation: the category's ladder decides from the live strikes.
@@ -289,6 +254,50 @@ public final class ReviewService: Sendable {
         let outcome = draft.appealOutcome?.rawValue ?? (draft.violation ? "violation" : "no_violation")
         Counter(label: WardenMetric.decisions.rawValue, dimensions: [("queue", record.queue), ("outcome", outcome)], factory: metrics).increment()
         return decision
+    }
+
+    /// What is wrong with `draft` as a decision on a case of `kind` in queue `queueName` under
+    /// `pack`: the category, the queue's requirements, the actions and their durations. Deciding
+    /// checks it, and so does a bulk job's plan before it enforces anything.
+    public static func problems(of draft: DecisionDraft, queue queueName: String, kind: CaseKind, pack: PolicyPack) -> [String] {
+        var problems: [String] = []
+        let queue = pack.review.configuration.queues[queueName]
+        if !pack.taxonomy.categoryIDs.contains(draft.category) {
+            problems.append("category \"\(draft.category)\" is not in the taxonomy")
+        }
+        if queue?.requiresPolicy == true, (draft.policy ?? "").isEmpty {
+            problems.append("queue \(queueName) requires a policy: name the policy the decision applies")
+        }
+        if queue?.requiresRationale == true, (draft.rationale ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            problems.append("queue \(queueName) requires a rationale: say why, in words")
+        }
+        if draft.illegal, (draft.legalGround ?? "").isEmpty {
+            problems.append("illegal content needs legal_ground: the law the content breaks")
+        }
+        if let macro = draft.macro, pack.review.macros[macro] == nil {
+            problems.append("there is no macro \(macro); macros: \(pack.review.macros.keys.sorted().joined(separator: ", "))")
+        }
+        if kind == .appeal {
+            if draft.appealOutcome == nil { problems.append("an appeal's decision needs outcome: upheld or overturned") }
+            if !draft.actions.isEmpty { problems.append("an appeal's decision takes no actions; an overturn reverses the original ones") }
+        } else if draft.appealOutcome != nil {
+            problems.append("outcome is only for appeal cases")
+        }
+        for action in draft.actions {
+            guard let definition = pack.review.catalogue.actions[action.name] else {
+                problems.append("\"\(action.name)\" is not an action; the catalogue has \(pack.review.catalogue.actions.keys.sorted().joined(separator: ", "))")
+                continue
+            }
+            if let allowed = queue?.allowedActions, !allowed.contains(action.name) {
+                problems.append("\(action.name) is not allowed in queue \(queueName) (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            if definition.needsDuration, action.duration == nil { problems.append("\(action.name) needs a duration, such as \"24h\"") }
+            if !definition.needsDuration, action.duration != nil { problems.append("\(action.name) takes no duration") }
+        }
+        if !draft.violation, draft.actions.contains(where: { pack.review.catalogue.actions[$0.name]?.restriction != nil }) {
+            problems.append("a decision of no violation cannot restrict anything; set violation: true or drop the restricting actions")
+        }
+        return problems
     }
 
     /// The message a macro renders for a decision on `record` (nil when there is no such macro).

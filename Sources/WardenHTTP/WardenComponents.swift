@@ -5,6 +5,7 @@ public import ServiceLifecycle
 public import WardenEngine
 public import WardenStore
 public import WardenCore
+public import WardenInvestigations
 
 /// What a Warden instance is built from: the one value `serve`, the benchmarks and the test
 /// harness each fill in and hand to ``WardenComponents/build(_:)``.
@@ -27,6 +28,8 @@ public struct WardenConfiguration: Sendable {
     public var buildsClassifiers = true
     /// How long a claim lasts without activity (ms).
     public var leaseMillis: Int64 = 300_000
+    /// How big a bulk job may be, and from what size a lead approves it.
+    public var bulkLimits = BulkLimits()
 
     /// A configuration over `store` with `pack`; everything else at its default.
     public init(store: SQLiteStore, pack: PolicyPack, logger: Logger) {
@@ -70,6 +73,8 @@ public struct WardenComponents: Sendable {
     public var lookups: LiveLookups
     /// Saved queries materialised on a schedule.
     public var derived: DerivedTables
+    /// Bulk jobs on what investigations found.
+    public var bulk: BulkActions
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -115,6 +120,7 @@ public struct WardenComponents: Sendable {
         let packs = PackManager(pack: pack, pipeline: detection, intake: intake, history: store, clock: clock, logger: logger, classifiers: classifiers,
                                 buildClassifiers: rebuild)
         let review = ReviewService(store: store, packs: packs, clock: clock, leaseMillis: configuration.leaseMillis, metrics: metrics)
+        let links = LinkAnalysis(store: store, clock: clock)
         return WardenComponents(
             configuration: configuration, intake: intake, store: store, tokens: AccessTokens(store: store, clock: clock), detection: detection,
             packs: packs, review: review,
@@ -122,7 +128,9 @@ public struct WardenComponents: Sendable {
             ruleEditor: RuleEditor(packs: packs, events: store, audit: store, clock: clock),
             incidents: IncidentService(store: store, review: review, packs: packs, clock: clock),
             investigations: investigations,
-            links: LinkAnalysis(store: store, clock: clock), banks: banks, lookups: lookups, derived: derived)
+            links: links, banks: banks, lookups: lookups, derived: derived,
+            bulk: BulkActions(store: store, review: review, intake: intake, investigations: investigations, links: links, clock: clock,
+                              limits: configuration.bulkLimits))
     }
 
     /// Throws when the server should not receive traffic.
@@ -153,6 +161,7 @@ public struct WardenComponents: Sendable {
             OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, channels: { packs.pack.incidents.deliveries }, clock: clock,
                             logger: logger, metrics: metrics),
             IncidentClock(incidents: incidents, logger: logger),
+            BulkRunner(actions: bulk, logger: logger),
             OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
     }

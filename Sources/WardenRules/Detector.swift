@@ -147,6 +147,7 @@ public struct Detector: Sendable {
     }
 
     mutating func process(_ event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
+        if event.type == ReservedEventType.bulk { return apply(bulk: event, bytes: bytes) }
         var context = EventContext(event: event, bytes: bytes, layout: layout)
         swap(&context.scratch, &scratch)
         defer { swap(&context.scratch, &scratch) }
@@ -337,6 +338,22 @@ public struct Detector: Sendable {
             return "rule \(rule.name) demoted to shadow: \(current) hits this hour, over ten times its average of \(String(format: "%.1f", baseline)) an hour"
         }
         return nil
+    }
+
+    /// A bulk job's step: labels change as a rule's effects would change them; nothing else moves.
+    mutating func apply(bulk event: ParsedEvent, bytes: UnsafeBufferPointer<UInt8>) -> Evaluation {
+        guard let instruction = BulkInstruction(event: event, bytes: bytes) else { return Evaluation(hits: [], verdict: .allow) }
+        switch instruction.operation {
+        case .label(let name, let expiresAt):
+            if expiresAt.map({ $0 > event.occurredAt }) ?? true {
+                apply(label: name, to: instruction.entity, at: event.occurredAt, expiresAt: expiresAt)
+            }
+        case .unlabel(let name):
+            labels[instruction.entity]?[name] = nil
+        case .openCase:
+            break
+        }
+        return Evaluation(hits: [], verdict: .allow, instruction: instruction)
     }
 
     /// Sets a label; setting a live label again keeps when it was first set and extends its expiry.

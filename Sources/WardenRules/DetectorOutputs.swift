@@ -91,6 +91,9 @@ public struct Evaluation: Sendable, Equatable {
     /// Rules whose other conditions hold and that now wait for classifiers served over an API
     /// (``RuleHit/condition`` says for what). They have not fired.
     public var pending: [RuleHit] = []
+    /// A bulk job's step (a `warden.bulk` event): no rule sees such an event; its label change is
+    /// already applied, and a case step is for the pipeline to raise as a signal.
+    public var instruction: BulkInstruction?
 }
 
 /// A label on an entity.

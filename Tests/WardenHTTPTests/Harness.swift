@@ -6,6 +6,7 @@ import NIOCore
 import Prometheus
 import WardenCore
 import WardenEngine
+import WardenInvestigations
 import WardenStore
 @testable import WardenHTTP
 
@@ -26,7 +27,8 @@ struct Harness {
     let writer: String
     let reader: String
 
-    static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory, clock: any WallClock = FixedClock()) async throws -> Harness {
+    static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory, clock: any WallClock = FixedClock(),
+                     bulkLimits: BulkLimits = BulkLimits()) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
@@ -35,6 +37,7 @@ struct Harness {
         configuration.passwordCost = 4
         configuration.buildsClassifiers = false
         configuration.server.maxBodyBytes = maxBodyBytes
+        configuration.bulkLimits = bulkLimits
         let components = await WardenComponents.build(configuration)
         let tokens = components.tokens
         let admin = try await tokens.create(name: "admin", scopes: [.admin]).1

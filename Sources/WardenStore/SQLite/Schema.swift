@@ -718,6 +718,41 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v24: bulk jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE bulk_job (
+                    id INTEGER PRIMARY KEY,
+                    operation TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    note TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('awaiting_approval', 'queued', 'running', 'done', 'cancelled', 'reversing', 'reversed')),
+                    requested_by TEXT NOT NULL,
+                    approved_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    finished_at INTEGER,
+                    total INTEGER NOT NULL CHECK (total >= 0),
+                    done INTEGER NOT NULL CHECK (done >= 0),
+                    failed INTEGER NOT NULL CHECK (failed >= 0),
+                    reversed INTEGER NOT NULL CHECK (reversed >= 0),
+                    cursor INTEGER NOT NULL CHECK (cursor >= 0),
+                    reversed_by TEXT,
+                    reversal_reason TEXT
+                );
+                CREATE INDEX bulk_job_active ON bulk_job(id) WHERE state IN ('queued', 'running', 'reversing');
+                CREATE TABLE bulk_item (
+                    job INTEGER NOT NULL REFERENCES bulk_job(id),
+                    n INTEGER NOT NULL,
+                    entity TEXT NOT NULL CHECK (instr(entity, ':') > 1),
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed', 'reversed')),
+                    case_id INTEGER,
+                    decision_id INTEGER,
+                    action_ids TEXT,
+                    detail TEXT,
+                    PRIMARY KEY (job, n)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,150 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import WardenCore
+import WardenEngine
+import WardenInvestigations
+import WardenStore
+@testable import WardenHTTP
+
+/// Bulk action: from a list, a query or a cluster to labels, cases or enforcement, previewed,
+/// capped, approved above a size, run in chunks, audited, and reversed through the existing paths.
+@Suite struct BulkActionTests {
+    func signup(_ id: String, user: String, ip: String) -> String {
+        #"{"id":"\#(id)","type":"account.created","occurred_at":"2026-11-23T10:00:00Z","actor":{"type":"user","id":"\#(user)"},"entities":{"ip":"\#(ip)"},"data":{"email_domain":"example.org"}}"#
+    }
+
+    func runJob(_ harness: Harness) async throws {
+        // The runner, detection and the case builder, as `serve` runs them side by side.
+        for _ in 0..<20 {
+            let worked = try await harness.components.bulk.step()
+            _ = try await harness.detection.processNext()
+            while try await CaseBuilder(review: harness.components.review, events: harness.store, logger: Logger(label: "test")).step() > 0 {}
+            if !worked, try await harness.store.activeBulkJobs().isEmpty { return }
+        }
+    }
+
+    @Test func aLabelJobFeedsRulesThroughTheLogAndItsReversalTakesTheLabelsOff() async throws {
+        let harness = try await Harness.make()
+        let analyst = try await harness.token("analyst", [.bulkRead, .bulkWrite, .queryRead])
+        try await harness.test { client in
+            let body = #"{"source":{"entities":["ip:198.51.100.7","ip:198.51.100.8","ip:198.51.100.7","not an entity"]},"operation":{"kind":"label","label":"signup_farm","expires_in":"7d"}}"#
+            // The preview is a dry run: it says what will happen to whom and changes nothing.
+            let preview = try await client.post("/v1/bulk/preview", token: analyst.secret, body: body)
+            #expect(preview.status == .ok, "\(preview.json)")
+            #expect(preview.json["entities"] as? Int == 2 && preview.json["duplicates"] as? Int == 1 && preview.json["invalid"] as? Int == 1)
+            #expect(preview.json["needs_approval"] as? Bool == false && (preview.json["problems"] as? [String])?.isEmpty == true)
+            #expect((preview.json["sample"] as? [[String: Any]])?.map { $0["effect"] as? String } == ["label signup_farm for 7d", "label signup_farm for 7d"])
+            #expect(try await harness.store.bulkJobs(before: nil, limit: 10).isEmpty)
+
+            let created = try await client.post("/v1/bulk", token: analyst.secret, body: body)
+            #expect(created.status == .created && created.json["state"] as? String == "queued" && created.json["total"] as? Int == 2, "\(created.json)")
+            let id = try #require(created.json["id"] as? Int)
+            try await runJob(harness)
+            let done = try await client.get("/v1/bulk/\(id)", token: analyst.secret)
+            #expect(done.json["state"] as? String == "done" && done.json["done"] as? Int == 2 && done.json["progress"] as? Double == 1, "\(done.json)")
+
+            // The label is on the IPs, set by the job, and the pack's rule reads it on the next sign-up.
+            let labels = try await harness.store.labels(of: EntityRef(type: "ip", id: "198.51.100.7"), at: Harness.FixedClock().nowMillis())
+            #expect(labels.map(\.name) == ["signup_farm"] && labels.first?.source == "bulk:\(id)")
+            _ = try await client.post("/v1/events", token: harness.writer, body: signup("s1", user: "new1", ip: "198.51.100.8"))
+            _ = try await harness.detection.processNext()
+            #expect(try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "signup_from_flagged_ip").map(\.subject?.id) == ["new1"])
+
+            // Reversal: the labels come off through the log; the next sign-up is not flagged.
+            let reversed = try await client.post("/v1/bulk/\(id)/reverse", token: analyst.secret, body: #"{"reason":"wrong range"}"#)
+            #expect(reversed.status == .ok && reversed.json["state"] as? String == "reversing", "\(reversed.json)")
+            try await runJob(harness)
+            let after = try await client.get("/v1/bulk/\(id)", token: analyst.secret)
+            #expect(after.json["state"] as? String == "reversed" && after.json["reversed"] as? Int == 2, "\(after.json)")
+            #expect(try await harness.store.labels(of: EntityRef(type: "ip", id: "198.51.100.7"), at: Harness.FixedClock().nowMillis()).isEmpty)
+            _ = try await client.post("/v1/events", token: harness.writer, body: signup("s2", user: "new2", ip: "198.51.100.8"))
+            _ = try await harness.detection.processNext()
+            #expect(try await harness.store.signals(before: nil, limit: 10, subject: nil, rule: "signup_from_flagged_ip").count == 1)
+            let again = try await client.post("/v1/bulk/\(id)/reverse", token: analyst.secret, body: #"{"reason":"twice"}"#)
+            #expect(again.status == .conflict)
+
+            // Items say what happened to each entity.
+            let items = try await client.get("/v1/bulk/\(id)/items", token: analyst.secret)
+            #expect((items.json["items"] as? [[String: Any]])?.map { $0["state"] as? String } == ["reversed", "reversed"], "\(items.json)")
+
+            // Producers cannot write bulk steps themselves.
+            let forged = #"{"id":"f1","type":"warden.bulk","occurred_at":"2026-11-23T10:00:00Z","entities":{"ip":"198.51.100.9"},"data":{"job":1,"op":"label","label":"x"}}"#
+            let refused = try await client.post("/v1/events", token: harness.writer, body: forged)
+            #expect(refused.results.first?["status"] as? String == "rejected", "\(refused.json)")
+
+            let actions = try await harness.store.auditEntries(after: 0, limit: 1000).filter { $0.target == "bulk:\(id)" }.map(\.action)
+            #expect(actions == ["bulk.create", "bulk.start", "bulk.finish", "bulk.reverse", "bulk.reversed"], "\(actions)")
+        }
+    }
+
+    @Test func enforcementFromAQueryWaitsForALeadThenDecidesACaseAboutEachAndReversesThroughTheActionsPath() async throws {
+        let harness = try await Harness.make(bulkLimits: BulkLimits(cap: 5, approvalAbove: 2))
+        let analyst = try await harness.token("analyst", [.bulkRead, .bulkWrite, .queryRead, .casesLead])
+        try await harness.test { client in
+            let spam = (1...3).map { eventJSON("m\($0)", text: "cheap pills", actor: "spammer\($0)") } + [eventJSON("m9", text: "hello", actor: "friend")]
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson", body: spam.joined(separator: "\n"))
+            let source = #"{"sql":"SELECT DISTINCT actor AS entity FROM events WHERE json_extract(data, '$.text') = :text","parameters":{"text":"cheap pills"}}"#
+            let operation = #"{"kind":"enforce","action":"suspend","duration":"7d","category":"spam","queue":"spam","rationale":"pill spam ring"}"#
+            let body = #"{"source":\#(source),"operation":\#(operation),"note":"ring from the query"}"#
+
+            let preview = try await client.post("/v1/bulk/preview", token: analyst.secret, body: body)
+            #expect(preview.json["entities"] as? Int == 3 && preview.json["needs_approval"] as? Bool == true, "\(preview.json)")
+            #expect((preview.json["sample"] as? [[String: Any]])?.first?["effect"] as? String
+                == "suspend for 7d as a spam violation, decided on a case in spam", "\(preview.json)")
+
+            // What the pack would refuse is refused before anything runs.
+            let wrongAction = try await client.post("/v1/bulk", token: analyst.secret,
+                                                    body: body.replacingOccurrences(of: #""action":"suspend""#, with: #""action":"restrict_payments""#))
+            #expect(wrongAction.status == .unprocessableContent && (wrongAction.json["detail"] as? String)?.contains("not allowed in queue spam") == true,
+                    "\(wrongAction.json)")
+            let overCap = try await client.post("/v1/bulk", token: analyst.secret,
+                                                body: #"{"source":{"entities":["user:a","user:b","user:c","user:d","user:e","user:f"]},"operation":{"kind":"label","label":"x"}}"#)
+            #expect(overCap.status == .unprocessableContent && (overCap.json["detail"] as? String)?.contains("at most 5") == true, "\(overCap.json)")
+            let twoSources = try await client.post("/v1/bulk/preview", token: analyst.secret,
+                                                   body: #"{"source":{"entities":["user:a"],"cluster":"user:a"},"operation":{"kind":"label","label":"x"}}"#)
+            #expect(twoSources.status == .unprocessableContent && twoSources.json["field"] as? String == "source")
+
+            let created = try await client.post("/v1/bulk", token: analyst.secret, body: body)
+            #expect(created.status == .created && created.json["state"] as? String == "awaiting_approval", "\(created.json)")
+            let id = try #require(created.json["id"] as? Int)
+            try await runJob(harness)
+            #expect(try await harness.store.bulkJob(id: Int64(id))?.state == .awaitingApproval)
+
+            // Whoever asked cannot approve it; another lead can.
+            let selfApproved = try await client.post("/v1/bulk/\(id)/approve", token: analyst.secret, body: "")
+            #expect(selfApproved.status == .forbidden, "\(selfApproved.json)")
+            let approved = try await client.post("/v1/bulk/\(id)/approve", token: harness.admin, body: "")
+            #expect(approved.status == .ok && approved.json["state"] as? String == "queued" && approved.json["approved_by"] as? String != nil)
+            try await runJob(harness)
+
+            let done = try await client.get("/v1/bulk/\(id)", token: analyst.secret)
+            #expect(done.json["state"] as? String == "done" && done.json["done"] as? Int == 3 && done.json["failed"] as? Int == 0, "\(done.json)")
+            let items = try #require(try await client.get("/v1/bulk/\(id)/items", token: analyst.secret).json["items"] as? [[String: Any]])
+            #expect(Set(items.compactMap { $0["entity"] as? String }) == ["user:spammer1", "user:spammer2", "user:spammer3"])
+            var actionIDs: [Int64] = []
+            for item in items {
+                let caseID = try #require(item["case_id"] as? Int)
+                let decisions = try await harness.store.decisions(caseID: Int64(caseID))
+                #expect(decisions.count == 1 && decisions[0].decidedBy == BulkActions.actor && decisions[0].actions.map(\.action) == ["suspend"])
+                #expect(decisions[0].rationale?.contains("bulk job \(id)") == true && decisions[0].hasStatement)
+                actionIDs += decisions[0].actions.map(\.id)
+            }
+
+            // Reversal goes through the actions path: each suspension is reversed, with who and why.
+            _ = try await client.post("/v1/bulk/\(id)/reverse", token: harness.admin, body: #"{"reason":"false positive"}"#)
+            try await runJob(harness)
+            let reversed = try await client.get("/v1/bulk/\(id)", token: analyst.secret)
+            #expect(reversed.json["state"] as? String == "reversed" && reversed.json["reversed"] as? Int == 3, "\(reversed.json)")
+            for item in items {
+                let decisions = try await harness.store.decisions(caseID: Int64(try #require(item["case_id"] as? Int)))
+                let originals = decisions[0].actions.filter { $0.reverses == nil && $0.action == "suspend" }
+                #expect(originals.count == 1 && originals.allSatisfy { $0.reversedAt != nil && ($0.reversalReason ?? "").contains("false positive") },
+                        "\(decisions[0].actions)")
+            }
+            #expect(actionIDs.count == 3)
+        }
+    }
+}
