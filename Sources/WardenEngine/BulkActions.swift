@@ -84,11 +84,14 @@ public final class BulkActions: Sendable {
     // MARK: Planning
 
     /// Resolves the source and plans the job without changing anything (the query it runs is audited).
-    public func preview(_ source: Source, operation: BulkOperation, actor: ActorRef, sampleSize: Int = 50) async throws -> Preview {
+    /// `actorLeads` says whether the requester is a lead (holds `cases:lead`): enforcement asked
+    /// for by anyone else waits for a lead's approval.
+    public func preview(_ source: Source, operation: BulkOperation, actor: ActorRef, actorLeads: Bool, sampleSize: Int = 50) async throws -> Preview {
         let values = try await resolve(source, actor: actor)
         let pack = review.pack
         let targets = BulkTargets(values: values, isEntityType: pack.entityTypes.contains)
-        let plan = BulkPlan.make(operation, targets: targets, limits: limits, operationProblems: operationProblems(operation, pack: pack))
+        let plan = BulkPlan.make(operation, targets: targets, limits: limits, operationProblems: operationProblems(operation, pack: pack),
+                                 requesterLeads: actorLeads)
         var sample: [PreviewItem] = []
         for entity in targets.entities.prefix(sampleSize) {
             sample.append(PreviewItem(entity: entity, effect: try await effect(of: operation, on: entity)))
@@ -97,8 +100,8 @@ public final class BulkActions: Sendable {
     }
 
     /// Plans and stores a job: queued to run, or waiting for a lead when it is over the approval size.
-    public func create(_ source: Source, operation: BulkOperation, note: String?, actor: ActorRef) async throws -> BulkJob {
-        let preview = try await preview(source, operation: operation, actor: actor, sampleSize: 0)
+    public func create(_ source: Source, operation: BulkOperation, note: String?, actor: ActorRef, actorLeads: Bool) async throws -> BulkJob {
+        let preview = try await preview(source, operation: operation, actor: actor, actorLeads: actorLeads, sampleSize: 0)
         guard preview.plan.problems.isEmpty else { throw ReviewError(.invalid, preview.plan.problems.joined(separator: "; ")) }
         let now = clock.nowMillis()
         let job = BulkJob(operation: operation, source: preview.source, note: note, state: preview.plan.needsApproval ? .awaitingApproval : .queued,
@@ -132,8 +135,12 @@ public final class BulkActions: Sendable {
     }
 
     /// Undoes a finished (or cancelled) job: labels come off, actions are reversed, one by one.
-    public func reverse(id: Int64, reason: String, actor: ActorRef) async throws -> BulkJob {
+    /// Reversing enforcement takes a lead, as reversing one action does.
+    public func reverse(id: Int64, reason: String, actor: ActorRef, actorLeads: Bool) async throws -> BulkJob {
         var job = try await existing(id)
+        if case .enforce = job.operation, !actorLeads {
+            throw ReviewError(.forbidden, "reversing enforcement takes a lead (the cases:lead scope), as reversing one action does")
+        }
         guard job.operation.isReversible else {
             throw ReviewError(.conflict, "a \(job.operation.kind) job is not reversed: "
                 + (job.operation.kind == "open_cases" ? "opening a case changes nothing for a user; reviewers decide the cases" : "label the entities again instead"))

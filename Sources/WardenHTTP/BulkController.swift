@@ -47,12 +47,23 @@ struct BulkOperationBody: Codable, Sendable {
                                           ("severity", severity), ("reason", reason), ("action", action), ("duration", duration),
                                           ("policy", policy), ("rationale", rationale)]
         for (key, value) in given { if let value { members[key] = .string(value) } }
-        do {
-            return try BulkOperation(json: .object(members))
-        } catch {
-            let field = error.description.split(separator: " ").first.map(String.init) ?? "operation"
-            throw RequestInput.invalid(field.hasPrefix("operation") ? field : "operation", error.description)
+        let field: (String) -> String = { message in
+            let first = message.split(separator: " ").first.map(String.init) ?? "operation"
+            return first.hasPrefix("operation") ? first : "operation"
         }
+        let refuse: (String) -> Problem = { message in
+            let name = field(message)
+            return RequestInput.invalid(name, message.hasPrefix(name + " ") ? String(message.dropFirst(name.count + 1)) : message)
+        }
+        let operation: BulkOperation
+        do {
+            operation = try BulkOperation(json: .object(members))
+        } catch {
+            throw refuse(error.description)
+        }
+        // The shapes the document states are refused here, before anything is resolved.
+        if let problem = BulkPlan.fieldProblems(operation).first { throw refuse(problem) }
+        return operation
     }
 }
 
@@ -221,14 +232,14 @@ struct BulkController {
             let body = try await input(request).body(BulkJobBody.self)
             let source = try body.source.source()
             let operation = try body.operation.operation()
-            let preview = try await Self.run { try await bulk.preview(source, operation: operation, actor: context.actor) }
+            let preview = try await Self.run { try await bulk.preview(source, operation: operation, actor: context.actor, actorLeads: Self.leads(context)) }
             return BulkPreviewResponse(preview, limits: bulk.limits)
         }
         routes.add(.post, "/v1/bulk", scope: .bulkWrite, status: .created) { request, context in
             let body = try await input(request).body(BulkJobBody.self)
             let source = try body.source.source()
             let operation = try body.operation.operation()
-            return BulkJobResponse(try await Self.run { try await bulk.create(source, operation: operation, note: body.note, actor: context.actor) })
+            return BulkJobResponse(try await Self.run { try await bulk.create(source, operation: operation, note: body.note, actor: context.actor, actorLeads: Self.leads(context)) })
         }
         routes.add(.get, "/v1/bulk", scope: .bulkRead) { request, _ in
             let query = RequestInput(request: request, limit: 0)
@@ -266,11 +277,14 @@ struct BulkController {
         routes.add(.post, "/v1/bulk/{id}/reverse", scope: .bulkWrite) { request, context in
             let id = try context.id()
             let body = try await input(request).body(BulkReverseBody.self)
-            return BulkJobResponse(try await Self.run { try await bulk.reverse(id: id, reason: body.reason, actor: context.actor) })
+            return BulkJobResponse(try await Self.run { try await bulk.reverse(id: id, reason: body.reason, actor: context.actor, actorLeads: Self.leads(context)) })
         }
     }
 
     func input(_ request: Request) -> RequestInput { RequestInput(request: request, limit: maxBodyBytes) }
+
+    /// Whether the caller holds `cases:lead` (may enforce without approval and reverse enforcement).
+    static func leads(_ context: WardenRequestContext) -> Bool { Scope.casesLead.isSatisfied(by: context.scopes ?? []) }
 
     /// Runs a bulk operation, turning its refusals (and its source query's) into problem documents.
     static func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {

@@ -214,7 +214,10 @@ public struct BulkPlan: Sendable, Equatable {
 
     /// Plans `operation` over `targets` under `limits`; `operationProblems` are what the pack found
     /// wrong with the operation (an unknown queue, an action the queue does not allow…).
-    public static func make(_ operation: BulkOperation, targets: BulkTargets, limits: BulkLimits, operationProblems: [String]) -> BulkPlan {
+    /// An enforcement job asked for by someone who may not reverse actions themselves (no lead)
+    /// waits for a lead whatever its size.
+    public static func make(_ operation: BulkOperation, targets: BulkTargets, limits: BulkLimits, operationProblems: [String],
+                            requesterLeads: Bool = true) -> BulkPlan {
         var problems = operationProblems
         if targets.entities.isEmpty {
             problems.append("the source names no entities" + (targets.invalidCount > 0 ? " (\(targets.invalidCount) values are not type:id)" : ""))
@@ -222,16 +225,23 @@ public struct BulkPlan: Sendable, Equatable {
         if targets.entities.count > limits.cap {
             problems.append("the source names \(targets.entities.count) entities; a bulk job takes at most \(limits.cap): narrow the query")
         }
-        return BulkPlan(operation: operation, targets: targets, needsApproval: targets.entities.count > limits.approvalAbove, problems: problems)
+        let enforcing = if case .enforce = operation { true } else { false }
+        return BulkPlan(operation: operation, targets: targets,
+                        needsApproval: targets.entities.count > limits.approvalAbove || (enforcing && !requesterLeads), problems: problems)
     }
 
     /// Checks the operation's own fields (names and sizes); the pack's checks come on top.
     public static func fieldProblems(_ operation: BulkOperation) -> [String] {
         var problems: [String] = []
+        // Lengths in code points and spaces as JSON Schema's `\s` has them, so the API's document
+        // and these checks agree both ways.
         func name(_ value: String, _ field: String) {
-            if value.isEmpty || value.utf8.count > 100 || value.contains(where: { $0.isWhitespace || $0.isNewline || $0 == "\0" }) {
+            if value.isEmpty || value.unicodeScalars.count > 100 || value.unicodeScalars.contains(where: { Self.isSchemaSpace($0) || $0 == "\0" }) {
                 problems.append("\(field) must be 1 to 100 characters without spaces")
             }
+        }
+        func text(_ value: String?, _ field: String, max: Int) {
+            if let value, value.unicodeScalars.count > max { problems.append("\(field) is longer than \(max) characters") }
         }
         switch operation {
         case .label(let label, let expiresAfter):
@@ -243,17 +253,27 @@ public struct BulkPlan: Sendable, Equatable {
             name(queue, "operation.queue")
             name(category, "operation.category")
             name(severity, "operation.severity")
-            if let reason, reason.utf8.count > 1_000 { problems.append("operation.reason is longer than 1,000 bytes") }
+            text(reason, "operation.reason", max: 1_000)
         case .enforce(let action, _, let category, let policy, let queue, let severity, let rationale):
             name(action, "operation.action")
             name(category, "operation.category")
             name(queue, "operation.queue")
             name(severity, "operation.severity")
-            if let policy, policy.utf8.count > 200 { problems.append("operation.policy is longer than 200 bytes") }
-            if rationale.allSatisfy(\.isWhitespace) { problems.append("operation.rationale is required: say why, in words") }
-            if rationale.utf8.count > 4_000 { problems.append("operation.rationale is longer than 4,000 bytes") }
+            text(policy, "operation.policy", max: 200)
+            if rationale.unicodeScalars.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+                problems.append("operation.rationale is required: say why, in words")
+            }
+            text(rationale, "operation.rationale", max: 4_000)
         }
         return problems
+    }
+
+    /// What JSON Schema's (ECMAScript's) `\s` matches.
+    static func isSchemaSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 }
 
