@@ -151,6 +151,7 @@ let package = Package(
                 .embedInCode("Console/templates/query.mustache"),
                 .embedInCode("Console/templates/clusters.mustache"),
                 .embedInCode("Console/templates/banks.mustache"),
+                .embedInCode("Console/templates/bulk-jobs.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -174,8 +174,23 @@ def wait_for_cases(server, queue, count, seconds=30):
     return []
 
 
+def wait_until(condition, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def audit_actions(server):
-    return [entry["action"] for entry in api(server, "/v1/audit?limit=1000")[1].get("entries", [])]
+    actions, after = [], 0
+    while True:
+        entries = api(server, f"/v1/audit?after={after}&limit=1000")[1].get("entries", [])
+        actions += [entry["action"] for entry in entries]
+        if len(entries) < 1000:
+            return actions
+        after = entries[-1]["seq"]
 
 
 def run(binary, work, artifacts):
@@ -579,6 +594,57 @@ def run(binary, work, artifacts):
         analyst.shot("banks")
         rev1.get("/banks")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the banks")
+
+        # Bulk action: from a query's result to a label job (previewed, run, reversed); an analyst's
+        # enforcement job waits for a lead, who approves it from the bulk page.
+        analyst.get("/query")
+        box = analyst.find("#sql")
+        box.clear()
+        box.send_keys("SELECT DISTINCT actor AS entity FROM events WHERE actor IS NOT NULL ORDER BY 1 LIMIT 3")
+        analyst.click("#run")
+        analyst.click("#act-on-result button")
+        check(analyst.path().startswith("/bulk") and "SELECT DISTINCT actor" in analyst.find("#source-value").get_attribute("value"),
+              "a query's result leads to the bulk page with the query as the source")
+        analyst.find("#bulk-form input[name=label]").send_keys("reviewed_ring")
+        analyst.find("#bulk-form input[name=expires_in]").send_keys("7d")
+        analyst.click("#bulk-preview")
+        plan = analyst.find("#bulk-plan-summary").text if analyst.has("#bulk-plan-summary") else ""
+        check(plan.startswith("3 entities") and "runs when started" in plan and len(analyst.all("#bulk-sample tbody tr")) == 3
+              and not api(server, "/v1/bulk")[1]["jobs"], f"the preview says what happens to whom and changes nothing ({plan!r})")
+        analyst.shot("bulk-preview")
+        analyst.click("#bulk-start")
+        job_path = analyst.path()
+        check(re.match(r"/bulk\?job=\d+$", job_path) is not None and "started" in analyst.text(), f"the job starts ({job_path})")
+        job_id = job_path.split("=")[-1]
+        check(wait_until(lambda: api(server, f"/v1/bulk/{job_id}")[1]["state"] == "done"), "the label job runs to the end")
+        analyst.get(job_path)
+        check(len(analyst.all("#bulk-items tbody tr")) == 3 and "done" in analyst.find(f"#bulk-job-{job_id} .bulk-state").text,
+              "the job shows each entity and its progress")
+        analyst.find(f"#bulk-job-{job_id} input[name=reason]").send_keys("ring was a test")
+        analyst.click(f"#bulk-job-{job_id} button.danger")
+        check(wait_until(lambda: api(server, f"/v1/bulk/{job_id}")[1]["state"] == "reversed"), "reversing takes the labels off again")
+        analyst.get("/bulk")
+        analyst.find("#bulk-form textarea[name=source_value]").send_keys("user:bulk-target-1\nuser:bulk-target-2")
+        analyst.find("#bulk-form select[name=kind] option[value=enforce]").click()
+        analyst.find("#bulk-form select[name=queue] option[value=spam]").click()
+        analyst.find("#bulk-form input[name=category]").send_keys("spam")
+        analyst.find("#bulk-form select[name=action] option[value=warn]").click()
+        analyst.find("#bulk-form input[name=rationale]").send_keys("spam ring found by the query")
+        analyst.click("#bulk-start")
+        enforce_id = analyst.path().split("=")[-1]
+        check("waits for another lead" in analyst.text() and not analyst.has(f"#bulk-job-{enforce_id} form[action$='/approve']"),
+              "an analyst's enforcement waits for a lead, and the analyst cannot approve it")
+        lead.get("/bulk")
+        lead.click(f"#bulk-job-{enforce_id} form[action$='/approve'] button")
+        check(wait_until(lambda: api(server, f"/v1/bulk/{enforce_id}")[1]["state"] == "done", 30), "approved, the enforcement job runs")
+        items = api(server, f"/v1/bulk/{enforce_id}/items")[1]["items"]
+        check(len(items) == 2 and all(item["state"] == "done" and item["action_ids"] for item in items),
+              f"each entity got a decided case with the action ({items})")
+        lead.get(f"/bulk?job={enforce_id}")
+        lead.shot("bulk")
+        check({"bulk.create", "bulk.approve", "bulk.reverse"} <= set(audit_actions(server)), "bulk jobs are audited")
+        rev1.get("/bulk")
+        check("Not allowed" in rev1.text(), "a reviewer cannot open the bulk page")
         rev1.get("/query")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the query page")
 
@@ -609,7 +675,8 @@ def run(binary, work, artifacts):
         lead.find("#task-form input[name=follow_up]").click()
         lead.click("#task-form button[type=submit]")
         check("Lower the card testing threshold" in lead.find("#tasks").text, "tasks and follow-ups are added")
-        _, cases = api(server, "/v1/cases?limit=5")
+        # An open case (the bulk enforcement above decided its own).
+        _, cases = api(server, "/v1/cases?state=open&limit=5")
         linked_case = cases["cases"][0]["id"]
         rev2.get(f"/cases/{linked_case}")
         rev2.find("#incident-escalation summary").click()

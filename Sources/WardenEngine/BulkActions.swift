@@ -25,9 +25,9 @@ public final class BulkActions: Sendable {
         case savedQuery(name: String, parameters: [String: QueryValue], column: String?)
         /// An SQL query's result over the investigation views.
         case sql(String, parameters: [String: QueryValue], column: String?)
-        /// The accounts of the cluster that holds `entity` among links of the last `hours` hours
-        /// (default cluster options, as the clusters page shows them).
-        case cluster(entity: EntityRef, hours: Int)
+        /// The accounts of the cluster that holds `entity` among links of the last `hours` hours,
+        /// pivots shared by more than `maxDegree` accounts left out (as the clusters page finds them).
+        case cluster(entity: EntityRef, hours: Int, maxDegree: Int)
         /// The entities given.
         case entities([String])
 
@@ -35,7 +35,7 @@ public final class BulkActions: Sendable {
             switch self {
             case .savedQuery(let name, _, let column): "saved query \(name)" + (column.map { ", column \($0)" } ?? "")
             case .sql(let sql, _, let column): "SQL \(sql.prefix(200))" + (column.map { ", column \($0)" } ?? "")
-            case .cluster(let entity, let hours): "cluster of \(entity) over \(hours)h"
+            case .cluster(let entity, let hours, _): "cluster of \(entity) over \(hours)h"
             case .entities(let list): "a list of \(list.count) entities"
             }
         }
@@ -65,7 +65,8 @@ public final class BulkActions: Sendable {
     let chunk: Int
     /// Enforcement chunks whose case steps this process has appended (appended again, as
     /// duplicates, only after a restart) while it waits for their cases.
-    private let appendedChunks = Mutex<Set<String>>([])
+    /// (With the steps intake refused, which never get a case.)
+    private let appendedChunks = Mutex<[String: [Int: String]]>([:])
     /// Who decides enforcement cases (the job's requester and approver are in the rationale and the audit).
     public static let actor = ActorRef.system("bulk")
 
@@ -189,8 +190,8 @@ public final class BulkActions: Sendable {
         switch source {
         case .entities(let list):
             return list
-        case .cluster(let entity, let hours):
-            let options = ClusterOptions(accountType: entity.type)
+        case .cluster(let entity, let hours, let maxDegree):
+            let options = ClusterOptions(accountType: entity.type, maxDegree: maxDegree)
             let found = try await links.clusters(hours: hours, options: options, limit: Int.max, facts: false)
             guard let cluster = found.clusters.first(where: { $0.cluster.accounts.contains(entity.description) }) else {
                 throw ReviewError(.notFound, "\(entity) is in no cluster of the last \(hours)h")
@@ -323,30 +324,41 @@ public final class BulkActions: Sendable {
         var results = items
         switch job.operation {
         case .label(let name, let expiresAfter):
-            try await append(job, items, occurredAt: startedAt) { _ in .label(name: name, expiresAt: expiresAfter.map { startedAt + $0 }) }
-            for index in results.indices { results[index].state = .done }
+            let refused = try await append(job, items, occurredAt: startedAt) { _ in .label(name: name, expiresAt: expiresAfter.map { startedAt + $0 }) }
+            Self.settle(&results, refused: refused)
         case .unlabel(let name):
-            try await append(job, items, occurredAt: startedAt) { _ in .unlabel(name: name) }
-            for index in results.indices { results[index].state = .done }
+            let refused = try await append(job, items, occurredAt: startedAt) { _ in .unlabel(name: name) }
+            Self.settle(&results, refused: refused)
         case .openCases(let queue, let category, let severity, let reason):
-            try await append(job, items, occurredAt: startedAt) { _ in .openCase(queue: queue, category: category, severity: severity, reason: reason) }
-            for index in results.indices { results[index].state = .done }
+            let refused = try await append(job, items, occurredAt: startedAt) { _ in .openCase(queue: queue, category: category, severity: severity, reason: reason) }
+            Self.settle(&results, refused: refused)
         case .enforce(_, _, let category, _, let queue, let severity, let rationale):
             // The cases first (through the log, as a rule's signals would open them), then each
             // decided once detection and the case builder have opened them all.
+            let chunkKey = "\(job.id):\(job.cursor)"
             var cases = try await store.bulkCases(job: job.id)
-            if !items.allSatisfy({ cases[$0.entity] != nil }) {
-                let chunkKey = "\(job.id):\(job.cursor)"
-                if appendedChunks.withLock({ $0.insert(chunkKey).inserted }) {
-                    try await append(job, items, occurredAt: startedAt) { _ in
+            let waiting = { (cases: [EntityRef: Int64], refused: [Int: String]) in
+                items.allSatisfy { cases[$0.entity] != nil || refused[$0.index] != nil }
+            }
+            var refused = appendedChunks.withLock { $0[chunkKey] } ?? [:]
+            if !waiting(cases, refused) {
+                if appendedChunks.withLock({ $0[chunkKey] }) == nil {
+                    refused = try await append(job, items, occurredAt: startedAt) { _ in
                         .openCase(queue: queue, category: category, severity: severity, reason: rationale)
                     }
+                    appendedChunks.withLock { $0[chunkKey] = refused }
                 }
                 cases = try await store.bulkCases(job: job.id)
-                guard items.allSatisfy({ cases[$0.entity] != nil }) else { return false }
+                guard waiting(cases, refused) else { return false }
             }
+            appendedChunks.withLock { $0[chunkKey] = nil }
             for index in results.indices {
-                results[index] = try await enforce(job, results[index], caseID: cases[results[index].entity])
+                if let message = refused[results[index].index] {
+                    results[index].state = .failed
+                    results[index].detail = message
+                } else {
+                    results[index] = try await enforce(job, results[index], caseID: cases[results[index].entity])
+                }
             }
         }
         var progressed = job
@@ -357,15 +369,30 @@ public final class BulkActions: Sendable {
         return true
     }
 
-    /// Appends the chunk's steps to the log (a retried chunk's steps are duplicates).
+    /// Appends the chunk's steps to the log (a retried chunk's steps are duplicates); returns the
+    /// items whose step intake refused, with why (their items fail; the others go on).
     private func append(_ job: BulkJob, _ items: [BulkItem], occurredAt: Int64,
-                        _ operation: (BulkItem) -> BulkInstruction.Operation) async throws {
+                        _ operation: (BulkItem) -> BulkInstruction.Operation) async throws -> [Int: String] {
         let steps = items.map { item in
             (id: job.stepID(item.index), instruction: BulkInstruction(job: job.id, entity: item.entity, operation: operation(item)))
         }
         let result = try await intake.submit(bulk: steps, occurredAt: occurredAt)
-        if let refused = result.results.first(where: { $0.status == .rejected || $0.status == .conflict }) {
-            throw ReviewError(.conflict, "bulk job \(job.id): step \(refused.id ?? "") was refused: \(refused.error?.message ?? "")")
+        var refused: [Int: String] = [:]
+        for (item, line) in zip(items, result.results) where line.status == .rejected || line.status == .conflict {
+            refused[item.index] = "the step was refused: \(line.error?.message ?? line.status.rawValue)"
+        }
+        return refused
+    }
+
+    /// Items whose step is in the log are done; those intake refused failed.
+    static func settle(_ results: inout [BulkItem], refused: [Int: String]) {
+        for index in results.indices {
+            if let message = refused[results[index].index] {
+                results[index].state = .failed
+                results[index].detail = message
+            } else {
+                results[index].state = .done
+            }
         }
     }
 

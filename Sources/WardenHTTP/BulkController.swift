@@ -4,6 +4,7 @@ import WardenCore
 import WardenEngine
 import WardenInvestigations
 import WardenReview
+import WardenStore
 
 /// What a bulk job does, as the API reads and shows it.
 struct BulkOperationBody: Codable, Sendable {
@@ -75,8 +76,9 @@ struct BulkSourceBody: Decodable, Sendable {
     var column: String?
     var cluster: String?
     var hours: Int?
+    var maxDegree: Int?
     var entities: [String]?
-    enum CodingKeys: String, CodingKey, CaseIterable { case query, sql, parameters, column, cluster, hours, entities }
+    enum CodingKeys: String, CodingKey, CaseIterable { case query, sql, parameters, column, cluster, hours, maxDegree = "max_degree", entities }
 
     func source() throws(Problem) -> BulkActions.Source {
         let given = [query != nil, sql != nil, cluster != nil, entities != nil].count(where: { $0 })
@@ -86,8 +88,11 @@ struct BulkSourceBody: Decodable, Sendable {
         try Bounds.text(column, "source.column", max: 200, nonBlank: true)
         if (parameters?.count ?? 0) > 100 { throw RequestInput.invalid("source.parameters", "has \(parameters?.count ?? 0) members; the limit is 100") }
         let values = (parameters ?? [:]).mapValues(\.value)
-        if let hours, !(1...720).contains(hours) { throw RequestInput.invalid("source.hours", "is \(hours); give 1 to 720") }
-        if cluster == nil, hours != nil { throw RequestInput.invalid("source.hours", "goes with cluster") }
+        if let hours, !(1...2_160).contains(hours) { throw RequestInput.invalid("source.hours", "is \(hours); give 1 to 2160") }
+        if let maxDegree, !(2...10_000).contains(maxDegree) { throw RequestInput.invalid("source.max_degree", "is \(maxDegree); give 2 to 10000") }
+        if cluster == nil, hours != nil || maxDegree != nil {
+            throw RequestInput.invalid(hours != nil ? "source.hours" : "source.max_degree", "goes with cluster")
+        }
         if query == nil, sql == nil, parameters != nil || column != nil {
             throw RequestInput.invalid(parameters != nil ? "source.parameters" : "source.column", "goes with query or sql")
         }
@@ -97,7 +102,7 @@ struct BulkSourceBody: Decodable, Sendable {
             guard cluster.schemaLength <= 300, let entity = EntityRef(parsing: cluster) else {
                 throw RequestInput.invalid("source.cluster", "must be an entity such as user:u1, the cluster's member")
             }
-            return .cluster(entity: entity, hours: hours ?? 24)
+            return .cluster(entity: entity, hours: hours ?? 24, maxDegree: maxDegree ?? ClusterOptions().maxDegree)
         }
         let list = entities ?? []
         try Bounds.texts(list, "source.entities", max: 300, maxItems: BulkLimits().cap)
@@ -225,6 +230,7 @@ struct BulkItemPage: ResponseEncodable {
 /// cancel, reverse, and their progress item by item.
 struct BulkController {
     let bulk: BulkActions
+    let store: any EventStore
     let maxBodyBytes: Int
 
     func addRoutes(to routes: RouteTable) {
@@ -232,6 +238,7 @@ struct BulkController {
             let body = try await input(request).body(BulkJobBody.self)
             let source = try body.source.source()
             let operation = try body.operation.operation()
+            if case .cluster = source { try await EntityIndexer.catchUpIfClose(store) }
             let preview = try await Self.run { try await bulk.preview(source, operation: operation, actor: context.actor, actorLeads: Self.leads(context)) }
             return BulkPreviewResponse(preview, limits: bulk.limits)
         }
@@ -239,6 +246,7 @@ struct BulkController {
             let body = try await input(request).body(BulkJobBody.self)
             let source = try body.source.source()
             let operation = try body.operation.operation()
+            if case .cluster = source { try await EntityIndexer.catchUpIfClose(store) }
             return BulkJobResponse(try await Self.run { try await bulk.create(source, operation: operation, note: body.note, actor: context.actor, actorLeads: Self.leads(context)) })
         }
         routes.add(.get, "/v1/bulk", scope: .bulkRead) { request, _ in

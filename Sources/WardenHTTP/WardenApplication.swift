@@ -45,7 +45,7 @@ public enum WardenApplication {
         InvestigationsController(investigations: components.investigations, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         LinkAnalysisController(links: components.links, store: components.store).addRoutes(to: routes)
         HashBanksController(banks: components.banks, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
-        BulkController(bulk: components.bulk, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        BulkController(bulk: components.bulk, store: components.store, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         let search = SearchController(store: components.store, fields: { packs.pack.searchFields })
         search.addRoutes(to: routes)

@@ -192,7 +192,9 @@ public struct BulkTargets: Sendable, Equatable {
         invalidCount = 0
         duplicates = 0
         for (index, value) in values.enumerated() {
-            guard let value, let entity = EntityRef(parsing: value), isEntityType(entity.type) else {
+            // Ids as intake takes them: at most 256 bytes, no control characters.
+            guard let value, let entity = EntityRef(parsing: value), isEntityType(entity.type), entity.id.utf8.count <= 256,
+                  entity.id.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
                 invalidCount += 1
                 if invalid.count < keepInvalid { invalid.append((index, value ?? "null")) }
                 continue

@@ -37,6 +37,11 @@ import WardenCore
         }.map { $0.element ?? "null" })
     }
 
+    @Test func idsIntakeWouldRefuseAreNotTargets() {
+        let targets = BulkTargets(values: ["user:a\r\nuser:b", "user:" + String(repeating: "x", count: 257), "user:ok"])
+        #expect(targets.entities.map(\.description) == ["user:ok"] && targets.invalidCount == 2)
+    }
+
     @Test func thePlanCapsJobsAndAsksForALeadAboveTheSizeOrForEnforcementByOthers() {
         let limits = BulkLimits(cap: 3, approvalAbove: 1)
         let two = BulkTargets(values: ["user:a", "user:b"])

@@ -21,6 +21,8 @@ extension ConsoleController {
             var decisions: Int
             var violations: Int
             var graph: String
+            /// An account of the cluster, which names it on the bulk page.
+            var member: String
         }
         var hours: Int
         var maxDegree: Int
@@ -28,10 +30,11 @@ extension ConsoleController {
         var hasClusters: Bool
         var superNodes: String
         var summary: String
+        var canBulk: Bool
     }
 
     @Sendable func clustersPage(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
-        _ = try person(context, needs: .read)
+        let user = try person(context, needs: .read)
         let query = RequestInput(request: request, limit: 0)
         let hours = Int(try query.integer("hours", default: 24, range: 1...2_160))
         var options = ClusterOptions()
@@ -48,12 +51,14 @@ extension ConsoleController {
                 labels: Set(item.facts.labels.values.flatMap { $0 }).sorted().joined(separator: ", "),
                 cases: item.facts.cases, decisions: item.facts.decisions, violations: item.facts.violations,
                 graph: SVG.clusterGraph(accounts: cluster.accounts.map(mask), pivots: cluster.pivots.map(mask),
-                                        links: cluster.links.map { (mask($0.account), mask($0.pivot)) }))
+                                        links: cluster.links.map { (mask($0.account), mask($0.pivot)) }),
+                member: cluster.accounts.first.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 } ?? "")
         }
         let view = ClustersView(
             hours: hours, maxDegree: options.maxDegree, clusters: rows, hasClusters: !rows.isEmpty,
             superNodes: found.superNodes.prefix(20).map { "\(mask($0.pivot)) (\($0.accounts))" }.joined(separator: ", "),
-            summary: "\(found.memberships) account links since \(Timestamp.formatRFC3339(found.since))\(found.truncated ? " (the first 500,000)" : "")")
+            summary: "\(found.memberships) account links since \(Timestamp.formatRFC3339(found.since))\(found.truncated ? " (the first 500,000)" : "")",
+            canBulk: Scope.bulkWrite.isSatisfied(by: user.role.scopes) && !context.masksPersonalData)
         return render("clusters", title: "Clusters", path: "/clusters", context, body: view)
     }
 }

@@ -31,6 +31,8 @@ extension ConsoleController {
         var derived: [Derived]
         var hasDerived: Bool
         var canWrite: Bool
+        /// Whether the person may act on a result in bulk (`bulk:write`).
+        var canBulk: Bool
         var csrf: String
         var ran: Bool
         struct Row { var cells: [String] }
@@ -134,7 +136,7 @@ extension ConsoleController {
             hasSaved: !saved.isEmpty,
             views: InvestigationViews.all.map { .init(name: $0.name, about: $0.about, columns: $0.columns.map(\.name).joined(separator: ", ")) },
             derived: derived, hasDerived: !derived.isEmpty,
-            canWrite: Scope.queryWrite.isSatisfied(by: user.role.scopes), csrf: context.session?.csrfToken ?? "",
+            canWrite: Scope.queryWrite.isSatisfied(by: user.role.scopes), canBulk: Scope.bulkWrite.isSatisfied(by: user.role.scopes), csrf: context.session?.csrfToken ?? "",
             ran: false, columns: [], hasColumns: false, rows: [], summary: nil, truncated: false, chart: nil, refusal: nil)
     }
 }
