@@ -147,4 +147,40 @@ import WardenStore
             #expect(actionIDs.count == 3)
         }
     }
+
+    @Test func aClusterOpensACaseAboutEachAccountAndJobsCanBeCancelled() async throws {
+        let harness = try await Harness.make()
+        let analyst = try await harness.token("analyst", [.bulkRead, .bulkWrite])
+        try await harness.test { client in
+            // Three accounts made from one device: a sign-up farm.
+            let farm = (1...3).map { #"{"id":"f\#($0)","type":"account.created","occurred_at":"2026-11-23T10:00:00Z","actor":{"type":"user","id":"farm\#($0)"},"entities":{"device":"farm-phone","ip":"192.0.2.\#($0)"},"data":{}}"# }
+            _ = try await client.post("/v1/events", token: harness.writer, contentType: "application/x-ndjson", body: farm.joined(separator: "\n"))
+            while try await harness.store.indexEntities(limit: 10_000).indexed > 0 {}
+            let body = #"{"source":{"cluster":"user:farm2","hours":48},"operation":{"kind":"open_cases","queue":"spam","category":"spam.fake_accounts","severity":"high","reason":"one phone, three accounts"}}"#
+            let preview = try await client.post("/v1/bulk/preview", token: analyst.secret, body: body)
+            #expect(preview.json["entities"] as? Int == 3 && preview.json["reversible"] as? Bool == false, "\(preview.json)")
+            let created = try await client.post("/v1/bulk", token: analyst.secret, body: body)
+            let id = try #require(created.json["id"] as? Int, "\(created.json)")
+            try await runJob(harness)
+            let cases = try await harness.components.review.cases(CaseQuery(queue: "spam", limit: 10))
+            #expect(Set(cases.map(\.subject.description)) == ["user:farm1", "user:farm2", "user:farm3"] && cases.allSatisfy { $0.category == "spam.fake_accounts" })
+            let notReversed = try await client.post("/v1/bulk/\(id)/reverse", token: analyst.secret, body: #"{"reason":"oops"}"#)
+            #expect(notReversed.status == .conflict && (notReversed.json["detail"] as? String)?.contains("reviewers decide the cases") == true)
+            let alone = try await client.post("/v1/bulk/preview", token: analyst.secret,
+                                              body: #"{"source":{"cluster":"user:nobody"},"operation":{"kind":"label","label":"x"}}"#)
+            #expect(alone.status == .notFound, "\(alone.json)")
+
+            // A job cancelled before it runs does nothing; it cannot be cancelled twice.
+            let queued = try await client.post("/v1/bulk", token: analyst.secret,
+                                               body: #"{"source":{"entities":["user:farm1"]},"operation":{"kind":"label","label":"held"}}"#)
+            let queuedID = try #require(queued.json["id"] as? Int)
+            let cancelled = try await client.post("/v1/bulk/\(queuedID)/cancel", token: analyst.secret, body: "")
+            #expect(cancelled.json["state"] as? String == "cancelled")
+            #expect(try await client.post("/v1/bulk/\(queuedID)/cancel", token: analyst.secret, body: "").status == .conflict)
+            try await runJob(harness)
+            #expect(try await harness.store.labels(of: EntityRef(type: "user", id: "farm1"), at: Harness.FixedClock().nowMillis()).isEmpty)
+            let list = try await client.get("/v1/bulk?limit=1", token: analyst.secret)
+            #expect((list.json["jobs"] as? [[String: Any]])?.first?["id"] as? Int == queuedID && list.json["next"] as? Int == queuedID)
+        }
+    }
 }
