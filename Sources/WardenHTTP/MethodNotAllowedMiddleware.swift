@@ -8,6 +8,10 @@ struct PathTemplate: Sendable {
         segments = path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 }
     }
 
+    /// Literal segments: of two templates matching a path (`/v1/bulk/preview`, `/v1/bulk/{id}`),
+    /// the router takes the one with more.
+    var literals: Int { segments.count { $0 != nil } }
+
     func matches(_ path: String) -> Bool {
         let parts = path.split(separator: "/")
         return parts.count == segments.count && zip(parts, segments).allSatisfy { part, segment in segment.map { $0 == part } ?? true }
@@ -23,7 +27,8 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            guard let allowed = templates.first(where: { $0.0.matches(request.uri.path) })?.1 else { throw error }
+            let matching = templates.filter { $0.0.matches(request.uri.path) }
+            guard let allowed = matching.max(by: { $0.0.literals < $1.0.literals })?.1 else { throw error }
             let allow = allowed.joined(separator: ", ")
             var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
                                   detail: "\(request.uri.path) takes \(allow), not \(request.method.rawValue)")

@@ -26,4 +26,17 @@ import Testing
         }
         #expect(Timestamp.formatRFC3339(1_795_428_000_500) == "2026-11-23T10:00:00.500Z")
     }
+
+    /// The allocation-free hour and day the SQL console's hour() and day() write agree with the
+    /// general formatter on every kind of instant (before 1970, leap days, the last millisecond of a year).
+    @Test(arguments: [Int64(0), -1, -86_400_000, 951_782_400_000, 1_795_428_000_500, 1_798_761_599_999, 253_402_300_799_999, -62_135_596_800_000])
+    func hoursAndDaysAreWrittenAsTheFormatterSpellsThem(millis: Int64) {
+        let full = Timestamp.formatRFC3339(millis)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { buffer in
+            let hour = Timestamp.writeUTC(millis, hourly: true, into: buffer.baseAddress!)
+            #expect(String(decoding: UnsafeBufferPointer(start: buffer.baseAddress!, count: hour), as: UTF8.self) == full.prefix(13) + ":00Z")
+            let day = Timestamp.writeUTC(millis, hourly: false, into: buffer.baseAddress!)
+            #expect(String(decoding: UnsafeBufferPointer(start: buffer.baseAddress!, count: day), as: UTF8.self) == full.prefix(10))
+        }
+    }
 }

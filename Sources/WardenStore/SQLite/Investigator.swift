@@ -353,16 +353,27 @@ final class InvestigatorConnection: @unchecked Sendable {
             guard let millis = millisArgument(values) else { return sqlite3_result_null(context) }
             sqlite3_result_text(context, Timestamp.formatRFC3339(millis), -1, transientDestructor)
         }, nil, nil, nil)
+        // hour() and day() run once per row of an aggregate over millions: written into a stack
+        // buffer, no string made.
         sqlite3_create_function_v2(connection, "hour", 1, deterministic, nil, { context, _, values in
             guard let millis = millisArgument(values) else { return sqlite3_result_null(context) }
-            let hour = millis - ((millis % 3_600_000) + 3_600_000) % 3_600_000
-            sqlite3_result_text(context, String(Timestamp.formatRFC3339(hour).prefix(16)) + "Z", -1, transientDestructor)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { buffer in
+                let count = Timestamp.writeUTC(millis, hourly: true, into: buffer.baseAddress!)
+                sqlite3_result_text(context, UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(count), transientDestructor)
+            }
         }, nil, nil, nil)
         sqlite3_create_function_v2(connection, "day", 1, deterministic, nil, { context, _, values in
             guard let millis = millisArgument(values) else { return sqlite3_result_null(context) }
-            sqlite3_result_text(context, String(Timestamp.formatRFC3339(millis).prefix(10)), -1, transientDestructor)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { buffer in
+                let count = Timestamp.writeUTC(millis, hourly: false, into: buffer.baseAddress!)
+                sqlite3_result_text(context, UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(count), transientDestructor)
+            }
         }, nil, nil, nil)
-        sqlite3_create_function_v2(connection, "ago", 1, SQLITE_UTF8, nil, { context, _, values in
+        // ago() reads the clock, but like SQLite's own date('now') it holds still within a statement:
+        // marked deterministic, a call with a constant argument is evaluated once per run of the
+        // statement rather than once per row. (The investigation views define no index or
+        // constraint that could store its value.)
+        sqlite3_create_function_v2(connection, "ago", 1, deterministic, nil, { context, _, values in
             guard let text = sqlite3_value_text(values!.pointee).map({ String(cString: $0) }), let span = DurationText.millis(text) else {
                 return sqlite3_result_error(context, "ago() takes a duration such as '24h', '7d' or '30m'", -1)
             }
