@@ -16,8 +16,9 @@ public protocol BulkStore: Sendable {
     func updateBulkJob(_ job: BulkJob, expecting: BulkState, audit: AuditDraft?) async throws -> Bool
     /// A job's items from `index` on, in order, optionally only those in `state`.
     func bulkItems(job: Int64, from index: Int, limit: Int, state: BulkItem.State?) async throws -> [BulkItem]
-    /// Records items' outcomes with the job's progress in one transaction, if the job is still in
-    /// `expecting`; false (nothing written) when it has moved on (cancelled).
+    /// Records items' outcomes with the job's progress (cursor and counts, never its state) in one
+    /// transaction — also when the job was cancelled meanwhile, so what the chunk did can be
+    /// reversed; false when the job is no longer in `expecting`.
     func recordBulkItems(_ items: [BulkItem], job: BulkJob, expecting: BulkState) async throws -> Bool
     /// The cases the job's case steps have joined so far, by subject (signals of rule `bulk:<job>`
     /// the case builder has merged).

@@ -183,4 +183,35 @@ import WardenStore
             #expect((list.json["jobs"] as? [[String: Any]])?.first?["id"] as? Int == queuedID && list.json["next"] as? Int == queuedID)
         }
     }
+
+    /// A chunk finishing after its job was cancelled still records what it did, so reversing the
+    /// cancelled job undoes it.
+    @Test func aChunkThatFinishesAfterACancelIsStillReversed() async throws {
+        let harness = try await Harness.make()
+        let bulk = harness.components.bulk
+        let job = try await bulk.create(.entities(["ip:198.51.100.20"]), operation: .label(name: "signup_farm", expiresAfter: nil), note: nil,
+                                        actor: "user:ana", actorLeads: true)
+        #expect(try await bulk.step())  // queued → running
+        let running = try #require(try await harness.store.bulkJob(id: job.id))
+        _ = try await bulk.cancel(id: job.id, actor: "user:ana")
+        // The chunk the runner was working on lands now: its label is in the log, its outcome recorded.
+        _ = try await harness.components.intake.submit(bulk: [(running.stepID(0), BulkInstruction(job: job.id, entity: EntityRef(type: "ip", id: "198.51.100.20"),
+                                                                                                    operation: .label(name: "signup_farm", expiresAt: nil)))],
+                                                        occurredAt: running.startedAt!)
+        var progressed = running
+        progressed.cursor = 1
+        progressed.done = 1
+        let items = try await harness.store.bulkItems(job: job.id, from: 0, limit: 10, state: nil)
+        var done = items
+        done[0].state = .done
+        #expect(try await harness.store.recordBulkItems(done, job: progressed, expecting: .running) == false)
+        _ = try await harness.detection.processNext()
+        #expect(try await harness.store.labels(of: EntityRef(type: "ip", id: "198.51.100.20"), at: Harness.FixedClock().nowMillis()).count == 1)
+
+        _ = try await bulk.reverse(id: job.id, reason: "stop", actor: "user:ana", actorLeads: true)
+        while try await bulk.step() {}
+        _ = try await harness.detection.processNext()
+        #expect(try await harness.store.bulkJob(id: job.id)?.state == .reversed)
+        #expect(try await harness.store.labels(of: EntityRef(type: "ip", id: "198.51.100.20"), at: Harness.FixedClock().nowMillis()).isEmpty)
+    }
 }

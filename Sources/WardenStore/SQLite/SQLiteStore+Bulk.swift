@@ -65,7 +65,11 @@ extension SQLiteStore: BulkStore {
 
     public func recordBulkItems(_ items: [BulkItem], job: BulkJob, expecting: BulkState) async throws -> Bool {
         try await pool.write { db in
-            guard try Self.saveBulkJob(db, job, expecting: expecting) else { return false }
+            // What the chunk did is recorded even when the job was cancelled meanwhile, so that
+            // reversing the cancelled job finds it; the state is not touched.
+            try db.execute(sql: "UPDATE bulk_job SET done = ?, failed = ?, reversed = ?, cursor = ? WHERE id = ?",
+                           arguments: [job.done, job.failed, job.reversed, job.cursor, job.id])
+            let stillExpected = try String.fetchOne(db, sql: "SELECT state FROM bulk_job WHERE id = ?", arguments: [job.id]) == expecting.rawValue
             let update = try db.makeStatement(sql: """
                 UPDATE bulk_item SET state = ?, case_id = ?, decision_id = ?, action_ids = ?, detail = ? WHERE job = ? AND n = ?
                 """)
@@ -73,7 +77,7 @@ extension SQLiteStore: BulkStore {
                 let actions = item.actionIDs.isEmpty ? nil : item.actionIDs.map(String.init).joined(separator: ",")
                 try update.execute(arguments: [item.state.rawValue, item.caseID, item.decisionID, actions, item.detail, job.id, item.index])
             }
-            return true
+            return stillExpected
         }
     }
 
