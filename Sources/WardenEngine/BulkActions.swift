@@ -290,13 +290,7 @@ public final class BulkActions: Sendable {
         guard let job = try await store.activeBulkJobs().first else { return false }
         switch job.state {
         case .queued:
-            var started = job
-            started.state = .running
-            started.startedAt = clock.nowMillis()
-            _ = try await store.updateBulkJob(started, expecting: .queued, audit: AuditDraft(
-                at: started.startedAt!, actor: Self.actor, action: "bulk.start", target: "bulk:\(job.id)",
-                detail: JSONWriter.object { $0.field("entities", Int64(job.total)) }))
-            return true
+            return try await advance(job, .start, audit: "bulk.start") { $0.field("entities", Int64(job.total)) }
         case .running:
             return try await run(job)
         case .reversing:
@@ -306,19 +300,27 @@ public final class BulkActions: Sendable {
         }
     }
 
+    /// The runner moves a job on (start, finish), audited as `audit` by `system:bulk`; a job
+    /// cancelled meanwhile stays cancelled.
+    private func advance(_ job: BulkJob, _ command: BulkCommand, audit action: String,
+                         _ detail: (inout JSONWriter) -> Void) async throws -> Bool {
+        guard let next = command.next(from: job.state) else { return false }
+        var moved = job
+        moved.state = next
+        let now = clock.nowMillis()
+        if command == .start { moved.startedAt = now } else { moved.finishedAt = now }
+        _ = try await store.updateBulkJob(moved, expecting: job.state, audit: AuditDraft(
+            at: now, actor: Self.actor, action: action, target: "bulk:\(job.id)", detail: JSONWriter.object(detail)))
+        return true
+    }
+
     private func run(_ job: BulkJob) async throws -> Bool {
         let items = try await store.bulkItems(job: job.id, from: job.cursor, limit: chunk, state: nil)
         guard !items.isEmpty else {
-            var finished = job
-            finished.state = .done
-            finished.finishedAt = clock.nowMillis()
-            _ = try await store.updateBulkJob(finished, expecting: .running, audit: AuditDraft(
-                at: finished.finishedAt!, actor: Self.actor, action: "bulk.finish", target: "bulk:\(job.id)",
-                detail: JSONWriter.object { writer in
-                    writer.field("done", Int64(job.done))
-                    writer.field("failed", Int64(job.failed))
-                }))
-            return true
+            return try await advance(job, .finish, audit: "bulk.finish") { writer in
+                writer.field("done", Int64(job.done))
+                writer.field("failed", Int64(job.failed))
+            }
         }
         let startedAt = job.startedAt ?? clock.nowMillis()
         var results = items
@@ -444,13 +446,7 @@ public final class BulkActions: Sendable {
     private func undo(_ job: BulkJob) async throws -> Bool {
         let items = try await store.bulkItems(job: job.id, from: job.cursor, limit: chunk, state: nil)
         guard !items.isEmpty else {
-            var finished = job
-            finished.state = .reversed
-            finished.finishedAt = clock.nowMillis()
-            _ = try await store.updateBulkJob(finished, expecting: .reversing, audit: AuditDraft(
-                at: finished.finishedAt!, actor: Self.actor, action: "bulk.reversed", target: "bulk:\(job.id)",
-                detail: JSONWriter.object { $0.field("reversed", Int64(job.reversed)) }))
-            return true
+            return try await advance(job, .finish, audit: "bulk.reversed") { $0.field("reversed", Int64(job.reversed)) }
         }
         var results = items
         let reason = "bulk job \(job.id) reversed by \(job.reversedBy?.description ?? "?"): \(job.reversalReason ?? "")"

@@ -43,28 +43,16 @@ struct BulkOperationBody: Codable, Sendable {
     }
 
     func operation() throws(Problem) -> BulkOperation {
-        var members: [String: JSONValue] = ["kind": .string(kind)]
-        let given: [(String, String?)] = [("label", label), ("expires_in", expiresIn), ("queue", queue), ("category", category),
-                                          ("severity", severity), ("reason", reason), ("action", action), ("duration", duration),
-                                          ("policy", policy), ("rationale", rationale)]
-        for (key, value) in given { if let value { members[key] = .string(value) } }
-        let field: (String) -> String = { message in
-            let first = message.split(separator: " ").first.map(String.init) ?? "operation"
-            return first.hasPrefix("operation") ? first : "operation"
-        }
-        let refuse: (String) -> Problem = { message in
-            let name = field(message)
-            return RequestInput.invalid(name, message.hasPrefix(name + " ") ? String(message.dropFirst(name.count + 1)) : message)
-        }
-        let operation: BulkOperation
         do {
-            operation = try BulkOperation(json: .object(members))
+            return try BulkOperation.parse(kind: kind, members: [
+                ("label", label), ("expires_in", expiresIn), ("queue", queue), ("category", category), ("severity", severity),
+                ("reason", reason), ("action", action), ("duration", duration), ("policy", policy), ("rationale", rationale)])
         } catch {
-            throw refuse(error.description)
+            // Messages start with the field they are about (`operation.label must be…`).
+            let first = error.description.split(separator: " ").first.map(String.init) ?? "operation"
+            let field = first.hasPrefix("operation") ? first : "operation"
+            throw RequestInput.invalid(field, error.description.hasPrefix(field + " ") ? String(error.description.dropFirst(field.count + 1)) : error.description)
         }
-        // The shapes the document states are refused here, before anything is resolved.
-        if let problem = BulkPlan.fieldProblems(operation).first { throw refuse(problem) }
-        return operation
     }
 }
 

@@ -112,6 +112,18 @@ extension BulkOperation {
     }
 }
 
+extension BulkOperation {
+    /// An operation from its members as text — the API's body and the console's form both give
+    /// it so — read and checked in the API document's terms; absent members are nil.
+    public static func parse(kind: String, members: [(String, String?)]) throws(BulkOperationError) -> BulkOperation {
+        var object: [String: JSONValue] = ["kind": .string(kind)]
+        for (key, value) in members { if let value { object[key] = .string(value) } }
+        let operation = try BulkOperation(json: .object(object))
+        if let problem = BulkPlan.fieldProblems(operation).first { throw BulkOperationError(problem) }
+        return operation
+    }
+}
+
 /// What is wrong with an operation as given.
 public struct BulkOperationError: Error, Equatable, CustomStringConvertible {
     public var description: String

@@ -99,20 +99,19 @@ extension ConsoleController {
             default:
                 throw ConsoleRefusal("choose where the entities come from")
             }
-            var members: [String: JSONValue] = ["kind": .string(kind)]
-            let given: [(String, String)] = [("label", label), ("expires_in", expiresIn), ("queue", queue), ("category", category),
-                                             ("severity", severity), ("action", action), ("duration", duration), ("policy", policy),
-                                             ("rationale", rationale)]
-            for (key, value) in given where !value.trimmingCharacters(in: .whitespaces).isEmpty {
-                members[key] = .string(value.trimmingCharacters(in: .whitespaces))
+            let text: (String) -> String? = { value in
+                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                return trimmed.isEmpty ? nil : trimmed
             }
             let operation: BulkOperation
             do {
-                operation = try BulkOperation(json: .object(members))
+                operation = try BulkOperation.parse(kind: kind, members: [
+                    ("label", text(label)), ("expires_in", text(expiresIn)), ("queue", text(queue)), ("category", text(category)),
+                    ("severity", text(severity)), ("action", text(action)), ("duration", text(duration)), ("policy", text(policy)),
+                    ("rationale", text(rationale))])
             } catch {
                 throw ConsoleRefusal(error.description)
             }
-            if let problem = BulkPlan.fieldProblems(operation).first { throw ConsoleRefusal(problem) }
             return (source, operation)
         }
     }
@@ -196,27 +195,15 @@ extension ConsoleController {
     /// The form's preview: a dry run, nothing changed.
     @Sendable func bulkPreview(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let (_, form) = try await post(request, context, needs: .bulkWrite)
-        let values = BulkFormView(form)
-        do {
-            let (source, operation) = try values.request()
-            if case .cluster = source { try await EntityIndexer.catchUpIfClose(components.store) }
+        return try await bulkForm(BulkFormView(form), context) { source, operation, values in
             let preview = try await components.bulk.preview(source, operation: operation, actor: context.actor, actorLeads: leads(context))
             return try await renderBulk(context, form: values, selected: nil, preview: preview, refusal: nil)
-        } catch let refusal as ConsoleRefusal {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: refusal.message)
-        } catch let error as ReviewError {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: error.message)
-        } catch let error as QueryError {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: error.message)
         }
     }
 
     @Sendable func bulkStart(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let (_, form) = try await post(request, context, needs: .bulkWrite)
-        let values = BulkFormView(form)
-        do {
-            let (source, operation) = try values.request()
-            if case .cluster = source { try await EntityIndexer.catchUpIfClose(components.store) }
+        return try await bulkForm(BulkFormView(form), context) { source, operation, values in
             let note = values.note.trimmingCharacters(in: .whitespaces)
             let job = try await components.bulk.create(source, operation: operation, note: note.isEmpty ? nil : String(note.prefix(2_000)),
                                                        actor: context.actor, actorLeads: leads(context))
@@ -224,13 +211,26 @@ extension ConsoleController {
                 ? "Bulk job \(job.id) over \(job.total) entities waits for another lead's approval."
                 : "Bulk job \(job.id) started: \(job.operation.effect), \(job.total) entities.", for: context)
             return ConsolePage.redirect("/bulk?job=\(job.id)")
-        } catch let refusal as ConsoleRefusal {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: refusal.message)
-        } catch let error as ReviewError {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: error.message)
-        } catch let error as QueryError {
-            return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: error.message)
         }
+    }
+
+    /// Reads the form's request and runs `body` with it; a refusal (the form's, the pack's, the
+    /// source query's) comes back as the page with the form kept and the reason shown.
+    private func bulkForm(_ values: BulkFormView, _ context: WardenRequestContext,
+                          _ body: (BulkActions.Source, BulkOperation, BulkFormView) async throws -> Response) async throws -> Response {
+        let refusal: String
+        do {
+            let (source, operation) = try values.request()
+            if case .cluster = source { try await EntityIndexer.catchUpIfClose(components.store) }
+            return try await body(source, operation, values)
+        } catch let error as ConsoleRefusal {
+            refusal = error.message
+        } catch let error as ReviewError {
+            refusal = error.message
+        } catch let error as QueryError {
+            refusal = error.message
+        }
+        return try await renderBulk(context, form: values, selected: nil, preview: nil, refusal: refusal)
     }
 
     /// Approve, cancel or reverse a job from its row.
