@@ -96,69 +96,127 @@ public struct Hash256: Hashable, Sendable {
 /// there. At the usual thresholds (d ≤ 31: one bit per segment, 17 probes per table) a query reads a
 /// few thousand candidates of a million instead of all of them.
 ///
-/// Immutable once built; tables are compressed rows (offsets into one array of positions).
+/// Those candidates sit at random places in the hash array, and reading each one is a trip to main
+/// memory: that, not arithmetic, bounded lookups. So every table row also carries a 96-bit fold of
+/// the hash (`Fold`, XOR of disjoint groups of its bits) next to its position, in the row's order: a
+/// fold's distance is never more than the hashes' distance, and an unrelated candidate's fold
+/// differs in about 48 bits, so nearly every candidate is rejected from memory read in sequence and
+/// only the few that pass are read from the hash array. The price is memory: 16 bytes per hash per
+/// table, about 290 bytes per hash in all (`memoryBytes`).
+///
+/// Immutable once built; tables are compressed rows (offsets into one array of folds).
 public struct PDQIndex: Sendable {
     public let hashes: [Hash256]
-    /// Per segment: `offsets[s][v] ..< offsets[s][v + 1]` are the positions in `positions[s]` of the
-    /// hashes whose segment s is v.
+    /// Per segment: `offsets[s][v] ..< offsets[s][v + 1]` are the rows in `rows[s]` of the hashes
+    /// whose segment s is v.
     let offsets: [[Int32]]
-    let positions: [[Int32]]
+    let rows: [[Fold]]
 
     public static let segments = 16
+
+    /// A hash folded to 96 bits, with its position in `hashes`. Every bit of the hash goes into
+    /// exactly one bit of the fold (`a` = w0 ^ w3; `b` = the four 32-bit halves of w1 and w2 XORed),
+    /// so two hashes' folds differ in at most as many bits as the hashes do.
+    struct Fold: Sendable {
+        var a: UInt64
+        var b: UInt32
+        var position: Int32
+
+        @inline(__always)
+        init(_ hash: Hash256, position: Int32) {
+            let middle = hash.w1 ^ hash.w2
+            a = hash.w0 ^ hash.w3
+            b = UInt32(truncatingIfNeeded: middle) ^ UInt32(truncatingIfNeeded: middle >> 32)
+            self.position = position
+        }
+
+        @inline(__always)
+        func distance(to other: Fold) -> Int { (a ^ other.a).nonzeroBitCount + (b ^ other.b).nonzeroBitCount }
+    }
 
     public init(_ hashes: [Hash256]) {
         precondition(hashes.count < Int(Int32.max), "a PDQ index holds at most 2^31 hashes")
         self.hashes = hashes
         var offsets: [[Int32]] = []
-        var positions: [[Int32]] = []
+        var rows: [[Fold]] = []
         offsets.reserveCapacity(Self.segments)
-        positions.reserveCapacity(Self.segments)
+        rows.reserveCapacity(Self.segments)
         for segment in 0..<Self.segments {
             var counts = [Int32](repeating: 0, count: 65_537)
             for hash in hashes { counts[hash.segment(segment) + 1] += 1 }
             for value in 0..<65_536 { counts[value + 1] += counts[value] }
             var fill = counts
-            var slots = [Int32](repeating: 0, count: hashes.count)
+            var table = [Fold](repeating: Fold(Hash256(0, 0, 0, 0), position: 0), count: hashes.count)
             for (position, hash) in hashes.enumerated() {
                 let value = hash.segment(segment)
-                slots[Int(fill[value])] = Int32(position)
+                table[Int(fill[value])] = Fold(hash, position: Int32(position))
                 fill[value] += 1
             }
             offsets.append(counts)
-            positions.append(slots)
+            rows.append(table)
         }
         self.offsets = offsets
-        self.positions = positions
+        self.rows = rows
     }
 
     public var count: Int { hashes.count }
 
+    /// What the index holds in memory, in bytes (hashes, offsets and rows).
+    public var memoryBytes: Int {
+        hashes.count * MemoryLayout<Hash256>.stride
+            + offsets.reduce(0) { $0 + $1.count * MemoryLayout<Int32>.stride }
+            + rows.reduce(0) { $0 + $1.count * MemoryLayout<Fold>.stride }
+    }
+
     /// Calls `found(position, distance)` for every hash within `maximum` bits of `query` (a hash
     /// found through several segments is reported once per segment; callers keep the best).
-    public func search(_ query: Hash256, within maximum: Int, _ found: (Int, Int) -> Void) {
+    ///
+    /// The hot loop of matching, shared by `search` and `nearest`: rows are read in sequence and
+    /// rejected by their folds; only a row whose fold is within `maximum` reads its hash.
+    @inline(__always)
+    func visit(_ query: Hash256, within maximum: Int, _ found: (Int, Int) -> Void) {
         guard !hashes.isEmpty, maximum >= 0 else { return }
-        let radius = min(maximum / Self.segments, 16)
-        let flips = Self.flipMasks(radius)
+        let flips = Self.flipMasks(min(maximum / Self.segments, 16))
+        let folded = Fold(query, position: 0)
         hashes.withUnsafeBufferPointer { all in
             for segment in 0..<Self.segments {
                 let mine = query.segment(segment)
                 offsets[segment].withUnsafeBufferPointer { offsets in
-                    positions[segment].withUnsafeBufferPointer { positions in
+                    rows[segment].withUnsafeBufferPointer { rows in
                         for mask in flips {
                             let value = mine ^ mask
-                            var slot = Int(offsets[value])
+                            var row = Int(offsets[value])
                             let end = Int(offsets[value + 1])
-                            while slot < end {
-                                let position = Int(positions[slot])
-                                let distance = all[position].distance(to: query)
-                                if distance <= maximum { found(position, distance) }
-                                slot += 1
+                            while row < end {
+                                let fold = rows[row]
+                                if fold.distance(to: folded) <= maximum {
+                                    let position = Int(fold.position)
+                                    let distance = all[position].distance(to: query)
+                                    if distance <= maximum { found(position, distance) }
+                                }
+                                row += 1
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Calls `found(position, distance)` for every hash within `maximum` bits of `query` (a hash
+    /// found through several segments is reported once per segment; callers keep the best).
+    public func search(_ query: Hash256, within maximum: Int, _ found: (Int, Int) -> Void) {
+        visit(query, within: maximum, found)
+    }
+
+    /// The nearest hash within `maximum` bits through the index (ties: the earliest position).
+    public func nearest(_ query: Hash256, within maximum: Int) -> (position: Int, distance: Int)? {
+        var best: (position: Int, distance: Int)?
+        visit(query, within: maximum) { position, distance in
+            if let current = best, current.distance < distance || (current.distance == distance && current.position <= position) { return }
+            best = (position, distance)
+        }
+        return best
     }
 
     /// The 16-bit masks with at most `radius` bits set (0 first).
@@ -181,44 +239,6 @@ public struct PDQIndex: Sendable {
             if distance <= maximum, distance < (best?.1 ?? Int.max) { best = (position, distance) }
         }
         return best
-    }
-
-    /// The nearest hash within `maximum` bits through the index (ties: the earliest position).
-    ///
-    /// The hot loop of matching. Candidates sit at random places in `hashes`, so each check is
-    /// usually a cache miss; the loop keeps the checks independent of one another (no call, the best
-    /// kept in registers) so the processor overlaps those misses instead of waiting on each in turn.
-    public func nearest(_ query: Hash256, within maximum: Int) -> (position: Int, distance: Int)? {
-        guard !hashes.isEmpty, maximum >= 0 else { return nil }
-        let flips = Self.flipMasks(min(maximum / Self.segments, 16))
-        var bestPosition = Int.max
-        var bestDistance = maximum + 1
-        hashes.withUnsafeBufferPointer { all in
-            for segment in 0..<Self.segments {
-                let mine = query.segment(segment)
-                offsets[segment].withUnsafeBufferPointer { offsets in
-                    positions[segment].withUnsafeBufferPointer { positions in
-                        for mask in flips {
-                            let value = mine ^ mask
-                            var slot = Int(offsets[value])
-                            let end = Int(offsets[value + 1])
-                            while slot < end {
-                                let position = Int(positions[slot])
-                                let hash = all[position]
-                                let distance = (hash.w0 ^ query.w0).nonzeroBitCount + (hash.w1 ^ query.w1).nonzeroBitCount
-                                    + (hash.w2 ^ query.w2).nonzeroBitCount + (hash.w3 ^ query.w3).nonzeroBitCount
-                                if distance < bestDistance || (distance == bestDistance && distance <= maximum && position < bestPosition) {
-                                    bestDistance = distance
-                                    bestPosition = position
-                                }
-                                slot += 1
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return bestPosition == Int.max ? nil : (bestPosition, bestDistance)
     }
 }
 

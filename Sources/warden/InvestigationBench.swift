@@ -196,11 +196,12 @@ struct InvestigationBench: AsyncParsableCommand {
         report["pdq_hashes"] = hashes
         report["pdq_distance"] = distance
         report["pdq_index_build_seconds"] = rounded(buildSeconds)
+        report["pdq_index_mib"] = index.memoryBytes / 1_048_576
         report["pdq_lookups_per_sec"] = Int(perSecond)
         report["pdq_scan_lookups_per_sec"] = Int(scanPerSecond)
         report["pdq_matched"] = matched
         report["pdq_near_copies"] = expectedNear
-        say("PDQ: \(hashes) hashes indexed in \(String(format: "%.2f", buildSeconds)) s; \(lookups) lookups at distance \(distance): "
+        say("PDQ: \(hashes) hashes indexed in \(String(format: "%.2f", buildSeconds)) s (\(index.memoryBytes / 1_048_576) MiB); \(lookups) lookups at distance \(distance): "
             + "\(Int(perSecond)) lookups/s on one core (a full scan: \(Int(scanPerSecond))/s); \(matched) matched of \(expectedNear) near copies")
     }
 

@@ -71,6 +71,19 @@ enum PDQVectors {
         }
     }
 
+    @Test func aFoldNeverSaysTwoHashesAreFartherApartThanTheyAre() {
+        // The index rejects candidates by their folds, so a fold's distance must never exceed the
+        // hashes' own: any pair, near or far.
+        var random = SplitMix64(seed: 96)
+        for round in 0..<2_000 {
+            let one = Hash256(random.next(), random.next(), random.next(), random.next())
+            var other = round % 2 == 0 ? one : Hash256(random.next(), random.next(), random.next(), random.next())
+            for _ in 0..<Int(random.next() % 40) { flip(&other, bit: Int(random.next() % 256)) }
+            let folds = PDQIndex.Fold(one, position: 0).distance(to: PDQIndex.Fold(other, position: 1))
+            #expect(folds <= one.distance(to: other))
+        }
+    }
+
     func flip(_ hash: inout Hash256, bit: Int) {
         let mask = UInt64(1) << UInt64(63 - bit % 64)
         switch bit / 64 {
