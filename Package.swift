@@ -49,6 +49,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenQuality",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenRules",
             dependencies: ["WardenCore"],
             swiftSettings: swiftSettings
@@ -88,6 +93,7 @@ let package = Package(
                 "WardenReview",
                 "WardenIncidents",
                 "WardenInvestigations",
+                "WardenQuality",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenStore",
@@ -162,6 +168,7 @@ let package = Package(
                 "WardenReview",
                 "WardenIncidents",
                 "WardenInvestigations",
+                "WardenQuality",
                 "WardenClassifiers",
                 "WardenRules",
                 "WardenSimulation",
@@ -208,6 +215,11 @@ let package = Package(
         .testTarget(
             name: "WardenInvestigationsTests",
             dependencies: ["WardenCore", "WardenInvestigations"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenQualityTests",
+            dependencies: ["WardenCore", "WardenQuality"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
