@@ -80,6 +80,7 @@ let package = Package(
                 "WardenReview",
                 "WardenIncidents",
                 "WardenInvestigations",
+                "WardenQuality",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -158,6 +159,7 @@ let package = Package(
                 .embedInCode("Console/templates/clusters.mustache"),
                 .embedInCode("Console/templates/banks.mustache"),
                 .embedInCode("Console/templates/bulk-jobs.mustache"),
+                .embedInCode("Console/templates/quality.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -708,6 +708,20 @@ def run(binary, work, artifacts):
         rev2.get(incident_path)
         check(not rev2.has("#status-form") and "Card testing wave" in rev2.text(), "reviewers read incidents without controls")
 
+        # Quality: the health of the operation over the decisions made above, per reviewer with intervals,
+        # the window switch and the CSV export; reviewers cannot open it.
+        lead.get("/quality")
+        reviewers = lead.find("#quality-reviewers").text
+        check(lead.has("#quality-summary") and "user:rev1" in reviewers and "%" in reviewers and lead.has("#chart-quality-weeks svg"),
+              "the quality page shows each reviewer's scorecard with its interval and the weekly chart")
+        lead.click("a[href='/quality?days=90']")
+        check(lead.find("a[aria-current=page][href='/quality?days=90']") is not None, "the window switches to 90 days")
+        status, kind, text = lead.fetch("/quality/scorecards.csv?days=90")
+        check(status == 200 and kind.startswith("text/csv") and "reviewer,user:rev1," in text, "the scorecards download as CSV")
+        lead.shot("quality")
+        rev1.get("/quality")
+        check("Not allowed" in rev1.text(), "a reviewer cannot open the quality page")
+
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")
         lead.get("/")

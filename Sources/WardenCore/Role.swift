@@ -19,11 +19,11 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var scopes: Set<Scope> {
         switch self {
         case .admin: [.admin]
-        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite]
-        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite]
+        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite, .qualityRead]
+        case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite, .qualityRead]
         case .reviewer: [.casesRead, .casesReview, .incidentsRead]
         case .vendorReviewer: [.casesRead, .casesReview]
-        case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead, .queryRead, .banksRead, .bulkRead]
+        case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead, .queryRead, .banksRead, .bulkRead, .qualityRead]
         }
     }
 

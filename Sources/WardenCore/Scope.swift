@@ -36,6 +36,8 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case bulkRead = "bulk:read"
     /// Preview, start, cancel and reverse bulk jobs (approving a large one takes `cases:lead`).
     case bulkWrite = "bulk:write"
+    /// See quality reports: operational health, per reviewer, team, queue and policy.
+    case qualityRead = "quality:read"
     /// Everything, including managing tokens.
     case admin
 

@@ -1,6 +1,17 @@
 /// Instants as integer milliseconds since the Unix epoch (UTC), with a strict RFC 3339 parser
 /// and formatter that work on bytes, so intake never goes through `DateFormatter`.
 public enum Timestamp {
+    /// A week in milliseconds.
+    public static let week: Int64 = 7 * 86_400_000
+
+    /// The start of the ISO week (Monday 00:00 UTC) holding `millis`, before 1970 too.
+    public static func startOfWeek(_ millis: Int64) -> Int64 {
+        // 1970-01-01 was a Thursday, so weeks start 4 days after a multiple of seven days.
+        let monday: Int64 = 4 * 86_400_000
+        let shifted = millis - monday
+        return (shifted >= 0 ? shifted / week : (shifted - week + 1) / week) * week + monday
+    }
+
     /// Parses `2026-11-23T10:00:00Z`, `2026-11-23T10:00:00.123+02:00` and the like.
     /// Returns nil for anything that is not a complete, valid RFC 3339 date-time with an offset.
     public static func parseRFC3339<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Int64?

@@ -75,6 +75,8 @@ public struct WardenComponents: Sendable {
     public var derived: DerivedTables
     /// Bulk jobs on what investigations found.
     public var bulk: BulkActions
+    /// Quality reports: operational health.
+    public var quality: QualityService
 
     /// The clock.
     public var clock: any WallClock { configuration.clock }
@@ -130,7 +132,8 @@ public struct WardenComponents: Sendable {
             investigations: investigations,
             links: links, banks: banks, lookups: lookups, derived: derived,
             bulk: BulkActions(store: store, review: review, intake: intake, investigations: investigations, links: links, clock: clock,
-                              limits: configuration.bulkLimits))
+                              limits: configuration.bulkLimits),
+            quality: QualityService(store: store, clock: clock))
     }
 
     /// Throws when the server should not receive traffic.

@@ -1,3 +1,4 @@
+import WardenCore
 /// What the console's dashboards compute from loaded cases and counts: time to first action and
 /// to resolution per queue and band against the SLA targets, attainment, daily and weekly series.
 /// Pure: the store loads, this counts.
@@ -66,10 +67,5 @@ public enum ReviewStatistics {
     }
 
     /// The start of the ISO week (Monday, UTC) holding `time`.
-    public static func startOfWeek(_ time: Int64) -> Int64 {
-        let day = ExposurePolicy.startOfDay(time)
-        // 1970-01-01 was a Thursday: days since a Monday are (days + 3) mod 7.
-        let sinceMonday = ((day / 86_400_000) + 3) % 7
-        return day - sinceMonday * 86_400_000
-    }
+    public static func startOfWeek(_ time: Int64) -> Int64 { Timestamp.startOfWeek(time) }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenEngine
+import WardenHTTP
 import WardenQuality
 
 /// `warden qa`: the statistics of quality work — agreement in a calibration session, sample sizes
@@ -9,7 +11,7 @@ struct Quality: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
         abstract: "Quality statistics: calibration agreement, sample sizes, intervals, prevalence (docs/quality.md).",
-        subcommands: [Calibrate.self, Size.self, Interval_.self, Prevalence.self])
+        subcommands: [Health.self, Calibrate.self, Size.self, Interval_.self, Prevalence.self])
 
     struct ConfidenceOption: ParsableArguments {
         @Option(help: "Confidence level, between 0 and 1.") var confidence = 0.95
@@ -41,6 +43,65 @@ struct Quality: ParsableCommand {
     static func bar(_ value: Double?) -> String {
         let filled = Int(((value ?? 0) * 20).rounded()).clamped(to: 0...20)
         return String(repeating: "█", count: filled) + String(repeating: "·", count: 20 - filled)
+    }
+
+    struct Health: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The health of the operation: appeal overturns, SLA attainment, times, escalation accuracy, weekly changes beyond noise.",
+            discussion: """
+                Over the decisions of the last --days days in a data directory, overall and per reviewer, team \
+                (a vendor is a team), queue and policy, each rate with its Wilson interval. The same report as \
+                GET /v1/quality/health. Example:
+                  warden qa health --days 28
+                """)
+
+        @OptionGroup var data: DataDirOption
+        @Option(help: "Days to cover, ending now (1–\(QualityService.maximumDays)).") var days = 28
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...QualityService.maximumDays).contains(days) else { throw ValidationError("--days must be between 1 and \(QualityService.maximumDays), not \(days)") }
+        }
+
+        func run() async throws {
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let report = try await QualityService(store: opened.store, clock: SystemWallClock()).health(days: days)
+            if json {
+                print(try Quality.encode(HealthResponse(report, days: days)))
+                return
+            }
+            func rate(_ rate: Rate) -> String {
+                guard let value = rate.value else { return "–".padding(toLength: 24, withPad: " ", startingAt: 0) }
+                return "\(format(value, 3)) \(format(rate.interval))".padding(toLength: 24, withPad: " ", startingAt: 0)
+            }
+            func duration(_ millis: Int64?) -> String {
+                guard let millis else { return "–" }
+                let minutes = Double(millis) / 60_000
+                return minutes < 120 ? "\(format(minutes, 0)) min" : "\(format(minutes / 60, 1)) h"
+            }
+            print("\(report.overall.decisions) decisions from \(Timestamp.formatRFC3339(report.from)) to \(Timestamp.formatRFC3339(report.to))")
+            for (title, rows) in [("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam),
+                                  ("by queue", report.byQueue), ("by policy", report.byPolicy)] where !rows.isEmpty {
+                print("")
+                print("\(title.padding(toLength: 22, withPad: " ", startingAt: 0)) decisions  overturned of appealed   SLA met                  first action  resolution")
+                for row in rows {
+                    print("\(row.group.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(row.decisions).padding(toLength: 9, withPad: " ", startingAt: 0))  \(rate(row.overturned)) \(rate(row.slaMet)) \(duration(row.firstActionMillis?.p50).padding(toLength: 12, withPad: " ", startingAt: 0))  \(duration(row.resolutionMillis?.p50))")
+                }
+            }
+            if !report.escalations.isEmpty {
+                print("")
+                print("escalations the next tier agreed with (found a violation):")
+                for escalation in report.escalations { print("  \(escalation.escalator.padding(toLength: 20, withPad: " ", startingAt: 0)) \(escalation.agreed.count) of \(escalation.agreed.of)  \(rate(escalation.agreed))") }
+            }
+            if !report.weeks.isEmpty {
+                print("")
+                print("week of       decisions  overturned                       SLA met")
+                for week in report.weeks {
+                    let changes = week.changes.isEmpty ? "" : "  ← \(week.changes.joined(separator: ", ")) (beyond noise)"
+                    print("\(Timestamp.formatRFC3339(week.start).prefix(10))   \(String(week.decisions).padding(toLength: 9, withPad: " ", startingAt: 0))  \(format(week.overturned.value, 3)) \(bar(week.overturned.value).prefix(10))  \(format(week.slaMet.value, 3)) \(bar(week.slaMet.value))\(changes)")
+                }
+            }
+        }
     }
 
     struct Calibrate: ParsableCommand {

@@ -57,6 +57,8 @@ struct ConsoleController {
         group.post("/outbox/redrive", use: redrive)
         group.get("/entities/{type}/{id}", use: entity)
         group.get("/clusters", use: clustersPage)
+        group.get("/quality", use: qualityPage)
+        group.get("/quality/{name}", use: qualityCSV)
         group.get("/banks", use: banksPage)
         group.post("/banks/{bank}/opinion", use: bankOpinion)
         group.get("/bulk", use: bulkPage)

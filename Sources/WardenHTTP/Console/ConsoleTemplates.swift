@@ -14,7 +14,7 @@ enum ConsoleTemplates {
             ("lead", PackageResources.lead_mustache), ("bulk", PackageResources.bulk_mustache),
             ("dashboards", PackageResources.dashboards_mustache), ("rules", PackageResources.rules_mustache),
             ("rule", PackageResources.rule_mustache), ("incidents", PackageResources.incidents_mustache),
-            ("incident", PackageResources.incident_mustache), ("oncall", PackageResources.oncall_mustache), ("query", PackageResources.query_mustache), ("clusters", PackageResources.clusters_mustache), ("banks", PackageResources.banks_mustache), ("bulk-jobs", PackageResources.bulk_jobs_mustache),
+            ("incident", PackageResources.incident_mustache), ("oncall", PackageResources.oncall_mustache), ("query", PackageResources.query_mustache), ("clusters", PackageResources.clusters_mustache), ("banks", PackageResources.banks_mustache), ("bulk-jobs", PackageResources.bulk_jobs_mustache), ("quality", PackageResources.quality_mustache),
         ]
         for (name, bytes) in templates {
             do {

@@ -1,0 +1,31 @@
+public import WardenCore
+public import WardenQuality
+public import WardenStore
+
+/// Quality reports over the live store: the store loads the facts, WardenQuality computes.
+public struct QualityService: Sendable {
+    let store: any QualityStore & UserStore
+    let clock: any WallClock
+
+    /// The longest window a health report covers, in days.
+    public static let maximumDays = 366
+
+    public init(store: any QualityStore & UserStore, clock: any WallClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Operational health over the last `days` days (decisions made since the start of the day
+    /// `days − 1` days ago, UTC, up to now); teams come from the people who decided.
+    public func health(days: Int, confidence: Double = 0.95) async throws -> HealthReport {
+        precondition((1...Self.maximumDays).contains(days), "a health report covers 1 to \(Self.maximumDays) days")
+        let now = clock.nowMillis()
+        let from = now - ((now % 86_400_000) + 86_400_000) % 86_400_000 - Int64(days - 1) * 86_400_000
+        let facts = try await store.decisionFacts(from: from, to: now + 1)
+        var teams: [String: [String]] = [:]
+        for user in try await store.users() where !user.teams.isEmpty {
+            teams[ActorRef(.user, user.name).description] = user.teams
+        }
+        return HealthReport(facts, from: from, to: now + 1, teams: teams, confidence: confidence)
+    }
+}
