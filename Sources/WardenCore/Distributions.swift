@@ -4,6 +4,16 @@ import Foundation
 /// incomplete beta function and its inverse, and the binomial distribution. Pure; accurate to about
 /// 1e-12 over the ranges QA uses (proportions of up to billions of trials).
 public enum Distributions {
+    /// The `p`-quantile (0…1) of values already sorted ascending, by the nearest-rank method (the
+    /// smallest value with at least `p` of the values at or below it); `sorted` must not be empty.
+    /// One definition for every median and p90 Warden shows, so the dashboards and the quality
+    /// page agree on the same cases.
+    public static func nearestRank(sorted: [Int64], _ p: Double) -> Int64 {
+        precondition(!sorted.isEmpty, "a quantile of no values")
+        let rank = Int((p * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
     /// The standard normal distribution function Φ(x).
     public static func normalCDF(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
 

@@ -83,6 +83,7 @@ public struct HealthReport: Sendable, Equatable, Codable {
         public var resolutionMillis: Percentiles?
     }
 
+    /// Median and 90th percentile by the nearest-rank method (`Distributions.nearestRank`), as the dashboards use.
     public struct Percentiles: Sendable, Equatable, Codable {
         public var p50: Int64
         public var p90: Int64
@@ -213,8 +214,7 @@ public struct HealthReport: Sendable, Equatable, Codable {
         static func percentiles(_ values: [Int64]) -> Percentiles? {
             guard !values.isEmpty else { return nil }
             let sorted = values.sorted()
-            func at(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))] }
-            return Percentiles(p50: at(0.5), p90: at(0.9))
+            return Percentiles(p50: Distributions.nearestRank(sorted: sorted, 0.5), p90: Distributions.nearestRank(sorted: sorted, 0.9))
         }
     }
 }

@@ -20,10 +20,7 @@ public enum ReviewStatistics {
 
     /// The `p`-quantile (0…1) of `values` by the nearest-rank method; nil when empty.
     public static func percentile(_ values: [Int64], _ p: Double) -> Int64? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        values.isEmpty ? nil : Distributions.nearestRank(sorted: values.sorted(), p)
     }
 
     /// Timings of resolved cases per queue and band, in the pack's queue order then band order.
