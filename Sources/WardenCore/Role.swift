@@ -19,9 +19,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var scopes: Set<Scope> {
         switch self {
         case .admin: [.admin]
-        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite, .qualityRead]
+        case .lead: [.read, .casesRead, .casesReview, .casesLead, .exportsRead, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite, .qualityRead, .qualityReview, .qualityWrite]
         case .analyst: [.read, .casesRead, .exportsRead, .rulesWrite, .incidentsRead, .incidentsWrite, .queryRead, .queryWrite, .banksRead, .banksWrite, .bulkRead, .bulkWrite, .qualityRead]
-        case .reviewer: [.casesRead, .casesReview, .incidentsRead]
+        case .reviewer: [.casesRead, .casesReview, .incidentsRead, .qualityReview]
         case .vendorReviewer: [.casesRead, .casesReview]
         case .auditor: [.read, .casesRead, .exportsRead, .auditRead, .incidentsRead, .queryRead, .banksRead, .bulkRead, .qualityRead]
         }

@@ -38,6 +38,10 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case bulkWrite = "bulk:write"
     /// See quality reports: operational health, per reviewer, team, queue and policy.
     case qualityRead = "quality:read"
+    /// Re-review sampled decisions in the QA queue (blind), and dispute findings on one's own decisions.
+    case qualityReview = "quality:review"
+    /// Run QA: draw audits and rule on disputes.
+    case qualityWrite = "quality:write"
     /// Everything, including managing tokens.
     case admin
 

@@ -34,6 +34,8 @@ public struct PolicyPack: Sendable {
     public var banks = BankPack()
     /// Saved queries (and derived tables) the pack declares (`queries.yaml`).
     public var queries = QueryPack()
+    /// The QA error taxonomy and accuracy target (`quality.yaml`).
+    public var quality = QualityPack()
     /// The `data` fields full-text search indexes (paths such as `text` or `profile.bio`).
     public var searchFields: [[String]] = [["text"]]
 
@@ -123,12 +125,13 @@ public struct PolicyPack: Sendable {
                                           problems: &problems)
         let banks = BankPack.load(directory: directory, problems: &problems)
         let queries = QueryPack.load(directory: directory, problems: &problems)
+        let quality = QualityPack.load(directory: directory, problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
-                          incidents: incidents, banks: banks, queries: queries,
+                          incidents: incidents, banks: banks, queries: queries, quality: quality,
                           searchFields: (manifest.searchFields ?? ["text"]).map { $0.split(separator: ".").map(String.init) })
     }
 

@@ -2,18 +2,38 @@ public import WardenCore
 public import WardenQuality
 public import WardenStore
 
-/// Quality reports over the live store: the store loads the facts, WardenQuality computes.
+/// Quality reports and QA audits over the live store: the store loads and applies, WardenQuality
+/// works out samples, the QA review's rules and the reports.
 public struct QualityService: Sendable {
-    let store: any QualityStore & UserStore
-    let clock: any WallClock
+    public let store: any QualityStore & UserStore
+    public let clock: any WallClock
+    /// The pack's QA error taxonomy and target, and its categories (what a verdict may name).
+    let pack: @Sendable () -> (quality: QualityPack, categories: Set<String>)
 
-    /// The longest window a health report covers, in days.
+    /// The longest window a report covers, in days.
     public static let maximumDays = 366
 
-    public init(store: any QualityStore & UserStore, clock: any WallClock) {
+    public init(store: any QualityStore & UserStore, clock: any WallClock,
+                pack: @escaping @Sendable () -> (quality: QualityPack, categories: Set<String>) = { (QualityPack(), []) }) {
         self.store = store
         self.clock = clock
+        self.pack = pack
     }
+
+    /// Over a pack manager's current pack.
+    public init(store: any QualityStore & UserStore, clock: any WallClock, packs: PackManager) {
+        self.init(store: store, clock: clock) {
+            let pack = packs.pack
+            return (pack.quality, pack.taxonomy.categoryIDs)
+        }
+    }
+
+    /// The error types QA reviewers score against.
+    public var errorTypes: [ErrorType] { pack().quality.errorTypes }
+    /// The accuracy QA reports hold teams to, if the pack sets one.
+    public var targetAccuracy: Double? { pack().quality.targetAccuracy }
+    /// The policy areas a verdict may name.
+    public var categories: Set<String> { pack().categories }
 
     /// Operational health over the last `days` days (decisions made since the start of the day
     /// `days − 1` days ago, UTC, up to now); teams come from the people who decided.
@@ -21,16 +41,95 @@ public struct QualityService: Sendable {
         precondition((1...Self.maximumDays).contains(days), "a health report covers 1 to \(Self.maximumDays) days")
         let (from, to) = Self.window(days: days, now: clock.nowMillis())
         let facts = try await store.decisionFacts(from: from, to: to)
+        return HealthReport(facts, from: from, to: to, teams: try await teams(), confidence: confidence)
+    }
+
+    /// Each person's teams, by actor (`user:ana` → `["vendor-a"]`).
+    func teams() async throws -> [String: [String]] {
         var teams: [String: [String]] = [:]
         for user in try await store.users() where !user.teams.isEmpty {
             teams[ActorRef(.user, user.name).description] = user.teams
         }
-        return HealthReport(facts, from: from, to: to, teams: teams, confidence: confidence)
+        return teams
     }
 
     /// The window of a `days`-day report at `now`: from the start of the UTC day `days − 1` days ago
     /// up to and including `now`.
     public static func window(days: Int, now: Int64) -> (from: Int64, to: Int64) {
         (now - ((now % 86_400_000) + 86_400_000) % 86_400_000 - Int64(days - 1) * 86_400_000, now + 1)
+    }
+
+    // MARK: QA audits
+
+    /// Draws a QA audit over the decisions of the last `days` days.
+    public func createAudit(name: String, plan: SamplingPlan, days: Int, actor: ActorRef) async throws -> QAAudit {
+        precondition((1...Self.maximumDays).contains(days), "an audit covers 1 to \(Self.maximumDays) days")
+        let now = clock.nowMillis()
+        let (from, to) = Self.window(days: days, now: now)
+        return try await store.createAudit(name: name, plan: plan, from: from, to: to, teams: try await teams(), actor: actor, now: now)
+    }
+
+    public func audit(id: Int64) async throws -> QAAudit {
+        guard let audit = try await store.audit(id: id) else { throw QualityError(.notFound, "there is no QA audit \(id)") }
+        return audit
+    }
+
+    public func item(id: Int64) async throws -> QAItem {
+        guard let item = try await store.qaItem(id: id) else { throw QualityError(.notFound, "there is no QA item \(id)") }
+        return item
+    }
+
+    /// Every item of an audit (an audit holds at most what its plan drew).
+    public func items(auditID: Int64) async throws -> [QAItem] {
+        try await allItems(QAItemQuery(auditID: auditID, limit: 10_000))
+    }
+
+    func allItems(_ query: QAItemQuery) async throws -> [QAItem] {
+        var query = query
+        var items: [QAItem] = []
+        while true {
+            let page = try await store.qaItems(query)
+            items += page
+            guard page.count == query.limit, let last = page.last else { return items }
+            query.after = last.id
+        }
+    }
+
+    public func command(itemID: Int64, _ command: QACommand, actor: ActorRef, isLead: Bool) async throws -> QAItem {
+        let (quality, categories) = pack()
+        return try await store.commandQAItem(id: itemID, command, actor: actor, isLead: isLead, taxonomy: quality.errorTypes, categories: categories,
+                                             now: clock.nowMillis())
+    }
+
+    public func claimNext(auditID: Int64?, actor: ActorRef) async throws -> QAItem? {
+        if let auditID { _ = try await audit(id: auditID) }
+        return try await store.claimNextQAItem(auditID: auditID, actor: actor, now: clock.nowMillis())
+    }
+
+    /// The QA report over one audit's items.
+    public func report(auditID: Int64, method: IntervalMethod = .wilson, confidence: Double = 0.95) async throws -> QAReport {
+        _ = try await audit(id: auditID)
+        return QAReport(try await items(auditID: auditID), teams: try await teams(), taxonomy: errorTypes, method: method,
+                        confidence: confidence, target: targetAccuracy)
+    }
+
+    /// The QA report over every verdict given in the last `days` days, across audits.
+    public func report(days: Int, method: IntervalMethod = .wilson, confidence: Double = 0.95) async throws -> QAReport {
+        precondition((1...Self.maximumDays).contains(days), "a report covers 1 to \(Self.maximumDays) days")
+        let (from, to) = Self.window(days: days, now: clock.nowMillis())
+        let items = try await allItems(QAItemQuery(verdictFrom: from, verdictTo: to, limit: 10_000))
+        return QAReport(items, teams: try await teams(), taxonomy: errorTypes, method: method, confidence: confidence,
+                        target: targetAccuracy)
+    }
+
+    /// QA findings on `decider`'s decisions (verdicts that disagreed, disputes and rulings), newest first.
+    public func findings(for decider: ActorRef, limit: Int) async throws -> [QAItem] {
+        let items = try await allItems(QAItemQuery(decider: decider.description, states: [.disagreed, .disputed, .ruled], limit: 1_000))
+        return Array(items.reversed().prefix(limit))
+    }
+
+    /// Disputes waiting for a ruling, oldest first.
+    public func openDisputes(limit: Int) async throws -> [QAItem] {
+        try await store.qaItems(QAItemQuery(states: [.disputed], limit: limit))
     }
 }

@@ -47,7 +47,7 @@ public enum WardenApplication {
         HashBanksController(banks: components.banks, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         BulkController(bulk: components.bulk, store: components.store, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
-        QualityController(quality: components.quality).addRoutes(to: routes)
+        QualityController(quality: components.quality, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         let search = SearchController(store: components.store, fields: { packs.pack.searchFields })
         search.addRoutes(to: routes)
         MCPController(components: components, search: search, review: reviewAPI,

@@ -133,7 +133,7 @@ public struct WardenComponents: Sendable {
             links: links, banks: banks, lookups: lookups, derived: derived,
             bulk: BulkActions(store: store, review: review, intake: intake, investigations: investigations, links: links, clock: clock,
                               limits: configuration.bulkLimits),
-            quality: QualityService(store: store, clock: clock))
+            quality: QualityService(store: store, clock: clock, packs: packs))
     }
 
     /// Throws when the server should not receive traffic.

@@ -753,6 +753,54 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v25: QA audits, and escalations found without a per-decision probe") { db in
+            try db.execute(sql: """
+                CREATE TABLE qa_audit (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    plan TEXT NOT NULL,
+                    window_from INTEGER NOT NULL,
+                    window_to INTEGER NOT NULL,
+                    population INTEGER NOT NULL CHECK (population >= 0),
+                    sample_size INTEGER NOT NULL CHECK (sample_size >= 0),
+                    strata TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE qa_item (
+                    id INTEGER PRIMARY KEY,
+                    audit_id INTEGER NOT NULL REFERENCES qa_audit(id),
+                    decision_id INTEGER NOT NULL UNIQUE REFERENCES decision(id),
+                    case_id INTEGER NOT NULL REFERENCES review_case(id),
+                    decider TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    violation INTEGER NOT NULL CHECK (violation IN (0, 1)),
+                    decided_at INTEGER NOT NULL,
+                    stratum TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('waiting', 'in_review', 'agreed', 'disagreed', 'disputed', 'ruled')),
+                    reviewer TEXT,
+                    claimed_at INTEGER,
+                    verdict_violation INTEGER CHECK (verdict_violation IS NULL OR verdict_violation IN (0, 1)),
+                    verdict_category TEXT,
+                    verdict_errors TEXT,
+                    verdict_notes TEXT,
+                    verdict_at INTEGER,
+                    disputed_by TEXT,
+                    dispute_reason TEXT,
+                    disputed_at INTEGER,
+                    ruling TEXT CHECK (ruling IS NULL OR ruling IN ('qa', 'original')),
+                    ruled_by TEXT,
+                    ruling_notes TEXT,
+                    ruled_at INTEGER
+                );
+                CREATE INDEX qa_item_by_audit ON qa_item(audit_id, id);
+                CREATE INDEX qa_item_waiting ON qa_item(id) WHERE state = 'waiting';
+                CREATE INDEX qa_item_by_decider ON qa_item(decider, id);
+                CREATE INDEX qa_item_by_verdict ON qa_item(verdict_at) WHERE verdict_at IS NOT NULL;
+                CREATE INDEX timeline_escalations ON case_timeline(case_id, id) WHERE kind = 'transition' AND to_state = 'escalated';
+                """)
+        }
         return migrator
     }
 }
