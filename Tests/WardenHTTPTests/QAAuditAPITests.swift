@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WardenCore
+import WardenEngine
+import WardenReview
+@testable import WardenHTTP
+
+@Suite struct QAAuditAPITests {
+    /// A lead draws an audit of every decision of the week; a QA reviewer works it blind (the original
+    /// decision and who made it appear only after the verdict); a disagreeing verdict names its error
+    /// types; the reviewer disputes a finding and a lead rules for the original. The audit's report and
+    /// the accuracy report count the ruling, every step is in the audit log, and a decision is never
+    /// drawn twice.
+    @Test func aBlindAuditFromDrawToRuling() async throws {
+        let harness = try await Harness.make()
+        let review = harness.components.review
+        let lead = try await harness.token("lead", [.qualityRead, .qualityWrite])
+        let qa = try await harness.token("qa", [.qualityReview])
+        let decider = try await harness.token("decider", [.casesRead, .casesReview])
+        let other = try await harness.token("other", [.casesRead, .casesReview])
+        let auditor = try await harness.token("auditor", [.qualityRead, .auditRead])
+        try await harness.test { client in
+            for (index, actor) in ["s1", "s2", "s3"].enumerated() {
+                #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("m\(index)", actor: actor)).status == .ok)
+            }
+            try await harness.buildCases()
+            for violation in [true, true, false] {
+                let claimed = try #require(try await review.claimNext(queue: "scams", reviewer: ActorRef(parsing: decider.actor)!))
+                _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "fraud.scam", violation: violation,
+                                                                            actions: violation ? [] : [RequestedAction(name: "no_action", duration: nil)],
+                                                                            policy: "scams-v2"), actor: ActorRef(parsing: decider.actor)!)
+            }
+
+            // Bad plans are refused and change nothing.
+            for (body, status) in [
+                (#"{"name":"x","margin":0.05,"rate":0.1}"#, HTTPResponse.Status.unprocessableContent),
+                (#"{"name":"x"}"#, .unprocessableContent),
+                (#"{"name":"x","size":5,"allocation":"per_stratum"}"#, .unprocessableContent),
+                (#"{"name":"x","size":5,"stratify_by":"mood"}"#, .unprocessableContent),
+                (#"{"name":"x","size":5,"colour":"red"}"#, .unprocessableContent),
+                (#"{"name":"x","margin":0.9}"#, .unprocessableContent),
+            ] {
+                let refused = try await client.post("/v1/quality/audits", token: lead.secret, body: body)
+                #expect(refused.status == status || refused.status == .badRequest, "\(body) → \(refused.status)")
+            }
+            #expect((try await client.get("/v1/quality/audits", token: lead.secret).json["audits"] as? [Any])?.isEmpty == true)
+            #expect(try await client.post("/v1/quality/audits", token: qa.secret, body: #"{"name":"x","size":1}"#).status == .forbidden)
+
+            let created = try await client.post("/v1/quality/audits", token: lead.secret,
+                                                body: #"{"name":"Week 48","days":7,"queue":"scams","size":10,"stratify_by":"reviewer","seed":3}"#)
+            #expect(created.status == .created)
+            let audit = created.json
+            let auditID = try #require(audit["id"] as? Int)
+            #expect(audit["population"] as? Int == 3 && audit["sample_size"] as? Int == 3)
+            #expect((audit["plan"] as? [String: Any])?["size"] as? Int == 10)
+            #expect((audit["strata"] as? [[String: Any]])?.first?["key"] as? String == decider.actor)
+
+            var verdicts = 0
+            while true {
+                let next = try await client.post("/v1/quality/qa/next", token: qa.secret, body: #"{"audit_id":\#(auditID)}"#)
+                if next.status == .noContent { break }
+                #expect(next.status == .ok)
+                let item = next.json
+                let id = try #require(item["id"] as? Int)
+                #expect(item["state"] as? String == "in_review")
+                #expect(item["original"] == nil && item["stratum"] == nil)  // blind
+                // Asking again returns the same item (the one held), not a second.
+                #expect(try await client.post("/v1/quality/qa/next", token: qa.secret, body: "").json["id"] as? Int == id)
+                #expect(try await client.get("/v1/quality/qa/items/\(id)", token: qa.secret).json["original"] == nil)
+                // A verdict that differs without naming an error is refused; one naming an unknown error too.
+                let bare = try await client.post("/v1/quality/qa/items/\(id)/verdict", token: qa.secret, body: #"{"violation":true,"category":"spam.links"}"#)
+                #expect(bare.status == .unprocessableContent && (bare.json["detail"] as? String)?.contains("name at least one error type") == true)
+                #expect(try await client.post("/v1/quality/qa/items/\(id)/verdict", token: qa.secret,
+                                              body: #"{"violation":true,"category":"spam.links","errors":["typo"]}"#).status == .unprocessableContent)
+                // Verdicts: the first decision wrong (a scam it was not), the others right.
+                let body = verdicts == 0 ? #"{"violation":false,"errors":["false_positive"],"notes":"a real promotion"}"#
+                    : #"{"violation":\#(verdicts == 1 ? "true" : "false")\#(verdicts == 1 ? #","category":"fraud.scam""# : "")}"#
+                let judged = try await client.post("/v1/quality/qa/items/\(id)/verdict", token: qa.secret, body: body)
+                #expect(judged.status == .ok)
+                let original = try #require(judged.json["original"] as? [String: Any])  // revealed
+                #expect(original["decider"] as? String == decider.actor)
+                #expect(judged.json["state"] as? String == (verdicts == 0 ? "disagreed" : "agreed"))
+                #expect(judged.json["correct"] as? Bool == (verdicts != 0))
+                verdicts += 1
+            }
+            #expect(verdicts == 3)
+
+            // The finding on the decider's decision: they see it and dispute it; someone else may not.
+            let findings = try await client.get("/v1/quality/qa/findings", token: decider.secret).json["items"] as? [[String: Any]] ?? []
+            #expect(findings.count == 1)
+            let findingID = try #require(findings.first?["id"] as? Int)
+            #expect(try await client.post("/v1/quality/qa/items/\(findingID)/dispute", token: other.secret, body: #"{"reason":"no"}"#).status == .forbidden)
+            #expect(try await client.post("/v1/quality/qa/items/\(findingID)/dispute", token: decider.secret, body: #"{"reason":""}"#).status
+                    == .unprocessableContent)
+            let disputed = try await client.post("/v1/quality/qa/items/\(findingID)/dispute", token: decider.secret,
+                                                 body: #"{"reason":"the gift-card text is the scam pattern in the policy"}"#)
+            #expect(disputed.status == .ok && disputed.json["state"] as? String == "disputed")
+            #expect(try await client.post("/v1/quality/qa/items/\(findingID)/dispute", token: decider.secret, body: #"{"reason":"again"}"#).status == .conflict)
+            let disputes = try await client.get("/v1/quality/qa/disputes", token: lead.secret).json["items"] as? [[String: Any]] ?? []
+            #expect(disputes.map { $0["id"] as? Int } == [findingID])
+            #expect(try await client.post("/v1/quality/qa/items/\(findingID)/ruling", token: qa.secret, body: #"{"stands":"qa"}"#).status == .forbidden)
+
+            // Before the ruling: 2 of 3 right.
+            let before = try await client.get("/v1/quality/audits/\(auditID)", token: auditor.secret).json
+            let beforeReport = try #require(before["report"] as? [String: Any])
+            #expect((beforeReport["overall"] as? [String: Any])?["correct"] as? Int == 2)
+            #expect((beforeReport["progress"] as? [String: Any])?["disputed"] as? Int == 1)
+
+            let ruled = try await client.post("/v1/quality/qa/items/\(findingID)/ruling", token: lead.secret,
+                                              body: #"{"stands":"original","notes":"matches policy 4.2"}"#)
+            #expect(ruled.status == .ok && ruled.json["correct"] as? Bool == true)
+            #expect((ruled.json["ruling"] as? [String: Any])?["stands"] as? String == "original")
+
+            let after = try await client.get("/v1/quality/audits/\(auditID)?method=clopper-pearson", token: auditor.secret).json
+            let report = try #require(after["report"] as? [String: Any])
+            #expect(report["method"] as? String == "clopper-pearson")
+            let overall = try #require(report["overall"] as? [String: Any])
+            #expect(overall["correct"] as? Int == 3 && overall["checked"] as? Int == 3)
+            let byReviewer = try #require(report["by_reviewer"] as? [[String: Any]])
+            #expect(byReviewer.map { $0["group"] as? String } == [decider.actor])
+            let errors = try #require(report["errors"] as? [[String: Any]])
+            #expect(errors.first?["id"] as? String == "false_positive" && errors.first?["count"] as? Int == 1)
+
+            let accuracy = try await client.get("/v1/quality/accuracy?days=7", token: auditor.secret)
+            #expect(accuracy.status == .ok && (accuracy.json["overall"] as? [String: Any])?["checked"] as? Int == 3)
+            #expect(try await client.get("/v1/quality/accuracy?method=bayes", token: auditor.secret).status == .badRequest)
+            let items = try await client.get("/v1/quality/audits/\(auditID)/items", token: auditor.secret).json["items"] as? [[String: Any]] ?? []
+            #expect(items.count == 3)
+
+            // Every decision of the window is drawn: a second audit finds nothing new.
+            let second = try await client.post("/v1/quality/audits", token: lead.secret, body: #"{"name":"Again","days":7,"rate":1}"#)
+            #expect(second.status == .created && second.json["population"] as? Int == 0 && second.json["sample_size"] as? Int == 0)
+            #expect(try await client.post("/v1/quality/qa/next", token: qa.secret, body: "").status == .noContent)
+            #expect(try await client.post("/v1/quality/qa/next", token: qa.secret, body: #"{"audit_id":999}"#).status == .notFound)
+            #expect(try await client.get("/v1/quality/qa/items/999", token: qa.secret).status == .notFound)
+
+            let types = try await client.get("/v1/quality/error-types", token: qa.secret).json["error_types"] as? [[String: Any]] ?? []
+            #expect(types.map { $0["id"] as? String }.contains("should_have_escalated"))
+
+            let entries = try await harness.store.auditEntries(after: 0, limit: 1_000).map(\.action)
+            #expect(entries.filter { $0 == "qa.audit" }.count == 2)
+            #expect(entries.filter { $0 == "qa.claim" }.count == 3 && entries.filter { $0 == "qa.verdict" }.count == 3)
+            #expect(entries.contains("qa.dispute") && entries.contains("qa.rule"))
+        }
+    }
+
+    /// The QA queue never offers a reviewer their own decisions.
+    @Test func nobodyAuditsTheirOwnDecisions() async throws {
+        let harness = try await Harness.make()
+        let review = harness.components.review
+        let lead = try await harness.token("lead", [.qualityWrite])
+        let both = try await harness.token("both", [.casesRead, .casesReview, .qualityReview])
+        try await harness.test { client in
+            #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("m1")).status == .ok)
+            try await harness.buildCases()
+            let claimed = try #require(try await review.claimNext(queue: "scams", reviewer: ActorRef(parsing: both.actor)!))
+            _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "fraud.scam", violation: true, actions: [], policy: "scams-v2"),
+                                        actor: ActorRef(parsing: both.actor)!)
+            #expect(try await client.post("/v1/quality/audits", token: lead.secret, body: #"{"name":"All","rate":1}"#).json["sample_size"] as? Int == 1)
+            #expect(try await client.post("/v1/quality/qa/next", token: both.secret, body: "").status == .noContent)
+            #expect(try await client.post("/v1/quality/qa/items/1/release", token: both.secret, body: "").status == .conflict)
+        }
+    }
+}
