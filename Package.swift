@@ -160,6 +160,10 @@ let package = Package(
                 .embedInCode("Console/templates/banks.mustache"),
                 .embedInCode("Console/templates/bulk-jobs.mustache"),
                 .embedInCode("Console/templates/quality.mustache"),
+                .embedInCode("Console/templates/qa.mustache"),
+                .embedInCode("Console/templates/qa-audit.mustache"),
+                .embedInCode("Console/templates/qa-item.mustache"),
+                .embedInCode("Console/templates/qa-accuracy.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

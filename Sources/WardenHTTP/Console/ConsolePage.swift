@@ -75,6 +75,9 @@ enum ConsolePage {
             if Scope.banksRead.isSatisfied(by: scopes) { nav.append(.init(href: "/banks", label: "Banks", current: path.hasPrefix("/banks"))) }
             if Scope.bulkRead.isSatisfied(by: scopes) { nav.append(.init(href: "/bulk", label: "Bulk", current: path.hasPrefix("/bulk"))) }
             if Scope.qualityRead.isSatisfied(by: scopes) { nav.append(.init(href: "/quality", label: "Quality", current: path.hasPrefix("/quality"))) }
+            if [Scope.qualityRead, .qualityReview, .casesReview].contains(where: { $0.isSatisfied(by: scopes) }) {
+                nav.append(.init(href: "/qa", label: "QA", current: path.hasPrefix("/qa")))
+            }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",
