@@ -284,3 +284,19 @@ public struct QAAudit: Sendable, Equatable {
         return (audit, items, entry)
     }
 }
+
+/// What a decision finally says, as a label for classifiers and for measuring models against people.
+///
+/// An appeal that overturned the decision reverses it (the platform's last word to the user).
+/// Otherwise, a QA verdict that found the decision wrong replaces it with the QA reviewer's finding,
+/// unless a ruling kept the original. Otherwise the decision stands.
+public enum FinalFinding {
+    public static func of(violation: Bool, category: String, overturned: Bool, qaVerdict: QAVerdict?, ruling: QARuling?)
+        -> (violation: Bool, category: String, correctedByQA: Bool) {
+        if overturned { return (!violation, category, false) }
+        if let verdict = qaVerdict, ruling != .original, !QAItem.agrees(verdict, violation: violation, category: category) {
+            return (verdict.violation, verdict.category ?? category, true)
+        }
+        return (violation, category, false)
+    }
+}

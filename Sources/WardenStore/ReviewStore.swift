@@ -35,19 +35,24 @@ public struct DecidedText: Sendable, Equatable {
     public var caseID: Int64
     public var at: Int64
     public var category: String
-    /// The decision's verdict, or its reverse when an appeal overturned it.
+    /// The final finding (`FinalFinding`): the decision's verdict, its reverse when an appeal
+    /// overturned it, or the QA verdict when QA found the decision wrong.
     public var violation: Bool
     public var overturned: Bool
+    /// The label comes from a QA verdict that found the decision wrong.
+    public var correctedByQA: Bool
     public var packVersion: String?
     public var text: String
 
-    public init(decisionID: Int64, caseID: Int64, at: Int64, category: String, violation: Bool, overturned: Bool, packVersion: String?, text: String) {
+    public init(decisionID: Int64, caseID: Int64, at: Int64, category: String, violation: Bool, overturned: Bool, correctedByQA: Bool = false,
+                packVersion: String?, text: String) {
         self.decisionID = decisionID
         self.caseID = caseID
         self.at = at
         self.category = category
         self.violation = violation
         self.overturned = overturned
+        self.correctedByQA = correctedByQA
         self.packVersion = packVersion
         self.text = text
     }

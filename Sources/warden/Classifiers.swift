@@ -171,7 +171,8 @@ extension Classifiers {
             discussion: """
                 Decided cases become labelled examples: the texts of the events behind each case's signals, labelled \
                 with the model's label for the decided category when reviewers found a violation (after appeals: an \
-                overturned decision counts as no violation) and the benign label when they did not. Decisions under \
+                overturned decision counts as no violation; after QA: a decision a QA re-review found wrong, and no \
+                ruling kept, carries the QA finding) and the benign label when they did not. Decisions under \
                 categories the model does not cover are skipped. Each example keeps the policy version it was decided \
                 under; the counts per version are printed. The previous and the new version are both scored on the \
                 decision examples (the new one has seen them: compare with `warden eval` on held-out data).
@@ -206,7 +207,8 @@ extension Classifiers {
             }
             let before = accuracy(inputs.model), after = accuracy(trained)
             let opened = try OpenedDataDir(path: dataDir.dataDir, exclusive: false)
-            let metrics: [String: Any] = ["decision_examples": fromDecisions.count, "policy_versions": versions,
+            let correctedByQA = inputs.texts.filter { $0.correctedByQA && inputs.feedback.label(for: $0.category) != nil }.count
+            let metrics: [String: Any] = ["decision_examples": fromDecisions.count, "corrected_by_qa": correctedByQA, "policy_versions": versions,
                                           "agreement_with_reviewers_before": before, "agreement_with_reviewers_after": after]
             let version = try await opened.store.saveModel(StoredClassifierModel(
                 name: name, version: 0, kind: kind.rawValue, createdAt: Int64(Date().timeIntervalSince1970 * 1000),
@@ -218,7 +220,8 @@ extension Classifiers {
                 printJSON(["name": name, "version": version, "examples": examples.count, "metrics": metrics])
             } else {
                 print("stored \(name)@\(version): \(fromDecisions.count) examples from decisions (\(skipped) reviewed texts in other categories skipped)"
-                      + (data.map { " + \(examples.count - fromDecisions.count) from \($0)" } ?? ""))
+                      + (data.map { " + \(examples.count - fromDecisions.count) from \($0)" } ?? "")
+                      + (correctedByQA > 0 ? "; \(correctedByQA) labelled by QA verdicts that found the decision wrong" : ""))
                 print("policy versions: " + versions.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
                 print(String(format: "agreement with reviewers on those decisions: %@@%d %.1f%% → %@@%d %.1f%% (the new version has seen them)",
                              name, inputs.stored.version, before * 100, name, version, after * 100))

@@ -257,6 +257,24 @@ import WardenStore
         #expect(pack.review.macros["report_not_actioned"]?.kind == .reporterReply)
     }
 
+    /// `quality.yaml`: the example pack's taxonomy and target load; bad ids, duplicates, empty names
+    /// and a target outside (0, 1) are each reported with their place.
+    @Test func theQualityFileIsLoadedAndChecked() throws {
+        let pack = try PolicyPack.load(from: Self.example.path)
+        #expect(pack.quality.targetAccuracy == 0.93)
+        #expect(pack.quality.errorTypes.map(\.id).contains("missed_context") && pack.quality.errorTypes.count == 7)
+        let found = try problems([
+            "quality.yaml": { $0.replacingOccurrences(of: "target_accuracy: 0.93", with: "target_accuracy: 93")
+                .replacingOccurrences(of: "id: wrong_action", with: "id: Wrong Action")
+                .replacingOccurrences(of: "id: missed_context", with: "id: missed_violation")
+                .replacingOccurrences(of: "name: Missing evidence", with: "name: \"  \"") },
+        ])
+        #expect(found.contains("quality.yaml target_accuracy: is a fraction between 0 and 1 such as 0.95, not 93.0"))
+        #expect(found.contains { $0.hasPrefix("quality.yaml error_types[3].id: is lower-case letters") })
+        #expect(found.contains("quality.yaml error_types[6].id: error type missed_violation is declared twice"))
+        #expect(found.contains("quality.yaml error_types[4].name: is a name of 1 to 200 characters"))
+    }
+
     @Test func reviewFileProblemsArePlaced() throws {
         let found = try problems([
             "queues.yaml": { $0.replacingOccurrences(of: "p1: {first_action: 15m, resolution: 1h}", with: "p7: {first_action: soon}") },

@@ -6,6 +6,7 @@ import Testing
 import WardenCore
 import WardenEngine
 import WardenReview
+import WardenClassifiers
 @testable import WardenHTTP
 
 @Suite struct QAAuditAPITests {
@@ -162,6 +163,38 @@ import WardenReview
             #expect(try await client.post("/v1/quality/audits", token: lead.secret, body: #"{"name":"All","rate":1}"#).json["sample_size"] as? Int == 1)
             #expect(try await client.post("/v1/quality/qa/next", token: both.secret, body: "").status == .noContent)
             #expect(try await client.post("/v1/quality/qa/items/1/release", token: both.secret, body: "").status == .conflict)
+        }
+    }
+
+    /// QA verdicts feed the classifier loop: a decision QA found wrong is labelled with the QA finding
+    /// (and marked so); a ruling that keeps the original puts its label back.
+    @Test func qaVerdictsBecomeClassifierLabels() async throws {
+        let harness = try await Harness.make()
+        let review = harness.components.review
+        let lead = try await harness.token("lead", [.qualityWrite])
+        let qa = try await harness.token("qa", [.qualityReview])
+        let decider = try await harness.token("decider", [.casesRead, .casesReview])
+        try await harness.test { client in
+            #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage("m1", actor: "s1")).status == .ok)
+            try await harness.buildCases()
+            let claimed = try #require(try await review.claimNext(queue: "scams", reviewer: ActorRef(parsing: decider.actor)!))
+            _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "fraud.scam", violation: true, actions: [], policy: "scams-v2"),
+                                        actor: ActorRef(parsing: decider.actor)!)
+            #expect(try await harness.store.decidedTexts(since: 0).map(\.violation) == [true])
+            #expect(try await client.post("/v1/quality/audits", token: lead.secret, body: #"{"name":"All","rate":1}"#).status == .created)
+            let id = try #require(try await client.post("/v1/quality/qa/next", token: qa.secret, body: "").json["id"] as? Int)
+            // While in review, the decision's label is unchanged.
+            #expect(try await harness.store.decidedTexts(since: 0).map(\.correctedByQA) == [false])
+            #expect(try await client.post("/v1/quality/qa/items/\(id)/verdict", token: qa.secret,
+                                          body: #"{"violation":false,"errors":["false_positive"]}"#).status == .ok)
+            let corrected = try #require(try await harness.store.decidedTexts(since: 0).first)
+            #expect(!corrected.violation && corrected.correctedByQA && corrected.category == "fraud.scam")
+            let feedback = ClassifierFeedback(labels: ["ham", "scam"], benignLabel: "ham", categories: ["scam": "fraud"])
+            #expect(feedback.examples([corrected]).examples.map(\.label) == ["ham"])
+            #expect(try await client.post("/v1/quality/qa/items/\(id)/dispute", token: decider.secret, body: #"{"reason":"it is the scam text"}"#).status == .ok)
+            #expect(try await client.post("/v1/quality/qa/items/\(id)/ruling", token: lead.secret, body: #"{"stands":"original"}"#).status == .ok)
+            let kept = try #require(try await harness.store.decidedTexts(since: 0).first)
+            #expect(kept.violation && !kept.correctedByQA)
         }
     }
 }

@@ -256,4 +256,18 @@ import WardenCore
         #expect(wilson.errors.first?.id == "false_positive" && wilson.errors.first?.count == 4)
         #expect(wilson.errors.first?.byPolicy == [.init(policy: "spam", count: 4)])
     }
+
+    /// Which finding a decision finally carries: an overturning appeal wins; then a QA verdict that
+    /// found it wrong, unless ruled for the original; else the decision.
+    @Test func theFinalFinding() {
+        let noViolation = QAVerdict(violation: false, category: nil, errors: ["false_positive"], notes: nil)
+        let otherPolicy = QAVerdict(violation: true, category: "hate.slur", errors: ["wrong_policy"], notes: nil)
+        let agrees = QAVerdict(violation: true, category: "spam", errors: [], notes: nil)
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: false, qaVerdict: nil, ruling: nil) == (true, "spam", false))
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: true, qaVerdict: otherPolicy, ruling: nil) == (false, "spam", false))
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: false, qaVerdict: noViolation, ruling: nil) == (false, "spam", true))
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: false, qaVerdict: otherPolicy, ruling: .qa) == (true, "hate.slur", true))
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: false, qaVerdict: otherPolicy, ruling: .original) == (true, "spam", false))
+        #expect(FinalFinding.of(violation: true, category: "spam", overturned: false, qaVerdict: agrees, ruling: nil) == (true, "spam", false))
+    }
 }

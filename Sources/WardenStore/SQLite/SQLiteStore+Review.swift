@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import WardenQuality
 public import WardenCore
 public import WardenReview
 
@@ -435,9 +436,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.id, d.case_id, d.at, d.category, d.violation, d.pack_version, e.body,
                        EXISTS (SELECT 1 FROM review_case a JOIN decision ad ON ad.case_id = a.id
-                               WHERE a.appeal_of = d.case_id AND ad.appeal_outcome = 'overturned') AS overturned
+                               WHERE a.appeal_of = d.case_id AND ad.appeal_outcome = 'overturned') AS overturned,
+                       q.verdict_violation, q.verdict_category, q.ruling
                 FROM decision d
                 JOIN review_case c ON c.id = d.case_id AND c.kind = 'review'
+                LEFT JOIN qa_item q ON q.decision_id = d.id
                 JOIN case_item ci INDEXED BY case_item_by_case ON ci.case_id = d.case_id AND ci.kind = 'signal'
                 JOIN signal s ON s.id = ci.ref
                 JOIN event e ON e.seq = s.event_seq
@@ -451,10 +454,12 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
                 guard let text = JSONValue.parse(Array(body.utf8))?["data"]?["text"], case .string(let content) = text, !content.isEmpty else { continue }
                 let decisionID: Int64 = row[0]
                 guard seen.insert("\(decisionID)\u{0}\(content)").inserted else { continue }
-                let overturned: Bool = row[7]
-                let violation: Bool = row[4]
-                texts.append(DecidedText(decisionID: decisionID, caseID: row[1], at: row[2], category: row[3], violation: overturned ? !violation : violation,
-                                         overturned: overturned, packVersion: row[5], text: content))
+                // The store loads the decision, the appeal and the QA verdict; FinalFinding says which wins.
+                let verdict = (row[8] as Bool?).map { QAVerdict(violation: $0, category: row[9], errors: [], notes: nil) }
+                let final = FinalFinding.of(violation: row[4], category: row[3], overturned: row[7], qaVerdict: verdict,
+                                            ruling: (row[10] as String?).flatMap(QARuling.init(rawValue:)))
+                texts.append(DecidedText(decisionID: decisionID, caseID: row[1], at: row[2], category: final.category, violation: final.violation,
+                                         overturned: row[7], correctedByQA: final.correctedByQA, packVersion: row[5], text: content))
             }
             return texts
         }
