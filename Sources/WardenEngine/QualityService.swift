@@ -5,26 +5,26 @@ public import WardenStore
 /// Quality reports and QA audits over the live store: the store loads and applies, WardenQuality
 /// works out samples, the QA review's rules and the reports.
 public struct QualityService: Sendable {
-    public let store: any QualityStore & UserStore
+    public let store: any QualityStore & UserStore & OperationsStore
     public let clock: any WallClock
     /// The pack's QA error taxonomy and target, and its categories (what a verdict may name).
-    let pack: @Sendable () -> (quality: QualityPack, categories: Set<String>)
+    let pack: @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String])
 
     /// The longest window a report covers, in days.
     public static let maximumDays = 366
 
-    public init(store: any QualityStore & UserStore, clock: any WallClock,
-                pack: @escaping @Sendable () -> (quality: QualityPack, categories: Set<String>) = { (QualityPack(), []) }) {
+    public init(store: any QualityStore & UserStore & OperationsStore, clock: any WallClock,
+                pack: @escaping @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String]) = { (QualityPack(), [], []) }) {
         self.store = store
         self.clock = clock
         self.pack = pack
     }
 
     /// Over a pack manager's current pack.
-    public init(store: any QualityStore & UserStore, clock: any WallClock, packs: PackManager) {
+    public init(store: any QualityStore & UserStore & OperationsStore, clock: any WallClock, packs: PackManager) {
         self.init(store: store, clock: clock) {
             let pack = packs.pack
-            return (pack.quality, pack.taxonomy.categoryIDs)
+            return (pack.quality, pack.taxonomy.categoryIDs, pack.review.configuration.queueOrder)
         }
     }
 
@@ -36,12 +36,19 @@ public struct QualityService: Sendable {
     public var categories: Set<String> { pack().categories }
 
     /// Operational health over the last `days` days (decisions made since the start of the day
-    /// `days − 1` days ago, UTC, up to now); teams come from the people who decided.
+    /// `days − 1` days ago, UTC, up to now); teams come from the people who decided; the backlog is
+    /// the undecided cases now.
     public func health(days: Int, confidence: Double = 0.95) async throws -> HealthReport {
         precondition((1...Self.maximumDays).contains(days), "a health report covers 1 to \(Self.maximumDays) days")
-        let (from, to) = Self.window(days: days, now: clock.nowMillis())
+        let now = clock.nowMillis()
+        let (from, to) = Self.window(days: days, now: now)
         let facts = try await store.decisionFacts(from: from, to: to)
+        let counts = try await store.queueStats(warningFlags: QueueBoard.warningFlags, breachFlags: QueueBoard.breachFlags).map {
+            HealthReport.BacklogCount(queue: $0.queue, state: $0.state, count: $0.count, oldestCreatedAt: $0.oldestCreatedAt,
+                                      warnings: $0.warnings, breaches: $0.breaches)
+        }
         return HealthReport(facts, from: from, to: to, teams: try await teams(), confidence: confidence)
+            .withBacklog(counts, queues: pack().queues, now: now)
     }
 
     /// Each person's teams, by actor (`user:ana` → `["vendor-a"]`).
@@ -96,7 +103,7 @@ public struct QualityService: Sendable {
     }
 
     public func command(itemID: Int64, _ command: QACommand, actor: ActorRef, isLead: Bool) async throws -> QAItem {
-        let (quality, categories) = pack()
+        let (quality, categories, _) = pack()
         return try await store.commandQAItem(id: itemID, command, actor: actor, isLead: isLead, taxonomy: quality.errorTypes, categories: categories,
                                              now: clock.nowMillis())
     }

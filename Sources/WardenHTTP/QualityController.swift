@@ -25,6 +25,7 @@ public struct HealthResponse: Encodable, Sendable {
     var byPolicy: [HealthReport.Row]
     var escalations: [HealthReport.Escalation]
     var weeks: [Week]
+    var backlog: [HealthReport.BacklogRow]
 
     public init(_ report: HealthReport, days: Int) {
         self.days = days
@@ -36,6 +37,7 @@ public struct HealthResponse: Encodable, Sendable {
         byQueue = report.byQueue
         byPolicy = report.byPolicy
         escalations = report.escalations
+        backlog = report.backlog
         weeks = report.weeks.map { Week(start: Timestamp.formatRFC3339($0.start), decisions: $0.decisions, overturned: $0.overturned, slaMet: $0.slaMet, changes: $0.changes) }
     }
 }

@@ -113,6 +113,59 @@ public struct HealthReport: Sendable, Equatable, Codable {
     public var byPolicy: [Row]
     public var escalations: [Escalation]
     public var weeks: [Week]
+    /// Undecided cases per queue at the time of the report (filled by ``withBacklog(_:now:)``).
+    public var backlog: [BacklogRow] = []
+
+    /// The undecided cases of one queue: how many, how many nobody holds, how old the oldest is, and
+    /// how many raised an SLA warning (not yet a breach) or a breach.
+    public struct BacklogRow: Sendable, Equatable, Codable {
+        public var queue: String
+        /// Open, escalated, in review or on hold.
+        public var undecided: Int
+        /// Open or escalated: waiting for someone to claim them.
+        public var waiting: Int
+        /// Age of the oldest undecided case (ms since it was opened).
+        public var oldestAgeMillis: Int64?
+        public var warnings: Int
+        public var breaches: Int
+    }
+
+    /// One line of the store's backlog counts (a queue, a band, a state).
+    public struct BacklogCount: Sendable, Equatable {
+        public var queue: String
+        public var state: String
+        public var count: Int
+        public var oldestCreatedAt: Int64?
+        public var warnings: Int
+        public var breaches: Int
+
+        public init(queue: String, state: String, count: Int, oldestCreatedAt: Int64?, warnings: Int, breaches: Int) {
+            self.queue = queue
+            self.state = state
+            self.count = count
+            self.oldestCreatedAt = oldestCreatedAt
+            self.warnings = warnings
+            self.breaches = breaches
+        }
+    }
+
+    /// The report with the backlog per queue at `now`, from the store's counts per queue, band and
+    /// state; `queues` are listed even when empty. Queues in name order.
+    public func withBacklog(_ counts: [BacklogCount], queues: [String], now: Int64) -> HealthReport {
+        var rows = Dictionary(uniqueKeysWithValues: queues.map { ($0, BacklogRow(queue: $0, undecided: 0, waiting: 0, oldestAgeMillis: nil, warnings: 0, breaches: 0)) })
+        for count in counts {
+            var row = rows[count.queue] ?? BacklogRow(queue: count.queue, undecided: 0, waiting: 0, oldestAgeMillis: nil, warnings: 0, breaches: 0)
+            row.undecided += count.count
+            if count.state == "open" || count.state == "escalated" { row.waiting += count.count }
+            if let oldest = count.oldestCreatedAt { row.oldestAgeMillis = max(row.oldestAgeMillis ?? 0, max(0, now - oldest)) }
+            row.warnings += count.warnings
+            row.breaches += count.breaches
+            rows[count.queue] = row
+        }
+        var report = self
+        report.backlog = rows.values.sorted { $0.queue < $1.queue }
+        return report
+    }
 
     /// The p-value under which a week-on-week change is reported.
     public static let changeThreshold = 0.01

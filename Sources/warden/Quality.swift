@@ -93,6 +93,13 @@ struct Quality: ParsableCommand {
                 print("escalations the next tier agreed with (found a violation):")
                 for escalation in report.escalations { print("  \(escalation.escalator.padding(toLength: 20, withPad: " ", startingAt: 0)) \(escalation.agreed.count) of \(escalation.agreed.of)  \(rate(escalation.agreed))") }
             }
+            if !report.backlog.isEmpty {
+                print("")
+                print("backlog now           undecided  waiting  oldest        SLA warnings  breaches")
+                for row in report.backlog {
+                    print("\(row.queue.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(row.undecided).padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(row.waiting).padding(toLength: 7, withPad: " ", startingAt: 0))  \(duration(row.oldestAgeMillis).padding(toLength: 12, withPad: " ", startingAt: 0))  \(String(row.warnings).padding(toLength: 12, withPad: " ", startingAt: 0))  \(row.breaches)")
+                }
+            }
             if !report.weeks.isEmpty {
                 print("")
                 print("week of       decisions  overturned                       SLA met")

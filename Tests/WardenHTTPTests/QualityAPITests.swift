@@ -61,6 +61,10 @@ import WardenReview
             let queues = try #require(body["by_queue"] as? [[String: Any]]).compactMap { $0["group"] as? String }
             #expect(Set(queues) == ["scams", "urgent"])
             #expect(try #require(body["weeks"] as? [[String: Any]]).count >= 1)
+            // Every case is decided: the pack's queues are listed with an empty backlog.
+            let backlog = try #require(body["backlog"] as? [[String: Any]])
+            #expect(backlog.count == harness.components.packs.pack.review.configuration.queueOrder.count)
+            #expect(backlog.allSatisfy { $0["undecided"] as? Int == 0 && $0["oldest_age_millis"] == nil })
 
             #expect(try await client.get("/v1/quality/health", token: reviewer.secret).status == .forbidden)
             #expect(try await client.get("/v1/quality/health?days=0", token: lead.secret).status == .badRequest)
@@ -96,6 +100,7 @@ import WardenReview
             #expect(html.contains(#"<th scope="row">vendor-a</th>"#))  // the reviewer's team is a row of its own
             #expect(html.contains(#"<h2 id="policies-title">By policy area (category)</h2>"#) && html.contains(#"<th scope="row">fraud.scam</th>"#))
             #expect(html.contains(#"aria-current="page">7 days</a>"#))
+            #expect(html.contains(#"<th scope="row"><a href="/queues/scams">scams</a></th><td class="num">0</td>"#))  // the backlog, empty now
             #expect(html.contains("<svg"))
 
             let csv = try await client.execute(uri: "/quality/scorecards.csv?days=7", method: .get, headers: [.cookie: lead.cookie])

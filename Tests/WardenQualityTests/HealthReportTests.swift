@@ -78,4 +78,19 @@ import WardenCore
         let empty = HealthReport([], from: Self.monday, to: Self.monday + Self.day)
         #expect(empty.weeks.isEmpty && empty.overall.decisions == 0 && empty.overall.overturned.value == nil)
     }
+
+    /// The backlog per queue: every band and state summed, waiting is open or escalated, the oldest
+    /// age is the oldest case's, warnings and breaches add up; queues of the pack with nothing show 0.
+    @Test func theBacklogPerQueue() {
+        let report = HealthReport([], from: 0, to: 1).withBacklog([
+            .init(queue: "spam", state: "open", count: 5, oldestCreatedAt: 1_000, warnings: 1, breaches: 0),
+            .init(queue: "spam", state: "in_review", count: 2, oldestCreatedAt: 500, warnings: 0, breaches: 1),
+            .init(queue: "spam", state: "escalated", count: 1, oldestCreatedAt: 4_000, warnings: 0, breaches: 0),
+            .init(queue: "hate", state: "on_hold", count: 3, oldestCreatedAt: nil, warnings: 0, breaches: 0),
+        ], queues: ["spam", "hate", "appeals"], now: 10_000)
+        #expect(report.backlog.map(\.queue) == ["appeals", "hate", "spam"])
+        #expect(report.backlog[0] == .init(queue: "appeals", undecided: 0, waiting: 0, oldestAgeMillis: nil, warnings: 0, breaches: 0))
+        #expect(report.backlog[1] == .init(queue: "hate", undecided: 3, waiting: 0, oldestAgeMillis: nil, warnings: 0, breaches: 0))
+        #expect(report.backlog[2] == .init(queue: "spam", undecided: 8, waiting: 6, oldestAgeMillis: 9_500, warnings: 1, breaches: 1))
+    }
 }

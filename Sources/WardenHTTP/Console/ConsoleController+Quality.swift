@@ -28,6 +28,7 @@ extension ConsoleController {
         struct Section { var id: String; var title: String; var rows: [Row]; var hasRows: Bool }
         struct Escalation { var escalator: String; var agreed: String; var interval: String }
         struct Week { var week: String; var decisions: Int; var overturned: String; var slaMet: String; var changes: String; var changed: Bool }
+        struct Backlog { var queue: String; var undecided: Int; var waiting: Int; var oldest: String; var warnings: Int; var breaches: Int; var breached: Bool }
         var windows: [Window]
         var days: Int
         var summary: String
@@ -35,6 +36,7 @@ extension ConsoleController {
         var escalations: [Escalation]
         var hasEscalations: Bool
         var weeks: [Week]
+        var backlog: [Backlog]
         var chart: String
         var csv: String
         var weeksCSV: String
@@ -90,6 +92,8 @@ extension ConsoleController {
                 .init(week: Self.day(week.start), decisions: week.decisions, overturned: Self.percent(week.overturned), slaMet: Self.percent(week.slaMet),
                       changes: week.changes.joined(separator: ", "), changed: !week.changes.isEmpty)
             },
+            backlog: report.backlog.map { .init(queue: $0.queue, undecided: $0.undecided, waiting: $0.waiting, oldest: $0.oldestAgeMillis.map(ConsolePage.age) ?? "—",
+                                                warnings: $0.warnings, breaches: $0.breaches, breached: $0.breaches > 0) },
             chart: chart, csv: "/quality/scorecards.csv?days=\(days)", weeksCSV: "/quality/weeks.csv?days=\(days)")
         return render("quality", title: "Quality", path: "/quality", context, body: view)
     }
