@@ -722,6 +722,42 @@ def run(binary, work, artifacts):
         rev1.get("/quality")
         check("Not allowed" in rev1.text(), "a reviewer cannot open the quality page")
 
+        # QA: the lead draws an audit of rev1's decisions; rev2 re-reviews one blind and disagrees; rev1
+        # disputes the finding; the lead rules for the original; the audit's page counts it right.
+        lead.get("/qa")
+        lead.find("#qa-draw input[name=name]").send_keys("rev1 spot check")
+        lead.find("#qa-draw input[name=reviewer]").send_keys("user:rev1")
+        lead.find("#qa-draw select[name=sizing] option[value=size]").click()
+        lead.find("#qa-draw input[name=amount]").clear()
+        lead.find("#qa-draw input[name=amount]").send_keys("1")
+        lead.click("#qa-draw button[type=submit]")
+        check(lead.path().startswith("/qa/audits/") and "1 drawn of" in lead.text(), "a lead draws an audit into the QA queue" + ("" if "1 drawn of" in lead.text() else ": " + lead.path() + " " + lead.text()[:600]))
+        audit_path = lead.path()
+        rev2.get("/qa")
+        rev2.click("#qa-next")
+        item_path = rev2.path()
+        check(item_path.startswith("/qa/items/") and "Blind re-review" in rev2.text() and "user:rev1" not in rev2.text(),
+              "the QA reviewer sees the case's content but not the decision or who made it")
+        rev2.find("#qa-verdict input[name=violation][value=no]").click()
+        rev2.find("#qa-verdict input[name=error][value=false_positive]").click()
+        rev2.find("#qa-verdict textarea[name=notes]").send_keys("banter between friends")
+        rev2.click("#qa-verdict button[type=submit]")
+        check(rev2.has("#qa-comparison") and "by user:rev1" in rev2.find("#qa-comparison").text and "differs" in rev2.text(),
+              "after the verdict the original decision is revealed beside it")
+        rev2.shot("qa-item")
+        rev1.get("/qa")
+        check(rev1.has("#qa-findings form[action$='/dispute']"), "the reviewer sees the finding on their decision")
+        rev1.find("#qa-findings input[name=reason]").send_keys("the policy names this pile-on pattern")
+        rev1.click("#qa-findings form[action$='/dispute'] button")
+        check("waits for a lead's ruling" in rev1.text(), "the reviewer disputes it")
+        lead.get("/qa")
+        check("the policy names this pile-on pattern" in lead.find("#qa-disputes").text, "the lead sees the dispute")
+        lead.find("#qa-disputes select[name=stands] option[value=original]").click()
+        lead.click("#qa-disputes button[type=submit]")
+        lead.get(audit_path)
+        check("1 of 1 re-reviewed decisions were right" in lead.text() and lead.has("#qa-reviewers"), "the ruling counts the decision right")
+        lead.shot("qa-audit")
+
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")
         lead.get("/")

@@ -36,6 +36,7 @@ import WardenReview
             let lead = try await ConsoleTests.signIn(client, "lee")
             let (status, qaPage) = try await page("/qa", as: lead)
             #expect(status == .ok && qaPage.contains("Draw an audit") && qaPage.contains("No audit yet."))
+            #expect(qaPage.contains(#"<form method="post" action="/qa/audits" id="qa-draw" class="stack"><input type="hidden" name="_csrf" value="\#(lead.csrf)">"#))
             #expect(try await post("/qa/audits", "name=Vendor+ramp&days=7&sizing=size&amount=abc", as: lead).status == .unprocessableContent)
             let drawn = try await post("/qa/audits", "name=Vendor+ramp&days=7&team=vendor-a&sizing=size&amount=10&stratify_by=reviewer", as: lead)
             #expect(drawn.status == .seeOther && drawn.headers[.location] == "/qa/audits/1")
