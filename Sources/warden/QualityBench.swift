@@ -70,6 +70,36 @@ struct QualityBench: AsyncParsableCommand {
         }
         guard let health = last else { return }
         totals.sort(); loads.sort(); builds.sort()
+
+        // QA: draw an audit of every reviewer to ±5 % (per stratum) over the same window, give every
+        // drawn item a verdict through the QA review's own path (claim, verdict), then time the reports.
+        let drawStarted = ContinuousClock.now
+        let audit = try await quality.store.createAudit(
+            name: "bench", plan: SamplingPlan(sizing: .margin(0.05, confidence: 0.95, expected: 0.5), stratifyBy: .reviewer, allocation: .perStratum, seed: 7),
+            from: QualityService.window(days: days, now: now).from, to: now + 1, teams: Self.teams, actor: .system("bench"), now: now)
+        report["qa_draw_seconds"] = drawStarted.duration(to: .now).seconds
+        report["qa_items"] = audit.sampleSize
+        var verdictGenerator = SplitMix64(seed: 99)
+        for item in try await quality.items(auditID: audit.id) {
+            // Someone other than who decided re-reviews it (rev0, or rev1 for rev0's own decisions).
+            let reviewer = ActorRef(.user, item.decider == "user:rev0" ? "rev1" : "rev0")
+            _ = try await quality.store.commandQAItem(id: item.id, .claim, actor: reviewer, isLead: false, taxonomy: [], categories: [], now: now)
+            let right = verdictGenerator.chance(0.9)
+            let verdict = right ? QAVerdict(violation: item.violation, category: item.violation ? item.category : nil, errors: [], notes: nil)
+                : QAVerdict(violation: !item.violation, category: item.violation ? nil : item.category, errors: [item.violation ? "false_positive" : "missed_violation"], notes: nil)
+            _ = try await quality.store.commandQAItem(id: item.id, .verdict(verdict), actor: reviewer, isLead: false, taxonomy: ErrorType.standard,
+                                                      categories: ["spam", "spam.links"], now: now)
+        }
+        var qaTimes: [Double] = []
+        var qaReport: QAReport?
+        for _ in 0..<runs {
+            let started = ContinuousClock.now
+            qaReport = try await quality.report(days: days)
+            qaTimes.append(started.duration(to: .now).seconds)
+        }
+        qaTimes.sort()
+        report["qa_report_seconds_median"] = qaTimes[qaTimes.count / 2]
+        report["qa_report_checked"] = qaReport?.overall.checked ?? 0
         report["decisions_in_report"] = health.overall.decisions
         report["reviewers"] = health.byReviewer.count
         report["weeks"] = health.weeks.count
@@ -89,6 +119,8 @@ struct QualityBench: AsyncParsableCommand {
         print(String(format: "health report over %d decisions (%d days, %d reviewers, %d weeks): median %.3f s, max %.3f s over %d runs",
                      health.overall.decisions, days, health.byReviewer.count, health.weeks.count, totals[totals.count / 2], totals.last ?? 0, runs))
         print(String(format: "  of which: loading from the store %.3f s, building the report %.3f s (medians)", loads[loads.count / 2], builds[builds.count / 2]))
+        print(String(format: "QA: drew %d decisions (every reviewer to ±5 %%) in %.3f s; QA report over %d verdicts: median %.3f s",
+                     audit.sampleSize, report["qa_draw_seconds"] as? Double ?? 0, qaReport?.overall.checked ?? 0, qaTimes[qaTimes.count / 2]))
         print(String(format: "  overall: appeals overturned %@, SLA met %@", health.overall.overturned.value.map { String(format: "%.3f", $0) } ?? "–",
                      health.overall.slaMet.value.map { String(format: "%.3f", $0) } ?? "–"))
     }
