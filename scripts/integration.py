@@ -271,7 +271,8 @@ def test_bootstrap_and_cli(binary, work):
     commands = [[], ["serve"], ["ingest"], ["simulate"], ["bench"], ["bench", "ingest"], ["bench", "store"], ["bench", "rules"],
                 ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
                 ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"],
-                ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"], ["query"]]
+                ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"], ["query"],
+                ["qa"], ["qa", "health"], ["qa", "accuracy"], ["bench", "quality"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
     result = subprocess.run([binary, "rules", "test", PACK], capture_output=True, text=True)

@@ -10,8 +10,8 @@ import WardenQuality
 struct Quality: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
-        abstract: "Quality statistics: calibration agreement, sample sizes, intervals, prevalence (docs/quality.md).",
-        subcommands: [Health.self, Calibrate.self, Size.self, Interval_.self, Prevalence.self])
+        abstract: "Quality: the health report, QA accuracy, calibration agreement, sample sizes, intervals, prevalence (docs/quality.md).",
+        subcommands: [Health.self, Accuracy_.self, Calibrate.self, Size.self, Interval_.self, Prevalence.self])
 
     struct ConfidenceOption: ParsableArguments {
         @Option(help: "Confidence level, between 0 and 1.") var confidence = 0.95
@@ -107,6 +107,59 @@ struct Quality: ParsableCommand {
                     let changes = week.changes.isEmpty ? "" : "  ← \(week.changes.joined(separator: ", ")) (beyond noise)"
                     print("\(Timestamp.formatRFC3339(week.start).prefix(10))   \(String(week.decisions).padding(toLength: 9, withPad: " ", startingAt: 0))  \(format(week.overturned.value, 3)) \(bar(week.overturned.value).prefix(10))  \(format(week.slaMet.value, 3)) \(bar(week.slaMet.value))\(changes)")
                 }
+            }
+        }
+    }
+
+    struct Accuracy_: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "accuracy",
+            abstract: "QA accuracy: how often re-reviewed decisions were right, per reviewer, team, queue and policy, with intervals.",
+            discussion: """
+                Over every QA verdict given in the last --days days in a data directory (rulings on disputes \
+                decide), lowest accuracy first; rows whose whole interval is under the pack's target_accuracy \
+                (quality.yaml) are marked. The same report as GET /v1/quality/accuracy. Example:
+                  warden qa accuracy --days 28 --method clopper-pearson
+                """)
+
+        @OptionGroup var data: DataDirOption
+        @OptionGroup var pack: PackOption
+        @Option(help: "Days to cover, ending now (1–\(QualityService.maximumDays)).") var days = 28
+        @Option(help: "The interval: wilson or clopper-pearson.") var method: String = "wilson"
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...QualityService.maximumDays).contains(days) else { throw ValidationError("--days must be between 1 and \(QualityService.maximumDays), not \(days)") }
+            guard IntervalMethod(rawValue: method) != nil else { throw ValidationError("--method is wilson or clopper-pearson, not \(method)") }
+        }
+
+        func run() async throws {
+            let loaded = try pack.load()
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let quality = QualityService(store: opened.store, clock: SystemWallClock()) {
+                (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
+            }
+            let report = try await quality.report(days: days, method: IntervalMethod(rawValue: method) ?? .wilson)
+            if json {
+                print(try Quality.encode(report))
+                return
+            }
+            let p = report.progress
+            print("\(p.reviewed) re-reviewed decisions with a verdict in the last \(days) days (\(p.disputed) disputed, \(p.ruled) ruled)")
+            for (title, rows) in [("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam),
+                                  ("by queue", report.byQueue), ("by policy", report.byPolicy)] where !rows.isEmpty {
+                print("")
+                print("\(title.padding(toLength: 22, withPad: " ", startingAt: 0)) checked  accuracy  interval")
+                for row in rows {
+                    let flag = row.belowTarget == true ? "  ← below the target" : ""
+                    print("\(row.group.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(row.checked).padding(toLength: 7, withPad: " ", startingAt: 0))  \(format(row.accuracy, 3))     \(format(row.interval)) \(bar(row.accuracy))\(flag)")
+                }
+            }
+            let found = report.errors.filter { $0.count > 0 }
+            if !found.isEmpty {
+                print("")
+                print("errors found:")
+                for error in found { print("  \(error.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(error.count)  (\(error.byPolicy.map { "\($0.policy) \($0.count)" }.joined(separator: ", ")))") }
             }
         }
     }
