@@ -266,9 +266,17 @@ public struct QAAudit: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The audit and its items from a draw; item ids start at `firstItemID`.
+    /// The most decisions one audit may draw (its items are written in one transaction, and a QA
+    /// team works through them): a plan that draws more is refused.
+    public static let maximumItems = 50_000
+
+    /// The audit and its items from a draw; item ids start at `firstItemID`. Refuses a draw larger
+    /// than ``maximumItems``.
     public static func make(id: Int64, name: String, plan: SamplingPlan, from: Int64, to: Int64, draw: SampleDraw, firstItemID: Int64,
-                            actor: ActorRef, now: Int64) -> (QAAudit, [QAItem], AuditDraft) {
+                            actor: ActorRef, now: Int64) throws(QualityError) -> (QAAudit, [QAItem], AuditDraft) {
+        guard draw.picks.count <= maximumItems else {
+            throw QualityError(.invalid, "the plan draws \(draw.picks.count) of \(draw.population) decisions; an audit holds at most \(maximumItems): use a wider margin, a lower rate or size, or narrower filters")
+        }
         let audit = QAAudit(id: id, name: name, plan: plan, from: from, to: to, population: draw.population, sampleSize: draw.picks.count,
                             strata: draw.strata, createdBy: actor.description, createdAt: now)
         let items = draw.picks.enumerated().map { offset, fact in

@@ -210,7 +210,7 @@ import WardenCore
         let teams = ["user:vic": ["vendor-a"]]
         let plan = SamplingPlan(sizing: .margin(0.05, confidence: 0.95, expected: 0.5), stratifyBy: .reviewer, allocation: .perStratum, seed: 11)
         let draw = plan.draw(facts, teams: teams)
-        let (_, drawn, _) = QAAudit.make(id: 1, name: "ramp", plan: plan, from: 0, to: 7_000, draw: draw, firstItemID: 1, actor: .system("test"), now: 1)
+        let (_, drawn, _) = try! QAAudit.make(id: 1, name: "ramp", plan: plan, from: 0, to: 7_000, draw: draw, firstItemID: 1, actor: .system("test"), now: 1)
         let reviewed = drawn.map { item -> QAItem in
             var item = item
             let right = truth[item.decisionID]!
@@ -237,6 +237,19 @@ import WardenCore
         #expect(report.byTeam.map(\.group) == ["vendor-a"])
         #expect(report.errors.first.map { ["missed_violation", "false_positive"].contains($0.id) } == true)
         #expect(report.progress.reviewed == 969 && report.progress.waiting == 0)
+    }
+
+    /// An audit that would draw more than it may hold is refused, saying how many and what to change.
+    @Test func anOversizedAuditIsRefused() {
+        let facts = (1...(QAAudit.maximumItems + 1)).map { (n: Int) -> DecisionFact in Self.fact(Int64(n), by: "user:ana") }
+        let plan = SamplingPlan(sizing: .rate(1), seed: 1)
+        #expect(throws: QualityError(.invalid, "the plan draws 50001 of 50001 decisions; an audit holds at most 50000: use a wider margin, a lower rate or size, or narrower filters")) {
+            try QAAudit.make(id: 1, name: "all", plan: plan, from: 0, to: 1, draw: plan.draw(facts, teams: [:]), firstItemID: 1, actor: .system("test"), now: 1)
+        }
+        var smaller = plan
+        smaller.sizing = .rate(0.5)
+        #expect((try? QAAudit.make(id: 1, name: "half", plan: smaller, from: 0, to: 1, draw: smaller.draw(facts, teams: [:]), firstItemID: 1,
+                                   actor: .system("test"), now: 1))?.1.count == 25_001)
     }
 
     /// Clopper–Pearson intervals are wider than Wilson's on the same counts; a report says which it used.

@@ -46,7 +46,7 @@ extension SQLiteStore: QualityStore {
             let facts = try Self.decisionFacts(db, from: from, to: to)
             let excluded = Set(try Int64.fetchAll(db, sql: "SELECT decision_id FROM qa_item WHERE decided_at >= ? AND decided_at < ?", arguments: [from, to]))
             let draw = plan.draw(facts, teams: teams, excluded: excluded)
-            let (audit, items, entry) = QAAudit.make(id: try Self.nextID(db, "qa_audit"), name: name, plan: plan, from: from, to: to, draw: draw,
+            let (audit, items, entry) = try QAAudit.make(id: try Self.nextID(db, "qa_audit"), name: name, plan: plan, from: from, to: to, draw: draw,
                                                      firstItemID: try Self.nextID(db, "qa_item"), actor: actor, now: now)
             try db.execute(sql: """
                 INSERT INTO qa_audit (id, name, plan, window_from, window_to, population, sample_size, strata, created_by, created_at)
