@@ -132,8 +132,8 @@ public struct QAItem: Sendable, Equatable {
         return Self.agrees(verdict, violation: violation, category: category)
     }
 
-    /// Whether `actor` may see the original decision: nobody may while the item waits or is in review
-    /// (the re-review is blind); after the verdict, everyone who may see the item.
+    /// Whether the original decision (and who made it) may be shown: not while the item waits or is
+    /// in review (the re-review is blind); after the verdict, to everyone who may see the item.
     public var revealsOriginal: Bool { verdict != nil }
 }
 
