@@ -125,7 +125,7 @@ public struct PolicyPack: Sendable {
                                           problems: &problems)
         let banks = BankPack.load(directory: directory, problems: &problems)
         let queries = QueryPack.load(directory: directory, problems: &problems)
-        let quality = QualityPack.load(directory: directory, problems: &problems)
+        let quality = QualityPack.load(directory: directory, queues: Set(review.configuration.queues.keys), problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }

@@ -9,11 +9,33 @@ public struct QualityPack: Sendable {
     public var errorTypes: [ErrorType] = ErrorType.standard
     /// The accuracy QA reports compare against (rows whose whole interval is below it are flagged).
     public var targetAccuracy: Double?
+    /// Training and certification per queue (`certification:` in quality.yaml).
+    public var certification: [String: CertificationRule] = [:]
 
-    public init(errorTypes: [ErrorType] = ErrorType.standard, targetAccuracy: Double? = nil) {
+    /// How a queue's training runs and what certifies: `items` golden items, `threshold` of them
+    /// right; when `required`, only people certified for the queue claim its work.
+    public struct CertificationRule: Sendable, Equatable {
+        public var queue: String
+        public var threshold: Double
+        public var items: Int
+        public var required: Bool
+
+        public init(queue: String, threshold: Double, items: Int, required: Bool) {
+            self.queue = queue
+            self.threshold = threshold
+            self.items = items
+            self.required = required
+        }
+    }
+
+    public init(errorTypes: [ErrorType] = ErrorType.standard, targetAccuracy: Double? = nil, certification: [String: CertificationRule] = [:]) {
         self.errorTypes = errorTypes
         self.targetAccuracy = targetAccuracy
+        self.certification = certification
     }
+
+    /// Whether `queue` gives its work only to people certified for it.
+    public func requiresCertification(_ queue: String) -> Bool { certification[queue]?.required == true }
 
     struct File: Decodable {
         struct Error: Decodable {
@@ -21,12 +43,18 @@ public struct QualityPack: Sendable {
             var name: String
             var description: String?
         }
+        struct Rule: Decodable {
+            var threshold: Double
+            var items: Int
+            var required: Bool?
+        }
         var errorTypes: [Error]?
         var targetAccuracy: Double?
-        enum CodingKeys: String, CodingKey { case errorTypes = "error_types", targetAccuracy = "target_accuracy" }
+        var certification: [String: Rule]?
+        enum CodingKeys: String, CodingKey { case errorTypes = "error_types", targetAccuracy = "target_accuracy", certification }
     }
 
-    static func load(directory: String, problems: inout [PolicyPackError.Problem]) -> QualityPack {
+    static func load(directory: String, queues: Set<String>, problems: inout [PolicyPackError.Problem]) -> QualityPack {
         let path = (directory as NSString).appendingPathComponent("quality.yaml")
         guard let data = FileManager.default.contents(atPath: path) else { return QualityPack() }
         let file: File
@@ -46,6 +74,22 @@ public struct QualityPack: Sendable {
             } else {
                 problems.append(.init(file: "quality.yaml", path: "target_accuracy", message: "is a fraction between 0 and 1 such as 0.95, not \(target)"))
             }
+        }
+        for (queue, rule) in (file.certification ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "certification.\(queue)"
+            guard queues.contains(queue) else {
+                problems.append(.init(file: "quality.yaml", path: path, message: "\(queue) is not a queue of queues.yaml (\(queues.sorted().joined(separator: ", ")))"))
+                continue
+            }
+            guard rule.threshold > 0, rule.threshold <= 1 else {
+                problems.append(.init(file: "quality.yaml", path: "\(path).threshold", message: "is the share of right answers that certifies, above 0 and at most 1, not \(rule.threshold)"))
+                continue
+            }
+            guard (1...CalibrationSession.maximumItems).contains(rule.items) else {
+                problems.append(.init(file: "quality.yaml", path: "\(path).items", message: "is how many golden items a training run has, 1 to \(CalibrationSession.maximumItems), not \(rule.items)"))
+                continue
+            }
+            pack.certification[queue] = CertificationRule(queue: queue, threshold: rule.threshold, items: rule.items, required: rule.required ?? false)
         }
         if let types = file.errorTypes {
             var seen = Set<String>()

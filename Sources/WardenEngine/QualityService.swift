@@ -1,28 +1,33 @@
 public import WardenCore
 public import WardenQuality
+public import WardenRules
 public import WardenStore
 
 /// Quality reports and QA audits over the live store: the store loads and applies, WardenQuality
 /// works out samples, the QA review's rules and the reports.
 public struct QualityService: Sendable {
-    public let store: any QualityStore & UserStore & OperationsStore
+    public let store: any QualityStore & SessionStore & UserStore & OperationsStore
     public let clock: any WallClock
     /// The pack's QA error taxonomy and target, and its categories (what a verdict may name).
     let pack: @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String])
+    /// The pack's built-in models, which rate calibration items like people.
+    let scorers: @Sendable () -> [String: any TextScorer]
 
     /// The longest window a report covers, in days.
     public static let maximumDays = 366
 
-    public init(store: any QualityStore & UserStore & OperationsStore, clock: any WallClock,
+    public init(store: any QualityStore & SessionStore & UserStore & OperationsStore, clock: any WallClock,
+                scorers: @escaping @Sendable () -> [String: any TextScorer] = { [:] },
                 pack: @escaping @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String]) = { (QualityPack(), [], []) }) {
         self.store = store
         self.clock = clock
+        self.scorers = scorers
         self.pack = pack
     }
 
     /// Over a pack manager's current pack.
-    public init(store: any QualityStore & UserStore & OperationsStore, clock: any WallClock, packs: PackManager) {
-        self.init(store: store, clock: clock) {
+    public init(store: any QualityStore & SessionStore & UserStore & OperationsStore, clock: any WallClock, packs: PackManager) {
+        self.init(store: store, clock: clock, scorers: { packs.classifiers.scorers }) {
             let pack = packs.pack
             return (pack.quality, pack.taxonomy.categoryIDs, pack.review.configuration.queueOrder)
         }

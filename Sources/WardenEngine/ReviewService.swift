@@ -148,6 +148,7 @@ public final class ReviewService: Sendable {
         guard let definition = policy.configuration.queues[queue] else {
             throw ReviewError(.notFound, "there is no queue \"\(queue)\"; queues: \(policy.configuration.queueOrder.joined(separator: ", "))")
         }
+        try await checkCertification(queue, reviewer: reviewer)
         try await checkExposure(definition, reviewer: reviewer)
         let exposure = policy.configuration.exposure
         let avoiding = try await exposureStanding(of: reviewer).overCap ? exposure.sensitiveCategories : []
@@ -165,6 +166,7 @@ public final class ReviewService: Sendable {
     public func claim(caseID: Int64, reviewer: ActorRef) async throws -> CaseRecord {
         let policy = self.policy
         if let record = try await store.caseRecord(id: caseID), let definition = policy.configuration.queues[record.queue] {
+            try await checkCertification(record.queue, reviewer: reviewer)
             try await checkExposure(definition, reviewer: reviewer)
             let exposure = policy.configuration.exposure
             if exposure.isSensitive(record.category) {
@@ -176,6 +178,21 @@ public final class ReviewService: Sendable {
             }
         }
         return try await store.claim(caseID: caseID, reviewer: reviewer, policy: policy, now: clock.nowMillis())
+    }
+
+    /// A queue whose certification is `required` (quality.yaml) gives its work only to people
+    /// certified for it; a store that cannot say refuses everyone (fail closed).
+    private func checkCertification(_ queue: String, reviewer: ActorRef) async throws {
+        guard pack.quality.requiresCertification(queue) else { return }
+        let certified = if let lookup = store as? any CertificationLookup, reviewer.kind == .user {
+            try await lookup.isCertified(user: reviewer.description, queue: queue)
+        } else {
+            false
+        }
+        guard certified else {
+            throw ReviewError(.forbidden, "\(reviewer) is not certified for queue \(queue), which requires it: pass its training first "
+                + "(Training in the console, or POST /v1/quality/training)")
+        }
     }
 
     /// Wellness: a queue's `max_cases_per_hour` caps how many of its cases one reviewer takes in any hour.

@@ -48,6 +48,7 @@ public enum WardenApplication {
         BulkController(bulk: components.bulk, store: components.store, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         QualityController(quality: components.quality, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        CalibrationController(quality: components.quality, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         let search = SearchController(store: components.store, fields: { packs.pack.searchFields })
         search.addRoutes(to: routes)
         MCPController(components: components, search: search, review: reviewAPI,

@@ -47,3 +47,49 @@ public struct QAItemQuery: Sendable, Equatable {
         self.limit = limit
     }
 }
+
+/// A case's content as a rater sees it, with its queue and latest decision (when decided).
+public struct CaseContent: Sendable, Equatable {
+    public var caseID: Int64
+    public var queue: String
+    /// The texts of the case's events (or their bodies where an event has no text), one per line.
+    public var text: String
+    /// The latest decision's answer (``SessionAnswer``), if the case was decided.
+    public var decided: String?
+
+    public init(caseID: Int64, queue: String, text: String, decided: String?) {
+        self.caseID = caseID
+        self.queue = queue
+        self.text = text
+        self.decided = decided
+    }
+}
+
+/// Whether a person holds a queue's certification (what claiming a queue that requires it asks).
+public protocol CertificationLookup: Sendable {
+    func isCertified(user: String, queue: String) async throws -> Bool
+}
+
+/// Golden items, calibration sessions, training runs and certifications. The store loads and
+/// applies; who may do what, and scoring, are worked out in WardenQuality (`SessionPlanner`).
+public protocol SessionStore: CertificationLookup {
+    func caseContent(caseID: Int64) async throws -> CaseContent?
+    /// Stores a golden item (its id given by the store) with its audit entry.
+    func addGoldenItem(_ item: GoldenItem, actor: ActorRef) async throws -> GoldenItem
+    func goldenItem(id: Int64) async throws -> GoldenItem?
+    /// Golden items in id order (of one queue; live only unless `retired`), after id `after`.
+    func goldenItems(queue: String?, retired: Bool, after: Int64?, limit: Int) async throws -> [GoldenItem]
+    func retireGoldenItem(id: Int64, actor: ActorRef, now: Int64) async throws -> GoldenItem
+    /// Stores the session `make` builds with the id the store gives it, and its audit entry.
+    func createSession(_ make: @Sendable (Int64) throws -> (CalibrationSession, AuditDraft)) async throws -> CalibrationSession
+    /// Sessions, newest first, before id `before`: of a kind, that `rater` rates. Without their
+    /// ratings and discussion; `rated` counts each rater's ratings.
+    func sessions(kind: SessionKind?, rater: String?, before: Int64?, limit: Int) async throws -> [(session: CalibrationSession, rated: [String: Int])]
+    func session(id: Int64) async throws -> CalibrationSession?
+    /// Applies a command to a session: its rating, note or state, a certification it earns, and
+    /// its audit entry in one transaction.
+    func commandSession(id: Int64, _ command: SessionCommand, actor: ActorRef, isLead: Bool, scale: Set<String>, now: Int64) async throws -> CalibrationSession
+    /// Certifications (of a user, of a queue), revoked ones included.
+    func certifications(user: String?, queue: String?) async throws -> [Certification]
+    func revokeCertification(user: String, queue: String, reason: String, actor: ActorRef, now: Int64) async throws -> Certification
+}

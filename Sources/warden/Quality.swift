@@ -136,9 +136,9 @@ struct Quality: ParsableCommand {
         func run() async throws {
             let loaded = try pack.load()
             let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
-            let quality = QualityService(store: opened.store, clock: SystemWallClock()) {
+            let quality = QualityService(store: opened.store, clock: SystemWallClock(), pack: {
                 (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
-            }
+            })
             let report = try await quality.report(days: days, method: IntervalMethod(rawValue: method) ?? .wilson)
             if json {
                 print(try Quality.encode(report))

@@ -801,6 +801,71 @@ enum Schema {
                 CREATE INDEX timeline_escalations ON case_timeline(case_id, id) WHERE kind = 'transition' AND to_state = 'escalated';
                 """)
         }
+        migrator.registerMigration("v26: golden items, calibration sessions, training and certifications") { db in
+            try db.execute(sql: """
+                CREATE TABLE golden_item (
+                    id INTEGER PRIMARY KEY,
+                    case_id INTEGER REFERENCES review_case(id),
+                    queue TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    answer TEXT NOT NULL,
+                    explanation TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    retired_at INTEGER
+                );
+                CREATE INDEX golden_item_by_queue ON golden_item(queue, id);
+                CREATE TABLE qa_session (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('calibration', 'training')),
+                    name TEXT NOT NULL,
+                    queue TEXT,
+                    raters TEXT NOT NULL,
+                    items TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+                    threshold REAL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    closed_at INTEGER,
+                    outcome TEXT
+                );
+                CREATE TABLE qa_session_rater (
+                    session_id INTEGER NOT NULL REFERENCES qa_session(id),
+                    rater TEXT NOT NULL,
+                    PRIMARY KEY (rater, session_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE qa_session_rating (
+                    session_id INTEGER NOT NULL REFERENCES qa_session(id),
+                    item INTEGER NOT NULL CHECK (item >= 1),
+                    rater TEXT NOT NULL,
+                    answer TEXT NOT NULL,
+                    notes TEXT,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (session_id, item, rater)
+                ) WITHOUT ROWID;
+                CREATE TABLE qa_session_note (
+                    id INTEGER PRIMARY KEY,
+                    session_id INTEGER NOT NULL REFERENCES qa_session(id),
+                    by TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    item INTEGER,
+                    text TEXT NOT NULL,
+                    article TEXT
+                );
+                CREATE INDEX qa_session_note_by_session ON qa_session_note(session_id, id);
+                CREATE TABLE certification (
+                    user TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    session_id INTEGER NOT NULL REFERENCES qa_session(id),
+                    score REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+                    granted_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    revoked_by TEXT,
+                    revoke_reason TEXT,
+                    PRIMARY KEY (user, queue)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
