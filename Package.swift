@@ -164,6 +164,8 @@ let package = Package(
                 .embedInCode("Console/templates/qa-audit.mustache"),
                 .embedInCode("Console/templates/qa-item.mustache"),
                 .embedInCode("Console/templates/qa-accuracy.mustache"),
+                .embedInCode("Console/templates/calibration.mustache"),
+                .embedInCode("Console/templates/calibration-session.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -66,6 +66,12 @@ struct ConsoleController {
         group.get("/qa/audits/{id}", use: qaAuditPage)
         group.get("/qa/items/{id}", use: qaItemPage)
         group.post("/qa/items/{id}/{action}", use: qaItemAction)
+        group.get("/calibration", use: calibrationPage)
+        for action in ["training", "sessions", "golden", "revoke"] { group.post("/calibration/\(action)", use: calibrationAction) }
+        group.post("/calibration/golden/{id}/retire", use: goldenRetire)
+        group.get("/calibration/sessions/{id}", use: sessionPage)
+        group.get("/calibration/sessions/{id}/ratings.csv", use: sessionRatingsCSV)
+        group.post("/calibration/sessions/{id}/{action}", use: sessionAction)
         group.get("/banks", use: banksPage)
         group.post("/banks/{bank}/opinion", use: bankOpinion)
         group.get("/bulk", use: bulkPage)

@@ -78,6 +78,9 @@ enum ConsolePage {
             if [Scope.qualityRead, .qualityReview, .casesReview].contains(where: { $0.isSatisfied(by: scopes) }) {
                 nav.append(.init(href: "/qa", label: "QA", current: path.hasPrefix("/qa")))
             }
+            if Scope.casesRead.isSatisfied(by: scopes) {
+                nav.append(.init(href: "/calibration", label: "Calibration", current: path.hasPrefix("/calibration")))
+            }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }
         return Chrome(title: title, signedIn: context.user != nil, user: context.user?.name ?? "", role: context.user?.role.rawValue ?? "",

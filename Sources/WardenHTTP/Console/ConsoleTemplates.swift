@@ -17,6 +17,7 @@ enum ConsoleTemplates {
             ("incident", PackageResources.incident_mustache), ("oncall", PackageResources.oncall_mustache), ("query", PackageResources.query_mustache), ("clusters", PackageResources.clusters_mustache), ("banks", PackageResources.banks_mustache), ("bulk-jobs", PackageResources.bulk_jobs_mustache), ("quality", PackageResources.quality_mustache),
             ("qa", PackageResources.qa_mustache), ("qa-audit", PackageResources.qa_audit_mustache), ("qa-item", PackageResources.qa_item_mustache),
             ("qa-accuracy", PackageResources.qa_accuracy_mustache),
+            ("calibration", PackageResources.calibration_mustache), ("calibration-session", PackageResources.calibration_session_mustache),
         ]
         for (name, bytes) in templates {
             do {
