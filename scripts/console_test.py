@@ -758,6 +758,62 @@ def run(binary, work, artifacts):
         check("1 of 1 re-reviewed decisions were right" in lead.text() and lead.has("#qa-reviewers"), "the ruling counts the decision right")
         lead.shot("qa-audit")
 
+        # Golden items, training and certification: the lead imports five golden items for harassment;
+        # rev2 trains in the sandbox, sees the key after each answer and is certified; the lead sees it.
+        golden = {}
+        for n in range(1, 6):
+            answer = "none" if n % 2 == 0 else "harassment.bullying"
+            text = f"golden {n}: " + ("see you at practice" if n % 2 == 0 else "nobody likes you, just leave")
+            golden[text] = answer
+            lead.get("/calibration")
+            lead.find("#golden-import select[name=queue] option[value=harassment]").click()
+            lead.find("#golden-import textarea[name=text]").send_keys(text)
+            lead.find(f"#golden-import select[name=answer] option[value='{answer}']").click()
+            lead.find("#golden-import textarea[name=explanation]").send_keys(f"reason {n}")
+            lead.click("#golden-import button[type=submit]")
+        check("golden 5:" in lead.find("#golden").text, "a lead imports golden items on the Calibration page")
+        rev2.get("/calibration")
+        check("Not certified" in rev2.find("#training").text, "a reviewer sees the queues they can train for")
+        rev2.click("#training form[action='/calibration/training'] button")
+        run_path = rev2.path()
+        check(run_path.startswith("/calibration/sessions/") and "A sandbox" in rev2.text(), "training opens a sandbox run of golden items")
+        for n in range(1, 6):
+            text = rev2.find(f"#item-{n} p.text").text
+            rev2.find(f"#item-{n} select[name=answer] option[value='{golden[text]}']").click()
+            rev2.click(f"#item-{n} form.rate button")
+            check(f"Item {n}: right." in rev2.text() and golden[text] in rev2.find(f"#item-{n} .key").text,
+                  f"training item {n}: the key and its reason appear after the answer")
+        check("passed, certified for harassment" in rev2.find("#session-summary").text, "the last answer scores the run and certifies")
+        rev2.shot("training")
+        lead.get("/calibration")
+        check("user:rev2" in lead.find("#certifications").text, "the lead sees the certification")
+
+        # A calibration session: two reviewers answer blind; the lead closes it and the report appears.
+        lead.find("#new-session input[name=name]").send_keys("Harassment calibration")
+        lead.find("#new-session input[name=raters]").send_keys("rev1, rev2")
+        lead.find("#new-session input[name=golden]").send_keys("1, 2, 3")
+        lead.click("#new-session button[type=submit]")
+        session_path = lead.path()
+        check(session_path.startswith("/calibration/sessions/"), "a lead opens a calibration session")
+        for browser, answers in [(rev1, ["harassment.bullying", "none", "none"]), (rev2, ["harassment.bullying", "none", "harassment.bullying"])]:
+            browser.get(session_path)
+            for n, answer in enumerate(answers, start=1):
+                browser.find(f"#item-{n} select[name=answer] option[value='{answer}']").click()
+                browser.click(f"#item-{n} form.rate button")
+        check("user:rev2:" not in rev1.find("#session-items").text and "user:rev1:" in rev1.find("#session-items").text, "answers stay hidden from other raters while the session is open")
+        lead.get(session_path)
+        lead.find("#session-close input[name=outcome]").send_keys("item 3 is bullying")
+        lead.click("#session-close button[type=submit]")
+        check(lead.has("#session-overall") and "Krippendorff" in lead.find("#session-overall").text and lead.has("#session-raters"),
+              "closing reveals every answer and the agreement report")
+        rev1.get(session_path)
+        rev1.find("#session-note textarea[name=text]").send_keys("I read 3.1 as needing a pattern")
+        rev1.find("#session-note input[name=article]").send_keys("harassment-basics")
+        rev1.click("#session-note button[type=submit]")
+        check("article: harassment-basics" in rev1.find("#session-notes").text, "the discussion record names the article it changes")
+        lead.get(session_path)
+        lead.shot("calibration-session")
+
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")
         lead.get("/")

@@ -11,7 +11,7 @@ struct Quality: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qa",
         abstract: "Quality: the health report, QA accuracy, calibration agreement, sample sizes, intervals, prevalence (docs/quality.md).",
-        subcommands: [Health.self, Accuracy_.self, Calibrate.self, Size.self, Interval_.self, Prevalence.self])
+        subcommands: [Health.self, Accuracy_.self, Calibrate.self, Golden.self, Certifications.self, Size.self, Interval_.self, Prevalence.self])
 
     struct ConfidenceOption: ParsableArguments {
         @Option(help: "Confidence level, between 0 and 1.") var confidence = 0.95

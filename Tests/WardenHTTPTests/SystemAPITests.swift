@@ -38,6 +38,7 @@ import WardenCore
             #expect(schemas["EntityType"]?["enum"] as? [String] == pack.eventSchema.entityTypes.names)
             #expect(schemas["Category"]?["enum"] as? [String] == pack.taxonomy.categories.map(\.id))
             #expect(schemas["Queue"]?["enum"] as? [String] == pack.review.configuration.queueOrder)
+            #expect(schemas["Answer"]?["enum"] as? [String] == ["none"] + pack.taxonomy.categoryIDs.sorted())
             #expect((schemas["EntityType"]?["enum"] as? [String])?.contains("wallet") == true)
         }
     }

@@ -75,7 +75,7 @@ extension ConsoleController {
 
     struct SessionView {
         struct Option { var value: String; var selected: Bool }
-        struct Answer { var rater: String; var answer: String; var notes: String?; var correct: Bool; var wrong: Bool }
+        struct Answer { var rater: String; var answer: String; var comment: String?; var correct: Bool; var wrong: Bool }
         struct Item {
             var number: Int; var text: String; var source: String; var gold: String; var explanation: String?; var hasKey: Bool
             var canRate: Bool; var mine: String; var options: [Option]; var answers: [Answer]; var hasAnswers: Bool
@@ -128,7 +128,7 @@ extension ConsoleController {
                          gold: key ?? "", explanation: keyOf.contains(item.number) ? item.explanation : nil, hasKey: key != nil,
                          canRate: canRate, mine: mine ?? "",
                          options: quality.scale.map { .init(value: $0, selected: $0 == mine) },
-                         answers: answers.map { .init(rater: $0.rater, answer: $0.answer, notes: $0.notes, correct: key != nil && $0.answer == key,
+                         answers: answers.map { .init(rater: $0.rater, answer: $0.answer, comment: $0.notes, correct: key != nil && $0.answer == key,
                                                      wrong: key != nil && $0.answer != key) },
                          hasAnswers: !answers.isEmpty)
         }
