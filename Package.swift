@@ -166,6 +166,8 @@ let package = Package(
                 .embedInCode("Console/templates/qa-accuracy.mustache"),
                 .embedInCode("Console/templates/calibration.mustache"),
                 .embedInCode("Console/templates/calibration-session.mustache"),
+                .embedInCode("Console/templates/articles.mustache"),
+                .embedInCode("Console/templates/article.mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import WardenReview
+public import WardenReview
 public import WardenCore
 public import WardenRules
 import Yams
@@ -36,6 +36,8 @@ public struct PolicyPack: Sendable {
     public var queries = QueryPack()
     /// The QA error taxonomy and accuracy target (`quality.yaml`).
     public var quality = QualityPack()
+    /// Knowledge articles (`articles/*.md`), by id.
+    public var articles: [String: Article] = [:]
     /// The `data` fields full-text search indexes (paths such as `text` or `profile.bio`).
     public var searchFields: [[String]] = [["text"]]
 
@@ -126,12 +128,14 @@ public struct PolicyPack: Sendable {
         let banks = BankPack.load(directory: directory, problems: &problems)
         let queries = QueryPack.load(directory: directory, problems: &problems)
         let quality = QualityPack.load(directory: directory, queues: Set(review.configuration.queues.keys), problems: &problems)
+        let articles = ArticlePack.load(directory: directory, categories: taxonomy?.categoryIDs ?? [], queues: Set(review.configuration.queues.keys),
+                                        trees: Set(review.trees.keys), macros: Set(review.macros.keys), problems: &problems)
         guard problems.isEmpty, let manifest, let taxonomy, let rules else {
             throw PolicyPackError(directory: directory, problems: problems)
         }
         return PolicyPack(name: manifest.name, directory: directory, version: digest(of: directory),
                           entityTypes: entityTypes, taxonomy: taxonomy, rules: rules, ruleTests: tests, classifiers: classifiers, review: review,
-                          incidents: incidents, banks: banks, queries: queries, quality: quality,
+                          incidents: incidents, banks: banks, queries: queries, quality: quality, articles: articles,
                           searchFields: (manifest.searchFields ?? ["text"]).map { $0.split(separator: ".").map(String.init) })
     }
 

@@ -49,6 +49,7 @@ public enum WardenApplication {
         DerivedTablesController(derived: components.derived, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         QualityController(quality: components.quality, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
         CalibrationController(quality: components.quality, maxBodyBytes: settings.maxBodyBytes).addRoutes(to: routes)
+        ArticlesController(packs: packs, store: components.store, clock: components.clock).addRoutes(to: routes)
         let search = SearchController(store: components.store, fields: { packs.pack.searchFields })
         search.addRoutes(to: routes)
         MCPController(components: components, search: search, review: reviewAPI,

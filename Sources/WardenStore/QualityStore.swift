@@ -93,3 +93,27 @@ public protocol SessionStore: CertificationLookup {
     func certifications(user: String?, queue: String?) async throws -> [Certification]
     func revokeCertification(user: String, queue: String, reason: String, actor: ActorRef, now: Int64) async throws -> Certification
 }
+
+/// Who acknowledged which version of which knowledge article.
+public struct ArticleAcknowledgement: Sendable, Equatable {
+    public var article: String
+    public var version: String
+    public var user: String
+    public var at: Int64
+
+    public init(article: String, version: String, user: String, at: Int64) {
+        self.article = article
+        self.version = version
+        self.user = user
+        self.at = at
+    }
+}
+
+/// Acknowledgements of knowledge articles (the articles themselves are in the pack).
+public protocol ArticleStore: Sendable {
+    /// Records that `user` read this version (once; again is a no-op) with its audit entry; returns
+    /// the acknowledgement (the first one's time when it was already there).
+    func acknowledge(article: String, version: String, user: ActorRef, now: Int64) async throws -> ArticleAcknowledgement
+    /// Acknowledgements of one article (every version), or of one user.
+    func acknowledgements(article: String?, user: String?) async throws -> [ArticleAcknowledgement]
+}

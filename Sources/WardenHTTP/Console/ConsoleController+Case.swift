@@ -103,6 +103,10 @@ extension ConsoleController {
         /// Incidents the case is linked to, and those it could be linked to.
         var incidents: [LinkedIncident] = []
         var hasIncidents = false
+        struct ArticleLink { var id: String; var title: String }
+        /// Knowledge articles about the case's category or queue.
+        var articles: [ArticleLink] = []
+        var hasArticles = false
         var openIncidents: [LinkedIncident] = []
         var hasOpenIncidents = false
         var incidentSeverities: [String] = []
@@ -293,6 +297,9 @@ extension ConsoleController {
             form: .init(violation: form.violation, policy: form.policy, rationale: form.rationale, illegal: form.illegal, legalGround: form.legalGround),
             preview: preview.map { .init(kind: $0.kind.rawValue, text: masked($0.text)) },
             manualOpen: treeView == nil || (input != nil && input?.tree == nil))
+        let guidance = pack.articles.values.filter { $0.applies(category: record.category, queue: record.queue) }.sorted { $0.title < $1.title }
+        view.articles = guidance.map { .init(id: $0.id, title: $0.title) }
+        view.hasArticles = !guidance.isEmpty
         if Scope.incidentsRead.isSatisfied(by: user.role.scopes) || canWork {
             func linked(_ incident: IncidentRecord) -> CaseView.LinkedIncident {
                 .init(id: incident.id, title: incident.title, severity: incident.severity, status: incident.status.rawValue)

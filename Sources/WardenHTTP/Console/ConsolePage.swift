@@ -80,6 +80,7 @@ enum ConsolePage {
             }
             if Scope.casesRead.isSatisfied(by: scopes) {
                 nav.append(.init(href: "/calibration", label: "Calibration", current: path.hasPrefix("/calibration")))
+                nav.append(.init(href: "/articles", label: "Articles", current: path.hasPrefix("/articles")))
             }
             if Scope.auditRead.isSatisfied(by: scopes) { nav.append(.init(href: "/audit", label: "Audit", current: path.hasPrefix("/audit"))) }
         }

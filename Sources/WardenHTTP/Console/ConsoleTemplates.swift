@@ -18,6 +18,7 @@ enum ConsoleTemplates {
             ("qa", PackageResources.qa_mustache), ("qa-audit", PackageResources.qa_audit_mustache), ("qa-item", PackageResources.qa_item_mustache),
             ("qa-accuracy", PackageResources.qa_accuracy_mustache),
             ("calibration", PackageResources.calibration_mustache), ("calibration-session", PackageResources.calibration_session_mustache),
+            ("articles", PackageResources.articles_mustache), ("article", PackageResources.article_mustache),
         ]
         for (name, bytes) in templates {
             do {

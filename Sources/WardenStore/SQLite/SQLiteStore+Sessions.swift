@@ -224,3 +224,26 @@ extension SQLiteStore: SessionStore {
                       revokedAt: row["revoked_at"], revokedBy: row["revoked_by"], revokeReason: row["revoke_reason"])
     }
 }
+
+extension SQLiteStore: ArticleStore {
+    public func acknowledge(article: String, version: String, user: ActorRef, now: Int64) async throws -> ArticleAcknowledgement {
+        try await pool.write { db in
+            if let at = try Int64.fetchOne(db, sql: "SELECT at FROM article_ack WHERE article = ? AND version = ? AND user = ?",
+                                           arguments: [article, version, user.description]) {
+                return ArticleAcknowledgement(article: article, version: version, user: user.description, at: at)
+            }
+            try db.execute(sql: "INSERT INTO article_ack (article, version, user, at) VALUES (?, ?, ?, ?)", arguments: [article, version, user.description, now])
+            try Self.appendAudit(db, at: now, actor: user.description, action: "article.acknowledge", target: "article:\(article)",
+                                 detail: JSONWriter.object { $0.field("version", version) })
+            return ArticleAcknowledgement(article: article, version: version, user: user.description, at: now)
+        }
+    }
+
+    public func acknowledgements(article: String?, user: String?) async throws -> [ArticleAcknowledgement] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM article_ack WHERE (? IS NULL OR article = ?) AND (? IS NULL OR user = ?) ORDER BY article, at, user",
+                             arguments: [article, article, user, user])
+                .map { ArticleAcknowledgement(article: $0["article"], version: $0["version"], user: $0["user"], at: $0["at"]) }
+        }
+    }
+}

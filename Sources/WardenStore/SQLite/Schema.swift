@@ -866,6 +866,18 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v27: knowledge article acknowledgements") { db in
+            try db.execute(sql: """
+                CREATE TABLE article_ack (
+                    article TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (article, version, user)
+                ) WITHOUT ROWID;
+                CREATE INDEX article_ack_by_user ON article_ack(user);
+                """)
+        }
         return migrator
     }
 }
