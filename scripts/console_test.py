@@ -810,9 +810,21 @@ def run(binary, work, artifacts):
         rev1.find("#session-note textarea[name=text]").send_keys("I read 3.1 as needing a pattern")
         rev1.find("#session-note input[name=article]").send_keys("harassment-basics")
         rev1.click("#session-note button[type=submit]")
-        check("article: harassment-basics" in rev1.find("#session-notes").text, "the discussion record names the article it changes")
+        check("article: harassment-basics" in rev1.find("#session-notes").text and rev1.has("#session-notes a[href='/articles/harassment-basics']"), "the discussion record names the article it changes")
         lead.get(session_path)
         lead.shot("calibration-session")
+
+        # Knowledge articles: rev1 is asked to read the harassment article, reads it and acknowledges it;
+        # the lead sees who has read it.
+        rev1.get("/articles")
+        check(rev1.has("#articles-pending a[href='/articles/harassment-basics']"), "a reviewer is asked to read the articles of their queues")
+        rev1.click("#articles-pending a[href='/articles/harassment-basics']")
+        check("What counts as harassment" in rev1.find("#article-body h2").text, "an article is rendered from its Markdown")
+        rev1.click("#article-acknowledge button")
+        check("You read this version" in rev1.find("#article-acknowledged").text, "a reviewer acknowledges the article's version")
+        lead.get("/articles/harassment-basics")
+        check("read on" in lead.find("#article-readers").text and "user:rev1" in lead.find("#article-readers").text, "the lead sees who has read it")
+        lead.shot("article")
 
         # Sign out ends the session.
         lead.click("form[action='/logout'] button")

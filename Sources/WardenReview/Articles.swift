@@ -86,6 +86,8 @@ public enum ArticleMarkdown {
                 flush()
                 let text = trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
                 out.append("<h\(level + 1)>\(inline(text))</h\(level + 1)>")
+            } else if !list.isEmpty, line.first?.isWhitespace == true {
+                list[list.count - 1] += " " + trimmed  // a list item continued on an indented line
             } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
                 if !paragraph.isEmpty { flush() }
                 list.append(String(trimmed.dropFirst(2)))

@@ -84,7 +84,7 @@ import WardenEngine
             #expect(revealed.contains(#"id="session-overall""#) && revealed.contains("Krippendorff") && revealed.contains("Items to discuss"))
             #expect(try await post("/calibration/sessions/2/notes", "item=1&text=policy+3.1+needs+a+pattern&article=harassment-basics", as: bo).status == .seeOther)
             let (_, discussed) = try await page("/calibration/sessions/2", as: lee)
-            #expect(discussed.contains("policy 3.1 needs a pattern") && discussed.contains("article: harassment-basics"))
+            #expect(discussed.contains("policy 3.1 needs a pattern") && discussed.contains(#"article: <a href="/articles/harassment-basics">harassment-basics</a>"#))
             // The note appears once, in the discussion, not beside each answer.
             #expect(discussed.components(separatedBy: "policy 3.1 needs a pattern").count == 2)
             let csv = try await client.execute(uri: "/calibration/sessions/2/ratings.csv", method: .get, headers: [.cookie: lee.cookie])

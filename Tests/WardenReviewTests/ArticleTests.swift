@@ -41,6 +41,7 @@ import WardenCore
     @Test(arguments: [
         ("# Title\n\nA **bold** and *em* `code` line.", "<h2>Title</h2>\n<p>A <strong>bold</strong> and <em>em</em> <code>code</code> line.</p>"),
         ("- one\n- two\n\nafter", "<ul><li>one</li><li>two</li></ul>\n<p>after</p>"),
+        ("- one\n  continued\n- two\nnext", "<ul><li>one continued</li><li>two</li></ul>\n<p>next</p>"),
         ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
         ("[policy](https://example.org/p?a=1&b=2) [bad](javascript:alert(1)) [site](/cases/1)",
          "<p><a href=\"https://example.org/p?a=1&amp;b=2\">policy</a> [bad](javascript:alert(1)) <a href=\"/cases/1\">site</a></p>"),

@@ -82,7 +82,7 @@ extension ConsoleController {
         }
         struct RaterRow { var name: String; var rated: Int; var agreement: String; var interval: String; var kappa: String; var weak: String; var below: Bool }
         struct Contested { var item: String; var counts: String; var agreement: String; var consensus: String }
-        struct Note { var by: String; var at: String; var item: String; var text: String; var article: String? }
+        struct Note { var by: String; var at: String; var item: String; var text: String; var article: String?; var articleLink: Bool }
         var id: Int64
         var name: String
         var kind: String
@@ -147,7 +147,8 @@ extension ConsoleController {
                                state: session.state.rawValue, open: session.state == .open, summary: summary, items: items,
                                hasReport: false, overall: "", raters: [], contested: [], hasContested: false,
                                notes: session.discussion.map { .init(by: $0.by, at: Timestamp.formatRFC3339($0.at), item: $0.item.map { "item \($0)" } ?? "",
-                                                                    text: $0.text, article: $0.article) },
+                                                                    text: $0.text, article: $0.article,
+                                                                    articleLink: $0.article.map { components.packs.pack.articles[$0] != nil } ?? false) },
                                hasNotes: !session.discussion.isEmpty,
                                canNote: session.raters.contains(me) || isLead,
                                canClose: isLead && session.kind == .calibration && session.state == .open,
