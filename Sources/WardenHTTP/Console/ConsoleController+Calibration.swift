@@ -204,7 +204,7 @@ extension ConsoleController {
                 return id
             }
         }
-        do {
+        return try await Self.refusingQuality {
             switch action {
             case "training":
                 let (_, form) = try await post(request, context, needs: .casesReview)
@@ -243,6 +243,13 @@ extension ConsoleController {
             default:
                 throw Problem.notFound("there is no calibration action \(action.prefix(40))")
             }
+        }
+    }
+
+    /// Runs a quality operation from a form: its refusals become the form's error (404 stays 404).
+    static func refusingQuality<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
         } catch let error as QualityError {
             if error.kind == .notFound { throw Problem.notFound(error.message) }
             throw ConsoleRefusal(error.message)
@@ -274,7 +281,7 @@ extension ConsoleController {
         default:
             throw Problem.notFound("there is no session action \(action.prefix(40))")
         }
-        do {
+        return try await Self.refusingQuality {
             let session = try await components.quality.command(sessionID: id, command, actor: context.actor,
                                                                isLead: Scope.qualityWrite.isSatisfied(by: user.role.scopes))
             if case .rate(let item, let answer, _) = command, session.kind == .training, let gold = session.items.first(where: { $0.number == item })?.gold {
@@ -283,9 +290,6 @@ extension ConsoleController {
                 ConsolePage.leaveNotice("Session \(id) is closed: every answer and the agreement report are shown.", for: context)
             }
             return ConsolePage.redirect("/calibration/sessions/\(id)\(action == "rate" ? "#item-\(form.text("item") ?? "")" : "")")
-        } catch let error as QualityError {
-            if error.kind == .notFound { throw Problem.notFound(error.message) }
-            throw ConsoleRefusal(error.message)
         }
     }
 }

@@ -244,7 +244,7 @@ extension ConsoleController {
         case "ruling": command = .rule(form["stands"] == "original" ? .original : .qa, notes: form.text("notes"))
         default: throw Problem.notFound("there is no QA action \(action.prefix(40))")
         }
-        do {
+        return try await Self.refusingQuality {
             let item = try await components.quality.command(itemID: id, command, actor: context.actor, isLead: Scope.qualityWrite.isSatisfied(by: user.role.scopes))
             switch action {
             case "verdict":
@@ -258,9 +258,6 @@ extension ConsoleController {
                 ConsolePage.leaveNotice(action == "dispute" ? "Your dispute of QA item \(id) waits for a lead's ruling." : "Ruling on QA item \(id) recorded.", for: context)
                 return ConsolePage.redirect("/qa")
             }
-        } catch let error as QualityError {
-            if error.kind == .notFound { throw Problem.notFound(error.message) }
-            throw ConsoleRefusal(error.message)
         }
     }
 
