@@ -272,7 +272,8 @@ def test_bootstrap_and_cli(binary, work):
                 ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
                 ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"],
                 ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"], ["query"],
-                ["qa"], ["qa", "health"], ["qa", "accuracy"], ["bench", "quality"]]
+                ["qa"], ["qa", "health"], ["qa", "accuracy"], ["qa", "golden"], ["qa", "golden", "import"], ["qa", "golden", "list"],
+                ["qa", "certifications"], ["bench", "quality"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
     result = subprocess.run([binary, "rules", "test", PACK], capture_output=True, text=True)
@@ -289,6 +290,25 @@ def test_bootstrap_and_cli(binary, work):
     replay = json.loads(result.stdout)
     check(result.returncode == 0 and len(replay["campaigns"]) == 6 and all(c["recall"] > 0 for c in replay["campaigns"]),
           "rules replay against simulator truth finds every campaign")
+    # Golden items from CSV: a file with a bad row imports nothing and names the line; a good one imports every row.
+    bad_csv = os.path.join(work, "golden-bad.csv")
+    with open(bad_csv, "w") as f:
+        f.write('text,answer,explanation\n"you are worthless, leave",harassment.bullying,insult aimed at a person\nhello,rudeness,x\n')
+    result = subprocess.run([binary, "qa", "golden", "import", bad_csv, "--queue", "harassment", "--data-dir", offline, "--policy-pack", PACK],
+                            capture_output=True, text=True)
+    check(result.returncode != 0 and "line 3" in result.stderr and "rudeness" in result.stderr, "qa golden import refuses a bad row with its line")
+    good_csv = os.path.join(work, "golden.csv")
+    with open(good_csv, "w") as f:
+        f.write('text,answer,explanation\n"you are worthless, leave",harassment.bullying,insult aimed at a person\nsee you at practice,none,friendly\n')
+    result = subprocess.run([binary, "qa", "golden", "import", good_csv, "--queue", "harassment", "--data-dir", offline, "--policy-pack", PACK],
+                            capture_output=True, text=True)
+    listed = subprocess.run([binary, "qa", "golden", "list", "--data-dir", offline, "--json"], capture_output=True, text=True)
+    items = json.loads(listed.stdout) if listed.returncode == 0 else []
+    check(result.returncode == 0 and "Imported 2 golden items" in result.stdout and [i["answer"] for i in items] == ["harassment.bullying", "none"],
+          "qa golden import stores every row of a good file, and nothing of a bad one (qa golden list --json)")
+    result = subprocess.run([binary, "qa", "certifications", "--data-dir", offline, "--policy-pack", PACK, "--json"], capture_output=True, text=True)
+    rules = json.loads(result.stdout).get("rules", []) if result.returncode == 0 else []
+    check([r["queue"] for r in rules] == ["harassment"] and rules[0]["items"] == 5, "qa certifications --json lists the pack's rules")
     result = subprocess.run([binary, "tokens", "create", "--name", "ci", "--scope", "events:write", "--data-dir", offline, "--json"],
                             capture_output=True, text=True)
     check(result.returncode == 0 and json.loads(result.stdout)["token"].startswith("wdn_"), "tokens create --json")
