@@ -1,5 +1,5 @@
 import Foundation
-public import WardenCore
+import WardenCore
 /// A knowledge article of the pack (`articles/NAME.md`): guidance reviewers read next to a case,
 /// linked from categories, queues, decision trees and macros. Its version is a digest of its file,
 /// so any change is a new version that the people of its queues are asked to acknowledge.

@@ -275,6 +275,18 @@ import WardenStore
         #expect(found.contains("quality.yaml error_types[4].name: is a name of 1 to 200 characters"))
     }
 
+    @Test func certificationRulesAreLoadedAndChecked() throws {
+        let pack = try PolicyPack.load(from: Self.example.path)
+        #expect(pack.quality.certification["harassment"] == QualityPack.CertificationRule(queue: "harassment", threshold: 0.8, items: 5, required: false))
+        #expect(!pack.quality.requiresCertification("harassment") && !pack.quality.requiresCertification("spam"))
+        let found = try problems([
+            "quality.yaml": { $0 + "  nowhere: {threshold: 0.9, items: 5}\n  spam: {threshold: 1.5, items: 5}\n  scams: {threshold: 0.9, items: 500}\n" },
+        ])
+        #expect(found.contains { $0.hasPrefix("quality.yaml certification.nowhere: nowhere is not a queue of queues.yaml") })
+        #expect(found.contains("quality.yaml certification.spam.threshold: is the share of right answers that certifies, above 0 and at most 1, not 1.5"))
+        #expect(found.contains("quality.yaml certification.scams.items: is how many golden items a training run has, 1 to 200, not 500"))
+    }
+
     @Test func reviewFileProblemsArePlaced() throws {
         let found = try problems([
             "queues.yaml": { $0.replacingOccurrences(of: "p1: {first_action: 15m, resolution: 1h}", with: "p7: {first_action: soon}") },
