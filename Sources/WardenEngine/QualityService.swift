@@ -47,12 +47,12 @@ public struct QualityService: Sendable {
         precondition((1...Self.maximumDays).contains(days), "a health report covers 1 to \(Self.maximumDays) days")
         let now = clock.nowMillis()
         let (from, to) = Self.window(days: days, now: now)
-        let facts = try await store.decisionFacts(from: from, to: to)
+        let parts = try await store.decisionFactParts(from: from, to: to)
         let counts = try await store.queueStats(warningFlags: QueueBoard.warningFlags, breachFlags: QueueBoard.breachFlags).map {
             HealthReport.BacklogCount(queue: $0.queue, state: $0.state, count: $0.count, oldestCreatedAt: $0.oldestCreatedAt,
                                       warnings: $0.warnings, breaches: $0.breaches)
         }
-        return HealthReport(facts, from: from, to: to, teams: try await teams(), confidence: confidence)
+        return HealthReport(parts: parts, from: from, to: to, teams: try await teams(), confidence: confidence)
             .withBacklog(counts, queues: pack().queues, now: now)
     }
 

@@ -7,6 +7,9 @@ public protocol QualityStore: Sendable {
     /// Every decision on a review case made in `from ..< to`, with its case's times, the outcome of
     /// the latest decided appeal against the case, and who first escalated it. In decision order.
     func decisionFacts(from: Int64, to: Int64) async throws -> [DecisionFact]
+    /// The same decisions in parts, in order, which a store may read at once (a health report reads
+    /// a month of them).
+    func decisionFactParts(from: Int64, to: Int64) async throws -> [[DecisionFact]]
 
     // MARK: QA audits
     /// Draws `plan` over the decisions made in `from ..< to` that no audit has drawn yet, and stores
@@ -24,6 +27,12 @@ public protocol QualityStore: Sendable {
     /// The item `actor` holds in review, or else claims the oldest waiting item (of `auditID` when
     /// given) on a decision someone else made; nil when there is none.
     func claimNextQAItem(auditID: Int64?, actor: ActorRef, now: Int64) async throws -> QAItem?
+}
+
+extension QualityStore {
+    public func decisionFactParts(from: Int64, to: Int64) async throws -> [[DecisionFact]] {
+        [try await decisionFacts(from: from, to: to)]
+    }
 }
 
 /// Which QA items to read.

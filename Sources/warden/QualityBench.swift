@@ -62,10 +62,10 @@ struct QualityBench: AsyncParsableCommand {
             // The same work in its two halves: the store's query, then the pure report.
             let (from, to) = QualityService.window(days: days, now: SystemWallClock().nowMillis())
             let loadStarted = ContinuousClock.now
-            let facts = try await store.decisionFacts(from: from, to: to)
+            let parts = try await store.decisionFactParts(from: from, to: to)
             loads.append(loadStarted.duration(to: .now).seconds)
             let buildStarted = ContinuousClock.now
-            _ = HealthReport(facts, from: from, to: to, teams: Self.teams)
+            _ = HealthReport(parts: parts, from: from, to: to, teams: Self.teams)
             builds.append(buildStarted.duration(to: .now).seconds)
         }
         guard let health = last else { return }

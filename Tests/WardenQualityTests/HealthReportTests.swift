@@ -93,4 +93,52 @@ import WardenCore
         #expect(report.backlog[1] == .init(queue: "hate", undecided: 3, waiting: 0, oldestAgeMillis: nil, warnings: 0, breaches: 0))
         #expect(report.backlog[2] == .init(queue: "spam", undecided: 8, waiting: 6, oldestAgeMillis: 9_500, warnings: 1, breaches: 1))
     }
+
+    /// The report's one-walk percentiles and counts against the plain definition (every group's
+    /// values sorted, nearest rank), over random decisions with ties, missing times and several
+    /// teams per person; and the same report from the decisions in three parts.
+    @Test func everyGroupMatchesThePlainDefinition() throws {
+        var random = SplitMix64(seed: 17)
+        let deciders = (0..<12).map { "user:r\($0)" }
+        let teams: [String: [String]] = ["user:r0": ["a"], "user:r1": ["a", "b"], "user:r2": ["b"], "user:r3": ["c", "a"]]
+        var facts: [DecisionFact] = []
+        for n in 0..<3_000 {
+            let at = Self.monday + Int64(random.next() % UInt64(20 * Self.day))
+            let created = at - Int64(random.next() % 40) * 60_000
+            let first: Int64? = random.chance(0.1) ? nil : created + Int64(random.next() % 30) * 60_000
+            let resolved: Int64? = random.chance(0.05) ? nil : at
+            facts.append(DecisionFact(decisionID: Int64(n), caseID: Int64(n), at: at, decider: deciders[Int(random.next() % 12)],
+                                      queue: ["spam", "hate", "scam"][Int(random.next() % 3)], category: ["spam", "hate.slur"][Int(random.next() % 2)],
+                                      violation: random.chance(0.6), createdAt: created, firstActionAt: first, resolvedAt: resolved,
+                                      dueAt: created + 20 * 60_000, appeal: random.chance(0.1) ? (random.chance(0.3) ? .overturned : .upheld) : nil,
+                                      escalatedBy: nil))
+        }
+        let from = Self.monday + 2 * Self.day, to = Self.monday + 18 * Self.day
+        let report = HealthReport(facts, from: from, to: to, teams: teams)
+        let inWindow = facts.filter { $0.at >= from && $0.at < to }
+
+        func expected(_ group: String, _ members: [DecisionFact]) -> HealthReport.Row {
+            func percentiles(_ values: [Int64]) -> HealthReport.Percentiles? {
+                values.isEmpty ? nil : .init(p50: Distributions.nearestRank(sorted: values.sorted(), 0.5), p90: Distributions.nearestRank(sorted: values.sorted(), 0.9))
+            }
+            let resolved = members.filter { $0.resolvedAt != nil }
+            return HealthReport.Row(group: group, decisions: members.count, violations: Rate(members.filter(\.violation).count, of: members.count),
+                                    overturned: Rate(members.filter { $0.appeal == .overturned }.count, of: members.filter { $0.appeal != nil }.count),
+                                    appealed: Rate(members.filter { $0.appeal != nil }.count, of: members.count),
+                                    slaMet: Rate(resolved.filter { $0.resolvedAt! <= $0.dueAt }.count, of: resolved.count),
+                                    firstActionMillis: percentiles(members.compactMap { f in f.firstActionAt.map { $0 - f.createdAt } }),
+                                    resolutionMillis: percentiles(resolved.map { $0.resolvedAt! - $0.createdAt }))
+        }
+        #expect(report.overall == expected("all", inWindow))
+        #expect(report.byReviewer.count == 12)
+        for row in report.byReviewer { #expect(row == expected(row.group, inWindow.filter { $0.decider == row.group })) }
+        #expect(report.byTeam.map(\.group).sorted() == ["a", "b", "c"])
+        for row in report.byTeam { #expect(row == expected(row.group, inWindow.filter { teams[$0.decider]?.contains(row.group) == true })) }
+        for row in report.byQueue { #expect(row == expected(row.group, inWindow.filter { $0.queue == row.group })) }
+        for row in report.byPolicy { #expect(row == expected(row.group, inWindow.filter { $0.category == row.group })) }
+        #expect(report.weeks.map(\.decisions).reduce(0, +) == inWindow.count)
+
+        let parts = HealthReport(parts: [Array(facts[..<1000]), Array(facts[1000..<1001]), Array(facts[1001...])], from: from, to: to, teams: teams)
+        #expect(parts == report)
+    }
 }

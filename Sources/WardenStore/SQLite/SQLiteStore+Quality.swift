@@ -8,6 +8,17 @@ extension SQLiteStore: QualityStore {
         try await pool.read { db in try Self.decisionFacts(db, from: from, to: to) }
     }
 
+    /// A long window in two halves read at once on two of the pool's readers (each its own snapshot;
+    /// a decision made between the two reads can show in the later half only). At a million decisions
+    /// the read is most of a health report's time, and this machine has two cores.
+    public func decisionFactParts(from: Int64, to: Int64) async throws -> [[DecisionFact]] {
+        guard to > from, to - from > 2 * 86_400_000 else { return [try await decisionFacts(from: from, to: to)] }
+        let middle = from + (to - from) / 2
+        async let early = pool.read { db in try Self.decisionFacts(db, from: from, to: middle) }
+        async let late = pool.read { db in try Self.decisionFacts(db, from: middle, to: to) }
+        return try await [early, late]
+    }
+
     static func decisionFacts(_ db: Database, from: Int64, to: Int64) throws -> [DecisionFact] {
         // Appeals are few next to decisions: one pass over decided appeals, the latest per case wins.
         var appeals: [Int64: DecisionFact.AppealResult] = [:]
@@ -20,21 +31,34 @@ extension SQLiteStore: QualityStore {
             appeals[row[0]] = outcome == "overturned" ? .overturned : .upheld
         }
         var facts: [DecisionFact] = []
-        // Who first escalated: a probe into the partial index of escalations only (v25).
+        var firstCase = Int64.max
         let rows = try Row.fetchCursor(db, sql: """
             SELECT d.id, d.case_id, d.at, d.decided_by, c.queue, d.category, d.violation,
-                   c.created_at, c.first_action_at, c.resolved_at, c.due_at,
-                   (SELECT t.actor FROM case_timeline t INDEXED BY timeline_escalations
-                    WHERE t.case_id = d.case_id AND t.kind = 'transition' AND t.to_state = 'escalated' ORDER BY t.id LIMIT 1)
+                   c.created_at, c.first_action_at, c.resolved_at, c.due_at
             FROM decision d INDEXED BY decision_by_time JOIN review_case c ON c.id = d.case_id
             WHERE d.at >= ? AND d.at < ? AND c.kind = 'review'
             ORDER BY d.at, d.id
             """, arguments: [from, to])
         while let row = try rows.next() {
             let caseID: Int64 = row[1]
+            firstCase = min(firstCase, caseID)
             facts.append(DecisionFact(decisionID: row[0], caseID: caseID, at: row[2], decider: row[3], queue: row[4], category: row[5],
                                       violation: row[6], createdAt: row[7], firstActionAt: row[8], resolvedAt: row[9], dueAt: row[10],
-                                      appeal: appeals[caseID], escalatedBy: row[11]))
+                                      appeal: appeals[caseID], escalatedBy: nil))
+        }
+        // Who first escalated each case: one pass over the partial index of escalations (v25) from the
+        // window's oldest case on, instead of a probe per decision.
+        var escalatedBy: [Int64: String] = [:]
+        let escalations = try Row.fetchCursor(db, sql: """
+            SELECT case_id, actor FROM case_timeline INDEXED BY timeline_escalations
+            WHERE kind = 'transition' AND to_state = 'escalated' AND case_id >= ? ORDER BY case_id, id
+            """, arguments: [firstCase])
+        while let row = try escalations.next() {
+            let caseID: Int64 = row[0]
+            if escalatedBy[caseID] == nil { escalatedBy[caseID] = row[1] }
+        }
+        if !escalatedBy.isEmpty {
+            for index in facts.indices { facts[index].escalatedBy = escalatedBy[facts[index].caseID] }
         }
         return facts
     }
