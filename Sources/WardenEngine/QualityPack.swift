@@ -11,6 +11,8 @@ public struct QualityPack: Sendable {
     public var targetAccuracy: Double?
     /// Training and certification per queue (`certification:` in quality.yaml).
     public var certification: [String: CertificationRule] = [:]
+    /// The share of a queue's claim-next answers that are golden items mixed in unseen (`golden_mix:`).
+    public var goldenMix: [String: Double] = [:]
 
     /// How a queue's training runs and what certifies: `items` golden items, `threshold` of them
     /// right; when `required`, only people certified for the queue claim its work.
@@ -51,7 +53,8 @@ public struct QualityPack: Sendable {
         var errorTypes: [Error]?
         var targetAccuracy: Double?
         var certification: [String: Rule]?
-        enum CodingKeys: String, CodingKey { case errorTypes = "error_types", targetAccuracy = "target_accuracy", certification }
+        var goldenMix: [String: Double]?
+        enum CodingKeys: String, CodingKey { case errorTypes = "error_types", targetAccuracy = "target_accuracy", certification, goldenMix = "golden_mix" }
     }
 
     static func load(directory: String, queues: Set<String>, problems: inout [PolicyPackError.Problem]) -> QualityPack {
@@ -90,6 +93,18 @@ public struct QualityPack: Sendable {
                 continue
             }
             pack.certification[queue] = CertificationRule(queue: queue, threshold: rule.threshold, items: rule.items, required: rule.required ?? false)
+        }
+        for (queue, rate) in (file.goldenMix ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "golden_mix.\(queue)"
+            guard queues.contains(queue) else {
+                problems.append(.init(file: "quality.yaml", path: path, message: "\(queue) is not a queue of queues.yaml (\(queues.sorted().joined(separator: ", ")))"))
+                continue
+            }
+            guard rate > 0, rate <= 1 else {
+                problems.append(.init(file: "quality.yaml", path: path, message: "is the share of claims that get a golden item, above 0 and at most 1 (0.02 is one in fifty), not \(rate)"))
+                continue
+            }
+            pack.goldenMix[queue] = rate
         }
         if let types = file.errorTypes {
             var seen = Set<String>()

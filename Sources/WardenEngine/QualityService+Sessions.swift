@@ -143,3 +143,19 @@ extension QualityService {
         return try await store.revokeCertification(user: name, queue: queue, reason: reason, actor: actor, now: clock.nowMillis())
     }
 }
+
+// MARK: Golden items mixed into live queues
+
+extension QualityService {
+    /// The share of claims per queue that get a golden item (quality.yaml's `golden_mix`).
+    public var goldenMix: [String: Double] { pack().quality.goldenMix }
+
+    /// Accuracy on golden items mixed into live queues and decided over the last `days` days, per
+    /// reviewer, team and queue, flagged against the pack's target accuracy.
+    public func goldenChecks(days: Int, confidence: Double = 0.95) async throws -> GoldenCheckReport {
+        precondition((1...Self.maximumDays).contains(days), "a report covers 1 to \(Self.maximumDays) days")
+        let (from, to) = Self.window(days: days, now: clock.nowMillis())
+        return GoldenCheckReport(try await store.goldenChecks(from: from, to: to), from: from, to: to, teams: try await teams(),
+                                 target: targetAccuracy, confidence: confidence)
+    }
+}

@@ -6,7 +6,7 @@ public import WardenStore
 /// Quality reports and QA audits over the live store: the store loads and applies, WardenQuality
 /// works out samples, the QA review's rules and the reports.
 public struct QualityService: Sendable {
-    public let store: any QualityStore & SessionStore & UserStore & OperationsStore
+    public let store: any QualityStore & SessionStore & GoldenMixing & UserStore & OperationsStore
     public let clock: any WallClock
     /// The pack's QA error taxonomy and target, and its categories (what a verdict may name).
     let pack: @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String])
@@ -16,7 +16,7 @@ public struct QualityService: Sendable {
     /// The longest window a report covers, in days.
     public static let maximumDays = 366
 
-    public init(store: any QualityStore & SessionStore & UserStore & OperationsStore, clock: any WallClock,
+    public init(store: any QualityStore & SessionStore & GoldenMixing & UserStore & OperationsStore, clock: any WallClock,
                 scorers: @escaping @Sendable () -> [String: any TextScorer] = { [:] },
                 pack: @escaping @Sendable () -> (quality: QualityPack, categories: Set<String>, queues: [String]) = { (QualityPack(), [], []) }) {
         self.store = store
@@ -26,7 +26,7 @@ public struct QualityService: Sendable {
     }
 
     /// Over a pack manager's current pack.
-    public init(store: any QualityStore & SessionStore & UserStore & OperationsStore, clock: any WallClock, packs: PackManager) {
+    public init(store: any QualityStore & SessionStore & GoldenMixing & UserStore & OperationsStore, clock: any WallClock, packs: PackManager) {
         self.init(store: store, clock: clock, scorers: { packs.classifiers.scorers }) {
             let pack = packs.pack
             return (pack.quality, pack.taxonomy.categoryIDs, pack.review.configuration.queueOrder)

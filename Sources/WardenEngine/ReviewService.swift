@@ -18,15 +18,18 @@ public final class ReviewService: Sendable {
     public let clock: any WallClock
     private let leaseMillis: Int64
     private let metrics: any MetricsFactory
+    /// Draws in 0..<1 for mixing golden items into claims (whether, and which); tests fix it.
+    private let goldenDraw: @Sendable () -> Double
 
     /// A service over `store`, following the pack `packs` holds.
     public init(store: any ReviewStore, packs: PackManager, clock: any WallClock = SystemWallClock(), leaseMillis: Int64 = 300_000,
-                metrics: any MetricsFactory = MetricsSystem.factory) {
+                metrics: any MetricsFactory = MetricsSystem.factory, goldenDraw: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.store = store
         self.packs = packs
         self.clock = clock
         self.leaseMillis = leaseMillis
         self.metrics = metrics
+        self.goldenDraw = goldenDraw
     }
 
     /// The pack in force.
@@ -152,7 +155,18 @@ public final class ReviewService: Sendable {
         try await checkExposure(definition, reviewer: reviewer)
         let exposure = policy.configuration.exposure
         let avoiding = try await exposureStanding(of: reviewer).overCap ? exposure.sensitiveCategories : []
+        if let mixed = try await mixGolden(queue: queue, reviewer: reviewer, policy: policy, avoiding: avoiding) { return mixed }
         return try await store.claimNext(queue: queue, reviewer: reviewer, avoiding: avoiding, policy: policy, now: clock.nowMillis())
+    }
+
+    /// At the queue's `golden_mix` rate (quality.yaml), a person's claim-next is a golden item mixed
+    /// into the queue instead: the copy of a past case whose right answer is known, which looks and
+    /// is worked like any case; deciding it enforces nothing and scores the answer. Not while the
+    /// reviewer is over the exposure cap (a golden copy is not checked against it), and only for people.
+    private func mixGolden(queue: String, reviewer: ActorRef, policy: ReviewPolicy, avoiding: [String]) async throws -> CaseRecord? {
+        guard reviewer.kind == .user, avoiding.isEmpty, let rate = pack.quality.goldenMix[queue], goldenDraw() < rate,
+              let mixing = store as? any GoldenMixing else { return nil }
+        return try await mixing.mixGolden(queue: queue, reviewer: reviewer, pick: goldenDraw(), policy: policy, now: clock.nowMillis())
     }
 
     /// Where a reviewer stands against the daily exposure policy.

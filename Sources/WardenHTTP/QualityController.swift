@@ -42,6 +42,34 @@ public struct HealthResponse: Encodable, Sendable {
     }
 }
 
+/// Accuracy on golden items mixed unseen into live queues, as the API shows it.
+public struct GoldenChecksResponse: Encodable, Sendable {
+    struct Mix: Encodable {
+        var queue: String
+        var rate: Double
+    }
+    var days: Int
+    var from: String
+    var to: String
+    /// The queues golden items are mixed into, and the share of claims that get one.
+    var mix: [Mix]
+    var overall: AccuracyRow
+    var byReviewer: [AccuracyRow]
+    var byTeam: [AccuracyRow]
+    var byQueue: [AccuracyRow]
+
+    public init(_ report: GoldenCheckReport, days: Int, mix: [String: Double]) {
+        self.days = days
+        from = Timestamp.formatRFC3339(report.from)
+        to = Timestamp.formatRFC3339(report.to)
+        self.mix = mix.sorted { $0.key < $1.key }.map { Mix(queue: $0.key, rate: $0.value) }
+        overall = report.overall
+        byReviewer = report.byReviewer
+        byTeam = report.byTeam
+        byQueue = report.byQueue
+    }
+}
+
 /// Public answers (the CLI prints them with `--json`) go out through this internal wrapper, because
 /// Hummingbird's protocol is not re-exported; it encodes exactly the same document.
 struct Body<T: Encodable & Sendable>: ResponseEncodable {
@@ -285,6 +313,10 @@ struct QualityController {
         routes.add(.get, "/v1/quality/health", scope: .qualityRead) { request, _ in
             let days = Int(try input(request).integer("days", default: 28, range: 1...Int64(QualityService.maximumDays)))
             return Body(response: HealthResponse(try await quality.health(days: days), days: days))
+        }
+        routes.add(.get, "/v1/quality/golden-checks", scope: .qualityRead) { request, _ in
+            let days = Int(try input(request).integer("days", default: 28, range: 1...Int64(QualityService.maximumDays)))
+            return Body(response: GoldenChecksResponse(try await quality.goldenChecks(days: days), days: days, mix: quality.goldenMix))
         }
         routes.add(.get, "/v1/quality/accuracy", scope: .qualityRead) { request, _ in
             let query = input(request)

@@ -31,6 +31,9 @@ public struct ReviewPlan: Sendable, Equatable {
     public var timeline: [TimelineDraft] = []
     public var audit: [AuditDraft] = []
     public var outbox: [OutboxMessage] = []
+    /// Golden items mixed into live queues, and the scored answers of decisions on them.
+    public var goldenCases: [GoldenCaseRow] = []
+    public var goldenChecks: [GoldenCheckRow] = []
 
     /// An empty plan.
     public init() {}

@@ -11,14 +11,18 @@ public struct DecisionState: Sendable, Equatable {
     public var nextActionID: Int64
     /// For an appeal: the appealed case and its latest decision.
     public var appealed: AppealedDecision?
+    /// For a golden item mixed into a live queue: the item and its key.
+    public var golden: GoldenKey?
 
     /// Creates a decision state.
-    public init(record: CaseRecord, reporters: [ReporterRecord], nextDecisionID: Int64, nextActionID: Int64, appealed: AppealedDecision? = nil) {
+    public init(record: CaseRecord, reporters: [ReporterRecord], nextDecisionID: Int64, nextActionID: Int64, appealed: AppealedDecision? = nil,
+                golden: GoldenKey? = nil) {
         self.record = record
         self.reporters = reporters
         self.nextDecisionID = nextDecisionID
         self.nextActionID = nextActionID
         self.appealed = appealed
+        self.golden = golden
     }
 }
 
@@ -65,6 +69,10 @@ extension ReviewPlanner {
     /// something is restricted, the reporters' trust, the rendered messages; the case resolves.
     /// On an appeal the appealed case closes and, when overturned, its actions are reversed and
     /// its strikes lifted; the appellant is told the outcome.
+    ///
+    /// On a golden item mixed into a live queue the decision is recorded and the case resolves as
+    /// any other, but nothing is enforced or sent (no actions, strikes, statement, reporter trust or
+    /// messages: the content was decided before) and the answer is scored against the item's key.
     public func decide(_ state: DecisionState, _ draft: DecisionDraft, actor: ActorRef, context: DecisionContext) throws(ReviewError)
         -> (ReviewPlan, DecisionRecord) {
         var record = state.record
@@ -84,16 +92,17 @@ extension ReviewPlanner {
             guard let definition = context.catalogue.actions[action.name] else {
                 throw ReviewError(.invalid, "\"\(action.name)\" is not an action of the pack's catalogue")
             }
+            applied.append(.init(definition: definition, duration: action.duration))
+            if state.golden != nil { continue }
             records.append(apply(action, definition: definition, id: nextActionID, decisionID: decisionID, on: record, category: draft.category,
                                  reverses: nil, plan: &plan))
             nextActionID += 1
-            applied.append(.init(definition: definition, duration: action.duration))
         }
-        if draft.violation, record.kind == .review, let ladder = context.catalogue.ladder(for: draft.category) {
+        if draft.violation, record.kind == .review, state.golden == nil, let ladder = context.catalogue.ladder(for: draft.category) {
             plan.strikes.append(Strike(subject: record.subject, policy: ladder.category, decisionID: decisionID, at: now, expiresAt: now + ladder.strikeExpiry))
         }
-        let restrictive = StatementOfReasons.isRestrictive(applied)
-        if restrictive, draft.illegal, (draft.legalGround ?? "").allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+        let restrictive = StatementOfReasons.isRestrictive(applied) && state.golden == nil
+        if StatementOfReasons.isRestrictive(applied), draft.illegal, (draft.legalGround ?? "").allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
             throw ReviewError(.invalid, "a restriction for illegal content needs legal_ground: the law it breaks goes into the statement of reasons")
         }
         if restrictive {
@@ -101,7 +110,7 @@ extension ReviewPlanner {
             plan.statements.append(StatementRow(decisionID: decisionID, createdAt: now, body: String(decoding: statement.json(), as: UTF8.self)))
         }
         // Reporters whose report was upheld gain trust; the others lose it.
-        for reporter in state.reporters {
+        for reporter in state.reporters where state.golden == nil {
             plan.reporters.append(reporter.judged(upheld: draft.violation, prior: policy.configuration.defaultReporterTrust))
         }
         let detail = Self.json(capacity: 256) {
@@ -122,7 +131,20 @@ extension ReviewPlanner {
         plan.audit.append(AuditDraft(at: now, actor: actor, action: "decision.create", target: "case:\(caseID)", detail: detail))
         try move(&record, .resolve, actor: actor, detail: Self.json { $0.field("decision_id", decisionID) }, audited: false, plan: &plan)
         plan.update(record)
-        messages(draft, record: record, decisionID: decisionID, reporters: state.reporters.map(\.id), actor: actor, plan: &plan)
+        if let golden = state.golden {
+            let answer = GoldenKey.answer(of: draft)
+            plan.goldenChecks.append(GoldenCheckRow(caseID: caseID, decisionID: decisionID, decidedBy: actor, answer: answer, expected: golden.answer,
+                                                    correct: answer == golden.answer, at: now))
+            plan.audit.append(AuditDraft(at: now, actor: actor, action: "golden.check", target: "case:\(caseID)", detail: Self.json {
+                $0.field("golden_item", golden.id)
+                $0.field("answer", answer)
+                $0.field("expected", golden.answer)
+                $0.key("correct")
+                $0.bool(answer == golden.answer)
+            }))
+        } else {
+            messages(draft, record: record, decisionID: decisionID, reporters: state.reporters.map(\.id), actor: actor, plan: &plan)
+        }
 
         if record.kind == .appeal, let appealed = state.appealed {
             try closeAppealed(appealed, by: record, draft, actor: actor, nextActionID: nextActionID, context: context, plan: &plan)

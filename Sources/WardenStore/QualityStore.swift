@@ -1,5 +1,6 @@
 public import WardenCore
 public import WardenQuality
+public import WardenReview
 
 /// What quality reports and QA audits read and write in the store. The store loads and applies;
 /// sampling, the QA review's rules and the reports are worked out in WardenQuality.
@@ -75,6 +76,19 @@ public struct CaseContent: Sendable, Equatable {
 }
 
 /// Whether a person holds a queue's certification (what claiming a queue that requires it asks).
+/// Golden items mixed unseen into live queues (the review path asks, as it asks about certifications).
+public protocol GoldenMixing: Sendable {
+    /// Mixes one live golden item of `queue` that was confirmed from a past review case into the
+    /// queue as a new case claimed by `reviewer` (`ReviewPlanner.mixGolden`), and returns it; nil when
+    /// no item is left for them (one they made, decided at the source, or were given before).
+    /// `pick` in 0..<1 chooses among the candidates.
+    func mixGolden(queue: String, reviewer: ActorRef, pick: Double, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
+    /// The golden case a case is a copy of: its source case, when `caseID` is a mixed golden item.
+    func goldenSource(caseID: Int64) async throws -> Int64?
+    /// Golden items mixed into live queues and decided in `from ..< to`, in decision order.
+    func goldenChecks(from: Int64, to: Int64) async throws -> [GoldenCheck]
+}
+
 public protocol CertificationLookup: Sendable {
     func isCertified(user: String, queue: String) async throws -> Bool
 }

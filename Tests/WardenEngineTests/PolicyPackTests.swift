@@ -285,6 +285,12 @@ import WardenStore
         #expect(found.contains { $0.hasPrefix("quality.yaml certification.nowhere: nowhere is not a queue of queues.yaml") })
         #expect(found.contains("quality.yaml certification.spam.threshold: is the share of right answers that certifies, above 0 and at most 1, not 1.5"))
         #expect(found.contains("quality.yaml certification.scams.items: is how many golden items a training run has, 1 to 200, not 500"))
+        #expect(pack.quality.goldenMix == ["harassment": 0.02])
+        let mix = try problems(["quality.yaml": { $0.replacingOccurrences(of: "  harassment: 0.02\n", with: "  harassment: 0\n  nowhere: 0.1\n  spam: 1.5\n") }])
+        #expect(found.count == 3 && mix.count == 3)
+        #expect(mix.contains("quality.yaml golden_mix.harassment: is the share of claims that get a golden item, above 0 and at most 1 (0.02 is one in fifty), not 0.0"))
+        #expect(mix.contains { $0.hasPrefix("quality.yaml golden_mix.nowhere: nowhere is not a queue of queues.yaml") })
+        #expect(mix.contains { $0.hasPrefix("quality.yaml golden_mix.spam: is the share of claims") && $0.hasSuffix("not 1.5") })
     }
 
     @Test func reviewFileProblemsArePlaced() throws {

@@ -16,6 +16,7 @@ extension ConsoleController {
         struct Session { var id: Int64; var kind: String; var name: String; var state: String; var progress: String; var created: String }
         struct Golden { var id: Int64; var queue: String; var answer: String; var text: String; var explanation: String; var source: String }
         struct Held { var user: String; var queue: String; var score: String; var granted: String; var status: String; var active: Bool }
+        struct Check { var group: String; var answered: String; var accuracy: String; var flagged: Bool }
         var training: [Training]
         var hasTraining: Bool
         var sessions: [Session]
@@ -26,6 +27,10 @@ extension ConsoleController {
         var hasGolden: Bool
         var certifications: [Held]
         var hasCertifications: Bool
+        /// Golden items mixed into live queues: where, and each reviewer's accuracy on them (28 days).
+        var mix: String
+        var checks: [Check]
+        var hasChecks: Bool
         var queues: [String]
         var answers: [String]
         var models: [String]
@@ -55,6 +60,18 @@ extension ConsoleController {
         let certifications = seesAll ? try await quality.store.certifications(user: nil, queue: nil) : []
         let mask = context.masksPersonalData
         let models = components.packs.classifiers.scorers.keys.sorted()
+        let checks = seesAll ? try await quality.goldenChecks(days: 28) : nil
+        var checkRows: [CalibrationView.Check] = []
+        for row in (checks.map { [$0.overall] + $0.byReviewer } ?? []) where row.checked > 0 {
+            var accuracy = "–"
+            if let value = row.accuracy {
+                accuracy = String(format: "%.0f%%", value * 100)
+                if let interval = row.interval { accuracy += String(format: " (%.0f–%.0f%%)", interval.lower * 100, interval.upper * 100) }
+            }
+            checkRows.append(.init(group: row.group == "all" ? "Everyone" : row.group, answered: "\(row.correct) of \(row.checked)",
+                                   accuracy: accuracy, flagged: row.belowTarget == true))
+        }
+        let mix = quality.goldenMix.sorted { $0.key < $1.key }.map { String(format: "%@ (%.1f%% of claims)", $0.key, $0.value * 100) }
         let view = CalibrationView(
             training: training, hasTraining: !training.isEmpty,
             sessions: sessions.map { session, rated in
@@ -69,6 +86,9 @@ extension ConsoleController {
             certifications: certifications.map { .init(user: $0.user, queue: $0.queue, score: String(format: "%.0f%%", $0.score * 100), granted: Self.day($0.grantedAt),
                                                        status: $0.isActive ? "active" : "revoked", active: $0.isActive) },
             hasCertifications: !certifications.isEmpty,
+            mix: mix.isEmpty ? "No queue mixes golden items in (quality.yaml golden_mix)." : "Mixed into " + mix.joined(separator: ", ") + ".",
+            checks: checkRows,
+            hasChecks: (checks?.overall.checked ?? 0) > 0,
             queues: components.packs.pack.review.configuration.queueOrder, answers: quality.scale, models: models, hasModels: !models.isEmpty)
         return render("calibration", title: "Calibration and training", path: "/calibration", context, body: view)
     }

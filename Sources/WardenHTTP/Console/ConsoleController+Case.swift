@@ -319,10 +319,16 @@ extension ConsoleController {
                       status: error == nil ? .ok : .unprocessableContent, error: error)
     }
 
-    /// The subject's other cases, newest first, with how each was decided.
+    /// The subject's other cases, newest first, with how each was decided. A golden item mixed into a
+    /// live queue shows the history its source case had when it was opened (not the source case and
+    /// its decision, which is the key).
     func otherCases(of record: CaseRecord) async throws -> [CaseView.OtherCase] {
         var others: [CaseView.OtherCase] = []
-        for other in try await review.cases(CaseQuery(subject: record.subject, limit: 11)) where other.id != record.id {
+        var openedBefore = Int64.max
+        if let source = try await components.store.goldenSource(caseID: record.id) {
+            openedBefore = try await components.store.caseRecord(id: source)?.createdAt ?? Int64.min
+        }
+        for other in try await review.cases(CaseQuery(subject: record.subject, limit: 11)) where other.id != record.id && other.createdAt < openedBefore {
             let decision = try await components.store.decisions(caseID: other.id).last
             others.append(.init(id: other.id, state: other.state.rawValue, category: other.category,
                                 decision: decision.map { $0.violation ? "violation" : "no violation" }))

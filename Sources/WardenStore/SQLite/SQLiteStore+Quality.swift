@@ -36,7 +36,7 @@ extension SQLiteStore: QualityStore {
             SELECT d.id, d.case_id, d.at, d.decided_by, c.queue, d.category, d.violation,
                    c.created_at, c.first_action_at, c.resolved_at, c.due_at
             FROM decision d INDEXED BY decision_by_time JOIN review_case c ON c.id = d.case_id
-            WHERE d.at >= ? AND d.at < ? AND c.kind = 'review'
+            WHERE d.at >= ? AND d.at < ? AND c.kind = 'review' AND c.golden_item IS NULL
             ORDER BY d.at, d.id
             """, arguments: [from, to])
         while let row = try rows.next() {

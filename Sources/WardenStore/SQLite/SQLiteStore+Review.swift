@@ -54,6 +54,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
         let open = try db.cachedOne(Int64.self, sql: """
             SELECT id FROM review_case WHERE subject = ? AND kind = 'review' AND state IN \(CaseState.openStatesSQL)
+                AND golden_item IS NULL
             """, arguments: [input.subject.description]).flatMap { try loadCase(db, $0) }
         var state = MergeState(alreadyMerged: false, openCase: open, nextCaseID: open == nil ? try nextID(db, "review_case") : 0)
         if input.kind == .report {
@@ -196,8 +197,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
                 } ?? []
                 appealed = AppealedDecision(record: appealedCase, decisionID: decisionID, category: latest?["category"], liveActions: live)
             }
+            let golden = try db.cachedRow(sql: """
+                SELECT g.id, g.answer FROM review_case c JOIN golden_item g ON g.id = c.golden_item WHERE c.id = ?
+                """, arguments: [caseID]).map { GoldenKey(id: $0[0], answer: $0[1]) }
             let state = DecisionState(record: record, reporters: reporters, nextDecisionID: try Self.nextID(db, "decision"),
-                                      nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed)
+                                      nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed, golden: golden)
             let (plan, decision) = try ReviewPlanner(policy: policy, now: now).decide(state, draft, actor: actor, context: context)
             try Self.apply(plan, db)
             return decision
@@ -238,7 +242,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     /// Writes a plan: every list in the order the planner made it.
     static func apply(_ plan: ReviewPlan, _ db: Database) throws {
-        for record in plan.insertedCases { try insertCase(db, record) }
+        for record in plan.insertedCases { try insertCase(db, record, golden: plan.goldenCases.first { $0.caseID == record.id }?.goldenID) }
         for record in plan.updatedCases { try saveCase(db, record) }
         for item in plan.items {
             try db.run(sql: "INSERT INTO case_item (kind, ref, case_id, reporter, weight, duplicate, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -301,6 +305,15 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             try appendAudit(db, at: entry.at, actor: entry.actor.description, action: entry.action, target: entry.target, detail: entry.detail)
         }
         try enqueue(plan.outbox, db)
+        for golden in plan.goldenCases {
+            try db.run(sql: "INSERT INTO golden_case (case_id, golden_id, reviewer, queue, mixed_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [golden.caseID, golden.goldenID, golden.reviewer.description, golden.queue, golden.at])
+        }
+        for check in plan.goldenChecks {
+            try db.run(sql: """
+                UPDATE golden_case SET decision_id = ?, decided_by = ?, answer = ?, expected = ?, correct = ?, decided_at = ? WHERE case_id = ?
+                """, arguments: [check.decisionID, check.decidedBy.description, check.answer, check.expected, check.correct, check.at, check.caseID])
+        }
     }
 
     /// Queues deliveries (once per idempotency key).
@@ -679,9 +692,16 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         try db.fetchOne(CaseRecord.self, sql: "SELECT \(CaseColumn.selectList) FROM review_case WHERE id = ?", arguments: [id])
     }
 
-    static func insertCase(_ db: Database, _ record: CaseRecord) throws {
-        try db.run(sql: "INSERT INTO review_case (\(CaseColumn.selectList)) VALUES (\(CaseColumn.allCases.map { _ in "?" }.joined(separator: ", ")))",
-                   arguments: StatementArguments(CaseColumn.allCases.map { $0.value(of: record) }))
+    /// Inserts a case; a golden item mixed into a live queue is marked with the item (v28).
+    static func insertCase(_ db: Database, _ record: CaseRecord, golden: Int64? = nil) throws {
+        let values = CaseColumn.allCases.map { _ in "?" }.joined(separator: ", ")
+        if let golden {
+            try db.run(sql: "INSERT INTO review_case (\(CaseColumn.selectList), golden_item) VALUES (\(values), ?)",
+                       arguments: StatementArguments(CaseColumn.allCases.map { $0.value(of: record) } + [golden.databaseValue]))
+        } else {
+            try db.run(sql: "INSERT INTO review_case (\(CaseColumn.selectList)) VALUES (\(values))",
+                       arguments: StatementArguments(CaseColumn.allCases.map { $0.value(of: record) }))
+        }
     }
 
     /// Writes the columns of a case that differ from what is stored, and nothing when none do.

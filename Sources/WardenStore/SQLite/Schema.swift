@@ -878,6 +878,34 @@ enum Schema {
                 CREATE INDEX article_ack_by_user ON article_ack(user);
                 """)
         }
+        migrator.registerMigration("v28: golden items mixed into live queues") { db in
+            // A mixed case is marked on the case itself, so that a subject's one open case (the
+            // unique index) and the case builder's lookup leave it out: a golden copy of a past case
+            // may be open beside the subject's live case, and new signals never join it. One row per
+            // golden item mixed into a live queue; the decision's answer, scored against the item's
+            // key, fills in the rest.
+            try db.execute(sql: """
+                ALTER TABLE review_case ADD COLUMN golden_item INTEGER REFERENCES golden_item(id);
+                DROP INDEX case_open_per_subject;
+                CREATE UNIQUE INDEX case_open_per_subject ON review_case(subject)
+                    WHERE kind = 'review' AND golden_item IS NULL AND state IN ('open', 'in_review', 'on_hold', 'escalated');
+                CREATE TABLE golden_case (
+                    case_id INTEGER PRIMARY KEY REFERENCES review_case(id),
+                    golden_id INTEGER NOT NULL REFERENCES golden_item(id),
+                    reviewer TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    mixed_at INTEGER NOT NULL,
+                    decision_id INTEGER,
+                    decided_by TEXT,
+                    answer TEXT,
+                    expected TEXT,
+                    correct INTEGER CHECK (correct IN (0, 1)),
+                    decided_at INTEGER
+                );
+                CREATE INDEX golden_case_by_reviewer ON golden_case(reviewer, golden_id);
+                CREATE INDEX golden_case_decided ON golden_case(decided_at) WHERE decided_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }
