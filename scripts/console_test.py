@@ -787,6 +787,8 @@ def run(binary, work, artifacts):
         rev2.shot("training")
         lead.get("/calibration")
         check("user:rev2" in lead.find("#certifications").text, "the lead sees the certification")
+        check("Mixed into harassment (2.0% of claims)." in lead.text() and lead.has("#golden-checks"),
+              "the lead sees where golden items are mixed into live queues and the accuracy on them")
 
         # A calibration session: two reviewers answer blind; the lead closes it and the report appears.
         lead.find("#new-session input[name=name]").send_keys("Harassment calibration")

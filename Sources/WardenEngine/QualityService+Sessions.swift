@@ -1,6 +1,7 @@
 public import WardenCore
 public import WardenQuality
 public import WardenStore
+import WardenRules
 
 /// Golden items, calibration sessions, training and certification over the live store.
 extension QualityService {
@@ -92,10 +93,7 @@ extension QualityService {
         var answers: [String: [String]] = [:]
         for model in models {
             let scorer = available[model]!
-            answers[model] = items.map { item in
-                let scores = scorer.scores(of: item.text).filter { scale.contains($0.key) && $0.key != SessionAnswer.none && $0.value >= 0.5 }
-                return scores.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? SessionAnswer.none
-            }
+            answers[model] = items.map { Self.answer(of: scorer, on: $0.text, scale: scale) }
         }
         let now = clock.nowMillis()
         let (people, built, modelAnswers) = (raters, items, answers)
@@ -141,6 +139,29 @@ extension QualityService {
     public func revokeCertification(user: String, queue: String, reason: String, actor: ActorRef) async throws -> Certification {
         let name = user.hasPrefix("user:") ? user : ActorRef(.user, user).description
         return try await store.revokeCertification(user: name, queue: queue, reason: reason, actor: actor, now: clock.nowMillis())
+    }
+}
+
+// MARK: Models as raters
+
+extension QualityService {
+    /// A model's answer on content, on the sessions' scale: its top-scoring category of the
+    /// taxonomy at 0.5 or above (ties by name), else `none`.
+    static func answer(of scorer: any TextScorer, on text: String, scale: Set<String>) -> String {
+        var best: (category: String, score: Double)?
+        for (category, score) in scorer.scores(of: text) where score >= 0.5 && category != SessionAnswer.none && scale.contains(category) {
+            if let current = best, current.score > score || (current.score == score && current.category < category) { continue }
+            best = (category, score)
+        }
+        return best?.category ?? SessionAnswer.none
+    }
+
+    /// Every ready built-in model's answer on a case's content (`model:NAME` → answer); none without content.
+    func modelAnswers(caseID: Int64) async throws -> [String: String] {
+        let available = scorers()
+        guard !available.isEmpty, let content = try await store.caseContent(caseID: caseID), !content.text.isEmpty else { return [:] }
+        let scale = Set(self.scale)
+        return Dictionary(uniqueKeysWithValues: available.map { ("model:\($0.key)", Self.answer(of: $0.value, on: content.text, scale: scale)) })
     }
 }
 

@@ -107,10 +107,14 @@ public struct QualityService: Sendable {
         }
     }
 
+    /// Applies a command to a QA item. With a verdict, the pack's built-in models rate the same case
+    /// content, so the QA report holds them to the same settled answers as the people (`by_model`).
     public func command(itemID: Int64, _ command: QACommand, actor: ActorRef, isLead: Bool) async throws -> QAItem {
         let (quality, categories, _) = pack()
-        return try await store.commandQAItem(id: itemID, command, actor: actor, isLead: isLead, taxonomy: quality.errorTypes, categories: categories,
-                                             now: clock.nowMillis())
+        let item = try await store.commandQAItem(id: itemID, command, actor: actor, isLead: isLead, taxonomy: quality.errorTypes, categories: categories,
+                                                 now: clock.nowMillis())
+        if case .verdict = command { try await store.recordModelAnswers(itemID: item.id, try await modelAnswers(caseID: item.caseID)) }
+        return item
     }
 
     public func claimNext(auditID: Int64?, actor: ActorRef) async throws -> QAItem? {
@@ -121,8 +125,9 @@ public struct QualityService: Sendable {
     /// The QA report over one audit's items.
     public func report(auditID: Int64, method: IntervalMethod = .wilson, confidence: Double = 0.95) async throws -> QAReport {
         _ = try await audit(id: auditID)
-        return QAReport(try await items(auditID: auditID), teams: try await teams(), taxonomy: errorTypes, method: method,
-                        confidence: confidence, target: targetAccuracy)
+        let items = try await items(auditID: auditID)
+        return QAReport(items, teams: try await teams(), taxonomy: errorTypes, method: method, confidence: confidence, target: targetAccuracy,
+                        models: try await store.modelAnswers(itemIDs: items.filter { $0.verdict != nil }.map(\.id)))
     }
 
     /// The QA report over every verdict given in the last `days` days, across audits.
@@ -131,7 +136,7 @@ public struct QualityService: Sendable {
         let (from, to) = Self.window(days: days, now: clock.nowMillis())
         let items = try await allItems(QAItemQuery(verdictFrom: from, verdictTo: to, limit: 10_000))
         return QAReport(items, teams: try await teams(), taxonomy: errorTypes, method: method, confidence: confidence,
-                        target: targetAccuracy)
+                        target: targetAccuracy, models: try await store.modelAnswers(itemIDs: items.map(\.id)))
     }
 
     /// QA findings on `decider`'s decisions (verdicts that disagreed, disputes and rulings), newest first.

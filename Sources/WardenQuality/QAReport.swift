@@ -41,13 +41,17 @@ public struct QAReport: Sendable, Equatable, Codable {
     public var byTeam: [AccuracyRow]
     public var byQueue: [AccuracyRow]
     public var byPolicy: [AccuracyRow]
+    /// The pack's built-in models as raters of the same items: each model's answer on the case's
+    /// content (scored when the verdict was given) against the settled answer (``QAItem/settledAnswer``).
+    public var byModel: [AccuracyRow]
     public var errors: [ErrorCount]
     public var progress: Progress
 
     /// The report over `items`; `teams` maps a decider to their teams (a person in several teams
-    /// counts in each). Rows are ordered by accuracy, lowest first (ties by name).
+    /// counts in each); `models` holds the models' answers per item (`model:NAME` → answer).
+    /// Rows are ordered by accuracy, lowest first (ties by name).
     public init(_ items: [QAItem], teams: [String: [String]], taxonomy: [ErrorType], method: IntervalMethod = .wilson,
-                confidence: Double = 0.95, target: Double? = nil) {
+                confidence: Double = 0.95, target: Double? = nil, models: [Int64: [String: String]] = [:]) {
         self.method = method
         self.confidence = confidence
         self.target = target
@@ -63,6 +67,10 @@ public struct QAReport: Sendable, Equatable, Codable {
         byTeam = table { teams[$0.decider] ?? [] }
         byQueue = table { [$0.queue] }
         byPolicy = table { [$0.category] }
+        byModel = Accuracy.table(reviewed.flatMap { entry -> [(group: String, correct: Bool)] in
+            guard let settled = entry.item.settledAnswer else { return [] }
+            return (models[entry.item.id] ?? [:]).sorted { $0.key < $1.key }.map { (group: $0.key, correct: $0.value == settled) }
+        }, confidence: confidence, method: method, target: target).sorted { ($0.accuracy ?? 0, $0.group) < ($1.accuracy ?? 0, $1.group) }
         let names = Dictionary(taxonomy.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         var counts: [String: [String: Int]] = [:]
         for entry in reviewed {

@@ -132,6 +132,14 @@ public struct QAItem: Sendable, Equatable {
         return Self.agrees(verdict, violation: violation, category: category)
     }
 
+    /// The right answer once reviewed, on the answer scale of sessions (`none` or a category): the
+    /// original decision's when a ruling kept it, otherwise the QA verdict's. Nil before the verdict.
+    public var settledAnswer: String? {
+        if ruling == .original { return SessionAnswer.of(violation: violation, category: category) }
+        guard let verdict else { return nil }
+        return SessionAnswer.of(violation: verdict.violation, category: verdict.category)
+    }
+
     /// Whether the original decision (and who made it) may be shown: not while the item waits or is
     /// in review (the re-review is blind); after the verdict, to everyone who may see the item.
     public var revealsOriginal: Bool { verdict != nil }

@@ -28,6 +28,10 @@ public protocol QualityStore: Sendable {
     /// The item `actor` holds in review, or else claims the oldest waiting item (of `auditID` when
     /// given) on a decision someone else made; nil when there is none.
     func claimNextQAItem(auditID: Int64?, actor: ActorRef, now: Int64) async throws -> QAItem?
+    /// Records models' answers on a QA item (`model:NAME` → `none` or a category), replacing earlier ones.
+    func recordModelAnswers(itemID: Int64, _ answers: [String: String]) async throws
+    /// The models' answers recorded on these items.
+    func modelAnswers(itemIDs: [Int64]) async throws -> [Int64: [String: String]]
 }
 
 extension QualityStore {

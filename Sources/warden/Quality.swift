@@ -147,7 +147,7 @@ struct Quality: ParsableCommand {
             let p = report.progress
             print("\(p.reviewed) re-reviewed decisions with a verdict in the last \(days) days (\(p.disputed) disputed, \(p.ruled) ruled)")
             for (title, rows) in [("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam),
-                                  ("by queue", report.byQueue), ("by policy", report.byPolicy)] where !rows.isEmpty {
+                                  ("by queue", report.byQueue), ("by policy", report.byPolicy), ("models", report.byModel)] where !rows.isEmpty {
                 print("")
                 print("\(title.padding(toLength: 22, withPad: " ", startingAt: 0)) checked  accuracy  interval")
                 for row in rows {

@@ -7,6 +7,9 @@ import WardenCore
 import WardenEngine
 import WardenReview
 import WardenClassifiers
+import WardenQuality
+import WardenRules
+import WardenStore
 @testable import WardenHTTP
 
 @Suite struct QAAuditAPITests {
@@ -196,5 +199,51 @@ import WardenClassifiers
             let kept = try #require(try await harness.store.decidedTexts(since: 0).first)
             #expect(kept.violation && !kept.correctedByQA)
         }
+    }
+
+    /// Models are raters of the QA sample too: with each verdict, every ready built-in model answers
+    /// on the case's content, and the report holds it to the settled answer (the verdict's, or the
+    /// original decision's once a ruling keeps it) like the people who decided.
+    @Test func modelsAreHeldToTheSettledAnswers() async throws {
+        struct ScamWords: TextScorer {
+            func scores(of text: String) -> [String: Double] { ["fraud.scam": text.contains("gift card") ? 0.9 : 0.1] }
+        }
+        let harness = try await Harness.make()
+        let review = harness.components.review
+        let packs = harness.components.packs
+        let quality = QualityService(store: harness.store, clock: review.clock, scorers: { ["scam-words": ScamWords()] }) {
+            (packs.pack.quality, packs.pack.taxonomy.categoryIDs, packs.pack.review.configuration.queueOrder)
+        }
+        try await harness.test { client in
+            for (message, actor) in [("m1", "s1"), ("m2", "s2")] {
+                #expect(try await client.post("/v1/events", token: harness.writer, body: scamMessage(message, actor: actor)).status == .ok)
+            }
+            try await harness.buildCases()
+            for _ in 0..<2 {
+                let claimed = try #require(try await review.claimNext(queue: "scams", reviewer: "token:decider"))
+                _ = try await review.decide(caseID: claimed.id, DecisionDraft(category: "fraud.scam", violation: true, actions: [], policy: "scams-v2"),
+                                            actor: "token:decider")
+            }
+        }
+        let audit = try await quality.createAudit(name: "All", plan: SamplingPlan(sizing: .rate(1), seed: 1), days: 1, actor: "user:lead")
+        #expect(audit.sampleSize == 2)
+        var items: [Int64] = []
+        for verdict in [QAVerdict(violation: true, category: "fraud.scam", errors: [], notes: nil),
+                        QAVerdict(violation: false, category: nil, errors: ["false_positive"], notes: nil)] {
+            let item = try #require(try await quality.claimNext(auditID: audit.id, actor: "user:qa"))
+            _ = try await quality.command(itemID: item.id, .verdict(verdict), actor: "user:qa", isLead: false)
+            items.append(item.id)
+        }
+        // The model said scam on both; QA agreed on one.
+        var report = try await quality.report(auditID: audit.id)
+        #expect(report.byModel.map(\.group) == ["model:scam-words"])
+        #expect(report.byModel.first?.checked == 2 && report.byModel.first?.correct == 1)
+        #expect(report.overall.checked == 2 && report.overall.correct == 1)
+        // A ruling that keeps the original decision settles the answer as scam: the model was right twice.
+        _ = try await quality.command(itemID: items[1], .dispute(reason: "it is the scam text"), actor: "token:decider", isLead: false)
+        _ = try await quality.command(itemID: items[1], .rule(.original, notes: nil), actor: "user:lead", isLead: true)
+        report = try await quality.report(days: 1)
+        #expect(report.byModel.first?.checked == 2 && report.byModel.first?.correct == 2)
+        #expect(try await harness.store.modelAnswers(itemIDs: items) == [items[0]: ["model:scam-words": "fraud.scam"], items[1]: ["model:scam-words": "fraud.scam"]])
     }
 }

@@ -31,7 +31,8 @@ extension ConsoleController {
                 : "\(o.correct) of \(o.checked) re-reviewed decisions were right: " + String(format: "%.1f%%", (o.accuracy ?? 0) * 100)
                 + (o.interval.map { String(format: " (%.1f–%.1f%%, %@)", $0.lower * 100, $0.upper * 100, report.method == .wilson ? "Wilson" : "Clopper–Pearson") } ?? "") + "."
             sections = [("reviewers", "By reviewer", report.byReviewer), ("teams", "By team (vendor)", report.byTeam),
-                        ("queues", "By queue", report.byQueue), ("policies", "By policy area", report.byPolicy)]
+                        ("queues", "By queue", report.byQueue), ("policies", "By policy area", report.byPolicy),
+                        ("models", "Models on the same items (their answer against the settled one)", report.byModel)]
                 .map { Section(id: $0.0, title: $0.1, rows: $0.2.map(row), hasRows: !$0.2.isEmpty) }
             errors = report.errors.filter { $0.count > 0 }.map { error in
                 ErrorRow(id: error.id, name: error.name, count: error.count, rate: error.rate.value.map { String(format: "%.1f%%", $0 * 100) } ?? "—",
@@ -267,7 +268,7 @@ extension ConsoleController {
         let report = try await components.quality.report(days: 28)
         var rows = [["dimension", "group", "checked", "correct", "accuracy", "low", "high", "below_target"]]
         for (dimension, group) in [("overall", [report.overall]), ("reviewer", report.byReviewer), ("team", report.byTeam),
-                                   ("queue", report.byQueue), ("policy", report.byPolicy)] {
+                                   ("queue", report.byQueue), ("policy", report.byPolicy), ("model", report.byModel)] {
             for row in group {
                 rows.append([dimension, row.group, String(row.checked), String(row.correct), row.accuracy.map { String(format: "%.4f", $0) } ?? "",
                              row.interval.map { String(format: "%.4f", $0.lower) } ?? "", row.interval.map { String(format: "%.4f", $0.upper) } ?? "",

@@ -89,6 +89,29 @@ extension SQLiteStore: QualityStore {
         }
     }
 
+    public func recordModelAnswers(itemID: Int64, _ answers: [String: String]) async throws {
+        guard !answers.isEmpty else { return }
+        try await pool.write { db in
+            for (model, answer) in answers.sorted(by: { $0.key < $1.key }) {
+                try db.execute(sql: "INSERT OR REPLACE INTO qa_model_answer (item_id, model, answer) VALUES (?, ?, ?)", arguments: [itemID, model, answer])
+            }
+        }
+    }
+
+    public func modelAnswers(itemIDs: [Int64]) async throws -> [Int64: [String: String]] {
+        guard let low = itemIDs.min(), let high = itemIDs.max() else { return [:] }
+        let wanted = Set(itemIDs)
+        return try await pool.read { db in
+            var answers: [Int64: [String: String]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT item_id, model, answer FROM qa_model_answer WHERE item_id BETWEEN ? AND ?", arguments: [low, high])
+            while let row = try rows.next() {
+                let item: Int64 = row[0]
+                if wanted.contains(item) { answers[item, default: [:]][row[1]] = row[2] }
+            }
+            return answers
+        }
+    }
+
     public func audits(before: Int64?, limit: Int) async throws -> [QAAudit] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM qa_audit WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [before ?? Int64.max, limit])

@@ -906,6 +906,18 @@ enum Schema {
                 CREATE INDEX golden_case_decided ON golden_case(decided_at) WHERE decided_at IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v29: models' answers on QA items") { db in
+            // Each ready built-in model's answer on a QA item's case content, scored when the verdict
+            // was given: models are raters of the QA sample like the people who decided it.
+            try db.execute(sql: """
+                CREATE TABLE qa_model_answer (
+                    item_id INTEGER NOT NULL REFERENCES qa_item(id),
+                    model TEXT NOT NULL,
+                    answer TEXT NOT NULL,
+                    PRIMARY KEY (item_id, model)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
