@@ -384,7 +384,7 @@ struct CalibrationController {
     func certifications(user: String?, queue: String?) async throws -> CertificationList {
         var rules: [CertificationList.Rule] = []
         for (name, rule) in quality.certificationRules.sorted(by: { $0.key < $1.key }) where queue == nil || queue == name {
-            let golden = try await quality.store.goldenItems(queue: name, retired: false, after: nil, limit: QualityService.maximumGoldenPerQueue).count
+            let golden = try await quality.store.goldenCount(queue: name)
             rules.append(.init(queue: name, threshold: rule.threshold, items: rule.items, required: rule.required, goldenItems: golden))
         }
         return CertificationList(rules: rules, certifications: try await quality.store.certifications(user: user, queue: queue).map(CertificationResponse.init))

@@ -106,6 +106,8 @@ public protocol SessionStore: CertificationLookup {
     func goldenItem(id: Int64) async throws -> GoldenItem?
     /// Golden items in id order (of one queue; live only unless `retired`), after id `after`.
     func goldenItems(queue: String?, retired: Bool, after: Int64?, limit: Int) async throws -> [GoldenItem]
+    /// How many live (not retired) golden items a queue has.
+    func goldenCount(queue: String) async throws -> Int
     func retireGoldenItem(id: Int64, actor: ActorRef, now: Int64) async throws -> GoldenItem
     /// Stores the session `make` builds with the id the store gives it, and its audit entry.
     func createSession(_ make: @Sendable (Int64) throws -> (CalibrationSession, AuditDraft)) async throws -> CalibrationSession

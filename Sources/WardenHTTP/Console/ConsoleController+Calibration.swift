@@ -47,7 +47,7 @@ extension ConsoleController {
         let mine = Dictionary(try await quality.store.certifications(user: me, queue: nil).map { ($0.queue, $0) }, uniquingKeysWith: { first, _ in first })
         var training: [CalibrationView.Training] = []
         for (queue, rule) in quality.certificationRules.sorted(by: { $0.key < $1.key }) {
-            let golden = try await quality.store.goldenItems(queue: queue, retired: false, after: nil, limit: QualityService.maximumGoldenPerQueue).count
+            let golden = try await quality.store.goldenCount(queue: queue)
             let held = mine[queue]
             let status = held.map { $0.isActive ? String(format: "Certified (%.0f%%) on %@", $0.score * 100, Self.day($0.grantedAt))
                 : "Revoked on \(Self.day($0.revokedAt ?? 0))\($0.revokeReason.map { ": \($0)" } ?? "")" } ?? "Not certified"

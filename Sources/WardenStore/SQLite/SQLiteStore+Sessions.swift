@@ -57,6 +57,12 @@ extension SQLiteStore: SessionStore {
         }
     }
 
+    public func goldenCount(queue: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM golden_item WHERE queue = ? AND retired_at IS NULL", arguments: [queue]) ?? 0
+        }
+    }
+
     public func retireGoldenItem(id: Int64, actor: ActorRef, now: Int64) async throws -> GoldenItem {
         try await pool.write { db in
             guard var item = try Row.fetchOne(db, sql: "SELECT * FROM golden_item WHERE id = ?", arguments: [id]).map(Self.goldenItem(row:)) else {
