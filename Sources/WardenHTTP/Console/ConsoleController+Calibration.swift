@@ -209,9 +209,7 @@ extension ConsoleController {
             if let gold = item.gold { rows.append([String(item.number), "gold", gold]) }
         }
         for rating in visible { rows.append([String(rating.item), rating.rater, rating.answer]) }
-        let text = rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"warden-session-\(id).csv\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        return ConsolePage.csv(rows, filename: "warden-session-\(id).csv")
     }
 
     /// `POST /calibration/training`, `/sessions`, `/golden` and `/revoke`: the forms.

@@ -191,9 +191,6 @@ extension ConsoleController {
         default:
             throw Problem.notFound("there is no dashboard \(name.prefix(40)); dashboards: inbound, categories, backlog, timings, decisions, weekly")
         }
-        let text = rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
-                                               .contentDisposition: "attachment; filename=\"warden-\(name.dropLast(4))-\(days)d.csv\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        return ConsolePage.csv(rows, filename: "warden-\(name.dropLast(4))-\(days)d.csv")
     }
 }

@@ -275,8 +275,6 @@ extension ConsoleController {
                              row.belowTarget.map { $0 ? "yes" : "no" } ?? ""])
             }
         }
-        let text = rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"warden-qa-accuracy-28d.csv\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        return ConsolePage.csv(rows, filename: "warden-qa-accuracy-28d.csv")
     }
 }

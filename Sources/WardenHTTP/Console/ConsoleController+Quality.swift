@@ -134,9 +134,6 @@ extension ConsoleController {
         default:
             throw Problem.notFound("there is no quality export \(name.prefix(40)); exports: scorecards.csv, weeks.csv")
         }
-        let text = rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
-                                               .contentDisposition: "attachment; filename=\"warden-quality-\(name.dropLast(4))-\(days)d.csv\""],
-                        body: .init(byteBuffer: ByteBuffer(string: text)))
+        return ConsolePage.csv(rows, filename: "warden-quality-\(name.dropLast(4))-\(days)d.csv")
     }
 }

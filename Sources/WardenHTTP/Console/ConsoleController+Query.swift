@@ -101,8 +101,7 @@ extension ConsoleController {
         }
         let shown = user.role.seesMaskedPersonalData ? result.masked(PersonalData.mask(text:)) : result
         if form["action"] == "csv" {
-            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"warden-query.csv\""],
-                            body: .init(byteBuffer: ByteBuffer(string: shown.csv)))
+            return ConsolePage.csv(text: shown.csv, filename: "warden-query.csv")
         }
         view.ran = true
         view.columns = shown.columns

@@ -99,6 +99,17 @@ enum ConsolePage {
         Response(status: .seeOther, headers: [.location: location])
     }
 
+    /// A CSV download of `rows` (fields quoted where RFC 4180 needs it, lines ended by CRLF) named `filename`.
+    static func csv(_ rows: [[String]], filename: String) -> Response {
+        csv(text: rows.map { $0.map(CSV.field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n", filename: filename)
+    }
+
+    /// A CSV download of text already in CSV.
+    static func csv(text: String, filename: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     /// The error page.
     static func error(status: HTTPResponse.Status, title: String, detail: String, context: WardenRequestContext) -> Response {
         struct Body { var title: String; var detail: String }
