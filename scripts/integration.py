@@ -272,7 +272,7 @@ def test_bootstrap_and_cli(binary, work):
                 ["rules"], ["rules", "check"], ["rules", "test"], ["rules", "replay"],
                 ["tokens"], ["tokens", "create"], ["tokens", "list"], ["tokens", "revoke"],
                 ["classifiers"], ["classifiers", "train"], ["classifiers", "list"], ["eval"], ["bench", "classifier"], ["bench", "llm-client"], ["query"],
-                ["qa"], ["qa", "health"], ["qa", "accuracy"], ["qa", "golden"], ["qa", "golden", "import"], ["qa", "golden", "list"],
+                ["qa"], ["qa", "health"], ["qa", "accuracy"], ["qa", "golden"], ["qa", "golden", "import"], ["qa", "golden", "list"], ["qa", "golden", "checks"],
                 ["qa", "certifications"], ["bench", "quality"]]
     helps = [subprocess.run([binary, *command, "--help"], capture_output=True, text=True) for command in commands]
     check(all(h.returncode == 0 and "USAGE" in h.stdout for h in helps), "--help works on every command")
@@ -309,6 +309,12 @@ def test_bootstrap_and_cli(binary, work):
     result = subprocess.run([binary, "qa", "certifications", "--data-dir", offline, "--policy-pack", PACK, "--json"], capture_output=True, text=True)
     rules = json.loads(result.stdout).get("rules", []) if result.returncode == 0 else []
     check([r["queue"] for r in rules] == ["harassment"] and rules[0]["items"] == 5, "qa certifications --json lists the pack's rules")
+    result = subprocess.run([binary, "qa", "golden", "checks", "--data-dir", offline, "--policy-pack", PACK, "--json"], capture_output=True, text=True)
+    checks = json.loads(result.stdout) if result.returncode == 0 else {}
+    check(checks.get("mix") == [{"queue": "harassment", "rate": 0.02}] and checks.get("overall", {}).get("checked") == 0,
+          "qa golden checks --json: where golden items are mixed, and nothing decided yet")
+    result = subprocess.run([binary, "qa", "golden", "checks", "--data-dir", offline, "--policy-pack", PACK, "--days", "0"], capture_output=True, text=True)
+    check(result.returncode != 0 and "--days must be between 1 and" in result.stderr, "qa golden checks refuses --days 0 with what it takes")
     result = subprocess.run([binary, "tokens", "create", "--name", "ci", "--scope", "events:write", "--data-dir", offline, "--json"],
                             capture_output=True, text=True)
     check(result.returncode == 0 and json.loads(result.stdout)["token"].startswith("wdn_"), "tokens create --json")

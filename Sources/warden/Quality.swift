@@ -21,6 +21,19 @@ struct Quality: ParsableCommand {
         }
     }
 
+    /// Accuracy tables, one per titled section (empty sections left out), lowest first as reported;
+    /// rows whose whole interval is under the target are marked.
+    static func printAccuracy(_ sections: [(title: String, rows: [AccuracyRow])]) {
+        for (title, rows) in sections where !rows.isEmpty {
+            print("")
+            print("\(title.padding(toLength: 22, withPad: " ", startingAt: 0)) checked  accuracy  interval")
+            for row in rows {
+                let flag = row.belowTarget == true ? "  ← below the target" : ""
+                print("\(row.group.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(row.checked).padding(toLength: 7, withPad: " ", startingAt: 0))  \(format(row.accuracy, 3))     \(format(row.interval)) \(bar(row.accuracy))\(flag)")
+            }
+        }
+    }
+
     static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -146,15 +159,8 @@ struct Quality: ParsableCommand {
             }
             let p = report.progress
             print("\(p.reviewed) re-reviewed decisions with a verdict in the last \(days) days (\(p.disputed) disputed, \(p.ruled) ruled)")
-            for (title, rows) in [("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam),
-                                  ("by queue", report.byQueue), ("by policy", report.byPolicy), ("models", report.byModel)] where !rows.isEmpty {
-                print("")
-                print("\(title.padding(toLength: 22, withPad: " ", startingAt: 0)) checked  accuracy  interval")
-                for row in rows {
-                    let flag = row.belowTarget == true ? "  ← below the target" : ""
-                    print("\(row.group.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(row.checked).padding(toLength: 7, withPad: " ", startingAt: 0))  \(format(row.accuracy, 3))     \(format(row.interval)) \(bar(row.accuracy))\(flag)")
-                }
-            }
+            Quality.printAccuracy([("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam),
+                                   ("by queue", report.byQueue), ("by policy", report.byPolicy), ("models", report.byModel)])
             let found = report.errors.filter { $0.count > 0 }
             if !found.isEmpty {
                 print("")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WardenCore
 import WardenEngine
+import WardenHTTP
 import WardenQuality
 import WardenStore
 
@@ -10,8 +11,8 @@ extension Quality {
     /// file with any bad row changes nothing.
     struct Golden: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Golden items: import them from CSV, or list them.",
-            subcommands: [Import.self, List.self])
+            abstract: "Golden items: import them from CSV, list them, or see how people do on those mixed into live queues.",
+            subcommands: [Import.self, List.self, Checks.self])
 
         struct Import: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -114,6 +115,45 @@ extension Quality {
                 }
                 print("\(items.count) golden items")
             }
+        }
+    }
+
+    /// `warden qa golden checks`: accuracy on golden items mixed unseen into live queues.
+    struct Checks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accuracy on golden items mixed unseen into live queues (quality.yaml golden_mix).",
+            discussion: """
+                Over the mixed golden items decided in the last --days days in a data directory: overall and per \
+                reviewer, team and queue, lowest accuracy first, each with its Wilson interval; rows whose whole \
+                interval is under the pack's target_accuracy are marked. The same report as \
+                GET /v1/quality/golden-checks. Example:
+                  warden qa golden checks --days 28
+                """)
+
+        @OptionGroup var data: DataDirOption
+        @OptionGroup var pack: PackOption
+        @Option(help: "Days to cover, ending now (1–\(QualityService.maximumDays)).") var days = 28
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...QualityService.maximumDays).contains(days) else { throw ValidationError("--days must be between 1 and \(QualityService.maximumDays), not \(days)") }
+        }
+
+        func run() async throws {
+            let loaded = try pack.load()
+            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let quality = QualityService(store: opened.store, clock: SystemWallClock(), pack: {
+                (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
+            })
+            let report = try await quality.goldenChecks(days: days)
+            if json {
+                print(try Quality.encode(GoldenChecksResponse(report, days: days, mix: loaded.quality.goldenMix)))
+                return
+            }
+            let mix = loaded.quality.goldenMix.sorted { $0.key < $1.key }.map { "\($0.key) \(Quality.format($0.value * 100, 1)) %" }
+            print(mix.isEmpty ? "No queue mixes golden items in (quality.yaml golden_mix)." : "Mixed into " + mix.joined(separator: ", ") + " of claims.")
+            print("\(report.overall.checked) mixed golden items decided in the last \(days) days")
+            Quality.printAccuracy([("overall", [report.overall]), ("by reviewer", report.byReviewer), ("by team", report.byTeam), ("by queue", report.byQueue)])
         }
     }
 
