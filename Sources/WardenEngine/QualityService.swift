@@ -113,7 +113,11 @@ public struct QualityService: Sendable {
         let (quality, categories, _) = pack()
         let item = try await store.commandQAItem(id: itemID, command, actor: actor, isLead: isLead, taxonomy: quality.errorTypes, categories: categories,
                                                  now: clock.nowMillis())
-        if case .verdict = command { try await store.recordModelAnswers(itemID: item.id, try await modelAnswers(caseID: item.caseID)) }
+        // The verdict is stored and answered whatever happens here: models' answers are a second
+        // reading of the same item, and one that could not be taken leaves the item out of `by_model`.
+        if case .verdict = command, let answers = try? await modelAnswers(caseID: item.caseID) {
+            try? await store.recordModelAnswers(itemID: item.id, answers)
+        }
         return item
     }
 
