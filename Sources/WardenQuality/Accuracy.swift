@@ -39,6 +39,12 @@ public struct AccuracyRow: Sendable, Equatable, Codable {
 }
 
 public enum Accuracy {
+    /// ``table(_:confidence:method:target:)`` ordered as reports show it: lowest accuracy first, ties by name.
+    public static func lowestFirst<S: Sequence>(_ outcomes: S, confidence: Double = 0.95, method: IntervalMethod = .wilson, target: Double? = nil) -> [AccuracyRow]
+    where S.Element == (group: String, correct: Bool) {
+        table(outcomes, confidence: confidence, method: method, target: target).sorted { ($0.accuracy ?? 0, $0.group) < ($1.accuracy ?? 0, $1.group) }
+    }
+
     /// One row per group of `(group, correct)` outcomes, in the order groups first appear.
     public static func table<S: Sequence>(_ outcomes: S, confidence: Double = 0.95, method: IntervalMethod = .wilson, target: Double? = nil) -> [AccuracyRow]
     where S.Element == (group: String, correct: Bool) {

@@ -41,8 +41,7 @@ public struct GoldenCheckReport: Sendable, Equatable, Codable {
         self.to = to
         let inWindow = checks.filter { $0.at >= from && $0.at < to }
         func table(_ key: (GoldenCheck) -> [String]) -> [AccuracyRow] {
-            Accuracy.table(inWindow.flatMap { check in key(check).map { (group: $0, correct: check.correct) } }, confidence: confidence, method: method, target: target)
-                .sorted { ($0.accuracy ?? 0, $0.group) < ($1.accuracy ?? 0, $1.group) }
+            Accuracy.lowestFirst(inWindow.flatMap { check in key(check).map { (group: $0, correct: check.correct) } }, confidence: confidence, method: method, target: target)
         }
         overall = AccuracyRow(group: "all", correct: inWindow.count(where: \.correct), checked: inWindow.count, confidence: confidence, method: method, target: target)
         byReviewer = table { [$0.decidedBy] }

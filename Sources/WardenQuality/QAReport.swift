@@ -58,8 +58,7 @@ public struct QAReport: Sendable, Equatable, Codable {
         let reviewed = items.compactMap { item in item.correct.map { (item: item, correct: $0) } }
         func table(_ key: (QAItem) -> [String]) -> [AccuracyRow] {
             let outcomes = reviewed.flatMap { entry in key(entry.item).map { (group: $0, correct: entry.correct) } }
-            return Accuracy.table(outcomes, confidence: confidence, method: method, target: target)
-                .sorted { ($0.accuracy ?? 0, $0.group) < ($1.accuracy ?? 0, $1.group) }
+            return Accuracy.lowestFirst(outcomes, confidence: confidence, method: method, target: target)
         }
         overall = AccuracyRow(group: "all", correct: reviewed.filter(\.correct).count, checked: reviewed.count,
                               confidence: confidence, method: method, target: target)
@@ -67,10 +66,10 @@ public struct QAReport: Sendable, Equatable, Codable {
         byTeam = table { teams[$0.decider] ?? [] }
         byQueue = table { [$0.queue] }
         byPolicy = table { [$0.category] }
-        byModel = Accuracy.table(reviewed.flatMap { entry -> [(group: String, correct: Bool)] in
+        byModel = Accuracy.lowestFirst(reviewed.flatMap { entry -> [(group: String, correct: Bool)] in
             guard let settled = entry.item.settledAnswer else { return [] }
-            return (models[entry.item.id] ?? [:]).sorted { $0.key < $1.key }.map { (group: $0.key, correct: $0.value == settled) }
-        }, confidence: confidence, method: method, target: target).sorted { ($0.accuracy ?? 0, $0.group) < ($1.accuracy ?? 0, $1.group) }
+            return (models[entry.item.id] ?? [:]).map { (group: $0.key, correct: $0.value == settled) }
+        }, confidence: confidence, method: method, target: target)
         let names = Dictionary(taxonomy.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         var counts: [String: [String: Int]] = [:]
         for entry in reviewed {
