@@ -127,14 +127,16 @@ public struct StoreStatistics: Sendable, Equatable {
 /// ``indexEntities(limit:)``, a consumer with a cursor kept in the same store (DESIGN.md §1, §4).
 public protocol EventStore: Sendable {
     /// Appends events in one transaction, in order, and answers per event. Nothing is visible, and
-    /// nothing is answered, before it is durable.
+    /// nothing is answered, before it is durable. Sequence numbers are dense and commit in order
+    /// (a reader that has seen `seq` n never finds a smaller one later); received times never fall
+    /// along the log (a writer whose clock reads earlier than the last append stamps that time).
     func append(_ events: [IncomingEvent], receivedAt: Int64) async throws -> [AppendOutcome]
     /// The event with this client id.
     func event(id: String) async throws -> StoredEvent?
     /// Events after `seq` in log order, optionally of one type.
     func events(after seq: Int64, limit: Int, type: String?) async throws -> [StoredEvent]
-    /// The first position in the log whose event was received at or after `time` (the log is in
-    /// commit order, so received times rise with it), or nil when none was.
+    /// The first position in the log whose event was received at or after `time` (received times
+    /// rise with the log), or nil when none was.
     func firstSeq(receivedSince time: Int64) async throws -> Int64?
     /// An entity with its recent events and links, or nil if no event named it.
     func entity(_ ref: EntityRef, recentLimit: Int, linkLimit: Int) async throws -> EntityDetail?

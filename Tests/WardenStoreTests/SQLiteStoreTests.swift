@@ -27,65 +27,6 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
 }
 
 @Suite struct SQLiteStoreTests {
-    @Test func appendsInOrderWithIncreasingSequence() async throws {
-        try await withStore { store, _ in
-            let outcomes = try await store.append([try event("e1"), try event("e2"), try event("e3")], receivedAt: 5)
-            #expect(outcomes == [.accepted(seq: 1), .accepted(seq: 2), .accepted(seq: 3)])
-            let more = try await store.append([try event("e4")], receivedAt: 6)
-            #expect(more == [.accepted(seq: 4)])
-            #expect(try await store.events(after: 2, limit: 10, type: nil).map(\.id) == ["e3", "e4"])
-            #expect(try await store.statistics().eventCount == 4)
-        }
-    }
-
-    @Test func sameIDSameContentIsADuplicateEvenWithKeysReordered() async throws {
-        try await withStore { store, _ in
-            _ = try await store.append([try event("e1")], receivedAt: 5)
-            let reordered = try incoming(#"{"type":"message.sent","id":"e1","data":{"text":"hi"},"entities":{"ip":"203.0.113.7"},"actor":{"id":"u1","type":"user"},"occurred_at":"2026-11-23T10:00:00Z"}"#)
-            let outcomes = try await store.append([reordered, try event("e1", text: "changed"), try event("e2")], receivedAt: 6)
-            #expect(outcomes == [.duplicate(seq: 1), .conflict(seq: 1), .accepted(seq: 2)])
-            #expect(try await store.event(id: "e1")?.body == (try event("e1")).body)
-        }
-    }
-
-    @Test func duplicatesWithinOneBatchAreAbsorbed() async throws {
-        try await withStore { store, _ in
-            let outcomes = try await store.append([try event("e1"), try event("e1")], receivedAt: 5)
-            #expect(outcomes == [.accepted(seq: 1), .duplicate(seq: 1)])
-        }
-    }
-
-    @Test func maintainsEntitiesAndLinks() async throws {
-        try await withStore { store, _ in
-            _ = try await store.append([try event("e1", actor: "u1", ip: "203.0.113.7", at: "2026-11-23T10:00:00Z"),
-                                        try event("e2", actor: "u2", ip: "203.0.113.7", at: "2026-11-23T09:00:00Z")], receivedAt: 5)
-            _ = try await store.append([try event("e3", actor: "u1", ip: "198.51.100.1")], receivedAt: 6)
-            #expect(try await store.entityIndexStatus().lag == 3)
-            #expect(try await store.indexEntities(limit: 100) == EntityIndexProgress(indexed: 3, indexedThroughSeq: 3, lastSeq: 3))
-            let ip = try #require(try await store.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 10, linkLimit: 10))
-            #expect(ip.eventCount == 2)
-            #expect(ip.firstSeenAt == Timestamp.parseRFC3339("2026-11-23T09:00:00Z"))
-            #expect(ip.recentEvents.map(\.id) == ["e2", "e1"])
-            #expect(Set(ip.links.map(\.entity.description)) == ["user:u1", "user:u2"])
-            let user = try #require(try await store.entity(EntityRef(type: "user", id: "u1"), recentLimit: 1, linkLimit: 10))
-            #expect(user.eventCount == 2)
-            #expect(user.recentEvents.map(\.id) == ["e3"])
-            #expect(Set(user.links.map(\.entity.description)) == ["ip:203.0.113.7", "ip:198.51.100.1"])
-            #expect(try await store.entity(EntityRef(type: "user", id: "nobody"), recentLimit: 1, linkLimit: 1) == nil)
-        }
-    }
-
-    @Test func anEarlierEventLowersFirstSeenOfACachedEntity() async throws {
-        try await withStore { store, _ in
-            _ = try await store.append([try event("e1", at: "2026-11-23T10:00:00Z")], receivedAt: 5)
-            _ = try await store.indexEntities(limit: 100)
-            _ = try await store.append([try event("e2", at: "2026-11-22T10:00:00Z")], receivedAt: 6)
-            _ = try await store.indexEntities(limit: 100)
-            let user = try #require(try await store.entity(EntityRef(type: "user", id: "u1"), recentLimit: 1, linkLimit: 1))
-            #expect(user.firstSeenAt == Timestamp.parseRFC3339("2026-11-22T10:00:00Z"))
-        }
-    }
-
     @Test func theLogIsAppendOnlyInTheDatabaseItself() async throws {
         try await withStore { store, _ in
             _ = try await store.append([try event("e1")], receivedAt: 5)
@@ -102,17 +43,6 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 try await store.graph.write { try $0.execute(sql: "INSERT INTO event_entity (entity, seq) VALUES (1, 0)") }
             }
             #expect(try await store.statistics().eventCount == 1)
-        }
-    }
-
-    @Test func everythingSurvivesReopening() async throws {
-        try await withStore { store, path in
-            _ = try await store.append([try event("e1"), try event("e2", actor: "u2")], receivedAt: 5)
-            _ = try await store.indexEntities(limit: 1)
-            let reopened = try SQLiteStore(path: path)
-            #expect(try await reopened.append([try event("e1"), try event("e3")], receivedAt: 6) == [.duplicate(seq: 1), .accepted(seq: 3)])
-            #expect(try await reopened.indexEntities(limit: 100).indexed == 2)
-            #expect(try await reopened.entity(EntityRef(type: "ip", id: "203.0.113.7"), recentLimit: 5, linkLimit: 5)?.eventCount == 3)
         }
     }
 
@@ -243,14 +173,4 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         }
     }
 
-    @Test func tokensAreStoredByDigestAndRevocable() async throws {
-        try await withStore { store, _ in
-            let record = APITokenRecord(id: "tok_1", name: "ci", secretHash: Array(repeating: 7, count: 32), scopes: [.eventsWrite, .read], createdAt: 1)
-            try await store.insertToken(record)
-            #expect(try await store.token(secretHash: Array(repeating: 7, count: 32)) == record)
-            #expect(try await store.revokeToken(id: "tok_1", at: 2))
-            #expect(try await store.revokeToken(id: "tok_1", at: 3) == false)
-            #expect(try await store.tokens().first?.revokedAt == 2)
-        }
-    }
 }

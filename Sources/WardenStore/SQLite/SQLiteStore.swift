@@ -123,7 +123,11 @@ extension SQLiteStore: EventStore {
             ON CONFLICT (id) DO NOTHING
             """)
         let findEvent = try RawStatement(db, "SELECT seq, body FROM event WHERE id = ?")
-        var nextSeq = (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM event") ?? 0) + 1
+        // Received times never fall along the log (``EventStore/firstSeq(receivedSince:)`` relies on
+        // it): a writer whose clock reads earlier than the last append's stamps that time instead.
+        let last = try Row.fetchOne(db, sql: "SELECT seq, received_at FROM event ORDER BY seq DESC LIMIT 1")
+        var nextSeq = (last?["seq"] as Int64? ?? 0) + 1
+        let receivedAt = max(receivedAt, last?["received_at"] as Int64? ?? receivedAt)
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import NIOSSL
+public import PostgresNIO
+import WardenCore
+
+/// The scale-out store: every table in one PostgreSQL database that several `warden serve` nodes
+/// share, through postgres-nio's connection pool.
+///
+/// It loads and applies, as the SQLite store does, and decides nothing. What PostgreSQL changes
+/// is who else is writing: another node may commit at any moment, so each invariant the single
+/// SQLite writer kept for free is kept here by a row lock taken first in the transaction that
+/// relies on it (see docs/scaling.md):
+/// - the event log's sequence numbers stay dense and in commit order (`log_head`, locked by each
+///   append until it commits, so a reader that saw `seq` n has seen everything before it);
+/// - the audit chain has one head (`audit_head`, locked by each entry's append);
+/// - the entity graph has one indexer at a time (`graph_cursor`, locked for the batch).
+public final class PostgresStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    /// Connects to the database `configuration` names and migrates it to the current schema
+    /// (nodes starting together take turns: the migration holds an advisory lock).
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "warden.postgres")) async throws {
+        var clientConfiguration = PostgresClient.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: configuration.tls.client)
+        clientConfiguration.options.maximumConnections = configuration.maximumConnections
+        clientConfiguration.options.minimumConnections = 0
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        // The pool serves leases only once `run()` has begun; wait for the task to get there.
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        running = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
+        do {
+            try await PostgresSchema.migrate(client, logger: logger)
+        } catch {
+            running.cancel()
+            throw error
+        }
+    }
+
+    /// Closes every connection. The store answers nothing afterwards.
+    public func shutdown() {
+        running.cancel()
+    }
+
+    deinit {
+        running.cancel()
+    }
+
+    /// Whether the database answers a query.
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger).collect()
+    }
+
+    /// Runs `body` in one transaction on one pooled connection: committed when it returns,
+    /// rolled back when it throws. What `body` throws (a planner's refusal, a constraint the server
+    /// enforced) comes out as itself; a failure to begin or commit, as the driver's error.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// The rows of one statement outside a transaction.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.query(query, logger: logger).collect()
+    }
+}
+
+extension PostgresConnection {
+    /// The rows of one statement.
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await self.query(query, logger: logger).collect()
+    }
+}
+
+/// Where a PostgreSQL database is and how to reach it, from a `postgres://` URL.
+public struct PostgresConfiguration: Sendable, Equatable {
+    /// Whether connections use TLS (the URL's `sslmode`).
+    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
+        /// Plain connections (`sslmode=disable`): loopback and private networks only.
+        case disable
+        /// TLS when the server offers it (`sslmode=prefer`, libpq's default).
+        case prefer
+        /// TLS or no connection, with the server's certificate checked against the system's
+        /// trust roots and the host name (`sslmode=require`, `verify-full`).
+        case require
+
+        var client: PostgresClient.Configuration.TLS {
+            switch self {
+            case .disable: .disable
+            case .prefer: .prefer(TLSConfiguration.makeClientConfiguration())
+            case .require: .require(TLSConfiguration.makeClientConfiguration())
+            }
+        }
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+    /// The most connections this node opens (the URL's `pool_size`; default 20).
+    public var maximumConnections: Int
+
+    public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
+                tls: TLSMode = .prefer, maximumConnections: Int = 20) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.tls = tls
+        self.maximumConnections = maximumConnections
+    }
+
+    /// Reads `postgres://user:password@host:port/database?sslmode=…&pool_size=…` (also
+    /// `postgresql://`). Refuses what it cannot use, saying which part.
+    public init(url text: String) throws(PostgresConfigurationError) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme else {
+            throw PostgresConfigurationError("'\(Self.redacted(text))' is not a URL: expected postgres://user:password@host:port/database")
+        }
+        guard scheme == "postgres" || scheme == "postgresql" else {
+            throw PostgresConfigurationError("the database URL's scheme is '\(scheme)': expected postgres:// or postgresql://")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw PostgresConfigurationError("the database URL names no host: expected postgres://user:password@host:port/database")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw PostgresConfigurationError("the database URL names no user: expected postgres://user:password@host:port/database")
+        }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else {
+            throw PostgresConfigurationError("the database URL names no database: expected postgres://user:password@host:port/database")
+        }
+        var tls = TLSMode.prefer
+        var poolSize = 20
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value ?? "" {
+                case "disable": tls = .disable
+                case "allow", "prefer": tls = .prefer
+                case "require", "verify-ca", "verify-full": tls = .require
+                case let other:
+                    throw PostgresConfigurationError("sslmode '\(other)' in the database URL is not one of disable, prefer, require, verify-full")
+                }
+            case "pool_size":
+                guard let size = item.value.flatMap(Int.init), (1...1_000).contains(size) else {
+                    throw PostgresConfigurationError("pool_size in the database URL must be a whole number from 1 to 1000")
+                }
+                poolSize = size
+            case let other:
+                throw PostgresConfigurationError("'\(other)' in the database URL is not an option Warden reads (sslmode, pool_size)")
+            }
+        }
+        self.init(host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+                  password: components.password.map { $0.removingPercentEncoding ?? $0 }, database: database,
+                  tls: tls, maximumConnections: poolSize)
+    }
+
+    /// The URL with its password replaced, for messages and logs.
+    public static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? text
+    }
+}
+
+/// A database URL Warden cannot use, with the reason.
+public struct PostgresConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension PSQLError {
+    /// The server's SQLSTATE code, when the server refused the statement.
+    var sqlState: String? { serverInfo?[.sqlState] }
+}
