@@ -7,6 +7,7 @@ import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import WardenCore
 import WardenEngine
 import WardenHTTP
@@ -284,14 +285,29 @@ private struct BenchReport {
 struct StoreBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Append pre-validated simulated events straight to the SQLite store, without HTTP.",
-        discussion: "Measures the store's durable insert rate (one transaction per batch, synchronous=FULL)."
+        abstract: "Append pre-validated simulated events straight to the store (SQLite, or PostgreSQL with --database), without HTTP.",
+        discussion: """
+            Measures the store's durable insert rate (one transaction per batch; SQLite with synchronous=FULL, \
+            PostgreSQL with its defaults, fsync on commit), then the entity graph's indexing rate. With \
+            --database, the bench creates a database of its own on that server and drops it afterwards; \
+            --writers N appends from N connection pools at once, as N nodes would.
+            """
     )
 
     @OptionGroup var pack: PackOption
     @Option(help: "Events to append.") var events = 200_000
     @Option(help: "Events per transaction.") var batch = 1000
+    @Option(help: "A postgres:// URL whose role may create databases: bench the PostgreSQL store there.") var database: String?
+    @Option(help: "Writers appending at once (with --database, each its own connection pool, as separate nodes).") var writers = 1
     @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard events > 0, batch > 0 else { throw ValidationError("--events and --batch must be positive") }
+        guard (1...64).contains(writers) else { throw ValidationError("--writers must be from 1 to 64") }
+        if let database {
+            do { _ = try PostgresConfiguration(url: database) } catch { throw ValidationError("--database: \(error)") }
+        }
+    }
 
     func run() async throws {
         let schema = try pack.load().eventSchema
@@ -304,30 +320,94 @@ struct StoreBench: AsyncParsableCommand {
                 return IncomingEvent(parsed: parsed, body: event.json)
             })
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try DataDirectory(path: directory).prepare()
-        let store = try SQLiteStore(path: DataDirectory(path: directory).databasePath)
-        var progress = ProgressBar(label: "bench store", total: batches.count)
+        var stores: [any EventStore] = []
+        var cleanup: () async -> Void = {}
+        if let database {
+            let server = try PostgresConfiguration(url: database)
+            var configuration = server
+            configuration.database = "warden_bench_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12))"
+            try await PostgresStore.createDatabase(configuration.database, server: server)
+            var opened: [PostgresStore] = []
+            for _ in 0..<writers { opened.append(try await PostgresStore(configuration: configuration)) }
+            stores = opened
+            cleanup = {
+                for store in opened { store.shutdown() }
+                try? await PostgresStore.dropDatabase(configuration.database, server: server)
+            }
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+            try DataDirectory(path: directory).prepare()
+            let store = try SQLiteStore(path: DataDirectory(path: directory).databasePath)
+            stores = Array(repeating: store, count: writers)
+            cleanup = { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        do {
+            try await measure(batches, stores: stores, now: now)
+        } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+    }
+
+    private func measure(_ batches: [[IncomingEvent]], stores: [any EventStore], now: Int64) async throws {
+        let progress = SharedProgress(ProgressBar(label: "bench store", total: batches.count))
         let started = ContinuousClock.now
-        for (index, events) in batches.enumerated() {
-            _ = try await store.append(events, receivedAt: now)
-            progress.update(index + 1)
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for (writer, store) in stores.enumerated() {
+                let share = stride(from: writer, to: batches.count, by: stores.count).map { batches[$0] }
+                group.addTask {
+                    var seconds: [Double] = []
+                    for events in share {
+                        let begun = ContinuousClock.now
+                        _ = try await store.append(events, receivedAt: now)
+                        seconds.append(begun.duration(to: .now).seconds)
+                        progress.step()
+                    }
+                    return seconds
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
         }
         progress.finish()
         let seconds = started.duration(to: .now).seconds
         let rate = Int(Double(events) / seconds)
+        let sorted = latencies.sorted()
+        let p50 = sorted[sorted.count / 2] * 1000, p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1000
         let indexStarted = ContinuousClock.now
-        try await EntityIndexer.catchUp(store, batchSize: 10_000)
+        try await EntityIndexer.catchUp(stores[0], batchSize: 10_000)
         let indexSeconds = indexStarted.duration(to: .now).seconds
         let indexRate = Int(Double(events) / indexSeconds)
+        let store = database == nil ? "sqlite" : "postgres"
         if json {
-            printJSON(["events": events, "batch": batch, "seconds": (seconds * 1000).rounded() / 1000, "events_per_sec": rate,
+            printJSON(["store": store, "events": events, "batch": batch, "writers": writers, "seconds": (seconds * 1000).rounded() / 1000,
+                       "events_per_sec": rate, "commit_p50_ms": (p50 * 100).rounded() / 100, "commit_p99_ms": (p99 * 100).rounded() / 100,
                        "entity_index_seconds": (indexSeconds * 1000).rounded() / 1000, "entity_index_events_per_sec": indexRate])
         } else {
-            print("\(events) events appended in \(String(format: "%.2f", seconds))s: \(rate) events/s durable (transactions of \(batch))")
-            print("entity graph indexed in \(String(format: "%.2f", indexSeconds))s: \(indexRate) events/s (transactions of 5000)")
+            print("\(events) events appended to \(store) in \(String(format: "%.2f", seconds))s by \(writers) writer(s): \(rate) events/s durable "
+                  + "(transactions of \(batch); commit p50 \(String(format: "%.1f", p50)) ms, p99 \(String(format: "%.1f", p99)) ms)")
+            print("entity graph indexed in \(String(format: "%.2f", indexSeconds))s: \(indexRate) events/s (transactions of 10000)")
         }
+    }
+}
+
+/// A progress bar several tasks advance.
+final class SharedProgress: Sendable {
+    private let state: Mutex<(bar: ProgressBar, done: Int)>
+
+    init(_ bar: ProgressBar) {
+        state = Mutex((bar, 0))
+    }
+
+    func step() {
+        state.withLock { state in
+            state.done += 1
+            state.bar.update(state.done)
+        }
+    }
+
+    func finish() {
+        state.withLock { $0.bar.finish() }
     }
 }
 

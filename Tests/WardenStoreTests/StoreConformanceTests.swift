@@ -76,7 +76,7 @@ struct PostgresTestDatabase: Sendable {
         var configuration = server
         configuration.database = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
         configuration.maximumConnections = 8
-        try await admin(server, "CREATE DATABASE \(configuration.database)")
+        try await PostgresStore.createDatabase(configuration.database, server: server)
         return PostgresTestDatabase(configuration: configuration, server: server)
     }
 
@@ -85,22 +85,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     func drop() async throws {
-        try await Self.admin(server, "DROP DATABASE IF EXISTS \(configuration.database) WITH (FORCE)")
-    }
-
-    /// One statement on the server's own database.
-    static func admin(_ server: PostgresConfiguration, _ sql: String) async throws {
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(host: server.host, port: server.port, username: server.username, password: server.password,
-                                 database: server.database, tls: .disable),
-            id: 1, logger: Logger(label: "warden.test.postgres"))
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "warden.test.postgres"))
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        try await PostgresStore.dropDatabase(configuration.database, server: server)
     }
 }
 

@@ -23,28 +23,57 @@ public final class PostgresStore: Sendable {
     /// Connects to the database `configuration` names and migrates it to the current schema
     /// (nodes starting together take turns: the migration holds an advisory lock).
     public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "warden.postgres")) async throws {
-        var clientConfiguration = PostgresClient.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: configuration.tls.client)
-        clientConfiguration.options.maximumConnections = configuration.maximumConnections
-        clientConfiguration.options.minimumConnections = 0
-        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        // The pool serves leases only once `run()` has begun; wait for the task to get there.
-        let (started, signal) = AsyncStream<Void>.makeStream()
-        running = Task {
-            signal.finish()
-            await client.run()
-        }
-        for await _ in started {}
-        await Task.yield()
+        running = await Self.start(client)
         do {
             try await PostgresSchema.migrate(client, logger: logger)
         } catch {
             running.cancel()
             throw error
         }
+    }
+
+    /// Creates an empty database on the server `server` names (connecting to its database), for
+    /// tests, benchmarks and `warden migrate`. `name` is letters, digits and underscores.
+    public static func createDatabase(_ name: String, server: PostgresConfiguration) async throws {
+        try await administer(server, "CREATE DATABASE \(try identifier(name))")
+    }
+
+    /// Drops a database, closing its other sessions first.
+    public static func dropDatabase(_ name: String, server: PostgresConfiguration) async throws {
+        try await administer(server, "DROP DATABASE IF EXISTS \(try identifier(name)) WITH (FORCE)")
+    }
+
+    private static func identifier(_ name: String) throws -> String {
+        guard !name.isEmpty, name.count <= 63, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw PostgresConfigurationError("'\(name)' is not a database name Warden creates: letters, digits and underscores, at most 63")
+        }
+        return name
+    }
+
+    /// One statement outside any transaction, on a connection of its own.
+    private static func administer(_ server: PostgresConfiguration, _ sql: String) async throws {
+        var configuration = server.client
+        configuration.options.maximumConnections = 1
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "warden.postgres.admin"))
+        let running = await start(client)
+        defer { running.cancel() }
+        try await client.query(PostgresQuery(unsafeSQL: sql)).collect()
+    }
+
+    /// Runs the client's pool in a task of its own, returned once the pool is running (it serves
+    /// leases only then); cancelling the task closes the pool.
+    private static func start(_ client: PostgresClient) async -> Task<Void, Never> {
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let running = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        await Task.yield()
+        return running
     }
 
     /// Closes every connection. The store answers nothing afterwards.
@@ -124,6 +153,15 @@ public struct PostgresConfiguration: Sendable, Equatable {
         self.database = database
         self.tls = tls
         self.maximumConnections = maximumConnections
+    }
+
+    /// The driver's configuration.
+    var client: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password,
+                                                         database: database, tls: tls.client)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.minimumConnections = 0
+        return configuration
     }
 
     /// Reads `postgres://user:password@host:port/database?sslmode=…&pool_size=…` (also
