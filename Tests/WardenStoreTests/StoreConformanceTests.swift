@@ -7,7 +7,7 @@ import WardenReview
 @testable import WardenStore
 
 /// What the conformance suite asks of a store: the event log and graph, people, tokens and the audit chain.
-typealias ConformingStore = EventStore & UserStore & TokenStore
+typealias ConformingStore = EventStore & UserStore & TokenStore & CaseStore & OutboxStore & StatementStore
 
 /// The stores the conformance suite runs against. PostgreSQL needs a server:
 /// `WARDEN_TEST_POSTGRES_URL` names one whose role may create databases (scripts/test starts a
@@ -81,7 +81,9 @@ struct PostgresTestDatabase: Sendable {
     }
 
     func open() async throws -> PostgresStore {
-        try await PostgresStore(configuration: configuration)
+        var logger = Logger(label: "warden.test.postgres")
+        logger.logLevel = .warning
+        return try await PostgresStore(configuration: configuration, logger: logger)
     }
 
     func drop() async throws {
