@@ -12,9 +12,10 @@ public import WardenReview
 // What several writers change (docs/scaling.md): every case a write plans from is read with
 // `FOR UPDATE`, so a concurrent change to it waits and the plan never rests on a stale read;
 // claim-next and the timers pass over cases another node holds (`SKIP LOCKED`); and writes that
-// name new rows before writing them (`max(id) + 1`) take `review_head` first. Locks are taken in
-// one order — `review_head`, then cases, then (in `apply`) `audit_head` — so two writers never wait
-// on each other in a circle.
+// name new rows before writing them (`max(id) + 1`) take `review_head` first; signals are written
+// under `signal_head`, which the case builder's id cursor relies on. Locks are taken in one order —
+// `review_head`, then cases, then (in `apply`) `signal_head` and `audit_head` — so two writers never
+// wait on each other in a circle.
 
 extension PostgresStore: CaseStore, OutboxStore, StatementStore {
     static let signalCursorName = "cases.signals"
@@ -286,6 +287,11 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         try await connection.query("SELECT id FROM review_head WHERE id = 1 FOR UPDATE", logger: logger)
     }
 
+    /// Makes the caller the only writer of signals until it commits (see `signal_head`).
+    static func lockSignalHead(_ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query("SELECT id FROM signal_head WHERE id = 1 FOR UPDATE", logger: logger)
+    }
+
     /// The identifier the next row of `table` gets; the caller holds `review_head`.
     static func nextID(_ connection: PostgresConnection, _ logger: Logger, _ table: String) async throws -> Int64 {
         try await connection.rows("SELECT coalesce(max(id), 0) + 1 FROM \(unescaped: table)", logger: logger).first?.decode(Int64.self) ?? 1
@@ -375,10 +381,11 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         for answer in plan.answers {
             try await connection.query("UPDATE case_consult SET answer = \(answer.answer), answered_at = \(answer.at) WHERE id = \(answer.consultID)", logger: logger)
         }
+        if !plan.caseSignals.isEmpty { try await lockSignalHead(connection, logger) }
         for signal in plan.caseSignals {
             try await connection.query("""
-                INSERT INTO signal (case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects, occurred_at, created_at)
-                VALUES (\(signal.caseID), \(signal.rule), \(signal.ruleVersion), \(signal.category), \(signal.severity), \(signal.subject.description),
+                INSERT INTO signal (id, case_id, rule, rule_version, category, severity, subject, reason, explanation, queue, effects, occurred_at, created_at)
+                VALUES ((SELECT coalesce(max(id), 0) + 1 FROM signal), \(signal.caseID), \(signal.rule), \(signal.ruleVersion), \(signal.category), \(signal.severity), \(signal.subject.description),
                         \(signal.reason), \(signal.explanation), \(signal.queue), '[]', \(signal.at), \(signal.at))
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
