@@ -82,6 +82,15 @@ import WardenReview
                                activating: [RuleVersionRecord(rule: "spam_burst", version: "v1", mode: "shadow", source: "changed?", firstActiveAt: 2, packVersion: "p2"),
                                             RuleVersionRecord(rule: "spam_burst", version: "v2", mode: "active", source: "rule spam_burst v2", firstActiveAt: 2, packVersion: "p2")])
         try await store.record(PackChange(at: 3, actor: "tok_1", packVersion: nil, outcome: "rejected", detail: #"{"problems":1}"#), activating: [])
+        for (name, examples) in [("sms-spam", 5_574), ("toxicity", 120), ("sms-spam", 6_000)] {
+            note("saved \(name)", try await store.saveModel(StoredClassifierModel(name: name, version: 0, kind: "logistic_regression", createdAt: 5,
+                                                                                 trainedOn: "data.csv", examples: examples, labels: ["ham", "spam"],
+                                                                                 metrics: #"{"f1":0.95}"#, data: [UInt8](repeating: 7, count: 300))))
+        }
+        note("models", try await store.models())
+        note("newest sms-spam", try await store.model(named: "sms-spam", version: nil).map { "\($0.version) \($0.examples) \($0.data.count)" } as Any)
+        note("sms-spam v1", try await store.model(named: "sms-spam", version: 1).map { "\($0.version) \($0.examples) \($0.data.count)" } as Any)
+        note("no such model", try await store.model(named: "nope", version: nil) as Any)
         note("rule versions", try await store.ruleVersions())
         note("pack changes", try await store.packChanges(limit: 10))
         return lines
@@ -91,6 +100,7 @@ import WardenReview
         let sqlite = try await Backend.sqlite.withStore { store, _ in try await Self.detectionRun(store) }
         let text = sqlite.joined(separator: "\n")
         #expect(text.contains("cursor: 6") && text.contains("fired twice: false") && text.contains("precision: [\"new_account 0/1\", \"spam_burst 1/1\", \"toxic_llm 1/1\"]"))
+        #expect(text.contains("saved sms-spam: 2") && text.contains("newest sms-spam: Optional(\"2 6000 300\")"))
         #expect(text.contains("snapshot: Optional(\"6 [99, 111, 117, 110, 116, 101, 114, 115]\")"))
         guard Backend.underTest.contains(.postgres) else { return }
         let postgres = try await Backend.postgres.withStore { store, _ in try await Self.detectionRun(store) }

@@ -7,7 +7,7 @@ import WardenReview
 @testable import WardenStore
 
 /// What the conformance suite asks of a store: the event log and graph, people, tokens and the audit chain.
-typealias ConformingStore = EventStore & UserStore & TokenStore & CaseStore & OutboxStore & StatementStore & DetectionStore & RuleHistoryStore
+typealias ConformingStore = EventStore & UserStore & TokenStore & CaseStore & OutboxStore & StatementStore & DetectionStore & RuleHistoryStore & ClassifierModelStore
 
 /// The stores the conformance suite runs against. PostgreSQL needs a server:
 /// `WARDEN_TEST_POSTGRES_URL` names one whose role may create databases (scripts/test starts a

@@ -468,7 +468,7 @@ enum PostgresSchema {
             "CREATE INDEX golden_case_by_reviewer ON golden_case (reviewer, golden_id)",
             "CREATE INDEX golden_case_decided ON golden_case (decided_at) WHERE decided_at IS NOT NULL",
         ]),
-        Migration(version: 5, name: "detection: labels, rule hits, snapshots, classification jobs, rule history", statements: [
+        Migration(version: 5, name: "detection: labels, rule hits, snapshots, classification jobs, classifier models, rule history", statements: [
             """
             CREATE TABLE entity_label (
                 entity text NOT NULL CHECK (position(':' in entity) > 1),
@@ -534,6 +534,20 @@ enum PostgresSchema {
                 first_active_at bigint NOT NULL,
                 pack_version text NOT NULL,
                 PRIMARY KEY (rule, version)
+            )
+            """,
+            """
+            CREATE TABLE classifier_model (
+                name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+                version integer NOT NULL CHECK (version > 0),
+                kind text NOT NULL,
+                created_at bigint NOT NULL,
+                trained_on text NOT NULL,
+                examples integer NOT NULL CHECK (examples > 0),
+                labels text NOT NULL,
+                metrics text NOT NULL,
+                data bytea NOT NULL,
+                PRIMARY KEY (name, version)
             )
             """,
             """

@@ -290,3 +290,46 @@ extension PostgresStore: RuleHistoryStore {
         }
     }
 }
+
+// MARK: - ClassifierModelStore
+
+extension PostgresStore: ClassifierModelStore {
+    /// Numbers the model `max(version) + 1` of its name; two nodes saving the same name at once
+    /// cannot both take a number (the key refuses the second, which is told so), so none is lost.
+    public func saveModel(_ model: StoredClassifierModel) async throws -> Int {
+        let logger = self.logger
+        return try await transaction { connection in
+            guard let version = try await connection.rows("""
+                INSERT INTO classifier_model (name, version, kind, created_at, trained_on, examples, labels, metrics, data)
+                SELECT \(model.name), coalesce(max(version), 0) + 1, \(model.kind), \(model.createdAt), \(model.trainedOn), \(Int32(model.examples)),
+                       \(model.labels.joined(separator: "\n")), \(model.metrics), \(Data(model.data))
+                FROM classifier_model WHERE name = \(model.name)
+                RETURNING version
+                """, logger: logger).first?.decode(Int.self) else { throw StoreError.inconsistent("model \(model.name) was not stored") }
+            return version
+        }
+    }
+
+    public func model(named name: String, version: Int?) async throws -> StoredClassifierModel? {
+        let found = if let version {
+            try await rows("SELECT \(unescaped: Self.modelColumns), data FROM classifier_model WHERE name = \(name) AND version = \(Int32(version))")
+        } else {
+            try await rows("SELECT \(unescaped: Self.modelColumns), data FROM classifier_model WHERE name = \(name) ORDER BY version DESC LIMIT 1")
+        }
+        return try found.first.map { row in try Self.model(row, data: Array(try row.makeRandomAccess()[8].decode(Data.self))) }
+    }
+
+    public func models() async throws -> [StoredClassifierModel] {
+        try await rows("SELECT \(unescaped: Self.modelColumns) FROM classifier_model ORDER BY name, version").map { try Self.model($0, data: []) }
+    }
+
+    static let modelColumns = "name, version, kind, created_at, trained_on, examples, labels, metrics"
+
+    private static func model(_ row: PostgresRow, data: [UInt8]) throws -> StoredClassifierModel {
+        let cells = row.makeRandomAccess()
+        return StoredClassifierModel(name: try cells[0].decode(String.self), version: try cells[1].decode(Int.self), kind: try cells[2].decode(String.self),
+                                     createdAt: try cells[3].decode(Int64.self), trainedOn: try cells[4].decode(String.self),
+                                     examples: try cells[5].decode(Int.self), labels: try cells[6].decode(String.self).split(separator: "\n").map(String.init),
+                                     metrics: try cells[7].decode(String.self), data: data)
+    }
+}
