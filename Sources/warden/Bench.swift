@@ -18,7 +18,7 @@ import WardenStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure hot paths. Build with -c release for figures worth writing down.",
-        subcommands: [IngestBench.self, StoreBench.self, RulesBench.self, ClassifierBench.self, LanguageModelBench.self, ReviewBench.self, ConsoleBench.self, AlertBench.self, InvestigationBench.self, QualityBench.self]
+        subcommands: [IngestBench.self, StoreBench.self, CaseStoreBench.self, RulesBench.self, ClassifierBench.self, LanguageModelBench.self, ReviewBench.self, ConsoleBench.self, AlertBench.self, InvestigationBench.self, QualityBench.self]
     )
 }
 

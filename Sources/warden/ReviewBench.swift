@@ -109,7 +109,7 @@ struct ReviewBench: AsyncParsableCommand {
     }
 
     /// Seeds open spam cases (through the case builder's merge) up to `cases`; a store holding them already is reused.
-    static func seed(_ cases: Int, store: SQLiteStore, policy: ReviewPolicy) async throws {
+    static func seed(_ cases: Int, store: any CaseStore, policy: ReviewPolicy) async throws {
         let existing = try await store.queueCounts(now: 0).filter { $0.queue == "spam" && $0.state == .open }.reduce(0) { $0 + $1.count }
         guard existing < cases else {
             FileHandle.standardError.write(Data("reusing \(existing) open cases\n".utf8))
