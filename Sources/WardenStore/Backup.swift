@@ -140,7 +140,7 @@ public enum StoreBackup {
         let file = "warden.pgdump"
         let logger = Logger(label: "warden.backup")
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        let running = await PostgresStore.start(client)
         defer { running.cancel() }
         let (events, auditSeq, auditHash) = try await client.withConnection { connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -175,7 +175,7 @@ public enum StoreBackup {
         let restore = try postgresProgram("pg_restore")
         let logger = Logger(label: "warden.restore")
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
-        let running = Task { await client.run() }
+        let running = await PostgresStore.start(client)
         defer { running.cancel() }
         let existing = try await client.query("SELECT to_regclass('public.schema_migration') IS NOT NULL", logger: logger).collect()
         if try existing.first?.decode(Bool.self) == true {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-public import PostgresNIO
+import PostgresNIO
 public import WardenCore
 
 // Detection's output, classification jobs and the rule history on PostgreSQL. Signals and jobs are

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-public import PostgresNIO
+import PostgresNIO
 public import WardenCore
 
 // MARK: - EventStore

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Logging
-public import PostgresNIO
+import PostgresNIO
 public import WardenCore
 import WardenReview
 

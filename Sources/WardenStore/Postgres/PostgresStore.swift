@@ -36,7 +36,7 @@ public final class PostgresStore: Sendable {
     }
 
     /// Creates an empty database on the server `server` names (connecting to its database), for
-    /// tests, benchmarks and `warden migrate`. `name` is letters, digits and underscores.
+    /// tests and benchmarks. `name` is letters, digits and underscores.
     public static func createDatabase(_ name: String, server: PostgresConfiguration) async throws {
         try await administer(server, "CREATE DATABASE \(try identifier(name))")
     }
@@ -65,7 +65,7 @@ public final class PostgresStore: Sendable {
 
     /// Runs the client's pool in a task of its own, returned once the pool is running (it serves
     /// leases only then); cancelling the task closes the pool.
-    private static func start(_ client: PostgresClient) async -> Task<Void, Never> {
+    static func start(_ client: PostgresClient) async -> Task<Void, Never> {
         let (started, signal) = AsyncStream<Void>.makeStream()
         let running = Task {
             signal.finish()
