@@ -68,7 +68,8 @@ import WardenCore
                 if batch >= 400 { break }
             }
         }
-        while try await store.statistics().eventCount < 1_000 { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await store.statistics().eventCount < 1_000, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         let manifest = try await backup()
         stop.store(true, ordering: .relaxed)
         try await writer.value

@@ -120,7 +120,8 @@ import WardenReview
             let nodes = [store, try await reopen(), try await reopen()]
             let reader = Task { () throws -> [Int64] in
                 var seen: [Int64] = []
-                while seen.count < events {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while seen.count < events, ContinuousClock.now < deadline {
                     let page = try await store.signals(after: seen.last ?? 0, limit: 50)
                     seen += page.map(\.id)
                     if page.isEmpty { try await Task.sleep(for: .milliseconds(2)) }

@@ -223,7 +223,8 @@ struct PostgresTestDatabase: Sendable {
             let reader = Task { () throws -> [Int64] in
                 var seen: [Int64] = []
                 var cursor: Int64 = 0
-                while seen.count < writers.count * batches * batchSize {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while seen.count < writers.count * batches * batchSize, ContinuousClock.now < deadline {
                     let page = try await store.events(after: cursor, limit: 500, type: nil)
                     seen += page.map(\.seq)
                     cursor = page.last?.seq ?? cursor
