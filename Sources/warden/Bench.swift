@@ -320,27 +320,8 @@ struct StoreBench: AsyncParsableCommand {
                 return IncomingEvent(parsed: parsed, body: event.json)
             })
         }
-        var stores: [any EventStore] = []
-        var cleanup: () async -> Void = {}
-        if let database {
-            let server = try PostgresConfiguration(url: database)
-            var configuration = server
-            configuration.database = "warden_bench_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12))"
-            try await PostgresStore.createDatabase(configuration.database, server: server)
-            var opened: [PostgresStore] = []
-            for _ in 0..<writers { opened.append(try await PostgresStore(configuration: configuration)) }
-            stores = opened
-            cleanup = {
-                for store in opened { store.shutdown() }
-                try? await PostgresStore.dropDatabase(configuration.database, server: server)
-            }
-        } else {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
-            try DataDirectory(path: directory).prepare()
-            let store = try SQLiteStore(path: DataDirectory(path: directory).databasePath)
-            stores = Array(repeating: store, count: writers)
-            cleanup = { try? FileManager.default.removeItem(atPath: directory) }
-        }
+        let opened = try await BenchStores.open(database: database, nodes: writers)
+        let (stores, cleanup) = (opened.stores, opened.cleanup)
         do {
             try await measure(batches, stores: stores, now: now)
         } catch {
@@ -388,6 +369,34 @@ struct StoreBench: AsyncParsableCommand {
                   + "(transactions of \(batch); commit p50 \(String(format: "%.1f", p50)) ms, p99 \(String(format: "%.1f", p99)) ms)")
             print("entity graph indexed in \(String(format: "%.2f", indexSeconds))s: \(indexRate) events/s (transactions of 10000)")
         }
+    }
+}
+
+/// Stores for a benchmark: with a `postgres://` URL, `nodes` PostgreSQL stores (a connection pool
+/// each, as separate nodes) on a database of the bench's own, dropped by `cleanup`; otherwise one
+/// SQLite store in a temporary directory, `nodes` times over.
+struct BenchStores {
+    var stores: [any EventStore & CaseStore]
+    var cleanup: @Sendable () async -> Void
+
+    static func open(database: String?, nodes: Int) async throws -> BenchStores {
+        if let database {
+            let server = try PostgresConfiguration(url: database)
+            var configuration = server
+            configuration.database = "warden_bench_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12))"
+            try await PostgresStore.createDatabase(configuration.database, server: server)
+            var opened: [PostgresStore] = []
+            for _ in 0..<nodes { opened.append(try await PostgresStore(configuration: configuration)) }
+            let (stores, name) = (opened, configuration.database)
+            return BenchStores(stores: stores) {
+                for store in stores { store.shutdown() }
+                try? await PostgresStore.dropDatabase(name, server: server)
+            }
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
+        try DataDirectory(path: directory).prepare()
+        let store = try SQLiteStore(path: DataDirectory(path: directory).databasePath)
+        return BenchStores(stores: Array(repeating: store, count: nodes)) { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
 

@@ -42,26 +42,8 @@ struct CaseStoreBench: AsyncParsableCommand {
         let policyPack = try pack.load()
         let policy = ReviewPolicy(configuration: policyPack.review.configuration, severities: policyPack.taxonomy.severities, leaseMillis: 300_000)
         let context = DecisionContext(catalogue: policyPack.review.catalogue, dsaCategories: [:], dsaKeywords: [:])
-        var stores: [any CaseStore] = []
-        var cleanup: () async -> Void = {}
-        if let database {
-            let server = try PostgresConfiguration(url: database)
-            var configuration = server
-            configuration.database = "warden_bench_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12))"
-            try await PostgresStore.createDatabase(configuration.database, server: server)
-            var opened: [PostgresStore] = []
-            for _ in 0..<nodes { opened.append(try await PostgresStore(configuration: configuration)) }
-            stores = opened
-            cleanup = {
-                for store in opened { store.shutdown() }
-                try? await PostgresStore.dropDatabase(configuration.database, server: server)
-            }
-        } else {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(UUID().uuidString)").path
-            try DataDirectory(path: directory).prepare()
-            stores = [try SQLiteStore(path: DataDirectory(path: directory).databasePath)]
-            cleanup = { try? FileManager.default.removeItem(atPath: directory) }
-        }
+        let opened = try await BenchStores.open(database: database, nodes: database == nil ? 1 : nodes)
+        let (stores, cleanup) = (opened.stores, opened.cleanup)
         do {
             let seedStarted = ContinuousClock.now
             try await ReviewBench.seed(cases, store: stores[0], policy: policy)
@@ -74,7 +56,7 @@ struct CaseStoreBench: AsyncParsableCommand {
         await cleanup()
     }
 
-    private func measure(_ stores: [any CaseStore], policy: ReviewPolicy, context: DecisionContext, seedSeconds: Double) async throws {
+    private func measure(_ stores: [any EventStore & CaseStore], policy: ReviewPolicy, context: DecisionContext, seedSeconds: Double) async throws {
         let remaining = Countdown(decisions)
         let progress = SharedProgress(ProgressBar(label: "claim and decide", total: decisions))
         let started = ContinuousClock.now
