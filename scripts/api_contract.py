@@ -23,18 +23,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def postgres_database(server_url: str, name: str) -> str:
+    """Creates (afresh) the database `name` on the server `server_url` names; returns its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(server_url)
+    subprocess.run(["psql", server_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "-c", f"CREATE DATABASE {name}"], check=True)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/debug/warden"))
     parser.add_argument("--examples", type=int, default=50, help="examples per operation and phase")
     parser.add_argument("--seed", type=int, default=20261130, help="fixed, so a failure reproduces")
+    parser.add_argument("--postgres", help="a postgres:// URL of a server: the store is a new database on it, not a data directory")
     args = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="warden-contract-")
     port = free_port()
     log = open(os.path.join(data, "serve.log"), "w")
     env = dict(os.environ, WARDEN_BOOTSTRAP_TOKEN=TOKEN)
-    server = subprocess.Popen([args.binary, "serve", "--data-dir", os.path.join(data, "warden-data"), "--port", str(port),
+    store = ["--data-dir", os.path.join(data, "warden-data")]
+    if args.postgres:
+        store = ["--database", postgres_database(args.postgres, "warden_contract")]
+        print("store: a new PostgreSQL database", flush=True)
+    server = subprocess.Popen([args.binary, "serve", *store, "--port", str(port),
                                "--pack", os.path.join(ROOT, "policies/example")], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -72,7 +72,12 @@ public struct AccessTokens: Sendable {
         if let bootstrapSecret {
             guard bootstrapSecret.count >= Self.minimumSecretLength else { throw BootstrapError.secretTooShort }
             if try await store.token(secretHash: Self.hash(bootstrapSecret)) == nil {
-                _ = try await create(name: "bootstrap (WARDEN_BOOTSTRAP_TOKEN)", scopes: [.admin], secret: bootstrapSecret)
+                do {
+                    _ = try await create(name: "bootstrap (WARDEN_BOOTSTRAP_TOKEN)", scopes: [.admin], secret: bootstrapSecret)
+                } catch {
+                    // Another node starting on the same store created it first.
+                    guard try await store.token(secretHash: Self.hash(bootstrapSecret)) != nil else { throw error }
+                }
             }
             return nil
         }

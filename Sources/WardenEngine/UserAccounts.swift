@@ -149,7 +149,13 @@ public final class UserAccounts: Sendable {
     /// knows) and returns a one-time link to sign in and choose one; nil when people exist.
     public func firstAdminLink() async throws -> String? {
         guard try await store.users().isEmpty else { return nil }
-        _ = try await add(name: "admin", role: .admin, password: Self.random(bytes: 32), actor: "system:first-start")
+        do {
+            _ = try await add(name: "admin", role: .admin, password: Self.random(bytes: 32), actor: "system:first-start")
+        } catch {
+            // Another node starting on the same store added the first admin first: it prints the link.
+            guard try await store.users().isEmpty else { return nil }
+            throw error
+        }
         return try await signInLink(for: "admin")
     }
 

@@ -88,6 +88,9 @@ struct RequestInput {
             throw Problem(.badRequest, "malformed-json", title: "Malformed JSON", detail: "the body is not a JSON object")
         }
         try check(members, allowed: allowed, at: "")
+        if let path = nulPath(document, at: "") {
+            throw invalid(path.isEmpty ? nil : path, "must not contain a NUL character (U+0000): no store keeps one in text")
+        }
         for (path, allowedThere) in nested {
             switch members[path] {
             case .array(let items)?:
@@ -99,6 +102,24 @@ struct RequestInput {
             default:
                 continue
             }
+        }
+    }
+
+    /// Where the first text holding U+0000 is (a member name or a string), as a field path.
+    static func nulPath(_ value: JSONValue, at path: String) -> String? {
+        switch value {
+        case .string(let text): return text.unicodeScalars.contains("\u{0}") ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() { if let found = nulPath(item, at: "\(path)[\(index)]") { return found } }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                let inner = path.isEmpty ? key : "\(path).\(key)"
+                if key.unicodeScalars.contains("\u{0}") { return inner }
+                if let found = nulPath(members[key]!, at: inner) { return found }
+            }
+            return nil
+        default: return nil
         }
     }
 
@@ -122,6 +143,11 @@ struct RequestInput {
 
     private func text(_ name: String) -> String? {
         request.uri.queryParameters.get(name).map { String($0) }
+    }
+
+    /// Refuses a parameter holding U+0000 (no store keeps one in text).
+    private static func noNUL(_ name: String, _ text: String) throws(Problem) {
+        if text.unicodeScalars.contains("\u{0}") { throw badParameter(name, "must not contain a NUL character (U+0000)") }
     }
 
     private static func badParameter(_ name: String, _ message: String) -> Problem {
@@ -164,12 +190,14 @@ struct RequestInput {
     func string(_ name: String, maxLength: Int = 200) throws -> String? {
         guard let text = text(name) else { return nil }
         guard !text.isEmpty, text.schemaLength <= maxLength else { throw Self.badParameter(name, "must be 1 to \(maxLength) characters") }
+        try Self.noNUL(name, text)
         return text
     }
 
     /// An entity reference (`user:u1`, at most 300 characters), or nil when absent.
     func entity(_ name: String) throws -> EntityRef? {
         guard let text = text(name) else { return nil }
+        try Self.noNUL(name, text)
         guard text.schemaLength <= 300, let ref = EntityRef(parsing: text) else { throw Self.badParameter(name, "must be an entity such as user:u1; got \(text.prefix(40))") }
         return ref
     }

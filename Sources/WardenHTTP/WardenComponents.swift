@@ -10,8 +10,8 @@ public import WardenInvestigations
 /// What a Warden instance is built from: the one value `serve`, the benchmarks and the test
 /// harness each fill in and hand to ``WardenComponents/build(_:)``.
 public struct WardenConfiguration: Sendable {
-    /// The store (an open SQLite database).
-    public var store: SQLiteStore
+    /// The store: SQLite embedded, or PostgreSQL shared by several nodes.
+    public var store: any WardenStorage
     /// The policy pack to start with (reloads read its directory again).
     public var pack: PolicyPack
     /// The clock every component reads.
@@ -32,7 +32,7 @@ public struct WardenConfiguration: Sendable {
     public var bulkLimits = BulkLimits()
 
     /// A configuration over `store` with `pack`; everything else at its default.
-    public init(store: SQLiteStore, pack: PolicyPack, logger: Logger) {
+    public init(store: any WardenStorage, pack: PolicyPack, logger: Logger) {
         self.store = store
         self.pack = pack
         self.logger = logger
@@ -46,7 +46,7 @@ public struct WardenComponents: Sendable {
     /// Intake.
     public var intake: Intake
     /// The store, behind each of its protocols.
-    public var store: SQLiteStore
+    public var store: any WardenStorage
     /// API tokens.
     public var tokens: AccessTokens
     /// Detection.
@@ -113,7 +113,9 @@ public struct WardenComponents: Sendable {
         } catch {
             logger.error("derived tables could not be loaded: \(error)")
         }
-        let detection = DetectionPipeline(rules: pack.rules, events: store, tail: intake.tail, detections: store, clock: clock,
+        // On a store other nodes write, this node's intake sees only its own commits: detection
+        // reads the log from the store.
+        let detection = DetectionPipeline(rules: pack.rules, events: store, tail: store.isShared ? nil : intake.tail, detections: store, clock: clock,
                                           scorers: classifiers.scorers, served: classifiers.served, lookups: lookups, logger: logger, metrics: metrics)
         var rebuild: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
         if configuration.buildsClassifiers {
@@ -141,31 +143,42 @@ public struct WardenComponents: Sendable {
         try await store.ping()
     }
 
-    /// The work `serve` runs beside the HTTP server: the log's consumers (entity graph, detection,
-    /// case builder, classification), the review clocks, the outbox, the incident clocks (alert
-    /// series and evaluation, pages, update reminders), WAL checkpoints, pack reloads and the
-    /// operations metrics.
-    public func backgroundServices() -> [any Service] {
+    /// The work `serve` runs beside the HTTP server: the log's consumers (entity graph, search,
+    /// detection, case builder, classification), the review clocks, the outbox, the incident clocks
+    /// (alert series and evaluation, pages, update reminders), derived tables, bulk jobs, WAL
+    /// checkpoints, pack reloads and the operations metrics.
+    ///
+    /// Work that must run on one node at a time runs under a lease (``LeasedService``): on SQLite
+    /// the process holds every lease; on PostgreSQL the first node to ask runs it and another takes
+    /// it over when that node stops renewing. Pack reloads and the operations metrics run on every
+    /// node (each serves its own pack and its own `/metrics`).
+    public func backgroundServices(node: String = LeasedService.nodeName()) -> [any Service] {
         let logger = configuration.logger
         let metrics = DocumentedMetricsFactory(registry: configuration.registry)
         let packs = self.packs
         let detection = self.detection
-        return [
-            EntityIndexer(store: store, logger: logger),
-            SearchIndexer(store: store, fields: { packs.pack.searchFields }, logger: logger),
-            Checkpointer(store: store, logger: logger),
-            detection,
+        let store = self.store
+        let clock = self.clock
+        func leased(_ name: String, _ work: any Service) -> any Service {
+            LeasedService(name, work: work, store: store, owner: node, clock: clock, logger: logger)
+        }
+        var services: [any Service] = [
+            leased("entity_graph", EntityIndexer(store: store, logger: logger)),
+            leased("search", SearchIndexer(store: store, fields: { packs.pack.searchFields }, logger: logger)),
+            leased("detection", detection),
             PackWatcher(manager: packs),
-            DerivedTableScheduler(tables: derived, logger: logger),
-            CaseBuilder(review: review, events: store, logger: logger),
-            ReviewTimers(review: review, logger: logger, metrics: metrics),
-            ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
-                                budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics),
-            OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, channels: { packs.pack.incidents.deliveries }, clock: clock,
-                            logger: logger, metrics: metrics),
-            IncidentClock(incidents: incidents, logger: logger),
-            BulkRunner(actions: bulk, logger: logger),
+            leased("derived_tables", DerivedTableScheduler(tables: derived, logger: logger)),
+            leased("case_builder", CaseBuilder(review: review, events: store, logger: logger)),
+            leased("review_timers", ReviewTimers(review: review, logger: logger, metrics: metrics)),
+            leased("classification", ClassificationStage(jobs: store, classifiers: { packs.classifiers }, clock: clock,
+                                                         budget: { detection.countLateHit(rule: $0, version: $1, at: $2) }, logger: logger, metrics: metrics)),
+            leased("outbox", OutboxDeliverer(store: store, settings: { packs.pack.review.webhook }, channels: { packs.pack.incidents.deliveries }, clock: clock,
+                                             logger: logger, metrics: metrics)),
+            leased("incident_clock", IncidentClock(incidents: incidents, logger: logger)),
+            leased("bulk_jobs", BulkRunner(actions: bulk, logger: logger)),
             OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
+        if !store.isShared { services.append(Checkpointer(store: store, logger: logger)) }
+        return services
     }
 }

@@ -141,6 +141,9 @@ public struct CaseQuery: Sendable, Equatable {
             "\"\(word)\"" + (index == words.count - 1 ? "*" : "")
         }.joined(separator: " ")
     }
+
+    /// The same words as a PostgreSQL text query (`'a' & 'b':*`, for `to_tsquery('simple', …)`).
+    public var tsQuery: String? { SearchQuery.tsQuery(text ?? "") }
 }
 
 extension CaseStore {

@@ -51,6 +51,16 @@ public struct SearchQuery: Sendable, Equatable {
         return words.enumerated().map { index, word in "\"\(word)\"" + (index == words.count - 1 ? "*" : "") }.joined(separator: " ")
     }
 
+    /// The words as a PostgreSQL text query for `to_tsquery('simple', …)`: each quoted and lower-cased,
+    /// all required, the last also a prefix; nil when there are no words.
+    public var tsQuery: String? { Self.tsQuery(text) }
+
+    static func tsQuery(_ text: String) -> String? {
+        let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(20).map { $0.lowercased() }
+        guard !words.isEmpty else { return nil }
+        return words.enumerated().map { index, word in "'\(word)'" + (index == words.count - 1 ? ":*" : "") }.joined(separator: " & ")
+    }
+
     /// The FTS5 phrase that finds an entity among an event's entities (`"user" "u1"` as adjacent
     /// tokens of the entities column), nil when the entity has no words.
     public static func entityPhrase(_ ref: EntityRef) -> String? {

@@ -4,22 +4,6 @@ import WardenCore
 import WardenEngine
 import WardenStore
 
-/// `--database`, for commands that work on a PostgreSQL store instead of a data directory.
-struct DatabaseOption: ParsableArguments {
-    @Option(help: "A postgres:// URL: work on this PostgreSQL store instead of the data directory's SQLite store (also WARDEN_DATABASE_URL).")
-    var database: String?
-
-    /// The PostgreSQL store named, if any.
-    func configuration() throws -> PostgresConfiguration? {
-        guard let url = database ?? ProcessInfo.processInfo.environment["WARDEN_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        do {
-            return try PostgresConfiguration(url: url)
-        } catch {
-            throw ValidationError("--database: \(error)")
-        }
-    }
-}
-
 struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Back up the store while the server runs, into a new directory.",
@@ -33,7 +17,6 @@ struct Backup: AsyncParsableCommand {
     )
 
     @OptionGroup var data: DataDirOption
-    @OptionGroup var store: DatabaseOption
     @Option(help: "The directory to create for the backup (it must not exist).") var to: String
     @Flag(help: "Print JSON.") var json = false
 
@@ -42,7 +25,7 @@ struct Backup: AsyncParsableCommand {
         let started = ContinuousClock.now
         let manifest: BackupManifest
         do {
-            if let configuration = try store.configuration() {
+            if let configuration = try data.postgres() {
                 if !json { print("dumping \(configuration.database) on \(configuration.host):\(configuration.port) with pg_dump…") }
                 manifest = try await StoreBackup.backupPostgres(configuration, to: to, now: now)
             } else {
@@ -69,7 +52,6 @@ struct Restore: AsyncParsableCommand {
     )
 
     @OptionGroup var data: DataDirOption
-    @OptionGroup var store: DatabaseOption
     @Option(help: "The backup's directory (made by `warden backup`).") var from: String
     @Flag(help: "Print JSON.") var json = false
 
@@ -79,7 +61,7 @@ struct Restore: AsyncParsableCommand {
         let restored: any EventStore & AuditStore
         var shutdown: () -> Void = {}
         do {
-            if let configuration = try store.configuration() {
+            if let configuration = try data.postgres() {
                 manifest = try await StoreBackup.restorePostgres(from: from, into: configuration)
                 let postgres = try await PostgresStore(configuration: configuration)
                 shutdown = { postgres.shutdown() }

@@ -56,7 +56,7 @@ struct Classifiers: AsyncParsableCommand {
             let started = ContinuousClock.now
             let trained = try TextModel.train(examples, kind: kind, options: options)
             metrics["training_seconds"] = started.duration(to: .now).seconds
-            let opened = try OpenedDataDir(path: dataDir.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(dataDir, exclusive: false)
             let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics, options: [.sortedKeys]), as: UTF8.self)
             let version = try await opened.store.saveModel(StoredClassifierModel(
                 name: name, version: 0, kind: kind.rawValue, createdAt: Int64(Date().timeIntervalSince1970 * 1000),
@@ -77,7 +77,7 @@ struct Classifiers: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: dataDir.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(dataDir, exclusive: false)
             let models = try await opened.store.models()
             if json {
                 printJSON(["models": models.map { ["name": $0.name, "version": $0.version, "kind": $0.kind, "created_at": $0.createdAt,
@@ -140,8 +140,8 @@ struct FeedbackInputs {
     let texts: [DecidedText]
     let threshold: Double
 
-    init(name: String, dataDir: String, packOption: PackOption, since: String?) async throws {
-        let opened = try OpenedDataDir(path: dataDir, exclusive: false)
+    init(name: String, dataDir: DataDirOption, packOption: PackOption, since: String?) async throws {
+        let opened = try await OpenedDataDir(dataDir, exclusive: false)
         guard let stored = try await opened.store.model(named: name, version: nil) else {
             throw ValidationError("there is no model \(name); train one with: warden classifiers train --name \(name) --data FILE")
         }
@@ -186,7 +186,7 @@ extension Classifiers {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let inputs = try await FeedbackInputs(name: name, dataDir: dataDir.dataDir, packOption: pack, since: since)
+            let inputs = try await FeedbackInputs(name: name, dataDir: dataDir, packOption: pack, since: since)
             let (fromDecisions, skipped) = inputs.feedback.examples(inputs.texts)
             guard !fromDecisions.isEmpty else {
                 throw ValidationError("no decided case has text this model covers yet (\(inputs.texts.count) reviewed texts, \(skipped) in other categories)")
@@ -206,7 +206,7 @@ extension Classifiers {
                 return Double(right) / Double(fromDecisions.count)
             }
             let before = accuracy(inputs.model), after = accuracy(trained)
-            let opened = try OpenedDataDir(path: dataDir.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(dataDir, exclusive: false)
             let correctedByQA = inputs.texts.filter { $0.correctedByQA && inputs.feedback.label(for: $0.category) != nil }.count
             let metrics: [String: Any] = ["decision_examples": fromDecisions.count, "corrected_by_qa": correctedByQA, "policy_versions": versions,
                                           "agreement_with_reviewers_before": before, "agreement_with_reviewers_after": after]
@@ -249,7 +249,7 @@ extension Classifiers {
 
         func run() async throws {
             guard by == "week" || by == "day" else { throw ValidationError("--by must be week or day") }
-            let inputs = try await FeedbackInputs(name: name, dataDir: dataDir.dataDir, packOption: pack, since: since)
+            let inputs = try await FeedbackInputs(name: name, dataDir: dataDir, packOption: pack, since: since)
             let classifier = TextModelClassifier(name: name, version: inputs.stored.version, model: inputs.model, threshold: inputs.threshold)
             let (rows, disagreements) = inputs.feedback.drift(inputs.texts, classifier: classifier, periodDays: by == "week" ? 7 : 1)
             let listed = disagreements.sorted { $0.text.decisionID > $1.text.decisionID }.prefix(limit)

@@ -25,7 +25,7 @@ struct Eval: AsyncParsableCommand {
 
     func run() async throws {
         let examples = try loadData(data)
-        let opened = try OpenedDataDir(path: dataDir.dataDir, exclusive: false)
+        let opened = try await OpenedDataDir(dataDir, exclusive: false)
         let first = try await loadClassifier(classifier, store: opened.store)
         let positive = self.positive ?? first.model.labels.first { $0 != first.benignLabel } ?? first.model.labels[0]
         guard first.model.labels.contains(positive) else {

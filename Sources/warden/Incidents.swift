@@ -28,7 +28,7 @@ struct Incidents: AsyncParsableCommand {
                 }
                 filter = parsed
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let incidents = try await opened.store.incidents(status: filter, openOnly: open, before: nil, limit: limit)
             if json {
                 printJSON(["incidents": incidents.map(Self.summary)])
@@ -57,7 +57,7 @@ struct Incidents: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             guard let incident = try await opened.store.incident(id: id) else { throw ValidationError("there is no incident \(id)") }
             let timeline = try await opened.store.incidentTimeline(id: id)
             let links = try await opened.store.incidentLinks(id: id)
@@ -100,7 +100,7 @@ struct Incidents: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try pack.load().incidents.settings
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let markdown: String
             do {
                 markdown = try await IncidentService.reviewDocument(store: opened.store, settings: settings, id: id, regenerate: regenerate,
@@ -134,7 +134,7 @@ struct Alerts: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let alerts = try await opened.store.alerts(openOnly: open, rule: rule, limit: limit)
             if json {
                 printJSON(["alerts": alerts.map(Self.object)])
@@ -172,7 +172,7 @@ struct Alerts: AsyncParsableCommand {
             guard let rule = rules.first(where: { $0.name == name }) else {
                 throw ValidationError("the pack has no alert rule \(name); it has \(rules.map(\.name).joined(separator: ", "))")
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let result = try await IncidentService.backtest(store: opened.store, rule: rule, days: days, now: SystemWallClock().nowMillis())
             if json {
                 printJSON(["rule": rule.name, "minutes": result.minutes, "from": Timestamp.formatRFC3339(result.from * 60_000),
@@ -207,7 +207,7 @@ struct Automations: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let runs = try await opened.store.automationRuns(automation: automation, limit: limit)
             if json {
                 printJSON(["runs": runs.map { ["id": $0.id, "automation": $0.automation, "target": $0.target, "at": Timestamp.formatRFC3339($0.at),
@@ -237,7 +237,7 @@ struct Automations: AsyncParsableCommand {
             guard let automation = automations.first(where: { $0.name == name }) else {
                 throw ValidationError("the pack has no automation \(name); it has \(automations.map(\.name).joined(separator: ", "))")
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let hits = try await AutomationRunner.dryRun(automation, days: days, now: SystemWallClock().nowMillis(), cases: opened.store, incidents: opened.store)
             if json {
                 printJSON(["automation": name, "days": days, "hits": hits.map { ["at": Timestamp.formatRFC3339($0.at), "target": $0.target, "actions": $0.actions] as [String: Any] }])

@@ -46,7 +46,7 @@ struct Ingest: AsyncParsableCommand {
             submit = { try await sender.send($0) }
         } else {
             let policyPack = try pack.load()
-            let dir = try OpenedDataDir(path: data.dataDir)
+            let dir = try await OpenedDataDir(data)
             opened = dir
             let intake = Intake(store: dir.store, schema: policyPack.eventSchema)
             submit = { try await intake.submit($0, format: .ndjson) }

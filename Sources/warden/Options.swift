@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Foundation
 import WardenCore
 import WardenEngine
@@ -8,6 +9,19 @@ import WardenStore
 struct DataDirOption: ParsableArguments {
     @Option(name: .long, help: "The data directory (created on first use).")
     var dataDir = "./warden-data"
+
+    @Option(help: "A postgres:// URL: work on this PostgreSQL store instead of the data directory's SQLite store (also WARDEN_DATABASE_URL).")
+    var database: String?
+
+    /// The PostgreSQL store named (by --database or WARDEN_DATABASE_URL), if any.
+    func postgres() throws -> PostgresConfiguration? {
+        guard let url = database ?? ProcessInfo.processInfo.environment["WARDEN_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        do {
+            return try PostgresConfiguration(url: url)
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
+    }
 }
 
 /// `--policy-pack`, shared by commands that need the policy pack.
@@ -27,19 +41,31 @@ struct PackOption: ParsableArguments {
     }
 }
 
-/// An opened data directory: locked, migrated, with the pack loaded.
+/// An opened store: the data directory's SQLite store (locked when `exclusive`, migrated), or the
+/// PostgreSQL store `--database` names (migrated; nothing local to lock).
 struct OpenedDataDir {
     let directory: DataDirectory
     let lock: DataDirectoryLock?
-    let store: SQLiteStore
+    let store: any WardenStorage
+    /// Where the store is, for messages.
+    let description: String
 
-    /// Opens the directory. `exclusive` takes its lock: commands that append events need it,
-    /// because a running server caches entity keys; token management does not.
-    init(path: String, exclusive: Bool = true) throws {
-        directory = DataDirectory(path: path)
-        try directory.prepare()
-        lock = exclusive ? try directory.lock() : nil
-        store = try SQLiteStore(path: directory.databasePath)
+    /// Opens the store. `exclusive` takes the data directory's lock: commands that append events
+    /// need it, because a running server caches entity keys; token management does not.
+    init(_ option: DataDirOption, exclusive: Bool = true) async throws {
+        directory = DataDirectory(path: option.dataDir)
+        if let postgres = try option.postgres() {
+            var logger = Logger(label: "warden.postgres")
+            logger.logLevel = .warning
+            lock = nil
+            store = try await PostgresStore(configuration: postgres, logger: logger)
+            description = "PostgreSQL \(postgres.database) on \(postgres.host):\(postgres.port)"
+        } else {
+            try directory.prepare()
+            lock = exclusive ? try directory.lock() : nil
+            store = try SQLiteStore(path: directory.databasePath)
+            description = "data dir \(option.dataDir)"
+        }
     }
 }
 

@@ -77,7 +77,7 @@ struct Quality: ParsableCommand {
         }
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let report = try await QualityService(store: opened.store, clock: SystemWallClock()).health(days: days)
             if json {
                 print(try Quality.encode(HealthResponse(report, days: days)))
@@ -148,7 +148,7 @@ struct Quality: ParsableCommand {
 
         func run() async throws {
             let loaded = try pack.load()
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let quality = QualityService(store: opened.store, clock: SystemWallClock(), pack: {
                 (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
             })

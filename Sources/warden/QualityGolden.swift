@@ -65,7 +65,7 @@ extension Quality {
                 }
                 guard !rows.isEmpty else { throw ValidationError("\(file): no rows after the header") }
                 guard let who = ActorRef(parsing: actor) else { throw ValidationError("--actor is kind:name, such as cli:ana, not \(actor)") }
-                let opened = try OpenedDataDir(path: self.data.dataDir, exclusive: false)
+                let opened = try await OpenedDataDir(self.data, exclusive: false)
                 let quality = QualityService(store: opened.store, clock: SystemWallClock(), pack: {
                     (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
                 })
@@ -95,7 +95,7 @@ extension Quality {
             @Flag(help: "Print the items as JSON.") var json = false
 
             func run() async throws {
-                let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+                let opened = try await OpenedDataDir(data, exclusive: false)
                 var items: [GoldenItem] = []
                 while true {
                     let page = try await opened.store.goldenItems(queue: queue, retired: retired, after: items.last?.id, limit: 1000)
@@ -141,7 +141,7 @@ extension Quality {
 
         func run() async throws {
             let loaded = try pack.load()
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let quality = QualityService(store: opened.store, clock: SystemWallClock(), pack: {
                 (loaded.quality, loaded.taxonomy.categoryIDs, loaded.review.configuration.queueOrder)
             })
@@ -172,7 +172,7 @@ extension Quality {
 
         func run() async throws {
             let loaded = try pack.load()
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let held = try await opened.store.certifications(user: nil, queue: queue)
             let rules = loaded.quality.certification.values.filter { queue == nil || $0.queue == queue }.sorted { $0.queue < $1.queue }
             if json {

@@ -49,7 +49,7 @@ struct Query: AsyncParsableCommand {
             let name = String(parameter.prefix { $0 != "=" }), value = String(parameter.drop { $0 != "=" }.dropFirst())
             values[name] = Int64(value).map(QueryValue.integer) ?? Double(value).map(QueryValue.real) ?? .text(value)
         }
-        let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+        let opened = try await OpenedDataDir(data, exclusive: false)
         let service = InvestigationService(store: opened.store, clock: SystemWallClock())
         let actor = ActorRef(.cli, NSUserName())
         let result: QueryResult

@@ -25,7 +25,7 @@ struct Audit: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let total = try await opened.store.auditHead().map { Int($0.seq) }
             var progress = ProgressBar(label: "audit entries", total: total)
             let result = try await AuditVerification.verify(opened.store, digest: SQLiteStore.auditDigest) { progress.update(Int($0)) }
@@ -78,7 +78,7 @@ struct Export: AsyncParsableCommand {
             let start = try time(from, 0, "from")
             let end = try time(to, Int64.max, "to")
             guard start < end else { throw ValidationError("--from must be before --to") }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let handle: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
@@ -160,7 +160,7 @@ struct Submit: AsyncParsableCommand {
             guard let token = ProcessInfo.processInfo.environment[tokenEnv], !token.isEmpty else {
                 throw ValidationError("set \(tokenEnv) to the platform's Transparency Database API token (generated in its user profile)")
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             var settings = TransparencySubmitter.Settings(endpoint: endpoint, token: token)
             settings.batchSize = batchSize
             settings.maxAttempts = maxAttempts
@@ -222,7 +222,7 @@ struct Outbox: AsyncParsableCommand {
                 guard let parsed = OutboxItem.State(rawValue: state) else { throw ValidationError("--state must be pending, delivered or dead") }
                 filter = parsed
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let items = try await opened.store.outbox(state: filter, limit: limit)
             if json {
                 printJSON(["deliveries": items.map { item -> [String: Any] in
@@ -247,7 +247,7 @@ struct Outbox: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let count = try await opened.store.redrive(ids: ids.isEmpty ? nil : ids, actor: ActorRef(.cli, NSUserName()), now: SystemWallClock().nowMillis())
             if json { printJSON(["redriven": count]) } else { print("\(count) deliver\(count == 1 ? "y" : "ies") put back in line") }
         }

@@ -106,7 +106,7 @@ struct Rules: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: events) else { throw ValidationError("cannot read \(events)") }
                 for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { feed(Array(line)) }
             } else {
-                let store = try OpenedDataDir(path: data.dataDir, exclusive: false).store
+                let store = try await OpenedDataDir(data, exclusive: false).store
                 var after: Int64 = 0
                 while true {
                     let page = try await store.events(after: after, limit: 5000, type: nil)

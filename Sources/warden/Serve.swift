@@ -13,10 +13,15 @@ import WardenReview
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Warden server on a data directory.",
+        abstract: "Run the Warden server on a data directory, or as one of several nodes on PostgreSQL.",
         discussion: """
             The first start creates the data directory and an admin API token, printed once. Set \
             WARDEN_BOOTSTRAP_TOKEN to choose that token instead (for automation). Stops gracefully on SIGTERM or SIGINT.
+
+            With --database postgres://… (or WARDEN_DATABASE_URL) the store is that PostgreSQL database, \
+            migrated on start; any number of nodes may serve it at once. Each takes intake, API and console \
+            traffic; background work (the log's consumers, clocks, the outbox) runs on one node at a time \
+            under a lease another node takes over when its holder dies (docs/scaling.md).
             """
     )
 
@@ -32,9 +37,26 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "warden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let policyPack = try pack.load()
-        let opened = try OpenedDataDir(path: data.dataDir)
+        let store: any WardenStorage
+        let lock: DataDirectoryLock?
+        let storeLine: String
+        var postgres: PostgresStore?
+        if let url = try data.postgres() {
+            var storeLogger = logger
+            storeLogger.logLevel = max(logger.logLevel, .notice)
+            let opened = try await PostgresStore(configuration: url, logger: storeLogger)
+            postgres = opened
+            store = opened
+            lock = nil
+            storeLine = "store: PostgreSQL \(url.database) on \(url.host):\(url.port) (this node shares it)"
+        } else {
+            let opened = try await OpenedDataDir(data)
+            store = opened.store
+            lock = opened.lock
+            storeLine = "data dir: \(data.dataDir)"
+        }
 
-        var configuration = WardenConfiguration(store: opened.store, pack: policyPack, logger: logger)
+        var configuration = WardenConfiguration(store: store, pack: policyPack, logger: logger)
         configuration.server.host = host
         configuration.server.port = port
         MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: configuration.registry))
@@ -55,14 +77,13 @@ struct Serve: AsyncParsableCommand {
         if demo {
             services.append(DemoTraffic(intake: components.intake, rate: demoRate, seed: UInt64.random(in: 1...UInt64(1 << 40)), logger: logger))
         }
-        let dataDir = data.dataDir
         let isDemo = demo
         let host = host
         let app = WardenApplication.build(components, services: services, logger: logger) { port in
             let base = "http://\(host):\(port)"
             var lines = ["", "Warden is running: \(base)/   (the console: sign in there)",
                          "  API description: \(base)/openapi.json",
-                         "  data dir: \(dataDir)   policy pack: \(policyPack.name) (\(policyPack.version))"]
+                         "  \(storeLine)   policy pack: \(policyPack.name) (\(policyPack.version))"]
             if let newSecret {
                 lines += ["  admin API token (shown once, stored hashed): \(newSecret)",
                           "  try: curl -H 'Authorization: Bearer \(newSecret)' http://\(host):\(port)/v1/events?limit=5"]
@@ -81,6 +102,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n\n").utf8))
         }
         try await app.runService()
-        opened.lock?.release()
+        lock?.release()
+        postgres?.shutdown()
     }
 }

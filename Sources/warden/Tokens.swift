@@ -25,7 +25,7 @@ struct Tokens: AsyncParsableCommand {
                 return scope
             }
             guard !parsed.isEmpty else { throw ValidationError("give at least one --scope") }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let (record, secret) = try await AccessTokens(store: opened.store).create(name: name, scopes: parsed)
             if json {
                 printJSON(["id": record.id, "name": record.name, "scopes": record.scopes.map(\.rawValue), "token": secret])
@@ -41,7 +41,7 @@ struct Tokens: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let tokens = try await AccessTokens(store: opened.store).list()
             if json {
                 printJSON(["tokens": tokens.map { token -> [String: Any] in
@@ -62,7 +62,7 @@ struct Tokens: AsyncParsableCommand {
         @Argument(help: "Token id (tok_…).") var id: String
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             guard try await AccessTokens(store: opened.store).revoke(id: id) else {
                 throw ValidationError("no active token has id \(id)")
             }

@@ -41,7 +41,7 @@ struct Users: AsyncParsableCommand {
                 password = String((0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
                 generated = true
             }
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let user: UserRecord
             do {
                 user = try await UserAccounts(store: opened.store).add(name: name, role: parsed, password: password, queues: queues, teams: teams,
@@ -68,7 +68,7 @@ struct Users: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             let users = try await opened.store.users()
             if json {
                 printJSON(["users": users.map { user -> [String: Any] in
@@ -96,7 +96,7 @@ struct Users: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             guard let user = try await opened.store.user(named: name), user.disabledAt == nil else {
                 throw ValidationError("there is no active user named \(name)")
             }
@@ -116,7 +116,7 @@ struct Users: AsyncParsableCommand {
         @Argument(help: "The user's name.") var name: String
 
         func run() async throws {
-            let opened = try OpenedDataDir(path: data.dataDir, exclusive: false)
+            let opened = try await OpenedDataDir(data, exclusive: false)
             guard try await opened.store.disableUser(name, actor: "cli:\(NSUserName())", now: SystemWallClock().nowMillis()) else {
                 throw ValidationError("there is no active user named \(name)")
             }

@@ -80,7 +80,8 @@ import WardenStore
         }
     }
 
-    @Test func enforcementFromAQueryWaitsForALeadThenDecidesACaseAboutEachAndReversesThroughTheActionsPath() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func enforcementFromAQueryWaitsForALeadThenDecidesACaseAboutEachAndReversesThroughTheActionsPath() async throws {
         let harness = try await Harness.make(bulkLimits: BulkLimits(cap: 5, approvalAbove: 2))
         let analyst = try await harness.token("analyst", [.bulkRead, .bulkWrite, .queryRead, .casesLead])
         try await harness.test { client in

@@ -14,7 +14,8 @@ import WardenStore
         #"{"id":"\#(id)","type":"payment.attempted","occurred_at":"\#(Timestamp.formatRFC3339(time))","actor":{"type":"user","id":"\#(user)"},"entities":{"card":"\#(card)","ip":"192.0.2.9"},"data":{"amount":1.0,"status":"declined"}}"#
     }
 
-    @Test func aDerivedTableRefreshedOnScheduleFeedsARuleThatFiresOnTheNextMatchingEvent() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func aDerivedTableRefreshedOnScheduleFeedsARuleThatFiresOnTheNextMatchingEvent() async throws {
         // `ago()` in SQL reads the machine's time: the server's clock starts there.
         let clock = MovableClock(Int64(Date().timeIntervalSince1970 * 1000))
         let harness = try await Harness.make(clock: clock)
@@ -64,7 +65,8 @@ import WardenStore
         }
     }
 
-    @Test func incrementalTablesAppendAfterTheirCursorAndBadSchedulesAreRefused() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func incrementalTablesAppendAfterTheirCursorAndBadSchedulesAreRefused() async throws {
         let harness = try await Harness.make()
         let analyst = try await harness.token("analyst", [.queryRead, .queryWrite])
         try await harness.test { client in

@@ -4,14 +4,35 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Prometheus
+import Synchronization
+import Testing
 import WardenCore
 import WardenEngine
 import WardenInvestigations
 import WardenStore
 @testable import WardenHTTP
 
-/// A Warden API over a fresh SQLite store, the example policy pack and a fixed clock.
+/// A Warden API over a fresh store, the example policy pack and a fixed clock. The store is SQLite;
+/// with `WARDEN_TEST_HARNESS_STORE=postgres` and `WARDEN_TEST_POSTGRES_URL` naming a server, it is
+/// a new PostgreSQL database on that server instead, so every API test here runs on either store
+/// (scripts/test runs this target a second time that way). Tests that reach into SQLite itself
+/// (its triggers, its investigator) say so with ``onSQLite``.
 struct Harness {
+    /// The PostgreSQL server the harness puts its stores on, if the run asks for PostgreSQL.
+    static let postgresServer: PostgresConfiguration? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["WARDEN_TEST_HARNESS_STORE"] == "postgres", let url = environment["WARDEN_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+        return try? PostgresConfiguration(url: url)
+    }()
+
+    /// Why a test of investigators' SQL runs on SQLite only.
+    static let sqliteQueries: Comment = "investigators' SQL runs on the SQLite store only (docs/scaling.md)"
+
+    static let keptOpen = Mutex<[PostgresStore]>([])
+
+    /// True when the tests run on SQLite (the default).
+    static var onSQLite: Bool { postgresServer == nil }
+
     struct FixedClock: WallClock {
         func nowMillis() -> Int64 { 1_795_428_000_000 }
     }
@@ -19,7 +40,9 @@ struct Harness {
     static let packDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("policies/example").path
 
-    let store: SQLiteStore
+    let store: any WardenStorage
+    /// The store as SQLite, for tests of what only SQLite has.
+    var sqlite: SQLiteStore? { store as? SQLiteStore }
     let components: WardenComponents
     var detection: DetectionPipeline { components.detection }
     let registry: PrometheusCollectorRegistry
@@ -29,9 +52,24 @@ struct Harness {
 
     static func make(maxBodyBytes: Int = 8 << 20, packDirectory: String = packDirectory, clock: any WallClock = FixedClock(),
                      bulkLimits: BulkLimits = BulkLimits()) async throws -> Harness {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
+        let store: any WardenStorage
+        if let server = postgresServer {
+            var configuration = server
+            configuration.database = "warden_http_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
+            configuration.maximumConnections = 4
+            try await PostgresStore.createDatabase(configuration.database, server: server)
+            var logger = Logger(label: "warden.test.postgres")
+            logger.logLevel = .warning
+            let opened = try await PostgresStore(configuration: configuration, logger: logger)
+            // Kept open to the end of the run: work a test started (an HTTP handler, a service's
+            // task) may still be reading when the test returns, and the pool is not closed under it.
+            keptOpen.withLock { $0.append(opened) }
+            store = opened
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: directory.appendingPathComponent("warden.sqlite").path)
+        }
         var configuration = WardenConfiguration(store: store, pack: try PolicyPack.load(from: packDirectory), logger: Logger(label: "test"))
         configuration.clock = clock
         configuration.passwordCost = 4

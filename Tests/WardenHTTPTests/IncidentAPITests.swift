@@ -227,7 +227,7 @@ import WardenStore
     }
 }
 
-extension SQLiteStore {
+extension WardenStorage {
     /// Puts counts straight into the alert series (tests of evaluation over known series): `events`
     /// counts start the history, the others go to `series`.
     func seedSeries(_ counts: [SeriesCount], series: AlertSeries = .slaBreaches) async throws {

@@ -21,7 +21,8 @@ import WardenStore
         return harness
     }
 
-    @Test func queriesAnswerInJSONCSVAndNDJSONWithAChart() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func queriesAnswerInJSONCSVAndNDJSONWithAChart() async throws {
         let harness = try await seeded()
         try await harness.test { client in
             let json = try await client.post("/v1/query", token: harness.admin, body: """
@@ -50,7 +51,8 @@ import WardenStore
         }
     }
 
-    @Test func refusalsSayWhatAndChangeNothing() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func refusalsSayWhatAndChangeNothing() async throws {
         let harness = try await seeded()
         try await harness.test { client in
             let before = try await harness.store.statistics()
@@ -83,7 +85,8 @@ import WardenStore
         }
     }
 
-    @Test func savedQueriesWithParametersAreSharedRunAndAudited() async throws {
+    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    func savedQueriesWithParametersAreSharedRunAndAudited() async throws {
         let harness = try await seeded()
         let analyst = try await harness.token("analyst", [.queryRead, .queryWrite])
         let auditor = try await harness.token("auditor", [.queryRead])

@@ -476,9 +476,6 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
     }
 
     public func cases(_ query: CaseQuery) async throws -> [CaseRecord] {
-        guard query.ftsQuery == nil else {
-            throw ReviewError(.invalid, "searching cases by text is not available on PostgreSQL yet: filter by queue, state, subject, category or dates")
-        }
         var bindings = PostgresBindings()
         var conditions: [String] = []
         func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
@@ -497,6 +494,9 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         if let subject = query.subject { conditions.append("subject = \(bind(subject.description))") }
         if let category = query.category {
             conditions.append("(category = \(bind(category)) OR starts_with(category, \(bind(category + "."))))")
+        }
+        if let words = query.tsQuery {
+            conditions.append("id IN (SELECT case_id FROM case_search WHERE words @@ to_tsquery('simple', \(bind(words))))")
         }
         if let from = query.createdFrom { conditions.append("created_at >= \(bind(from))") }
         if let to = query.createdBefore { conditions.append("created_at < \(bind(to))") }

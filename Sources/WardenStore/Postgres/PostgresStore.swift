@@ -97,13 +97,23 @@ public final class PostgresStore: Sendable {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            throw Self.refusal(error.closureError ?? error.beginError ?? error.commitError ?? error)
         }
     }
 
     /// The rows of one statement outside a transaction.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        do {
+            return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
+    /// Text PostgreSQL cannot hold (U+0000) as the input error it is, rather than a server fault.
+    static func refusal(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError, let state = error.sqlState, state == "22021" || state == "22P05" else { return error }
+        return UnstorableText()
     }
 }
 
@@ -215,6 +225,11 @@ public struct PostgresConfiguration: Sendable, Equatable {
         components.password = "***"
         return components.string ?? text
     }
+}
+
+/// Text the store cannot keep: PostgreSQL's text holds no U+0000 (SQLite's reads stop at one).
+public struct UnstorableText: Error, CustomStringConvertible, Equatable {
+    public var description: String { "text holding a NUL character (U+0000) cannot be stored: remove it" }
 }
 
 /// A database URL Warden cannot use, with the reason.

@@ -1,0 +1,94 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+public import WardenCore
+public import WardenStore
+
+/// Runs a piece of background work on one node at a time: the node that holds the lease `name`
+/// runs it, renewing the lease every third of its length; the others wait and try again. When
+/// the holder stops renewing (it died, or lost the database), the lease expires and the next
+/// node to ask takes the work over, starting it afresh from what the store holds (a consumer from
+/// its committed cursor, detection from its snapshot and the log after it). A holder that fails to
+/// renew stops the work before the lease can expire, so two nodes never run it at once while both
+/// can reach the database.
+///
+/// On the SQLite store every lease is the process's own and the work simply runs.
+public struct LeasedService: Service {
+    /// The work, and its lease's name.
+    public let name: String
+    private let work: any Service
+    private let store: any LeaseStore
+    private let owner: String
+    private let millis: Int64
+    private let clock: any WallClock
+    private let logger: Logger
+    private let onChange: @Sendable (Bool) -> Void
+
+    /// `work` under the lease `name`, held by `owner` for `millis` at a time.
+    public init(_ name: String, work: any Service, store: any LeaseStore, owner: String, millis: Int64 = 6_000,
+                clock: any WallClock = SystemWallClock(), logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.name = name
+        self.work = work
+        self.store = store
+        self.owner = owner
+        self.millis = millis
+        self.clock = clock
+        self.logger = logger
+        self.onChange = onChange
+    }
+
+    /// A name for this process among the nodes: host, process and a random part.
+    public static func nodeName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    private struct LeaseLost: Error {}
+
+    public func run() async throws {
+        let renewEvery = Duration.milliseconds(max(millis / 3, 1))
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    guard try await store.acquireLease(name, owner: owner, now: clock.nowMillis(), millis: millis) else {
+                        try await Task.sleep(for: renewEvery)
+                        continue
+                    }
+                    logger.info("took the lease; running", metadata: ["work": "\(name)", "node": "\(owner)"])
+                    onChange(true)
+                    defer { onChange(false) }
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await work.run() }
+                        group.addTask {
+                            // Renew; give the work up before the lease could expire unrenewed.
+                            var renewedAt = clock.nowMillis()
+                            while !Task.isCancelled {
+                                try await Task.sleep(for: renewEvery)
+                                do {
+                                    guard try await store.acquireLease(name, owner: owner, now: clock.nowMillis(), millis: millis) else { throw LeaseLost() }
+                                    renewedAt = clock.nowMillis()
+                                } catch is LeaseLost {
+                                    throw LeaseLost()
+                                } catch is CancellationError {
+                                    return
+                                } catch {
+                                    logger.warning("could not renew the lease", metadata: ["work": "\(name)", "error": "\(error)"])
+                                    if clock.nowMillis() - renewedAt > millis * 2 / 3 { throw LeaseLost() }
+                                }
+                            }
+                        }
+                        _ = try await group.next()
+                        group.cancelAll()
+                    }
+                } catch is CancellationError {
+                    break
+                } catch is LeaseLost {
+                    logger.warning("lost the lease; stopped", metadata: ["work": "\(name)", "node": "\(owner)"])
+                } catch {
+                    logger.warning("lease failed; will retry", metadata: ["work": "\(name)", "error": "\(error)"])
+                    try? await Task.sleep(for: renewEvery)
+                }
+            }
+        }
+        try? await store.releaseLease(name, owner: owner)
+    }
+}
