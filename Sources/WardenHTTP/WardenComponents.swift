@@ -107,11 +107,15 @@ public struct WardenComponents: Sendable {
         }
         let derived = DerivedTables(store: store, lookups: lookups, clock: clock)
         let investigations = InvestigationService(store: store, clock: clock)
-        do {
-            try await derived.load()
-            try await derived.ensure(pack.queries, investigations: investigations)
-        } catch {
-            logger.error("derived tables could not be loaded: \(error)")
+        if store.runsQueries {
+            do {
+                try await derived.load()
+                try await derived.ensure(pack.queries, investigations: investigations)
+            } catch {
+                logger.error("derived tables could not be loaded: \(error)")
+            }
+        } else {
+            logger.notice("investigators' SQL, the pack's saved queries and derived tables run on the SQLite store only: not available on this one")
         }
         // On a store other nodes write, this node's intake sees only its own commits: detection
         // reads the log from the store.

@@ -26,6 +26,53 @@ import WardenCore
         for (route, scope) in registered { #expect(documented[route] == scope, "\(route)") }
     }
 
+    /// Text holding U+0000 is refused before it reaches a store (SQLite's reads stop at one;
+    /// PostgreSQL's text cannot hold one): a body naming the field (422), a query parameter (400),
+    /// nothing changed. The document says so on every free text a request body or query takes.
+    @Test func textHoldingNULIsRefusedAndTheDocumentSaysSo() async throws {
+        let harness = try await Harness.make()
+        try await harness.test { client in
+            let refused = try await client.post("/v1/incidents", token: harness.admin, body: #"{"title":"a\u0000b","severity":"SEV3"}"#)
+            #expect(refused.status == .unprocessableContent && refused.json["field"] as? String == "title")
+            #expect((refused.json["detail"] as? String)?.contains("NUL") == true)
+            let nested = try await client.post("/v1/moderations", token: harness.admin, body: #"{"input":["ok","x\u0000"]}"#)
+            #expect(nested.status == .unprocessableContent && nested.json["field"] as? String == "input[1]")
+            let query = try await client.get("/v1/quality/certifications?queue=a%00b", token: harness.admin)
+            #expect(query.status == .badRequest && query.json["parameter"] as? String == "queue")
+            #expect(try await harness.store.incidents(status: nil, openOnly: false, before: nil, limit: 10).isEmpty)
+        }
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        var unguarded: [String] = []
+        func walk(_ node: Any, at place: String, seen: inout Set<String>) {
+            if let object = node as? [String: Any] {
+                if let reference = object["$ref"] as? String, reference.hasPrefix("#/components/schemas/") {
+                    let name = String(reference.dropFirst("#/components/schemas/".count))
+                    if seen.insert(name).inserted, let schema = schemas[name] { walk(schema, at: name, seen: &seen) }
+                    return
+                }
+                let type = object["type"]
+                let isString = type as? String == "string" || (type as? [String])?.contains("string") == true
+                if isString, !["enum", "const", "format", "pattern", "x-warden-pack"].contains(where: { object[$0] != nil }) { unguarded.append(place) }
+                for (key, value) in object where !["examples", "example", "default"].contains(key) { walk(value, at: place + "." + key, seen: &seen) }
+            } else if let array = node as? [Any] {
+                for item in array { walk(item, at: place, seen: &seen) }
+            }
+        }
+        var seen = Set<String>()
+        for (path, operations) in paths {
+            for (method, operation) in operations {
+                guard let operation = operation as? [String: Any], !["/v1/events", "/v1/evaluate", "/v1/reports"].contains(path) || method != "post" else { continue }
+                if let body = operation["requestBody"] { walk(body, at: "\(method) \(path) body", seen: &seen) }
+                for parameter in operation["parameters"] as? [[String: Any]] ?? [] where parameter["in"] as? String == "query" {
+                    walk(parameter["schema"] as Any, at: "\(method) \(path) ?\(parameter["name"] ?? "")", seen: &seen)
+                }
+            }
+        }
+        #expect(unguarded.isEmpty, "request text without the no-NUL pattern: \(unguarded.sorted().prefix(10))")
+    }
+
     /// The served document is the spec file with the pack's entity types, categories and queues
     /// filled in, so a client (and schemathesis) knows exactly what this server takes.
     @Test func theServedDocumentListsThePacksValues() async throws {

@@ -402,6 +402,8 @@ extension PostgresStore: BulkStore {
 }
 
 extension PostgresStore: InvestigationStore {
+    public var runsQueries: Bool { false }
+
     static let queriesOnSQLiteOnly = "investigators' SQL runs on the SQLite store; this server stores its data in PostgreSQL, where queries are not available yet"
 
     public func runQuery(_ sql: String, parameters: [String: QueryValue], limits: QueryLimits) async throws -> QueryResult {

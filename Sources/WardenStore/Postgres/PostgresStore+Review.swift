@@ -42,6 +42,13 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         let logger = self.logger
         return try await transaction { connection in
             try await Self.lockReviewHead(connection, logger)
+            // Every open case the inputs may join, locked now and in one order: applying one
+            // input's plan takes audit_head, and a case locked after it would break the lock order.
+            let subjects = Array(Set(inputs.map(\.subject.description))).sorted()
+            try await connection.query("""
+                SELECT id FROM review_case WHERE subject = ANY(\(subjects)) AND kind = 'review' AND state IN \(unescaped: CaseState.openStatesSQL)
+                    AND golden_item IS NULL ORDER BY id FOR UPDATE
+                """, logger: logger)
             let planner = ReviewPlanner(policy: policy, now: now)
             var touched: [Int64] = []
             for input in inputs {

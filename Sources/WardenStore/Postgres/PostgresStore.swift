@@ -93,11 +93,26 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one transaction on one pooled connection: committed when it returns,
     /// rolled back when it throws. What `body` throws (a planner's refusal, a constraint the server
     /// enforced) comes out as itself; a failure to begin or commit, as the driver's error.
+    ///
+    /// A transaction the server chose as a deadlock's victim, or that lost a serialization
+    /// conflict, rolled back whole: it runs again (up to four times, after a short random pause),
+    /// as PostgreSQL's documentation asks of applications. `body` re-reads everything it plans
+    /// from, so running it again is running it afresh.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw Self.refusal(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        var attempt = 0
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
+                if attempt < 4, let state = (cause as? PSQLError)?.sqlState, state == "40P01" || state == "40001" {
+                    attempt += 1
+                    logger.notice("transaction retried", metadata: ["sqlstate": "\(state)", "attempt": "\(attempt)"])
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 5...(20 * attempt))))
+                    continue
+                }
+                throw Self.refusal(cause)
+            }
         }
     }
 
