@@ -118,8 +118,10 @@ public struct WardenComponents: Sendable {
             logger.notice("investigators' SQL, the pack's saved queries and derived tables run on the SQLite store only: not available on this one")
         }
         // On a store other nodes write, this node's intake sees only its own commits: detection
-        // reads the log from the store.
+        // reads the log from the store; and it snapshots its counters every 30 s instead of 5 min,
+        // so a node taking detection over replays at most half a minute of the log.
         let detection = DetectionPipeline(rules: pack.rules, events: store, tail: store.isShared ? nil : intake.tail, detections: store, clock: clock,
+                                          snapshotInterval: store.isShared ? .seconds(30) : .seconds(300),
                                           scorers: classifiers.scorers, served: classifiers.served, lookups: lookups, logger: logger, metrics: metrics)
         var rebuild: (@Sendable (PolicyPack) async -> ClassifierRegistry)?
         if configuration.buildsClassifiers {
@@ -182,7 +184,11 @@ public struct WardenComponents: Sendable {
             leased("bulk_jobs", BulkRunner(actions: bulk, logger: logger)),
             OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
-        if !store.isShared { services.append(Checkpointer(store: store, logger: logger)) }
+        if store.isShared {
+            services.append(LookupRefresher(banks: banks, logger: logger))
+        } else {
+            services.append(Checkpointer(store: store, logger: logger))
+        }
         return services
     }
 }
