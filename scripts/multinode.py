@@ -359,6 +359,11 @@ def main():
               f"detection's {len(pg_signals)} signals equal the {len(sqlite_signals)} one SQLite node computes over the same log "
               f"({len(pg_signals - sqlite_signals)} extra, {len(sqlite_signals - pg_signals)} missing)")
 
+        pg_labels = {(row[0], row[1]) for row in psql(database, "SELECT entity, name FROM entity_label")}
+        out = subprocess.run(["sqlite3", "-separator", "\t", sqlite_db, "SELECT entity, name FROM entity_label"], capture_output=True, text=True, check=True).stdout
+        sqlite_labels = {tuple(line.split("\t")) for line in out.splitlines() if line}
+        check(pg_labels == sqlite_labels, f"the {len(pg_labels)} labels detection set equal those of one SQLite node")
+
         # Claims and cases.
         claimed_ids = [case for case, _ in claims]
         check(len(claimed_ids) > 0 and len(claimed_ids) == len(set(claimed_ids)), f"{len(claimed_ids)} claims, no case given to two reviewers")

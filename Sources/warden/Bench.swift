@@ -377,6 +377,8 @@ struct StoreBench: AsyncParsableCommand {
 /// SQLite store in a temporary directory, `nodes` times over.
 struct BenchStores {
     var stores: [any EventStore & CaseStore]
+    /// The bench's own PostgreSQL database, when it runs on one.
+    var postgres: PostgresConfiguration? = nil
     var cleanup: @Sendable () async -> Void
 
     static func open(database: String?, nodes: Int) async throws -> BenchStores {
@@ -388,7 +390,7 @@ struct BenchStores {
             var opened: [PostgresStore] = []
             for _ in 0..<nodes { opened.append(try await PostgresStore(configuration: configuration)) }
             let (stores, name) = (opened, configuration.database)
-            return BenchStores(stores: stores) {
+            return BenchStores(stores: stores, postgres: configuration) {
                 for store in stores { store.shutdown() }
                 try? await PostgresStore.dropDatabase(name, server: server)
             }

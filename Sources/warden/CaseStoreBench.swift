@@ -28,6 +28,8 @@ struct CaseStoreBench: AsyncParsableCommand {
     @Option(help: "Reviewers claiming and deciding at once.") var reviewers = 4
     @Option(help: "With --database: connection pools (nodes) the reviewers are spread over.") var nodes = 1
     @Option(help: "A postgres:// URL whose role may create databases: bench the PostgreSQL store there.") var database: String?
+    @Flag(help: "With --database: seed the cases in a temporary SQLite store and copy them in as `warden migrate` does (the same cases, much sooner than merging each on PostgreSQL).")
+    var seedViaSqlite = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -46,7 +48,22 @@ struct CaseStoreBench: AsyncParsableCommand {
         let (stores, cleanup) = (opened.stores, opened.cleanup)
         do {
             let seedStarted = ContinuousClock.now
-            try await ReviewBench.seed(cases, store: stores[0], policy: policy)
+            if seedViaSqlite, let target = opened.postgres {
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-seed-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let path = directory.appendingPathComponent("warden.sqlite").path
+                try await ReviewBench.seed(cases, store: try SQLiteStore(path: path), policy: policy)
+                let copyStarted = ContinuousClock.now
+                let copy = SharedProgress(ProgressBar(label: "copying into PostgreSQL", total: nil))
+                let report = try await StoreCopy.sqliteToPostgres(sqlitePath: path, target: target) { _, _ in copy.step() }
+                copy.finish()
+                let rows = report.tables.reduce(0) { $0 + $1.rows }
+                let copySeconds = copyStarted.duration(to: .now).seconds
+                FileHandle.standardError.write(Data("copied \(rows) rows in \(String(format: "%.1f", copySeconds)) s (\(Int(Double(rows) / copySeconds)) rows/s)\n".utf8))
+            } else {
+                try await ReviewBench.seed(cases, store: stores[0], policy: policy)
+            }
             let seedSeconds = seedStarted.duration(to: .now).seconds
             try await measure(stores, policy: policy, context: context, seedSeconds: seedSeconds)
         } catch {

@@ -54,7 +54,17 @@ import WardenCore
                 }
                 let type = object["type"]
                 let isString = type as? String == "string" || (type as? [String])?.contains("string") == true
-                if isString, !["enum", "const", "format", "pattern", "x-warden-pack"].contains(where: { object[$0] != nil }) { unguarded.append(place) }
+                if isString, !["enum", "const", "format", "x-warden-pack"].contains(where: { object[$0] != nil }) {
+                    // No pattern, or one that some text holding U+0000 matches.
+                    let pattern = object["pattern"] as? String
+                    let admitsNUL = pattern.map { pattern in
+                        guard let regex = try? NSRegularExpression(pattern: pattern) else { return true }
+                        return ["\u{0}", "a\u{0}", "\u{0}a", "a\u{0}b", "user:a\u{0}b", "x\u{0} y"].contains { sample in
+                            regex.firstMatch(in: sample, range: NSRange(sample.startIndex..., in: sample)) != nil
+                        }
+                    } ?? true
+                    if admitsNUL { unguarded.append(place) }
+                }
                 for (key, value) in object where !["examples", "example", "default"].contains(key) { walk(value, at: place + "." + key, seen: &seen) }
             } else if let array = node as? [Any] {
                 for item in array { walk(item, at: place, seen: &seen) }
@@ -63,7 +73,8 @@ import WardenCore
         var seen = Set<String>()
         for (path, operations) in paths {
             for (method, operation) in operations {
-                guard let operation = operation as? [String: Any], !["/v1/events", "/v1/evaluate", "/v1/reports"].contains(path) || method != "post" else { continue }
+                // Intake has its own rules for events' text (docs/intake.md); MCP answers in JSON-RPC's terms.
+                guard let operation = operation as? [String: Any], !["/v1/events", "/v1/evaluate", "/v1/reports", "/mcp"].contains(path) else { continue }
                 if let body = operation["requestBody"] { walk(body, at: "\(method) \(path) body", seen: &seen) }
                 for parameter in operation["parameters"] as? [[String: Any]] ?? [] where parameter["in"] as? String == "query" {
                     walk(parameter["schema"] as Any, at: "\(method) \(path) ?\(parameter["name"] ?? "")", seen: &seen)

@@ -53,11 +53,13 @@ extension PostgresStore: AuditStore {
         let previous = last == 0 ? AuditChain.genesis : Array(previousData)
         let hash = SQLiteStore.auditDigest(AuditChain.hashInput(seq: seq, at: at, actor: actor, action: action, target: target,
                                                                 detail: detail, previousHash: previous))
+        // The entry and the head's move in one statement (one round trip, still one transaction).
         try await connection.query("""
-            INSERT INTO audit_log (seq, at, actor, action, target, detail, previous_hash, hash)
-            VALUES (\(seq), \(at), \(actor), \(action), \(target), \(detail), \(Data(previous)), \(Data(hash)))
+            WITH entry AS (
+                INSERT INTO audit_log (seq, at, actor, action, target, detail, previous_hash, hash)
+                VALUES (\(seq), \(at), \(actor), \(action), \(target), \(detail), \(Data(previous)), \(Data(hash))) RETURNING seq, hash)
+            UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry WHERE audit_head.id = 1
             """, logger: logger)
-        try await connection.query("UPDATE audit_head SET seq = \(seq), hash = \(Data(hash)) WHERE id = 1", logger: logger)
     }
 }
 

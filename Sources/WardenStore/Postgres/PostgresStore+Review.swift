@@ -223,10 +223,15 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         return try await transaction { connection in
             try await Self.lockReviewHead(connection, logger)
             let record = try await Self.requireCase(connection, logger, caseID)
-            var reporters: [ReporterRecord] = []
-            for id in try await Self.reporters(connection, logger, caseID: caseID) {
-                if let reporter = try await Self.loadReporter(connection, logger, id) { reporters.append(reporter) }
-            }
+            // The case's reporters in one read (in the order `reporters(caseID:)` lists them).
+            let reporters = try await connection.rows("""
+                SELECT id, trust, muted, reports, upheld, rejected FROM reporter WHERE id IN (
+                    SELECT reporter FROM case_item WHERE case_id = \(caseID) AND kind = 'report' AND NOT duplicate AND reporter IS NOT NULL)
+                ORDER BY id
+                """, logger: logger).map { row in
+                    let (id, trust, muted, reports, upheld, rejected) = try row.decode((String, Double, Bool, Int, Int, Int).self)
+                    return ReporterRecord(id: id, trust: trust, muted: muted, reports: reports, upheld: upheld, rejected: rejected)
+                }
             var appealed: AppealedDecision?
             if record.kind == .appeal, let original = record.appealOf, let appealedCase = try await Self.loadCase(connection, logger, original, lock: true) {
                 let latest = try await connection.rows("SELECT id, category FROM decision WHERE case_id = \(original) ORDER BY id DESC LIMIT 1",
@@ -240,14 +245,15 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
                 }
                 appealed = AppealedDecision(record: appealedCase, decisionID: latest?.0, category: latest?.1, liveActions: live)
             }
-            let golden = try await connection.rows("""
-                SELECT g.id, g.answer FROM review_case c JOIN golden_item g ON g.id = c.golden_item WHERE c.id = \(caseID)
-                """, logger: logger).first.map { row in
-                    let (id, answer) = try row.decode((Int64, String).self)
-                    return GoldenKey(id: id, answer: answer)
-                }
-            let state = DecisionState(record: record, reporters: reporters, nextDecisionID: try await Self.nextID(connection, logger, "decision"),
-                                      nextActionID: try await Self.nextID(connection, logger, "enforcement_action"), appealed: appealed, golden: golden)
+            // The next ids (review_head is held) and the golden key, in one round trip.
+            let (nextDecision, nextAction, goldenID, goldenAnswer) = try await connection.rows("""
+                SELECT (SELECT coalesce(max(id), 0) + 1 FROM decision), (SELECT coalesce(max(id), 0) + 1 FROM enforcement_action),
+                       g.id, g.answer
+                FROM (SELECT 1) one LEFT JOIN review_case c ON c.id = \(caseID) LEFT JOIN golden_item g ON g.id = c.golden_item
+                """, logger: logger).first!.decode((Int64, Int64, Int64?, String?).self)
+            let golden = goldenID.flatMap { id in goldenAnswer.map { GoldenKey(id: id, answer: $0) } }
+            let state = DecisionState(record: record, reporters: reporters, nextDecisionID: nextDecision, nextActionID: nextAction,
+                                      appealed: appealed, golden: golden)
             let (plan, decision) = try ReviewPlanner(policy: policy, now: now).decide(state, draft, actor: actor, context: context)
             try await Self.apply(plan, connection, logger)
             return decision
@@ -611,7 +617,7 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
     }
 
     public func reporters(caseID: Int64) async throws -> [String] {
-        try await transaction { connection in try await Self.reporters(connection, self.logger, caseID: caseID) }
+        try await client.withConnection { connection in try await Self.reporters(connection, self.logger, caseID: caseID) }
     }
 
     static func reporters(_ connection: PostgresConnection, _ logger: Logger, caseID: Int64) async throws -> [String] {
