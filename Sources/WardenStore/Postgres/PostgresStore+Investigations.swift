@@ -213,15 +213,23 @@ extension PostgresStore: HashBankStore {
         try await rows("SELECT * FROM hash_entry WHERE bank = \(bank) AND id = \(id)").first.flatMap(Self.bankEntry)
     }
 
+    /// Merges a batch of hashes into a bank with a handful of statements whatever its size: the
+    /// entries it names are read at once, merged here in the batch's order (as the SQLite store does
+    /// one by one, so the counts agree), then written with one insert and one update.
     public func addHashes(bank: String, _ hashes: [ImportedHash], by actor: String, at time: Int64, audit: AuditDraft) async throws -> HashAddition {
         let logger = self.logger
         return try await transaction { connection in
             // One importer per bank at a time: the bank's row is held while its entries are merged.
             try await connection.query("SELECT name FROM hash_bank WHERE name = \(bank) FOR UPDATE", logger: logger)
+            var current: [String: BankEntry] = [:]
+            for row in try await connection.rows("SELECT * FROM hash_entry WHERE bank = \(bank) AND hash = ANY(\(Array(Set(hashes.map(\.hash)))))",
+                                                 logger: logger) {
+                if let entry = Self.bankEntry(row) { current[entry.hash] = entry }
+            }
+            let stored = current
             var result = HashAddition(added: 0, updated: 0, unchanged: 0)
             for hash in hashes {
-                if let existing = try await connection.rows("SELECT * FROM hash_entry WHERE bank = \(bank) AND hash = \(hash.hash)", logger: logger)
-                    .first.flatMap(Self.bankEntry) {
+                if let existing = current[hash.hash] {
                     var tags = existing.tags
                     for tag in hash.tags where !tags.contains(tag) { tags.append(tag) }
                     let opinion = hash.opinion == .deconfirmed ? .deconfirmed : existing.opinion
@@ -230,17 +238,44 @@ extension PostgresStore: HashBankStore {
                         result.unchanged += 1
                         continue
                     }
-                    try await connection.query("""
-                        UPDATE hash_entry SET opinion = \(opinion.rawValue), tags = \(SQLiteStore.tagText(tags)), content_id = \(content) WHERE id = \(existing.id)
-                        """, logger: logger)
+                    var changed = existing
+                    changed.tags = tags
+                    changed.opinion = opinion
+                    changed.contentID = content
+                    current[hash.hash] = changed
                     result.updated += 1
                 } else {
-                    try await connection.query("""
-                        INSERT INTO hash_entry (bank, hash, opinion, tags, content_id, added_by, added_at)
-                        VALUES (\(bank), \(hash.hash), \((hash.opinion ?? .unreviewed).rawValue), \(SQLiteStore.tagText(hash.tags)), \(hash.contentID), \(actor), \(time))
-                        """, logger: logger)
+                    current[hash.hash] = BankEntry(id: 0, bank: bank, hash: hash.hash, opinion: hash.opinion ?? .unreviewed, tags: hash.tags,
+                                                   contentID: hash.contentID, addedBy: actor, addedAt: time)
                     result.added += 1
                 }
+            }
+            // New entries in the order the batch first named them (ids rise with it, as on SQLite).
+            var seen = Set<String>()
+            let fresh = hashes.compactMap { hash -> BankEntry? in
+                guard stored[hash.hash] == nil, seen.insert(hash.hash).inserted else { return nil }
+                return current[hash.hash]
+            }
+            if !fresh.isEmpty {
+                try await connection.query("""
+                    INSERT INTO hash_entry (bank, hash, opinion, tags, content_id, added_by, added_at)
+                    SELECT \(bank), h, o, t, CASE WHEN has THEN c END, \(actor), \(time)
+                    FROM unnest(\(fresh.map(\.hash)), \(fresh.map(\.opinion.rawValue)), \(fresh.map { SQLiteStore.tagText($0.tags) }),
+                                \(fresh.map { $0.contentID ?? "" }), \(fresh.map { $0.contentID != nil })) WITH ORDINALITY AS u(h, o, t, c, has, n)
+                    ORDER BY n
+                    """, logger: logger)
+            }
+            let changed = stored.values.compactMap { old -> BankEntry? in
+                guard let now = current[old.hash], now.tags != old.tags || now.opinion != old.opinion || now.contentID != old.contentID else { return nil }
+                return now
+            }
+            if !changed.isEmpty {
+                try await connection.query("""
+                    UPDATE hash_entry SET opinion = u.o, tags = u.t, content_id = CASE WHEN u.has THEN u.c END
+                    FROM unnest(\(changed.map(\.id)), \(changed.map(\.opinion.rawValue)), \(changed.map { SQLiteStore.tagText($0.tags) }),
+                                \(changed.map { $0.contentID ?? "" }), \(changed.map { $0.contentID != nil })) AS u(i, o, t, c, has)
+                    WHERE hash_entry.id = u.i
+                    """, logger: logger)
             }
             try await Self.appendAudit(connection, logger: logger, at: audit.at, actor: audit.actor.description, action: audit.action, target: audit.target,
                                        detail: SQLiteStore.withCounts(audit.detail, result))
