@@ -42,3 +42,15 @@ public protocol HashBankStore: Sendable {
     /// Removes one hash; false when the bank has no such hash.
     func deleteBankEntry(bank: String, id: Int64, audit: AuditDraft) async throws -> Bool
 }
+
+extension BankEntry {
+    /// This entry with an imported hash merged in (its tags added, a deconfirmation kept, a content id
+    /// filled when missing), or nil when the import changes nothing. Both stores merge with it.
+    func merging(_ hash: ImportedHash) -> BankEntry? {
+        var merged = self
+        for tag in hash.tags where !merged.tags.contains(tag) { merged.tags.append(tag) }
+        if hash.opinion == .deconfirmed { merged.opinion = .deconfirmed }
+        merged.contentID = contentID ?? hash.contentID
+        return merged.tags == tags && merged.opinion == opinion && merged.contentID == contentID ? nil : merged
+    }
+}

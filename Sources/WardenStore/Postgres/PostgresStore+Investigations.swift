@@ -230,19 +230,11 @@ extension PostgresStore: HashBankStore {
             var result = HashAddition(added: 0, updated: 0, unchanged: 0)
             for hash in hashes {
                 if let existing = current[hash.hash] {
-                    var tags = existing.tags
-                    for tag in hash.tags where !tags.contains(tag) { tags.append(tag) }
-                    let opinion = hash.opinion == .deconfirmed ? .deconfirmed : existing.opinion
-                    let content = existing.contentID ?? hash.contentID
-                    if tags == existing.tags, opinion == existing.opinion, content == existing.contentID {
+                    guard let merged = existing.merging(hash) else {
                         result.unchanged += 1
                         continue
                     }
-                    var changed = existing
-                    changed.tags = tags
-                    changed.opinion = opinion
-                    changed.contentID = content
-                    current[hash.hash] = changed
+                    current[hash.hash] = merged
                     result.updated += 1
                 } else {
                     current[hash.hash] = BankEntry(id: 0, bank: bank, hash: hash.hash, opinion: hash.opinion ?? .unreviewed, tags: hash.tags,
@@ -572,18 +564,7 @@ extension PostgresStore: DerivedTableStore {
     }
 
     public func derivedRows(query: String) async throws -> [[QueryValue]] {
-        try await rows("SELECT data FROM derived_row WHERE query = \(query) ORDER BY n").map { row in
-            let text = try row.decode(String.self)
-            guard case .array(let items)? = JSONValue.parse(Array(text.utf8)) else { return [] }
-            return items.map { item -> QueryValue in
-                switch item {
-                case .number(let number): number.rounded() == number && abs(number) < 9e15 ? .integer(Int64(number)) : .real(number)
-                case .string(let text): .text(text)
-                case .bool(let flag): .integer(flag ? 1 : 0)
-                default: .null
-                }
-            }
-        }
+        try await rows("SELECT data FROM derived_row WHERE query = \(query) ORDER BY n").map { SQLiteStore.rowValues(try $0.decode(String.self)) }
     }
 
     static func derivedTable(_ row: PostgresRow) -> DerivedTable? {

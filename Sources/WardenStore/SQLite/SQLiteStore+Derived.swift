@@ -79,16 +79,19 @@ extension SQLiteStore: DerivedTableStore {
 
     public func derivedRows(query: String) async throws -> [[QueryValue]] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT data FROM derived_row WHERE query = ? ORDER BY n", arguments: [query]).map { text in
-                guard case .array(let items)? = JSONValue.parse(Array(text.utf8)) else { return [] }
-                return items.map { item -> QueryValue in
-                    switch item {
-                    case .number(let number): number.rounded() == number && abs(number) < 9e15 ? .integer(Int64(number)) : .real(number)
-                    case .string(let text): .text(text)
-                    case .bool(let flag): .integer(flag ? 1 : 0)
-                    default: .null
-                    }
-                }
+            try String.fetchAll(db, sql: "SELECT data FROM derived_row WHERE query = ? ORDER BY n", arguments: [query]).map(Self.rowValues)
+        }
+    }
+
+    /// A stored row (``rowJSON(_:)``) read back.
+    static func rowValues(_ text: String) -> [QueryValue] {
+        guard case .array(let items)? = JSONValue.parse(Array(text.utf8)) else { return [] }
+        return items.map { item -> QueryValue in
+            switch item {
+            case .number(let number): number.rounded() == number && abs(number) < 9e15 ? .integer(Int64(number)) : .real(number)
+            case .string(let text): .text(text)
+            case .bool(let flag): .integer(flag ? 1 : 0)
+            default: .null
             }
         }
     }

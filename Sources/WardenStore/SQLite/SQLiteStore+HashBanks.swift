@@ -79,15 +79,11 @@ extension SQLiteStore: HashBankStore {
             let update = try db.makeStatement(sql: "UPDATE hash_entry SET opinion = ?, tags = ?, content_id = ? WHERE id = ?")
             for hash in hashes {
                 if let row = try Row.fetchOne(find, arguments: [bank, hash.hash]), let existing = Self.bankEntry(row) {
-                    var tags = existing.tags
-                    for tag in hash.tags where !tags.contains(tag) { tags.append(tag) }
-                    let opinion = hash.opinion == .deconfirmed ? .deconfirmed : existing.opinion
-                    let content = existing.contentID ?? hash.contentID
-                    if tags == existing.tags, opinion == existing.opinion, content == existing.contentID {
+                    guard let merged = existing.merging(hash) else {
                         result.unchanged += 1
                         continue
                     }
-                    try update.execute(arguments: [opinion.rawValue, Self.tagText(tags), content, existing.id])
+                    try update.execute(arguments: [merged.opinion.rawValue, Self.tagText(merged.tags), merged.contentID, existing.id])
                     result.updated += 1
                 } else {
                     try insert.execute(arguments: [bank, hash.hash, (hash.opinion ?? .unreviewed).rawValue, Self.tagText(hash.tags), hash.contentID, actor, time])
