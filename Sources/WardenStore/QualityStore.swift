@@ -146,3 +146,19 @@ public protocol ArticleStore: Sendable {
     /// Acknowledgements of one article (every version), or of one user.
     func acknowledgements(article: String?, user: String?) async throws -> [ArticleAcknowledgement]
 }
+
+extension CaseContent {
+    /// What a case's events say, as one text: each event's `data.text` once (the whole body when it
+    /// has none), in log order. Both stores read a case's content with it.
+    static func text(ofBodies bodies: [String]) -> String {
+        var lines: [String] = []
+        for body in bodies {
+            if case .string(let text)? = JSONValue.parse(Array(body.utf8))?["data"]?["text"], !text.isEmpty {
+                if !lines.contains(text) { lines.append(text) }
+            } else {
+                lines.append(body)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -264,20 +264,12 @@ extension PostgresStore: SessionStore {
                     FROM case_item i LEFT JOIN signal s ON i.kind = 'signal' AND s.id = i.ref WHERE i.case_id = \(caseID))
                 ORDER BY e.seq LIMIT 20
                 """, logger: logger).map { try $0.decode(String.self) }
-            var lines: [String] = []
-            for body in bodies {
-                if case .string(let text)? = JSONValue.parse(Array(body.utf8))?["data"]?["text"], !text.isEmpty {
-                    if !lines.contains(text) { lines.append(text) }
-                } else {
-                    lines.append(body)
-                }
-            }
             let decided = try await connection.rows("SELECT violation, category FROM decision WHERE case_id = \(caseID) ORDER BY id DESC LIMIT 1", logger: logger)
                 .first.map { row in
                     let (violation, category) = try row.decode((Bool, String).self)
                     return SessionAnswer.of(violation: violation, category: category)
                 }
-            return CaseContent(caseID: caseID, queue: queue, text: lines.joined(separator: "\n"), decided: decided)
+            return CaseContent(caseID: caseID, queue: queue, text: CaseContent.text(ofBodies: bodies), decided: decided)
         }
     }
 

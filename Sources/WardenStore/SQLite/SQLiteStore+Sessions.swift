@@ -12,17 +12,9 @@ extension SQLiteStore: SessionStore {
                 JOIN event e ON e.seq = CASE i.kind WHEN 'signal' THEN s.event_seq ELSE i.ref END
                 WHERE i.case_id = ? ORDER BY e.seq LIMIT 20
                 """, arguments: [caseID])
-            var lines: [String] = []
-            for body in bodies {
-                if case .string(let text)? = JSONValue.parse(Array(body.utf8))?["data"]?["text"], !text.isEmpty {
-                    if !lines.contains(text) { lines.append(text) }
-                } else {
-                    lines.append(body)
-                }
-            }
             let decided = try Row.fetchOne(db, sql: "SELECT violation, category FROM decision WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [caseID])
                 .map { SessionAnswer.of(violation: $0[0], category: $0[1]) }
-            return CaseContent(caseID: caseID, queue: row[0], text: lines.joined(separator: "\n"), decided: decided)
+            return CaseContent(caseID: caseID, queue: row[0], text: CaseContent.text(ofBodies: bodies), decided: decided)
         }
     }
 
