@@ -103,19 +103,15 @@ public struct WardenComponents: Sendable {
             try await banks.load()
             try await banks.ensure(pack.banks)
         } catch {
-            logger.error("hash banks could not be loaded: \(error)")
+            logger.error("hash banks could not be loaded: \(String(reflecting: error))")
         }
         let derived = DerivedTables(store: store, lookups: lookups, clock: clock)
         let investigations = InvestigationService(store: store, clock: clock)
-        if store.runsQueries {
-            do {
-                try await derived.load()
-                try await derived.ensure(pack.queries, investigations: investigations)
-            } catch {
-                logger.error("derived tables could not be loaded: \(error)")
-            }
-        } else {
-            logger.notice("investigators' SQL, the pack's saved queries and derived tables run on the SQLite store only: not available on this one")
+        do {
+            try await derived.load()
+            try await derived.ensure(pack.queries, investigations: investigations)
+        } catch {
+            logger.error("derived tables could not be loaded: \(String(reflecting: error))")
         }
         // On a store other nodes write, this node's intake sees only its own commits: detection
         // reads the log from the store; and it snapshots its counters every 30 s instead of 5 min,

@@ -132,7 +132,8 @@ public enum StoreBackup {
     // MARK: PostgreSQL
 
     /// Dumps the PostgreSQL store with `pg_dump` (custom format) into `directory` (created; it
-    /// must not exist). The dump and the manifest's counts come from one snapshot: a transaction
+    /// must not exist). Without owners or grants: roles belong to the server, not the database, and
+    /// the store grants its investigators' login the views again when it opens. The dump and the manifest's counts come from one snapshot: a transaction
     /// reads them and exports its snapshot, and `pg_dump --snapshot` dumps exactly what it saw.
     public static func backupPostgres(_ configuration: PostgresConfiguration, to directory: String, now: Int64) async throws -> BackupManifest {
         let dump = try postgresProgram("pg_dump")
@@ -151,7 +152,7 @@ public enum StoreBackup {
                     """, logger: logger).first?.decode((Int64, Int64, Data).self) else {
                     throw BackupError("the database has no Warden store in it")
                 }
-                try await run(dump, ["--format=custom", "--no-owner", "--snapshot=\(snapshot)",
+                try await run(dump, ["--format=custom", "--no-owner", "--no-privileges", "--snapshot=\(snapshot)",
                                      "--file=\((directory as NSString).appendingPathComponent(file))"], configuration)
                 try await connection.query("COMMIT", logger: logger)
                 return (events, auditSeq, auditSeq == 0 ? "" : Array(auditHash).hexString)
@@ -181,7 +182,7 @@ public enum StoreBackup {
         if try existing.first?.decode(Bool.self) == true {
             throw BackupError("database \(configuration.database) holds a Warden store already: restore into a new, empty database")
         }
-        try await run(restore, ["--no-owner", "--exit-on-error", "--single-transaction", "--dbname=\(configuration.database)",
+        try await run(restore, ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(configuration.database)",
                                 (directory as NSString).appendingPathComponent(file)], configuration)
         return manifest
     }

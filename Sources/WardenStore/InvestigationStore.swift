@@ -3,9 +3,6 @@ public import WardenInvestigations
 
 /// Read-only SQL over the investigation views, and the team's saved queries.
 public protocol InvestigationStore: Sendable {
-    /// Whether this store runs investigators' SQL (SQLite does; PostgreSQL does not yet, and says so
-    /// when asked).
-    var runsQueries: Bool { get }
     /// Compiles and runs one read-only statement over the views, within `limits`. Throws
     /// ``QueryError`` (refused, timeout, invalid parameters) or a storage error.
     func runQuery(_ sql: String, parameters: [String: QueryValue], limits: QueryLimits) async throws -> QueryResult

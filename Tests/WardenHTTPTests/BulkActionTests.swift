@@ -80,7 +80,7 @@ import WardenStore
         }
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func enforcementFromAQueryWaitsForALeadThenDecidesACaseAboutEachAndReversesThroughTheActionsPath() async throws {
         let harness = try await Harness.make(bulkLimits: BulkLimits(cap: 5, approvalAbove: 2))
         let analyst = try await harness.token("analyst", [.bulkRead, .bulkWrite, .queryRead, .casesLead])

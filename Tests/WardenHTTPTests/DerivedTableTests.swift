@@ -14,7 +14,7 @@ import WardenStore
         #"{"id":"\#(id)","type":"payment.attempted","occurred_at":"\#(Timestamp.formatRFC3339(time))","actor":{"type":"user","id":"\#(user)"},"entities":{"card":"\#(card)","ip":"192.0.2.9"},"data":{"amount":1.0,"status":"declined"}}"#
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func aDerivedTableRefreshedOnScheduleFeedsARuleThatFiresOnTheNextMatchingEvent() async throws {
         // `ago()` in SQL reads the machine's time: the server's clock starts there.
         let clock = MovableClock(Int64(Date().timeIntervalSince1970 * 1000))
@@ -65,7 +65,7 @@ import WardenStore
         }
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func incrementalTablesAppendAfterTheirCursorAndBadSchedulesAreRefused() async throws {
         let harness = try await Harness.make()
         let analyst = try await harness.token("analyst", [.queryRead, .queryWrite])

@@ -25,8 +25,6 @@ struct Harness {
         return try? PostgresConfiguration(url: url)
     }()
 
-    /// Why a test of investigators' SQL runs on SQLite only.
-    static let sqliteQueries: Comment = "investigators' SQL runs on the SQLite store only (docs/scaling.md)"
 
     static let keptOpen = Mutex<[PostgresStore]>([])
 

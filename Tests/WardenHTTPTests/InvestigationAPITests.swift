@@ -21,7 +21,7 @@ import WardenStore
         return harness
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func queriesAnswerInJSONCSVAndNDJSONWithAChart() async throws {
         let harness = try await seeded()
         try await harness.test { client in
@@ -51,7 +51,7 @@ import WardenStore
         }
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func refusalsSayWhatAndChangeNothing() async throws {
         let harness = try await seeded()
         try await harness.test { client in
@@ -59,8 +59,11 @@ import WardenStore
             for (body, type, detail) in [
                 (#"{"sql":"DELETE FROM event"}"#, "query-refused", "a query only reads: delete is not allowed"),
                 (#"{"sql":"SELECT * FROM api_token"}"#, "query-refused", "a query reads only the investigation views"),
-                (#"{"sql":"ATTACH DATABASE 'x' AS x"}"#, "query-refused", "a query may not ATTACH a database"),
-                (#"{"sql":"PRAGMA writable_schema = 1"}"#, "query-refused", "a query may not run PRAGMA writable_schema"),
+                // (PostgreSQL has neither statement; its store refuses every statement that is not a query.)
+                (#"{"sql":"ATTACH DATABASE 'x' AS x"}"#, "query-refused",
+                 Harness.onSQLite ? "a query may not ATTACH a database" : "a query only reads: attach is not allowed"),
+                (#"{"sql":"PRAGMA writable_schema = 1"}"#, "query-refused",
+                 Harness.onSQLite ? "a query may not run PRAGMA writable_schema" : "a query only reads: pragma is not allowed"),
                 (#"{"sql":"SELECT 1 WHERE :x"}"#, "invalid-query", "parameter :x has no value; give it in parameters"),
                 (#"{"sql":"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n","timeout_ms":100}"#, "query-timeout",
                  "the query ran past its time limit of 100 ms and was stopped"),
@@ -85,7 +88,7 @@ import WardenStore
         }
     }
 
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func savedQueriesWithParametersAreSharedRunAndAudited() async throws {
         let harness = try await seeded()
         let analyst = try await harness.token("analyst", [.queryRead, .queryWrite])

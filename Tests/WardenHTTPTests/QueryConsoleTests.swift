@@ -12,7 +12,7 @@ import WardenEngine
 /// chart, saves it with a parameter and runs it again from the list; a refusal is shown with the
 /// query kept; reviewers and vendor reviewers cannot open the page; an auditor runs but cannot save.
 @Suite struct QueryConsoleTests {
-    @Test(.enabled(if: Harness.onSQLite, Harness.sqliteQueries))
+    @Test
     func analystsQueryAndSaveReviewersCannot() async throws {
         let harness = try await Harness.make()
         let users = try #require(harness.components.users)

@@ -159,3 +159,43 @@ import WardenCore
         }
     }
 }
+
+/// How an investigator's SQL is given to PostgreSQL: `:name` becomes `$n` outside strings, quoted
+/// names, dollar-quoted bodies and comments, and one statement is all it may be.
+@Suite struct PostgresQueryTextTests {
+    @Test(arguments: [
+        ("SELECT 1", "SELECT 1", [String]()),
+        ("SELECT seq FROM events WHERE actor = :actor", "SELECT seq FROM events WHERE actor = $1", ["actor"]),
+        ("SELECT :a, :b, :a", "SELECT $1, $2, $1", ["a", "b"]),
+        ("SELECT seq::text, ':x', \":y\", $$ :z $$, $tag$ :w $tag$ FROM events WHERE seq > :after;",
+         "SELECT seq::text, ':x', \":y\", $$ :z $$, $tag$ :w $tag$ FROM events WHERE seq > $1", ["after"]),
+        ("SELECT 'it''s :not', E'\\' :still not' -- :comment\n, :yes", "SELECT 'it''s :not', E'\\' :still not' -- :comment\n, $1", ["yes"]),
+        ("SELECT /* :a /* nested :b */ :c */ :d", "SELECT /* :a /* nested :b */ :c */ $1", ["d"]),
+        ("  WITH x AS (SELECT :p AS v) SELECT v FROM x ;  -- done\n", "  WITH x AS (SELECT $1 AS v) SELECT v FROM x", ["p"]),
+        ("SELECT data ->> '$.text', arr[1:2] FROM events", "SELECT data ->> '$.text', arr[1:2] FROM events", []),
+        ("(SELECT 1)", "(SELECT 1)", []),
+        ("VALUES (:v)", "VALUES ($1)", ["v"]),
+        ("SELECT :état", "SELECT $1", ["état"]),
+    ])
+    func parametersAreNumberedAndTheRestIsKept(sql: String, body: String, names: [String]) throws {
+        let text = try PostgresQueryText.parse(sql)
+        #expect(text.body == body)
+        #expect(text.names == names)
+    }
+
+    @Test(arguments: [
+        ("SELECT 1; SELECT 2", QueryError(.refused, "give one statement per query (more follows: \"SELECT 2\")")),
+        ("SELECT 1; :x", QueryError(.refused, "give one statement per query (more follows: \":x\")")),
+        ("DELETE FROM event", QueryError(.refused, "a query only reads: delete is not allowed")),
+        ("set role warden", QueryError(.refused, "a query only reads: set is not allowed")),
+        ("SELECT * FROM events WHERE seq = $1", QueryError(.refused, "use named parameters such as :since ($1… has no name)")),
+        ("SELECT 'open", QueryError(.refused, "a string ('…') is not closed")),
+        ("SELECT \"open", QueryError(.refused, "a quoted name (\"…\") is not closed")),
+        ("SELECT $x$ open", QueryError(.refused, "a dollar-quoted string ($x$…) is not closed")),
+        ("SELECT /* open", QueryError(.refused, "a /* comment is not closed")),
+        (" ; -- nothing\n", QueryError(.invalid, "the query is empty: give one SELECT statement")),
+    ])
+    func whatIsNotOneQueryIsRefused(sql: String, error: QueryError) {
+        #expect(throws: error) { try PostgresQueryText.parse(sql) }
+    }
+}

@@ -6,8 +6,8 @@ import WardenCore
 import WardenReview
 @testable import WardenStore
 
-/// What the conformance suite asks of a store: the event log and graph, people, tokens and the audit chain.
-typealias ConformingStore = EventStore & UserStore & TokenStore & CaseStore & OutboxStore & StatementStore & DetectionStore & RuleHistoryStore & ClassifierModelStore
+/// What the conformance suite asks of a store: everything the server keeps.
+typealias ConformingStore = WardenStorage
 
 /// The stores the conformance suite runs against. PostgreSQL needs a server:
 /// `WARDEN_TEST_POSTGRES_URL` names one whose role may create databases (scripts/test starts a

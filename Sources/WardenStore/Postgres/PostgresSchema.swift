@@ -961,6 +961,7 @@ enum PostgresSchema {
             )
             """,
         ]),
+        Migration(version: 10, name: "investigation views, for investigators' read-only SQL", statements: PostgresInvestigator.schemaStatements),
     ]
 
     /// The newest version this build knows.

@@ -429,16 +429,12 @@ extension PostgresStore: BulkStore {
 }
 
 extension PostgresStore: InvestigationStore {
-    public var runsQueries: Bool { false }
-
-    static let queriesOnSQLiteOnly = "investigators' SQL runs on the SQLite store; this server stores its data in PostgreSQL, where queries are not available yet"
-
     public func runQuery(_ sql: String, parameters: [String: QueryValue], limits: QueryLimits) async throws -> QueryResult {
-        throw QueryError(.refused, Self.queriesOnSQLiteOnly)
+        try await investigator.run(sql, parameters: parameters, limits: limits)
     }
 
     public func queryParameters(_ sql: String) async throws -> [String] {
-        throw QueryError(.refused, Self.queriesOnSQLiteOnly)
+        try await investigator.parameters(sql)
     }
 
     public func savedQueries() async throws -> [SavedQuery] {
@@ -469,9 +465,10 @@ extension PostgresStore: InvestigationStore {
     public func deleteSavedQuery(named name: String, audit: AuditDraft) async throws -> Bool {
         let logger = self.logger
         return try await transaction { connection in
+            guard try await !connection.rows("DELETE FROM saved_query WHERE name = \(name) RETURNING name", logger: logger).isEmpty else { return false }
             try await connection.query("DELETE FROM derived_table WHERE query = \(name)", logger: logger)
             try await connection.query("DELETE FROM derived_row WHERE query = \(name)", logger: logger)
-            guard try await !connection.rows("DELETE FROM saved_query WHERE name = \(name) RETURNING name", logger: logger).isEmpty else { return false }
+            try await PostgresInvestigator.defineDerivedView(connection, query: name, columns: nil, logger: logger)
             try await Self.appendAudit(connection, logger: logger, audit)
             return true
         }
@@ -500,6 +497,7 @@ extension PostgresStore: DerivedTableStore {
         return try await transaction { connection in
             guard try await !connection.rows("SELECT 1 FROM saved_query WHERE name = \(table.query) FOR UPDATE", logger: logger).isEmpty else { return false }
             try await connection.query("DELETE FROM derived_row WHERE query = \(table.query)", logger: logger)
+            try await PostgresInvestigator.defineDerivedView(connection, query: table.query, columns: nil, logger: logger)
             try await connection.query("""
                 INSERT INTO derived_table (query, every_ms, mode, cursor_column, columns, row_count, cursor, refreshed_at, next_at, millis, error, scheduled_by)
                 VALUES (\(table.query), \(table.schedule.every), \(table.schedule.mode.rawValue), \(table.schedule.cursorColumn), NULL, 0,
@@ -518,6 +516,7 @@ extension PostgresStore: DerivedTableStore {
         return try await transaction { connection in
             guard try await !connection.rows("DELETE FROM derived_table WHERE query = \(query) RETURNING query", logger: logger).isEmpty else { return false }
             try await connection.query("DELETE FROM derived_row WHERE query = \(query)", logger: logger)
+            try await PostgresInvestigator.defineDerivedView(connection, query: query, columns: nil, logger: logger)
             try await Self.appendAudit(connection, logger: logger, audit)
             return true
         }
@@ -549,6 +548,7 @@ extension PostgresStore: DerivedTableStore {
                 UPDATE derived_table SET columns = \(SQLiteStore.columnsJSON(table.columns ?? [])), row_count = \(count), cursor = \(DerivedTable.encode(table.cursor)),
                     refreshed_at = \(table.refreshedAt), next_at = \(table.nextAt), millis = \(table.millis), error = NULL WHERE query = \(table.query)
                 """, logger: logger)
+            try await PostgresInvestigator.defineDerivedView(connection, query: table.query, columns: table.columns ?? [], logger: logger)
             try await Self.appendAudit(connection, logger: logger, audit)
         }
     }

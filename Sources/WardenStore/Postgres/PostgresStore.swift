@@ -18,6 +18,7 @@ import WardenCore
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+    let investigator: PostgresInvestigator
     private let running: Task<Void, Never>
 
     /// Connects to the database `configuration` names and migrates it to the current schema
@@ -26,6 +27,7 @@ public final class PostgresStore: Sendable {
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
         self.client = client
         self.logger = logger
+        investigator = PostgresInvestigator(configuration: configuration, store: client, logger: logger)
         running = await Self.start(client)
         do {
             try await PostgresSchema.migrate(client, logger: logger)
@@ -41,9 +43,11 @@ public final class PostgresStore: Sendable {
         try await administer(server, "CREATE DATABASE \(try identifier(name))")
     }
 
-    /// Drops a database, closing its other sessions first.
+    /// Drops a database, closing its other sessions first, and the investigators' login Warden
+    /// made for it.
     public static func dropDatabase(_ name: String, server: PostgresConfiguration) async throws {
         try await administer(server, "DROP DATABASE IF EXISTS \(try identifier(name)) WITH (FORCE)")
+        try await administer(server, "DROP ROLE IF EXISTS \(PostgresInvestigator.roleName(database: name))")
     }
 
     private static func identifier(_ name: String) throws -> String {
@@ -54,7 +58,7 @@ public final class PostgresStore: Sendable {
     }
 
     /// One statement outside any transaction, on a connection of its own.
-    private static func administer(_ server: PostgresConfiguration, _ sql: String) async throws {
+    static func administer(_ server: PostgresConfiguration, _ sql: String) async throws {
         var configuration = server.client
         configuration.options.maximumConnections = 1
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "warden.postgres.admin"))
@@ -79,6 +83,7 @@ public final class PostgresStore: Sendable {
     /// Closes every connection. The store answers nothing afterwards.
     public func shutdown() {
         running.cancel()
+        Task { [investigator] in await investigator.shutdown() }
     }
 
     deinit {
@@ -158,6 +163,27 @@ public struct PostgresConfiguration: Sendable, Equatable {
             case .require: .require(TLSConfiguration.makeClientConfiguration())
             }
         }
+
+        /// The same for a single connection (made outside a pool).
+        func connection() throws -> PostgresConnection.Configuration.TLS {
+            switch self {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: TLSConfiguration.makeClientConfiguration()))
+            }
+        }
+    }
+
+    /// A login of its own for investigators' SQL (the URL's `investigator_user` and
+    /// `investigator_password`); without one, Warden makes its own (``PostgresInvestigator``).
+    public struct Login: Sendable, Equatable {
+        public var username: String
+        public var password: String?
+
+        public init(username: String, password: String?) {
+            self.username = username
+            self.password = password
+        }
     }
 
     public var host: String
@@ -168,9 +194,10 @@ public struct PostgresConfiguration: Sendable, Equatable {
     public var tls: TLSMode
     /// The most connections this node opens (the URL's `pool_size`; default 20).
     public var maximumConnections: Int
+    public var investigator: Login?
 
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
-                tls: TLSMode = .prefer, maximumConnections: Int = 20) {
+                tls: TLSMode = .prefer, maximumConnections: Int = 20, investigator: Login? = nil) {
         self.host = host
         self.port = port
         self.username = username
@@ -178,6 +205,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
         self.database = database
         self.tls = tls
         self.maximumConnections = maximumConnections
+        self.investigator = investigator
     }
 
     /// The driver's configuration.
@@ -190,7 +218,8 @@ public struct PostgresConfiguration: Sendable, Equatable {
     }
 
     /// Reads `postgres://user:password@host:port/database?sslmode=…&pool_size=…` (also
-    /// `postgresql://`). Refuses what it cannot use, saying which part.
+    /// `postgresql://`; `investigator_user=…&investigator_password=…` name investigators' login).
+    /// Refuses what it cannot use, saying which part.
     public init(url text: String) throws(PostgresConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme else {
             throw PostgresConfigurationError("'\(Self.redacted(text))' is not a URL: expected postgres://user:password@host:port/database")
@@ -210,6 +239,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
         }
         var tls = TLSMode.prefer
         var poolSize = 20
+        var investigatorUser: String?, investigatorPassword: String?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -225,19 +255,33 @@ public struct PostgresConfiguration: Sendable, Equatable {
                     throw PostgresConfigurationError("pool_size in the database URL must be a whole number from 1 to 1000")
                 }
                 poolSize = size
+            case "investigator_user":
+                guard let user = item.value, !user.isEmpty, user.count <= 63 else {
+                    throw PostgresConfigurationError("investigator_user in the database URL must name a login (1 to 63 characters)")
+                }
+                investigatorUser = user
+            case "investigator_password":
+                investigatorPassword = item.value
             case let other:
-                throw PostgresConfigurationError("'\(other)' in the database URL is not an option Warden reads (sslmode, pool_size)")
+                throw PostgresConfigurationError("'\(other)' in the database URL is not an option Warden reads (sslmode, pool_size, investigator_user, investigator_password)")
             }
+        }
+        if investigatorPassword != nil, investigatorUser == nil {
+            throw PostgresConfigurationError("the database URL gives investigator_password without investigator_user")
         }
         self.init(host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
                   password: components.password.map { $0.removingPercentEncoding ?? $0 }, database: database,
-                  tls: tls, maximumConnections: poolSize)
+                  tls: tls, maximumConnections: poolSize,
+                  investigator: investigatorUser.map { Login(username: $0, password: investigatorPassword) })
     }
 
     /// The URL with its password replaced, for messages and logs.
     public static func redacted(_ text: String) -> String {
-        guard var components = URLComponents(string: text), components.password != nil else { return text }
-        components.password = "***"
+        guard var components = URLComponents(string: text) else { return text }
+        if components.password != nil { components.password = "***" }
+        components.queryItems = components.queryItems?.map { item in
+            item.name == "investigator_password" ? URLQueryItem(name: item.name, value: "***") : item
+        }
         return components.string ?? text
     }
 }

@@ -4,8 +4,6 @@ public import WardenCore
 public import WardenInvestigations
 
 extension SQLiteStore: InvestigationStore {
-    public var runsQueries: Bool { true }
-
     public func runQuery(_ sql: String, parameters: [String: QueryValue], limits: QueryLimits) async throws -> QueryResult {
         try await investigator.run(sql, parameters: parameters, limits: limits)
     }
