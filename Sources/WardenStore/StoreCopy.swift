@@ -35,7 +35,7 @@ public enum StoreCopy {
     /// by triggers as rows arrive, or the target's own bookkeeping.
     static let notCopied: Set<String> = [
         "entity", "event_entity", "entity_link", "graph_cursor", "event_search", "search_cursor", "case_search",
-        "log_head", "review_head", "signal_head", "consumer_lease", "schema_migration",
+        "log_head", "review_head", "signal_head", "consumer_lease", "schema_migration", "investigator_login",
     ]
     /// Columns the PostgreSQL schema names differently (reserved words there).
     static let renamed = ["user_name": "user", "by_actor": "by"]
@@ -86,6 +86,12 @@ public enum StoreCopy {
                                       (SELECT count(*) > 0 FROM \(table)))
                         """), logger: logger)
                 }
+            }
+        }
+        // Each derived table's view over its rows (on SQLite the investigator's connections define them).
+        for table in try await store.derivedTables() where table.columns != nil {
+            try await store.transaction { connection in
+                try await PostgresInvestigator.defineDerivedView(connection, query: table.query, columns: table.columns, logger: logger)
             }
         }
         report.events = try await store.one(Int64.self, "SELECT seq FROM log_head WHERE id = 1") ?? 0

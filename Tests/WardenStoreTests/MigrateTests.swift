@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenInvestigations
 import WardenReview
 @testable import WardenStore
 
@@ -42,6 +43,19 @@ struct MigrateTests {
         _ = try await source.append((1...12).map { try event("e\($0)", actor: "u\($0 % 3)") }, receivedAt: 1_000)
         try await source.insertToken(APITokenRecord(id: "t1", name: "ops", secretHash: Array(repeating: 7, count: 32), scopes: [.admin], createdAt: 5))
         _ = try await Day.reviewDay(source)
+        // A derived table, refreshed: its rows come across and its view is defined there.
+        let audit = AuditDraft(at: 1, actor: "user:ana", action: "query.save", target: "query:by-actor", detail: "{}")
+        let sql = "SELECT actor, count(*) AS n, avg(seq) AS mean FROM events GROUP BY actor ORDER BY actor"
+        _ = try await source.saveQuery(SavedQuery(name: "by-actor", description: "", sql: sql, parameters: [], createdBy: "user:ana", createdAt: 1,
+                                                  updatedBy: "user:ana", updatedAt: 1), onlyNew: true, audit: audit)
+        var derived = DerivedTable(query: "by-actor", schedule: DerivedSchedule(every: 60_000, mode: .full, cursorColumn: nil), nextAt: 2, scheduledBy: "user:ana")
+        #expect(try await source.scheduleDerived(derived, audit: audit))
+        let result = try await source.runQuery(sql, parameters: [:], limits: QueryLimits())
+        derived.columns = result.columns
+        try await source.storeRefresh(derived, rows: result.rows, replace: true, audit: audit)
+        let view = "SELECT * FROM derived_by_actor ORDER BY actor"
+        let viewed = try await source.runQuery(view, parameters: [:], limits: QueryLimits()).rows
+        #expect(viewed.count == 3)
         let before = try await Self.readBack(source)
 
         let database = try await PostgresTestDatabase.create()
@@ -62,6 +76,7 @@ struct MigrateTests {
             for (left, right) in zip(before, after) where left != right {
                 Issue.record("the copy differs:\n  sqlite:   \(left)\n  postgres: \(right)")
             }
+            #expect(try await copy.runQuery(view, parameters: [:], limits: QueryLimits()).rows == viewed)
             // It goes on: the log from its head, cases and identities from their last numbers.
             #expect(try await copy.append([try event("e13")], receivedAt: 2_000) == [.accepted(seq: 13)])
             let merged = try await copy.mergeIntoCases([CaseInput(kind: .signal, ref: 9, subject: EntityRef(type: "user", id: "u9"), category: "spam",

@@ -404,10 +404,16 @@ struct PostgresTestDatabase: Sendable {
             ("postgres://h/d", "the database URL names no user: expected postgres://user:password@host:port/database"),
             ("postgres://u@h/d?sslmode=maybe", "sslmode 'maybe' in the database URL is not one of disable, prefer, require, verify-full"),
             ("postgres://u@h/d?pool_size=0", "pool_size in the database URL must be a whole number from 1 to 1000"),
-            ("postgres://u@h/d?timeout=3", "'timeout' in the database URL is not an option Warden reads (sslmode, pool_size)"),
+            ("postgres://u@h/d?timeout=3", "'timeout' in the database URL is not an option Warden reads (sslmode, pool_size, investigator_user, investigator_password)"),
+            ("postgres://u@h/d?investigator_password=x", "the database URL gives investigator_password without investigator_user"),
+            ("postgres://u@h/d?investigator_user=", "investigator_user in the database URL must name a login (1 to 63 characters)"),
         ] {
             #expect(throws: PostgresConfigurationError(message), "\(url)") { try PostgresConfiguration(url: url) }
         }
+        let investigator = try PostgresConfiguration(url: "postgres://ana:s@h/d?investigator_user=reader&investigator_password=p%26w")
+        #expect(investigator.investigator == .init(username: "reader", password: "p&w"))
         #expect(PostgresConfiguration.redacted("postgres://ana:secret@h/d") == "postgres://ana:***@h/d")
+        #expect(PostgresConfiguration.redacted("postgres://ana:secret@h/d?investigator_user=reader&investigator_password=p%26w")
+                == "postgres://ana:***@h/d?investigator_user=reader&investigator_password=***")
     }
 }
