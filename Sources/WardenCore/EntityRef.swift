@@ -16,9 +16,12 @@ public struct EntityRef: Hashable, Sendable, CustomStringConvertible, Comparable
 
     /// Parses the `type:id` form; the id may itself contain colons (`ip:2001:db8::1`).
     public init?(parsing text: some StringProtocol) {
-        guard let colon = text.firstIndex(of: ":") else { return nil }
-        let type = text[..<colon]
-        let id = text[text.index(after: colon)...]
+        // Split at the first colon scalar, not Character: a colon followed by a combining mark
+        // or an emoji modifier ("1:🏻") is one Character with the mark, and would hide the colon.
+        let scalars = String(text).unicodeScalars
+        guard let colon = scalars.firstIndex(of: ":") else { return nil }
+        let type = Substring(scalars[..<colon])
+        let id = Substring(scalars[scalars.index(after: colon)...])
         guard !type.isEmpty, !id.isEmpty else { return nil }
         self.init(type: String(type), id: String(id))
     }

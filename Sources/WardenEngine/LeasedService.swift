@@ -20,19 +20,17 @@ public struct LeasedService: Service {
     private let store: any LeaseStore
     private let owner: String
     private let millis: Int64
-    private let clock: any WallClock
     private let logger: Logger
     private let onChange: @Sendable (Bool) -> Void
 
     /// `work` under the lease `name`, held by `owner` for `millis` at a time.
     public init(_ name: String, work: any Service, store: any LeaseStore, owner: String, millis: Int64 = 6_000,
-                clock: any WallClock = SystemWallClock(), logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+                logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.name = name
         self.work = work
         self.store = store
         self.owner = owner
         self.millis = millis
-        self.clock = clock
         self.logger = logger
         self.onChange = onChange
     }
@@ -49,7 +47,8 @@ public struct LeasedService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    guard try await store.acquireLease(name, owner: owner, now: clock.nowMillis(), millis: millis) else {
+                    let acquiredAt = ContinuousClock.now
+                    guard try await store.acquireLease(name, owner: owner, millis: millis) else {
                         try await Task.sleep(for: renewEvery)
                         continue
                     }
@@ -59,20 +58,36 @@ public struct LeasedService: Service {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await work.run() }
                         group.addTask {
-                            // Renew; give the work up before the lease could expire unrenewed.
-                            var renewedAt = clock.nowMillis()
+                            // Renew; give the work up before the lease could expire unrenewed. The
+                            // lease runs from when the database took the renewal, which is after it
+                            // was sent, so this node counts from the sending, on its monotonic clock,
+                            // and a renewal that hangs counts as failed once two thirds have passed.
+                            var renewedAt = acquiredAt
+                            let safe = Duration.milliseconds(millis * 2 / 3)
                             while !Task.isCancelled {
                                 try await Task.sleep(for: renewEvery)
+                                let sent = ContinuousClock.now
                                 do {
-                                    guard try await store.acquireLease(name, owner: owner, now: clock.nowMillis(), millis: millis) else { throw LeaseLost() }
-                                    renewedAt = clock.nowMillis()
+                                    let deadline = renewedAt + safe
+                                    let held = try await withThrowingTaskGroup(of: Bool?.self) { race in
+                                        race.addTask { try await store.acquireLease(name, owner: owner, millis: millis) }
+                                        race.addTask {
+                                            try await Task.sleep(until: deadline)
+                                            return nil
+                                        }
+                                        let first = try await race.next() ?? nil
+                                        race.cancelAll()
+                                        return first
+                                    }
+                                    guard held == true else { throw LeaseLost() }
+                                    renewedAt = sent
                                 } catch is LeaseLost {
                                     throw LeaseLost()
                                 } catch is CancellationError {
                                     return
                                 } catch {
                                     logger.warning("could not renew the lease", metadata: ["work": "\(name)", "error": "\(error)"])
-                                    if clock.nowMillis() - renewedAt > millis * 2 / 3 { throw LeaseLost() }
+                                    if ContinuousClock.now - renewedAt > safe { throw LeaseLost() }
                                 }
                             }
                         }

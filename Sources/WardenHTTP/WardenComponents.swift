@@ -162,7 +162,7 @@ public struct WardenComponents: Sendable {
         let store = self.store
         let clock = self.clock
         func leased(_ name: String, _ work: any Service) -> any Service {
-            LeasedService(name, work: work, store: store, owner: node, clock: clock, logger: logger)
+            LeasedService(name, work: work, store: store, owner: node, logger: logger)
         }
         var services: [any Service] = [
             leased("entity_graph", EntityIndexer(store: store, logger: logger)),

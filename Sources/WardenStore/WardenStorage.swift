@@ -16,9 +16,10 @@ public protocol WardenStorage: EventStore, AuditStore, TokenStore, UserStore, Ca
 /// Who runs each piece of background work that must run on one node at a time (a log consumer,
 /// a clock): a lease with an owner and an expiry that its holder renews.
 public protocol LeaseStore: Sendable {
-    /// Takes or renews the lease `name` for `owner` until `now + millis`: true when `owner` holds it
-    /// afterwards (it was free, expired, or already theirs).
-    func acquireLease(_ name: String, owner: String, now: Int64, millis: Int64) async throws -> Bool
+    /// Takes or renews the lease `name` for `owner` for `millis` from now by the store's own clock
+    /// (nodes' clocks need not agree): true when `owner` holds it afterwards (it was free, expired,
+    /// or already theirs).
+    func acquireLease(_ name: String, owner: String, millis: Int64) async throws -> Bool
     /// Gives the lease up if `owner` holds it, so another node takes over at once.
     func releaseLease(_ name: String, owner: String) async throws
     /// Every lease held, by name: its owner and expiry.
@@ -27,7 +28,7 @@ public protocol LeaseStore: Sendable {
 
 extension SQLiteStore: WardenStorage, LeaseStore {
     /// One process writes an SQLite store: every lease is its own.
-    public func acquireLease(_ name: String, owner: String, now: Int64, millis: Int64) async throws -> Bool { true }
+    public func acquireLease(_ name: String, owner: String, millis: Int64) async throws -> Bool { true }
     public func releaseLease(_ name: String, owner: String) async throws {}
     public func leases() async throws -> [String: (owner: String, expiresAt: Int64)] { [:] }
     public var isShared: Bool { false }

@@ -100,6 +100,9 @@ import WardenSimulation
         #expect(EntityRef(parsing: "ip:2001:db8::1") == EntityRef(type: "ip", id: "2001:db8::1"))
         #expect(EntityRef(parsing: "user") == nil)
         #expect(EntityRef(parsing: ":x") == nil)
+        // A colon followed by a combining mark or emoji modifier is one Character with it: still the split.
+        #expect(EntityRef(parsing: "1:\u{1F3FB}") == EntityRef(type: "1", id: "\u{1F3FB}"))
+        #expect(EntityRef(parsing: "user:\u{301}x") == EntityRef(type: "user", id: "\u{301}x"))
     }
 
     @Test func taxonomyReportsEveryProblem() {

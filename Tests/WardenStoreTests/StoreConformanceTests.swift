@@ -374,6 +374,27 @@ struct PostgresTestDatabase: Sendable {
         try await database.drop()
     }
 
+    /// A lease is one node's until it lapses by the database's clock; then the next node to ask has it.
+    @Test(.enabled(if: Backend.postgresURL != nil, "needs WARDEN_TEST_POSTGRES_URL"))
+    func aLeaseIsOneNodesUntilItLapses() async throws {
+        let database = try await PostgresTestDatabase.create()
+        let first = try await database.open(), second = try await database.open()
+        #expect(try await first.acquireLease("detection", owner: "a", millis: 800))
+        #expect(try await second.acquireLease("detection", owner: "b", millis: 800) == false)
+        #expect(try await second.acquireLease("outbox", owner: "b", millis: 800))
+        #expect(try await first.acquireLease("detection", owner: "a", millis: 800), "its holder renews it")
+        let held = try await first.leases()
+        #expect(held["detection"]?.owner == "a" && held["outbox"]?.owner == "b")
+        try await Task.sleep(for: .milliseconds(1_000))
+        #expect(try await second.acquireLease("detection", owner: "b", millis: 800), "lapsed: taken over")
+        #expect(try await first.acquireLease("detection", owner: "a", millis: 800) == false)
+        try await second.releaseLease("detection", owner: "b")
+        #expect(try await first.acquireLease("detection", owner: "a", millis: 800), "released: free at once")
+        first.shutdown()
+        second.shutdown()
+        try await database.drop()
+    }
+
     @Test(.enabled(if: Backend.postgresURL != nil, "needs WARDEN_TEST_POSTGRES_URL"))
     func theLogsAreAppendOnlyInTheDatabaseItself() async throws {
         let database = try await PostgresTestDatabase.create()

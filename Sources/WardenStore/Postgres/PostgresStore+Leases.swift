@@ -4,11 +4,13 @@ public import WardenCore
 extension PostgresStore: WardenStorage, LeaseStore {
     public var isShared: Bool { true }
 
-    /// One statement: insert the lease, or take it over when it is ours or has expired. The row
-    /// lock the upsert takes makes two nodes asking at once see one answer each.
-    public func acquireLease(_ name: String, owner: String, now: Int64, millis: Int64) async throws -> Bool {
+    /// One statement: insert the lease, or take it over when it is ours or has expired, all by the
+    /// database's clock, so no node's clock decides when another's lease ends. The row lock the
+    /// upsert takes makes two nodes asking at once see one answer each.
+    public func acquireLease(_ name: String, owner: String, millis: Int64) async throws -> Bool {
         try await !rows("""
-            INSERT INTO consumer_lease (name, owner, acquired_at, expires_at) VALUES (\(name), \(owner), \(now), \(now + millis))
+            INSERT INTO consumer_lease (name, owner, acquired_at, expires_at)
+            SELECT \(name), \(owner), t.now, t.now + \(millis) FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now) AS t
             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
                 acquired_at = CASE WHEN consumer_lease.owner = excluded.owner THEN consumer_lease.acquired_at ELSE excluded.acquired_at END
             WHERE consumer_lease.owner = excluded.owner OR consumer_lease.expires_at < excluded.acquired_at
