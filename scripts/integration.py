@@ -3,7 +3,6 @@
 corpus over real HTTP, first-start bootstrap, graceful shutdown and the CLI. Standard library only."""
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -18,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from webhook_receiver import WebhookReceiver
 
 TOKEN = "integration-token-0123456789"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -441,59 +441,6 @@ def test_classifiers_cli(binary, work):
     except openai.UnprocessableEntityError:
         check(True, "an empty input list is refused with 422")
     check(server.stop() == 0, "the moderation server stops gracefully")
-
-
-class WebhookReceiver:
-    """The product's side of enforcement webhooks: verifies every HMAC signature, applies each
-    idempotency key once, and can be down (503) for its first few requests."""
-
-    def __init__(self, secret, fail_first=0):
-        import http.server
-        import hmac
-        receiver = self
-        self.secret, self.fail_first = secret, fail_first
-        self.attempts, self.applied, self.bad_signatures = [], [], 0
-        self.lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                parts = dict(p.split("=", 1) for p in self.headers.get("Warden-Signature", "").split(",") if "=" in p)
-                expected = hmac.new(receiver.secret.encode(), parts.get("t", "").encode() + b"." + body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, parts.get("v1", "")) and abs(time.time() - int(parts.get("t", "0"))) < 300
-                key = self.headers.get("Idempotency-Key")
-                with receiver.lock:
-                    receiver.attempts.append(key)
-                    if not valid:
-                        receiver.bad_signatures += 1
-                        status = 401
-                    elif receiver.fail_first > 0:
-                        receiver.fail_first -= 1
-                        status = 503
-                    else:
-                        if key not in [k for k, _, _ in receiver.applied]:
-                            receiver.applied.append((key, self.headers.get("Warden-Topic"), json.loads(body)))
-                        status = 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def topics(self):
-        with self.lock:
-            return [topic for _, topic, _ in self.applied]
-
-    def wait_for(self, count, seconds=30):
-        deadline = time.time() + seconds
-        while time.time() < deadline and len(self.topics()) < count:
-            time.sleep(0.1)
-        return self.topics()
 
 
 class FakePolicyModel:

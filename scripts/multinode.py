@@ -17,9 +17,6 @@ again later. Then, with everything caught up:
 Needs a PostgreSQL server whose role may create databases (--postgres URL); scripts/test starts one.
 Prints a JSON summary line (takeover time, events re-processed) for BENCHMARKS.md."""
 import argparse
-import hashlib
-import hmac
-import http.server
 import json
 import os
 import random
@@ -33,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit, urlunsplit
+from webhook_receiver import WebhookReceiver
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACK = os.path.join(ROOT, "policies/example")
@@ -62,40 +60,6 @@ def create_database(server_url, name):
     subprocess.run(["psql", server_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "-c", f"CREATE DATABASE {name}"],
                    check=True, capture_output=True)
     return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-
-
-class Receiver:
-    """The product's webhook endpoint: checks each signature, applies each idempotency key once."""
-
-    def __init__(self):
-        receiver = self
-        self.applied, self.deliveries, self.bad = {}, 0, 0
-        self.lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                parts = dict(p.split("=", 1) for p in self.headers.get("Warden-Signature", "").split(",") if "=" in p)
-                expected = hmac.new(SECRET.encode(), parts.get("t", "").encode() + b"." + body, hashlib.sha256).hexdigest()
-                key = self.headers.get("Idempotency-Key")
-                with receiver.lock:
-                    receiver.deliveries += 1
-                    if not hmac.compare_digest(expected, parts.get("v1", "")):
-                        receiver.bad += 1
-                        status = 401
-                    else:
-                        receiver.applied.setdefault(key, body)
-                        status = 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class Node:
@@ -162,7 +126,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="warden-multinode-")
     database = create_database(args.postgres, "warden_multinode")
-    receiver = Receiver()
+    receiver = WebhookReceiver(SECRET)
     nodes = [Node(args.binary, database, name, work, receiver) for name in ("a", "b", "c")]
     summary = {}
     try:
@@ -374,9 +338,9 @@ def main():
         # Webhooks: every one delivered, each key applied once.
         keys = {row[0] for row in psql(database, "SELECT idempotency_key FROM outbox WHERE destination = ''")}
         (left,), = psql(database, "SELECT count(*) FROM outbox WHERE state <> 'delivered'")
-        check(len(keys) > 0 and keys <= set(receiver.applied) and left == "0" and receiver.bad == 0,
-              f"all {len(keys)} enforcement webhooks reached the receiver with valid signatures ({receiver.deliveries} deliveries, "
-              f"{len(receiver.applied)} keys applied once each), none left in the outbox")
+        check(len(keys) > 0 and keys <= receiver.applied_keys and left == "0" and receiver.bad_signatures == 0,
+              f"all {len(keys)} enforcement webhooks reached the receiver with valid signatures ({len(receiver.attempts)} deliveries, "
+              f"{len(receiver.applied_keys)} keys applied once each), none left in the outbox")
 
         verified = subprocess.run([args.binary, "audit", "verify", "--database", database], capture_output=True, text=True, env=nodes[0].env)
         check(verified.returncode == 0, "the audit chain verifies: " + (verified.stdout.strip().splitlines() or [""])[-1])

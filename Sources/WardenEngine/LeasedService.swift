@@ -13,7 +13,10 @@ public import WardenStore
 /// can reach the database.
 ///
 /// On the SQLite store every lease is the process's own and the work simply runs.
-public struct LeasedService: Service {
+///
+/// Time is read from `clock` (the monotonic clock in production; a test drives its own, so the
+/// timing it checks does not depend on how busy the machine is).
+public struct LeasedService<C: Clock>: Service where C.Duration == Duration {
     /// The work, and its lease's name.
     public let name: String
     private let work: any Service
@@ -22,22 +25,19 @@ public struct LeasedService: Service {
     private let millis: Int64
     private let logger: Logger
     private let onChange: @Sendable (Bool) -> Void
+    private let clock: C
 
-    /// `work` under the lease `name`, held by `owner` for `millis` at a time.
+    /// `work` under the lease `name`, held by `owner` for `millis` at a time, timed by `clock`.
     public init(_ name: String, work: any Service, store: any LeaseStore, owner: String, millis: Int64 = 6_000,
-                logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+                clock: C, logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.name = name
         self.work = work
         self.store = store
         self.owner = owner
         self.millis = millis
+        self.clock = clock
         self.logger = logger
         self.onChange = onChange
-    }
-
-    /// A name for this process among the nodes: host, process and a random part.
-    public static func nodeName() -> String {
-        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
     }
 
     private struct LeaseLost: Error {}
@@ -47,9 +47,9 @@ public struct LeasedService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let acquiredAt = ContinuousClock.now
+                    let acquiredAt = clock.now
                     guard try await store.acquireLease(name, owner: owner, millis: millis) else {
-                        try await Task.sleep(for: renewEvery)
+                        try await clock.sleep(for: renewEvery)
                         continue
                     }
                     logger.info("took the lease; running", metadata: ["work": "\(name)", "node": "\(owner)"])
@@ -60,19 +60,19 @@ public struct LeasedService: Service {
                         group.addTask {
                             // Renew; give the work up before the lease could expire unrenewed. The
                             // lease runs from when the database took the renewal, which is after it
-                            // was sent, so this node counts from the sending, on its monotonic clock,
+                            // was sent, so this node counts from the sending, on its own clock,
                             // and a renewal that hangs counts as failed once two thirds have passed.
                             var renewedAt = acquiredAt
                             let safe = Duration.milliseconds(millis * 2 / 3)
                             while !Task.isCancelled {
-                                try await Task.sleep(for: renewEvery)
-                                let sent = ContinuousClock.now
+                                try await clock.sleep(for: renewEvery)
+                                let sent = clock.now
                                 do {
-                                    let deadline = renewedAt + safe
+                                    let deadline = renewedAt.advanced(by: safe)
                                     let held = try await withThrowingTaskGroup(of: Bool?.self) { race in
                                         race.addTask { try await store.acquireLease(name, owner: owner, millis: millis) }
                                         race.addTask {
-                                            try await Task.sleep(until: deadline)
+                                            try await clock.sleep(until: deadline, tolerance: nil)
                                             return nil
                                         }
                                         let first = try await race.next() ?? nil
@@ -87,7 +87,7 @@ public struct LeasedService: Service {
                                     return
                                 } catch {
                                     logger.warning("could not renew the lease", metadata: ["work": "\(name)", "error": "\(error)"])
-                                    if ContinuousClock.now - renewedAt > safe { throw LeaseLost() }
+                                    if renewedAt.duration(to: clock.now) > safe { throw LeaseLost() }
                                 }
                             }
                         }
@@ -100,10 +100,24 @@ public struct LeasedService: Service {
                     logger.warning("lost the lease; stopped", metadata: ["work": "\(name)", "node": "\(owner)"])
                 } catch {
                     logger.warning("lease failed; will retry", metadata: ["work": "\(name)", "error": "\(error)"])
-                    try? await Task.sleep(for: renewEvery)
+                    try? await clock.sleep(for: renewEvery)
                 }
             }
         }
         try? await store.releaseLease(name, owner: owner)
+    }
+}
+
+extension LeasedService where C == ContinuousClock {
+    /// `work` under the lease `name`, held by `owner` for `millis` at a time, timed by the
+    /// monotonic clock.
+    public init(_ name: String, work: any Service, store: any LeaseStore, owner: String, millis: Int64 = 6_000,
+                logger: Logger, onChange: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.init(name, work: work, store: store, owner: owner, millis: millis, clock: ContinuousClock(), logger: logger, onChange: onChange)
+    }
+
+    /// A name for this process among the nodes: host, process and a random part.
+    public static func nodeName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
     }
 }

@@ -154,7 +154,7 @@ public struct WardenComponents: Sendable {
     /// the process holds every lease; on PostgreSQL the first node to ask runs it and another takes
     /// it over when that node stops renewing. Pack reloads and the operations metrics run on every
     /// node (each serves its own pack and its own `/metrics`).
-    public func backgroundServices(node: String = LeasedService.nodeName()) -> [any Service] {
+    public func backgroundServices(node: String = LeasedService<ContinuousClock>.nodeName()) -> [any Service] {
         let logger = configuration.logger
         let metrics = DocumentedMetricsFactory(registry: configuration.registry)
         let packs = self.packs
@@ -181,9 +181,9 @@ public struct WardenComponents: Sendable {
             OperationsMetrics(store: store, packs: packs, clock: clock, logger: logger, metrics: metrics, board: queueBoard),
         ]
         if store.isShared {
-            services.append(LookupRefresher(banks: banks, logger: logger))
+            services.append(PeriodicService.lookupRefresher(banks: banks, logger: logger))
         } else {
-            services.append(Checkpointer(store: store, logger: logger))
+            services.append(PeriodicService.checkpointer(store: store, logger: logger))
         }
         return services
     }

@@ -122,7 +122,7 @@ struct IngestBench: AsyncParsableCommand {
         let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let indexer = EntityIndexer(store: store, logger: logger)
-        let app = WardenApplication.build(components, services: [indexer, Checkpointer(store: store, logger: logger)], logger: logger) { port in
+        let app = WardenApplication.build(components, services: [indexer, PeriodicService.checkpointer(store: store, logger: logger)], logger: logger) { port in
             portContinuation.yield(port)
         }
         let report = try await withThrowingTaskGroup(of: BenchReport?.self) { group in

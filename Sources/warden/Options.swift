@@ -52,11 +52,12 @@ struct OpenedDataDir {
 
     /// Opens the store. `exclusive` takes the data directory's lock: commands that append events
     /// need it, because a running server caches entity keys; token management does not.
-    init(_ option: DataDirOption, exclusive: Bool = true) async throws {
+    /// `logLevel` is the PostgreSQL store's (its driver is chatty below `notice`).
+    init(_ option: DataDirOption, exclusive: Bool = true, logLevel: Logger.Level = .warning) async throws {
         directory = DataDirectory(path: option.dataDir)
         if let postgres = try option.postgres() {
             var logger = Logger(label: "warden.postgres")
-            logger.logLevel = .warning
+            logger.logLevel = logLevel
             lock = nil
             store = try await PostgresStore(configuration: postgres, logger: logger)
             description = "PostgreSQL \(postgres.database) on \(postgres.host):\(postgres.port)"
@@ -66,6 +67,12 @@ struct OpenedDataDir {
             store = try SQLiteStore(path: directory.databasePath)
             description = "data dir \(option.dataDir)"
         }
+    }
+
+    /// Releases the data directory's lock, or closes the PostgreSQL store's connections.
+    func close() {
+        lock?.release()
+        (store as? PostgresStore)?.shutdown()
     }
 }
 

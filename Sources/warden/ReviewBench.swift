@@ -84,7 +84,7 @@ struct ReviewBench: AsyncParsableCommand {
         let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger,
                                         metrics: DocumentedMetricsFactory(registry: configuration.registry))
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [Checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
+        let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [PeriodicService.checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
                                           logger: logger) { port in portContinuation.yield(port) }
 
         let report = try await withThrowingTaskGroup(of: Report?.self) { group in

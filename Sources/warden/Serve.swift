@@ -37,24 +37,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "warden")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let policyPack = try pack.load()
-        let store: any WardenStorage
-        let lock: DataDirectoryLock?
-        let storeLine: String
-        var postgres: PostgresStore?
-        if let url = try data.postgres() {
-            var storeLogger = logger
-            storeLogger.logLevel = max(logger.logLevel, .notice)
-            let opened = try await PostgresStore(configuration: url, logger: storeLogger)
-            postgres = opened
-            store = opened
-            lock = nil
-            storeLine = "store: PostgreSQL \(url.database) on \(url.host):\(url.port) (this node shares it)"
-        } else {
-            let opened = try await OpenedDataDir(data)
-            store = opened.store
-            lock = opened.lock
-            storeLine = "data dir: \(data.dataDir)"
-        }
+        let opened = try await OpenedDataDir(data, logLevel: max(logger.logLevel, .notice))
+        let store = opened.store
+        let storeLine = store.isShared ? "store: \(opened.description) (this node shares it)" : "data dir: \(data.dataDir)"
 
         var configuration = WardenConfiguration(store: store, pack: policyPack, logger: logger)
         configuration.server.host = host
@@ -102,7 +87,6 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n\n").utf8))
         }
         try await app.runService()
-        lock?.release()
-        postgres?.shutdown()
+        opened.close()
     }
 }

@@ -24,6 +24,7 @@ import WardenInvestigations
 actor PostgresInvestigator {
     private enum State {
         case unknown
+        case connecting(Task<PostgresClient, any Error>)
         case ready(PostgresClient, Task<Void, Never>)
         case unavailable(String, until: ContinuousClock.Instant)
     }
@@ -200,32 +201,52 @@ actor PostgresInvestigator {
 
     // MARK: The investigators' login
 
-    /// The investigators' connection pool, set up on first use; a login that cannot be set up is
-    /// reported to every query for a minute, then tried again.
+    /// The investigators' connection pool, set up on first use (queries arriving meanwhile wait
+    /// for the same setting up); a login that cannot be set up is reported to every query for a
+    /// minute, then tried again.
     private func connected() async throws -> PostgresClient {
         switch state {
         case .ready(let client, _):
             return client
+        case .connecting(let opening):
+            return try await opening.value
         case .unavailable(let reason, let until) where ContinuousClock.now < until:
             throw QueryError(.refused, reason)
         case .unknown, .unavailable:
+            let opening = Task { try await self.open() }
+            state = .connecting(opening)
             do {
-                let (username, password) = try await login()
-                var client = configuration.client
-                client.username = username
-                client.password = password
-                client.options.maximumConnections = 4
-                client.options.minimumConnections = 0
-                let pool = PostgresClient(configuration: client, backgroundLogger: logger)
-                state = .ready(pool, await PostgresStore.start(pool))
-                logger.info("investigators' SQL runs as its own login", metadata: ["login": "\(username)"])
-                return pool
+                let client = try await opening.value
+                return client
             } catch let refusal as QueryError {
-                state = .unavailable(refusal.message, until: .now + .seconds(60))
+                if case .connecting = state { state = .unavailable(refusal.message, until: .now + .seconds(60)) }
                 logger.warning("investigators' SQL is not available: \(refusal.message)")
                 throw refusal
+            } catch {
+                if case .connecting = state { state = .unknown }
+                throw error
             }
         }
+    }
+
+    /// Sets up the login and starts its pool.
+    private func open() async throws -> PostgresClient {
+        let (username, password) = try await login()
+        var client = configuration.client
+        client.username = username
+        client.password = password
+        client.options.maximumConnections = 4
+        client.options.minimumConnections = 0
+        let pool = PostgresClient(configuration: client, backgroundLogger: logger)
+        let running = await PostgresStore.start(pool)
+        // Closed meanwhile: the pool goes with it.
+        guard case .connecting = state else {
+            running.cancel()
+            throw QueryError(.refused, "the store is closed")
+        }
+        state = .ready(pool, running)
+        logger.info("investigators' SQL runs as its own login", metadata: ["login": "\(username)"])
+        return pool
     }
 
     /// The investigators' login, granted `SELECT` on the views and checked by connecting with it.
