@@ -1,3 +1,5 @@
+import WardenCore
+
 /// Velocity counter state, kept small: a live key costs one dictionary entry of 32 bytes (a 64-bit
 /// key hash and an inline window) until it holds more than one bucket or value.
 ///
@@ -44,6 +46,15 @@ struct StableHash {
     static func of(_ text: String) -> UInt64 {
         var hasher = StableHash()
         hasher.combine(text)
+        return hasher.finalize()
+    }
+
+    /// The hash of an entity reference's `type:id` text, without making the text.
+    static func of(_ ref: EntityRef) -> UInt64 {
+        var hasher = StableHash()
+        hasher.combine(ref.type)
+        hasher.combine(UInt8(ascii: ":"))
+        hasher.combine(ref.id)
         return hasher.finalize()
     }
 }

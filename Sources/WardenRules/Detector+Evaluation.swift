@@ -189,7 +189,8 @@ extension Detector {
         case .age:
             guard case .entity(let ref) = argument else { return .null }
             let time = context.event.occurredAt
-            guard let seen = context.isVirtual ? min(firstSeen[ref] ?? time, time) : firstSeen[ref] else { return .null }
+            let key = StableHash.of(ref)
+            guard let seen = context.isVirtual ? min(firstSeen[key] ?? time, time) : firstSeen[key] else { return .null }
             return .duration(time - seen)
         case .strikes:
             guard case .entity(let ref) = argument else { return .null }
@@ -349,13 +350,7 @@ extension Value {
     /// The hash a counter groups (or counts distinct values) by: entities by `type:id`, other
     /// values by their text.
     var keyHash: UInt64? {
-        if case .entity(let ref) = self {
-            var hasher = StableHash()
-            hasher.combine(ref.type)
-            hasher.combine(UInt8(ascii: ":"))
-            hasher.combine(ref.id)
-            return hasher.finalize()
-        }
+        if case .entity(let ref) = self { return StableHash.of(ref) }
         return text.map(StableHash.of)
     }
 }

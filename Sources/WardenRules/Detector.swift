@@ -12,8 +12,12 @@ public struct Detector: Sendable {
     var distinctWindows: [[UInt64: DistinctWindow]]
     /// Labels by entity.
     public internal(set) var labels: [EntityRef: [String: LabelEntry]] = [:]
-    /// When each entity was first seen (earliest event time).
-    public private(set) var firstSeen: [EntityRef: Int64] = [:]
+    /// When each entity was first seen (earliest event time), by the stable hash of its reference
+    /// (``StableHash/of(_:)-(EntityRef)``), as counters keep their keys: 16 bytes an entity, where
+    /// the reference itself cost 40 and more (a sustained run's heap profile found this map, which
+    /// holds every entity ever involved, the largest part of detection's memory). A collision can
+    /// only make an entity look older, with the odds counters document.
+    var firstSeen: [UInt64: Int64] = [:]
     /// Strike counts by entity (maintained by enforcement; read by rules).
     public var strikes: [EntityRef: Int] = [:]
     var processed = 0
@@ -97,7 +101,7 @@ public struct Detector: Sendable {
         let versions = Dictionary(rules.rules.map { ($0.name, $0.version) }, uniquingKeysWith: { first, _ in first })
         return DetectorSnapshot(
             counters: counters, labels: labels.map { DetectorSnapshot.Labelled(entity: $0.key.description, labels: $0.value) },
-            firstSeen: Dictionary(firstSeen.map { ($0.key.description, $0.value) }, uniquingKeysWith: min),
+            firstSeen: FirstSeenTimes(firstSeen),
             strikes: Dictionary(strikes.map { ($0.key.description, $0.value) }, uniquingKeysWith: max),
             hourlyHits: hourlyHits.mapValues { Dictionary($0.map { (String($0.key), $0.value) }, uniquingKeysWith: +) },
             demoted: Dictionary(demoted.compactMap { name, reason in versions[name].map { ("\(name)@\($0)", reason) } }, uniquingKeysWith: { first, _ in first }),
@@ -116,7 +120,7 @@ public struct Detector: Sendable {
         for entry in snapshot.labels {
             if let ref = EntityRef(parsing: entry.entity) { labels[ref] = entry.labels }
         }
-        firstSeen = Dictionary(snapshot.firstSeen.compactMap { key, value in EntityRef(parsing: key).map { ($0, value) } }, uniquingKeysWith: min)
+        firstSeen = snapshot.firstSeen.byKey
         strikes = Dictionary(snapshot.strikes.compactMap { key, value in EntityRef(parsing: key).map { ($0, value) } }, uniquingKeysWith: max)
         hourlyHits = snapshot.hourlyHits.mapValues { Dictionary($0.compactMap { key, value in Int64(key).map { ($0, value) } }, uniquingKeysWith: +) }
         for rule in rules.rules {
@@ -154,10 +158,11 @@ public struct Detector: Sendable {
         context.scratch.startEvent()
         if rules.usesAge {
             for entity in event.involvedEntities {
-                if let seen = firstSeen[entity] {
-                    if event.occurredAt < seen { firstSeen[entity] = event.occurredAt }
+                let key = StableHash.of(entity)
+                if let seen = firstSeen[key] {
+                    if event.occurredAt < seen { firstSeen[key] = event.occurredAt }
                 } else {
-                    firstSeen[entity] = event.occurredAt
+                    firstSeen[key] = event.occurredAt
                 }
             }
         }

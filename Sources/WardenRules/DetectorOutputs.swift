@@ -34,7 +34,7 @@ public struct DetectorSnapshot: Sendable, Codable, Equatable {
     var format = DetectorSnapshot.currentFormat
     var counters: [String: [SavedWindow]]
     var labels: [Labelled]
-    var firstSeen: [String: Int64]
+    var firstSeen: FirstSeenTimes
     var strikes: [String: Int]
     var hourlyHits: [String: [String: Int]]
     var demoted: [String: String]
@@ -49,16 +49,54 @@ public struct DetectorSnapshot: Sendable, Codable, Equatable {
         return Array(try encoder.encode(canonical))
     }
 
-    /// Reads canonical bytes.
+    /// Reads canonical bytes, of this layout or the one before it (format 2 kept first-seen times
+    /// by entity text; they are read into hashes, so an upgrade does not replay the log).
     public static func decode(_ bytes: [UInt8]) throws -> DetectorSnapshot {
-        let snapshot = try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
-        guard snapshot.format == currentFormat else {
+        var snapshot = try JSONDecoder().decode(DetectorSnapshot.self, from: Data(bytes))
+        guard snapshot.format == currentFormat || snapshot.format == 2 else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "snapshot format \(snapshot.format), expected \(currentFormat)"))
         }
+        snapshot.format = currentFormat
         return snapshot
     }
 
-    static let currentFormat = 2
+    static let currentFormat = 3
+}
+
+/// First-seen times in a snapshot: `[[key, time], …]` in key order (canonical), each key an entity
+/// reference's stable hash as a signed 64-bit number (its bit pattern). Format 2 wrote
+/// `{"type:id": time}`; that is read too.
+struct FirstSeenTimes: Sendable, Codable, Equatable {
+    var byKey: [UInt64: Int64]
+
+    init(_ byKey: [UInt64: Int64]) { self.byKey = byKey }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        byKey = [:]
+        if let byText = try? container.decode([String: Int64].self) {
+            for (text, time) in byText {
+                guard let ref = EntityRef(parsing: text) else { continue }
+                let key = StableHash.of(ref)
+                byKey[key] = min(byKey[key] ?? time, time)
+            }
+            return
+        }
+        let pairs = try container.decode([[Int64]].self)
+        byKey.reserveCapacity(pairs.count)
+        for pair in pairs {
+            guard pair.count == 2 else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a first-seen entry is [key, time], not \(pair)")
+            }
+            let key = UInt64(bitPattern: pair[0])
+            byKey[key] = min(byKey[key] ?? pair[1], pair[1])
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(byKey.sorted { $0.key < $1.key }.map { [Int64(bitPattern: $0.key), $0.value] })
+    }
 }
 
 /// One rule that fired on one event.

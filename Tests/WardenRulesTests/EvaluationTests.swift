@@ -83,6 +83,55 @@ import WardenCore
         #expect(seen.count == 100_000)
     }
 
+    /// First-seen times are kept by the entity's stable hash: `age` reads the same through a
+    /// snapshot's round trip as from the live detector, and a snapshot of the layout before
+    /// (format 2, times by `type:id` text) is read into the same state, without replaying the log.
+    @Test func agesSurviveSnapshotsOfThisLayoutAndTheOneBefore() throws {
+        let rules = try compile("""
+            rule new_account category spam severity low
+            when event.type == "message.sent" and age(event.actor) < 1h
+            then signal
+            rule new_ip category spam severity low
+            when event.type == "message.sent" and age(event.ip) < 1h
+            then signal
+            """)
+        var live = Detector(rules: rules)
+        // u1 and its IP appear at second 0; u2 at 3,000 s on the same IP.
+        for (actor, second) in [("u1", 0), ("u1", 600), ("u2", 3_000)] {
+            let (parsed, body) = event("account.created", actor: actor, at: second)
+            _ = live.process(parsed, body: body)
+        }
+        let snapshot = live.snapshot()
+        #expect(snapshot.firstSeen.byKey.count == 3)  // user:u1, user:u2, ip:203.0.113.7
+        #expect(snapshot.firstSeen.byKey[StableHash.of(EntityRef(type: "user", id: "u1"))] == 1_795_428_000_000)
+        let bytes = try snapshot.encoded()
+        let restored = Detector(rules: rules, snapshot: try DetectorSnapshot.decode(bytes))
+        #expect(try restored.snapshot().encoded() == bytes, "canonical bytes")
+
+        // The same state written the old way: first-seen times by entity text, format 2.
+        var old = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        old["format"] = 2
+        old["firstSeen"] = ["user:u1": 1_795_428_000_000, "user:u2": 1_795_431_000_000, "ip:203.0.113.7": 1_795_428_000_000]
+        let upgraded = Detector(rules: rules, snapshot: try DetectorSnapshot.decode(Array(try JSONSerialization.data(withJSONObject: old))))
+        #expect(try upgraded.snapshot().encoded() == bytes)
+        var unknown = old
+        unknown["format"] = 1
+        #expect(throws: DecodingError.self) { try DetectorSnapshot.decode(Array(try JSONSerialization.data(withJSONObject: unknown))) }
+
+        // At 3,500 s u1 is 58 min old and u2 8 min; the IP 58 min. At 3,700 s u1 and the IP are
+        // over an hour old, u2 is not.
+        for var detector in [live, restored, upgraded] {
+            func fired(_ actor: String, at second: Int) -> Set<String> {
+                let (parsed, body) = event("message.sent", actor: actor, at: second)
+                return Set(detector.process(parsed, body: body).hits.map(\.rule))
+            }
+            #expect(fired("u1", at: 3_500) == ["new_account", "new_ip"])
+            #expect(fired("u1", at: 3_700) == [])
+            #expect(fired("u2", at: 3_700) == ["new_account"])
+            #expect(fired("u3", at: 3_700) == ["new_account"])  // first seen on this very event
+        }
+    }
+
     /// Buckets slide with event time, late events land in their own bucket, and a key seen in one
     /// bucket keeps no heap storage.
     @Test func bucketWindowsSlideAndTakeLateEvents() {
