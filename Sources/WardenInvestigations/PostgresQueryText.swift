@@ -83,42 +83,14 @@ public struct PostgresQueryText: Sendable, Equatable {
                 index += 1
             } else if c == "'" || ((c == "E" || c == "e") && next == "'" && !(index > 0 && isIdentifierPart(text[index - 1]))) {
                 let escapes = c != "'"
-                var end = index + (escapes ? 2 : 1)
-                var closed = false
-                while end < text.count {
-                    if escapes, text[end] == "\\" {
-                        end += 2
-                    } else if text[end] == "'" {
-                        if end + 1 < text.count, text[end + 1] == "'" {
-                            end += 2
-                        } else {
-                            end += 1
-                            closed = true
-                            break
-                        }
-                    } else {
-                        end += 1
-                    }
+                guard let end = Self.closingQuote(in: text, from: index + (escapes ? 2 : 1), quote: "'", backslashEscapes: escapes) else {
+                    throw QueryError(.refused, "a string ('…') is not closed")
                 }
-                guard closed else { throw QueryError(.refused, "a string ('…') is not closed") }
                 try code(index..<end)
             } else if c == "\"" {
-                var end = index + 1
-                var closed = false
-                while end < text.count {
-                    if text[end] == "\"" {
-                        if end + 1 < text.count, text[end + 1] == "\"" {
-                            end += 2
-                        } else {
-                            end += 1
-                            closed = true
-                            break
-                        }
-                    } else {
-                        end += 1
-                    }
+                guard let end = Self.closingQuote(in: text, from: index + 1, quote: "\"", backslashEscapes: false) else {
+                    throw QueryError(.refused, "a quoted name (\"…\") is not closed")
                 }
-                guard closed else { throw QueryError(.refused, "a quoted name (\"…\") is not closed") }
                 try code(index..<end)
             } else if c == "$", !(index > 0 && isIdentifierPart(text[index - 1])) {
                 // $1 (a positional parameter) or $tag$ … $tag$ (a dollar-quoted string).
@@ -171,6 +143,23 @@ public struct PostgresQueryText: Sendable, Equatable {
             throw QueryError(.refused, "a query only reads: \(first) is not allowed")
         }
         return PostgresQueryText(body: body, names: names)
+    }
+
+    /// The end (just past the closing quote) of a quoted run whose text starts at `start`: a
+    /// doubled quote stands for itself, and with `backslashEscapes` (an `E'…'` string) a backslash
+    /// escapes the character after it. Nil when it never closes.
+    private static func closingQuote(in text: [Unicode.Scalar], from start: Int, quote: Unicode.Scalar, backslashEscapes: Bool) -> Int? {
+        var end = start
+        while end < text.count {
+            if backslashEscapes, text[end] == "\\" {
+                end += 2
+            } else if text[end] == quote {
+                if end + 1 < text.count, text[end + 1] == quote { end += 2 } else { return end + 1 }
+            } else {
+                end += 1
+            }
+        }
+        return nil
     }
 }
 

@@ -23,6 +23,21 @@ import WardenInvestigations
         try await store.runQuery(sql, parameters: parameters, limits: QueryLimits(rows: rows, millis: millis))
     }
 
+    /// `sql` is refused with a message starting `refusal`, the store is as it was, and the
+    /// connection still answers afterwards.
+    func expectRefused(_ store: any ConformingStore, _ sql: String, _ refusal: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let before = try await store.statistics()
+        await #expect(sourceLocation: sourceLocation) {
+            try await run(store, sql)
+        } throws: { error in
+            guard let error = error as? QueryError, error.kind == .refused else { return false }
+            return error.message.hasPrefix(refusal)
+        }
+        #expect(try await store.statistics() == before, sourceLocation: sourceLocation)
+        #expect(try await run(store, "SELECT count(*) FROM events").rows == [[.integer(3)]], sourceLocation: sourceLocation)
+    }
+
     @Test(arguments: Backend.underTest) func everyViewHasExactlyTheCataloguedColumns(_ backend: Backend) async throws {
         try await seeded(backend) { (store: any ConformingStore) async throws in
             for view in InvestigationViews.all {
@@ -87,18 +102,7 @@ import WardenInvestigations
         ("SELECT * FROM events WHERE seq = ?", "use named parameters such as :since"),
     ])
     func everythingButReadingTheViewsIsRefused(sql: String, refusal: String) async throws {
-        try await seeded { (store: any ConformingStore) async throws in
-            let before = try await store.statistics()
-            await #expect {
-                try await run(store, sql)
-            } throws: { error in
-                guard let error = error as? QueryError, error.kind == .refused else { return false }
-                return error.message.hasPrefix(refusal)
-            }
-            #expect(try await store.statistics() == before)
-            // The connection still answers afterwards.
-            #expect(try await run(store, "SELECT count(*) FROM events").rows == [[.integer(3)]])
-        }
+        try await seeded { (store: any ConformingStore) async throws in try await expectRefused(store, sql, refusal) }
     }
 
     /// On PostgreSQL the database refuses: the investigators' login may read the views and nothing
@@ -127,17 +131,7 @@ import WardenInvestigations
         ("SELECT 1) AS q; DROP TABLE event; SELECT (1", "give one statement per query"),
     ])
     func everythingButReadingTheViewsIsRefusedOnPostgres(sql: String, refusal: String) async throws {
-        try await seeded(.postgres) { (store: any ConformingStore) async throws in
-            let before = try await store.statistics()
-            await #expect {
-                try await run(store, sql)
-            } throws: { error in
-                guard let error = error as? QueryError, error.kind == .refused else { return false }
-                return error.message.hasPrefix(refusal)
-            }
-            #expect(try await store.statistics() == before)
-            #expect(try await run(store, "SELECT count(*) FROM events").rows == [[.integer(3)]])
-        }
+        try await seeded(.postgres) { (store: any ConformingStore) async throws in try await expectRefused(store, sql, refusal) }
     }
 
     @Test(.enabled(if: Backend.postgresURL != nil, "needs a PostgreSQL server (WARDEN_TEST_POSTGRES_URL)"))
