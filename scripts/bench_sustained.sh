@@ -3,13 +3,14 @@
 # events at a fixed rate; reports intake latency, each log consumer's lag and the server's memory.
 #   ./scripts/bench_sustained.sh [rate] [seconds]      (default 50000 events/s for 600 s)
 # SERVE_ARGS adds options to `warden serve`, SERVE_ENV environment variables, and SERVE_WRAP a
-# command to run it under, such as `SERVE_WRAP="heaptrack -o /tmp/serve"` for a heap profile.
+# command to run it under, such as `SERVE_WRAP="heaptrack -o /tmp/serve"` for a heap profile;
+# WARDEN_BIN another build of warden (the default is .build/release/warden), to compare two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-50000}
 seconds=${2:-600}
-bin=.build/release/warden
-[ -x "$bin" ] || swift build -c release --product warden
+bin=${WARDEN_BIN:-.build/release/warden}
+[ -x "$bin" ] || [ -n "${WARDEN_BIN:-}" ] || swift build -c release --product warden
 work=$(mktemp -d)
 trap 'kill -INT ${pid:-$server} 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 echo "machine speed: $(python3 -c 'import time; t=time.time(); s=0
