@@ -172,9 +172,9 @@ public final class ReviewService: Sendable {
     /// Where a reviewer stands against the daily exposure policy.
     public func exposureStanding(of reviewer: ActorRef) async throws -> ExposurePolicy.Standing {
         let exposure = policy.configuration.exposure
-        guard !exposure.sensitiveCategories.isEmpty else { return exposure.standing(claimedToday: []) }
-        let since = ExposurePolicy.startOfDay(clock.nowMillis())
-        return exposure.standing(claimedToday: try await store.claimedCategories(by: reviewer, since: since))
+        guard !exposure.sensitiveCategories.isEmpty else { return exposure.standing(claimedToday: [:]) }
+        let today = ExposurePolicy.startOfDay(clock.nowMillis())
+        return exposure.standing(claimedToday: try await store.claimsByCategory(by: reviewer, onDay: today))
     }
 
     public func claim(caseID: Int64, reviewer: ActorRef) async throws -> CaseRecord {

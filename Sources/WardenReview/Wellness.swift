@@ -34,8 +34,9 @@ public struct ExposurePolicy: Sendable, Equatable {
         public var breakDue: Bool
     }
 
-    public func standing(claimedToday categories: [String]) -> Standing {
-        let sensitive = categories.filter(isSensitive).count
+    /// `claimedToday` counts today's claims by the case's category.
+    public func standing(claimedToday claims: [String: Int]) -> Standing {
+        let sensitive = claims.reduce(0) { total, claim in isSensitive(claim.key) ? total + claim.value : total }
         let overCap = dailyCap.map { sensitive >= $0 } ?? false
         let breakDue = breakEvery.map { sensitive > 0 && sensitive % $0 == 0 } ?? false
         return Standing(sensitive: sensitive, cap: dailyCap, overCap: overCap, breakDue: breakDue)

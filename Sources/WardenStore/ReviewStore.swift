@@ -194,8 +194,9 @@ public protocol CaseStore: Sendable {
     func decidedTexts(since: Int64) async throws -> [DecidedText]
     /// How many cases `reviewer` claimed from `queue` since `since` (for exposure limits).
     func claims(by reviewer: ActorRef, queue: String, since: Int64) async throws -> Int
-    /// The category of each case `reviewer` claimed since `since` (one per claim).
-    func claimedCategories(by reviewer: ActorRef, since: Int64) async throws -> [String]
+    /// How many cases `reviewer` claimed on the UTC day that starts at `day`, by each case's
+    /// category when it was claimed (for the daily exposure cap).
+    func claimsByCategory(by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int]
     /// Live strikes of a subject under a policy (a category and its sub-categories) at `now`.
     func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int
     /// The reporters whose reports count on a case.

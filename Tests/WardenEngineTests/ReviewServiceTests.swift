@@ -196,6 +196,12 @@ struct ReviewFixture {
         #expect(claimed?.id == other, "the non-sensitive case, though the sensitive ones wait longer")
         await #expect(throws: ReviewError.self) { try await fixture.review.claim(caseID: sensitive, reviewer: "user:ana") }
         #expect(try await fixture.review.claimNext(queue: "general", reviewer: "user:ben")?.subject.description != nil, "others are not capped")
+        #expect(try await fixture.review.exposureStanding(of: "user:ana").sensitive == cap, "the other claim was not sensitive")
+        fixture.clock.advance(86_400_000)
+        let nextDay = try await fixture.review.exposureStanding(of: "user:ana")
+        #expect(nextDay.sensitive == 0 && !nextDay.overCap, "a new UTC day starts a new count")
+        _ = try await fixture.review.claim(caseID: sensitive, reviewer: "user:ana")
+        #expect(try await fixture.review.exposureStanding(of: "user:ana").sensitive == 1)
     }
 }
 

@@ -234,7 +234,7 @@ extension DecisionTree.Position {
         (["child_safety", "child_safety", "child_safety", "child_safety"], 4, true, true),
     ] as [([String], Int, Bool, Bool)])
     func standing(claimed: [String], sensitive: Int, overCap: Bool, breakDue: Bool) {
-        let standing = Self.policy.standing(claimedToday: claimed)
+        let standing = Self.policy.standing(claimedToday: Dictionary(claimed.map { ($0, 1) }, uniquingKeysWith: +))
         #expect(standing.sensitive == sensitive)
         #expect(standing.overCap == overCap)
         #expect(standing.breakDue == breakDue)
@@ -243,7 +243,7 @@ extension DecisionTree.Position {
 
     @Test func daysAreUTC() {
         #expect(ExposurePolicy.startOfDay(1_795_428_000_000 + 3_600_000) == 1_795_392_000_000)
-        #expect(ExposurePolicy.none.standing(claimedToday: ["child_safety"]).overCap == false)
+        #expect(ExposurePolicy.none.standing(claimedToday: ["child_safety": 1]).overCap == false)
     }
 }
 

@@ -95,7 +95,8 @@ import WardenReview
         note("resolved", try await store.resolvedCases(since: 0, limit: 10).map(\.id))
         note("queues", try await store.queueCounts(now: now + hour))
         note("claims", try await store.claims(by: ana, queue: "general", since: 0))
-        note("claimed categories", try await store.claimedCategories(by: ana, since: 0))
+        note("claims by category", try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(now)).sorted { $0.key < $1.key })
+        note("claims by category, the day before", try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(now) - 86_400_000))
         note("activity", try await store.activity(by: ana, kind: .comment, since: 0, limit: 10).map { "\($0.caseID) \($0.entry)" })
         note("answered consults", try await store.consults(for: bo, answered: true, limit: 10))
 

@@ -962,6 +962,43 @@ enum PostgresSchema {
             """,
         ]),
         Migration(version: 10, name: "investigation views, for investigators' read-only SQL", statements: PostgresInvestigator.schemaStatements),
+        // A reviewer's claims per UTC day and case category, for the daily exposure cap read on every
+        // claim (the SQLite store's v30 says why); hourly limits read a partial index of claims.
+        Migration(version: 11, name: "claims tallied per reviewer, day and category", statements: [
+            """
+            CREATE TABLE claim_tally (
+                actor text NOT NULL,
+                day bigint NOT NULL,
+                category text NOT NULL,
+                claims bigint NOT NULL CHECK (claims > 0),
+                PRIMARY KEY (actor, day, category)
+            )
+            """,
+            """
+            INSERT INTO claim_tally (actor, day, category, claims)
+            SELECT t.actor, t.at - t.at % 86400000, c.category, count(*) FROM case_timeline t JOIN review_case c ON c.id = t.case_id
+            WHERE t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
+            GROUP BY 1, 2, 3
+            """,
+            """
+            CREATE FUNCTION warden_claim_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO claim_tally (actor, day, category, claims)
+                SELECT NEW.actor, NEW.at - NEW.at % 86400000, category, 1 FROM review_case WHERE id = NEW.case_id
+                ON CONFLICT (actor, day, category) DO UPDATE SET claims = claim_tally.claims + 1;
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER claim_tally_on_claim AFTER INSERT ON case_timeline FOR EACH ROW
+            WHEN (NEW.kind = 'transition' AND NEW.to_state = 'in_review' AND NEW.from_state IN ('open', 'escalated'))
+            EXECUTE FUNCTION warden_claim_tally()
+            """,
+            """
+            CREATE INDEX timeline_claims_by_actor ON case_timeline (actor, at, case_id)
+            WHERE kind = 'transition' AND to_state = 'in_review' AND from_state IN ('open', 'escalated')
+            """,
+        ]),
     ]
 
     /// The newest version this build knows.

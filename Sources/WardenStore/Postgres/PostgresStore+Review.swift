@@ -450,12 +450,13 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
         try await rows("SELECT \(unescaped: Self.timelineColumns) FROM case_timeline WHERE case_id = \(caseID) ORDER BY id").map(TimelineEntry.init(postgres:))
     }
 
-    public func claimedCategories(by reviewer: ActorRef, since: Int64) async throws -> [String] {
-        try await rows("""
-            SELECT c.category FROM case_timeline t JOIN review_case c ON c.id = t.case_id
-            WHERE t.actor = \(reviewer.description) AND t.at >= \(since) AND t.kind = 'transition' AND t.to_state = 'in_review'
-              AND t.from_state IN ('open', 'escalated')
-            """).map { try $0.decode(String.self) }
+    public func claimsByCategory(by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int] {
+        var claims: [String: Int] = [:]
+        for row in try await rows("SELECT category, claims FROM claim_tally WHERE actor = \(reviewer.description) AND day = \(day)") {
+            let (category, count) = try row.decode((String, Int64).self)
+            claims[category] = Int(count)
+        }
+        return claims
     }
 
     public func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)] {

@@ -339,12 +339,14 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
         }
     }
 
-    public func claimedCategories(by reviewer: ActorRef, since: Int64) async throws -> [String] {
+    public func claimsByCategory(by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT c.category FROM case_timeline t JOIN review_case c ON c.id = t.case_id
-                WHERE t.actor = ? AND t.at >= ? AND t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
-                """, arguments: [reviewer.description, since])
+            var claims: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT category, claims FROM claim_tally WHERE actor = ? AND day = ?",
+                                        arguments: [reviewer.description, day]) {
+                claims[row[0]] = row[1]
+            }
+            return claims
         }
     }
 
@@ -481,7 +483,7 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
     public func claims(by reviewer: ActorRef, queue: String, since: Int64) async throws -> Int {
         try await pool.read { db in
             try db.cachedOne(Int.self, sql: """
-                SELECT count(*) FROM case_timeline t INDEXED BY timeline_by_actor JOIN review_case c ON c.id = t.case_id
+                SELECT count(*) FROM case_timeline t INDEXED BY timeline_claims_by_actor JOIN review_case c ON c.id = t.case_id
                 WHERE t.actor = ? AND t.at > ? AND t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
                   AND c.queue = ?
                 """, arguments: [reviewer.description, since, queue]) ?? 0

@@ -24,11 +24,14 @@ public final class SQLiteStore: Sendable {
     /// Group commit for review's small write transactions.
     let batcher: WriteBatcher
 
+    /// Each read-only connection's page cache, in KiB (see `init`).
+    static let readerCacheKiB = 2048
     /// WAL size (pages) at which a commit checkpoints by itself.
     static let backstopCheckpointPages = 50_000
-    /// A separate connection for checkpoints, so copying the WAL into the database never holds
-    /// the pool's writer (intake keeps committing meanwhile).
-    private let checkpointer: DatabaseQueue
+    /// A separate connection per database for checkpoints (the log, the graph, search), so copying
+    /// a WAL into its database never holds that database's writer: intake and the indexers keep
+    /// committing meanwhile. The log's comes first.
+    private let checkpointers: [DatabaseQueue]
     /// Read-only connections for investigators' SQL (see `Investigator`).
     let investigator: Investigator
 
@@ -40,8 +43,11 @@ public final class SQLiteStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Page caches: the writer's holds the indexes commits touch; readers keep little.
-            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
+            // Page caches are per connection, and a full one stays full for the life of the process.
+            // The writer's holds the indexes commits touch. Readers mostly scan the log's tail, each
+            // page once, and the OS caches the file for all of them, so each keeps 2 MiB (at 8 MiB the
+            // five readers held 40 MiB of pages they would not read again).
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -Self.readerCacheKiB : -65536)")
             // Checkpoints run off the commit path (``checkpoint(truncate:)``, driven by the engine);
             // the automatic one, which would stall whichever commit crosses the threshold, is only
             // a backstop for processes that never call it.
@@ -56,9 +62,9 @@ public final class SQLiteStore: Sendable {
         graphConfiguration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // The writer's cache holds the mention and link B-trees' hot pages.
-            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -4096 : -49152)")
-            // Only the indexer writes here: its commits checkpoint when the WAL passes 200 MiB.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 50000")
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -Self.readerCacheKiB : -49152)")
+            // Checkpoints run off the indexer's commits, as the log's do; this is the backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
         }
         graph = try DatabasePool(path: Self.graphPath(for: path), configuration: graphConfiguration)
         try GraphSchema.migrator.migrate(graph)
@@ -68,25 +74,34 @@ public final class SQLiteStore: Sendable {
         searchConfiguration.prepareDatabase { db in
             // Derived from the log with its cursor, as the graph is.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -16384 : -32768)")
+            // The writer appends segments; merging reads them back, mostly recent ones.
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -Self.readerCacheKiB : -16384)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
         }
         search = try DatabasePool(path: Self.searchPath(for: path), configuration: searchConfiguration)
         try SearchSchema.migrator.migrate(search)
         var checkpointConfiguration = Configuration()
         checkpointConfiguration.busyMode = .timeout(10)
-        checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfiguration)
+        checkpointers = try [path, Self.graphPath(for: path), Self.searchPath(for: path)].map { file in
+            try DatabaseQueue(path: file, configuration: checkpointConfiguration)
+        }
         investigator = try Investigator(path: path, graphPath: Self.graphPath(for: path))
     }
 
-    /// Copies committed WAL frames into the database file without blocking readers or the writer
-    /// (`PASSIVE`), or, with `truncate`, waits for them and resets the WAL to zero bytes. Returns
-    /// the WAL's size in frames before the call.
+    /// Copies committed WAL frames into each database file (the log's, the graph's, search's)
+    /// without blocking readers or writers (`PASSIVE`), or, with `truncate`, waits for them and
+    /// resets each WAL to zero bytes. Returns the log's WAL size in frames before the call.
     @discardableResult
     public func checkpoint(truncate: Bool = false) async throws -> Int {
-        try await checkpointer.writeWithoutTransaction { db in
-            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
-            return row?[1] ?? 0
+        var logFrames = 0
+        for (index, checkpointer) in checkpointers.enumerated() {
+            let frames: Int = try await checkpointer.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
+                return row?[1] ?? 0
+            }
+            if index == 0 { logFrames = frames }
         }
+        return logFrames
     }
 
     /// Where the search index of the database at `path` lives.
