@@ -34,7 +34,7 @@ public enum StoreCopy {
     /// Tables of the PostgreSQL schema that are not copied: derived from the log (rebuilt), kept
     /// by triggers as rows arrive, or the target's own bookkeeping.
     static let notCopied: Set<String> = [
-        "entity", "event_entity", "entity_link", "graph_cursor", "event_search", "search_cursor", "case_search",
+        "entity", "event_entity", "entity_link", "graph_cursor", "event_search", "search_cursor", "case_search", "claim_tally",
         "log_head", "review_head", "signal_head", "consumer_lease", "schema_migration", "investigator_login",
     ]
     /// Columns the PostgreSQL schema names differently (reserved words there).

@@ -73,6 +73,13 @@ struct MigrateTests {
             let copy = try await database.open()
             let after = try await Self.readBack(copy)
             #expect(after.count == before.count)
+            // Claim tallies are not copied: the target's trigger counts the timeline as it arrives.
+            let today = ExposurePolicy.startOfDay(Day.now)
+            for reviewer in [Day.ana, Day.bo] {
+                let tally = try await source.claimsByCategory(by: reviewer, onDay: today)
+                #expect(!tally.isEmpty)
+                #expect(try await copy.claimsByCategory(by: reviewer, onDay: today) == tally)
+            }
             for (left, right) in zip(before, after) where left != right {
                 Issue.record("the copy differs:\n  sqlite:   \(left)\n  postgres: \(right)")
             }
