@@ -174,3 +174,25 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     }
 
 }
+
+@Suite struct ClaimTallyTests {
+    /// What v30's migration counts from an existing timeline is what its trigger counts as claims
+    /// are written: a review day's tallies, emptied and refilled from the timeline, are the same.
+    @Test func theMigrationCountsWhatTheTriggerCounts() async throws {
+        try await withStore { store, _ in
+            _ = try await ReviewConformanceTests.reviewDay(store)
+            let today = ExposurePolicy.startOfDay(ReviewConformanceTests.now)
+            let reviewers = [ReviewConformanceTests.ana, ReviewConformanceTests.bo, ReviewConformanceTests.cy]
+            var counted: [[String: Int]] = []
+            for reviewer in reviewers { counted.append(try await store.claimsByCategory(by: reviewer, onDay: today)) }
+            #expect(counted.contains { !$0.isEmpty })
+            try await store.pool.write { db in
+                try db.execute(sql: "DELETE FROM claim_tally")
+                try db.execute(sql: Schema.claimTallyFromTimeline)
+            }
+            for (reviewer, expected) in zip(reviewers, counted) {
+                #expect(try await store.claimsByCategory(by: reviewer, onDay: today) == expected, "\(reviewer)")
+            }
+        }
+    }
+}

@@ -4,6 +4,15 @@ import GRDB
 /// than yourself"): types, lengths, foreign keys, uniqueness, and triggers that keep the event log
 /// append-only.
 enum Schema {
+    /// Claims counted from the timeline as the trigger of v30 counts them as they are written: the
+    /// migration fills the tally with it, and a test checks the two agree.
+    static let claimTallyFromTimeline = """
+        INSERT INTO claim_tally (actor, day, category, claims)
+            SELECT t.actor, t.at - t.at % 86400000, c.category, count(*) FROM case_timeline t JOIN review_case c ON c.id = t.case_id
+            WHERE t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
+            GROUP BY 1, 2, 3
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: event log, entities, tokens") { db in
@@ -934,10 +943,7 @@ enum Schema {
                     claims INTEGER NOT NULL CHECK (claims > 0),
                     PRIMARY KEY (actor, day, category)
                 ) WITHOUT ROWID;
-                INSERT INTO claim_tally (actor, day, category, claims)
-                    SELECT t.actor, t.at - t.at % 86400000, c.category, count(*) FROM case_timeline t JOIN review_case c ON c.id = t.case_id
-                    WHERE t.kind = 'transition' AND t.to_state = 'in_review' AND t.from_state IN ('open', 'escalated')
-                    GROUP BY 1, 2, 3;
+                \(claimTallyFromTimeline);
                 CREATE TRIGGER claim_tally_on_claim AFTER INSERT ON case_timeline
                 WHEN NEW.kind = 'transition' AND NEW.to_state = 'in_review' AND NEW.from_state IN ('open', 'escalated') BEGIN
                     INSERT INTO claim_tally (actor, day, category, claims)
