@@ -28,6 +28,10 @@ struct ReviewBench: AsyncParsableCommand {
             percentiles, decide p99 per 10 s, double claims (must be 0), and, once the outbox drains, \
             deliveries expected (warm-up included), applied once by idempotency key, lost (must be 0) and \
             repeated at the wire.
+
+            With --server-process the server is a `warden serve` child on the seeded data directory (all of serve's \
+            background work, the pack's webhook settings, listening on --server-port), so its CPU and memory are its own \
+            and a profiler can be pointed at its pid alone; the reviewers and the receiver stay in this process.
             """
     )
 
@@ -44,10 +48,20 @@ struct ReviewBench: AsyncParsableCommand {
     @Option(help: "Webhook attempts per second at most (enforcement.yaml webhook.max_per_second).") var webhookRate = 1000
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time the store's claim and decide alone, one reviewer, no HTTP (to see what HTTP adds).") var storeOnly = false
+    @Flag(help: "Run the server as a `warden serve` child process (see the discussion).") var serverProcess = false
+    @Option(help: "With --server-process, the port the server listens on.") var serverPort = 18184
+
+    func validate() throws {
+        guard cases > 0, reviewers > 0, rate > 0, seconds > 0, warmup >= 0 else {
+            throw ValidationError("--cases, --reviewers, --rate and --seconds must be positive, --warmup not negative")
+        }
+        guard (1...65535).contains(serverPort) else { throw ValidationError("--server-port must be a port number, 1 to 65535") }
+    }
 
     func run() async throws {
         let policyPack = try pack.load()
-        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: dataDir, name: "review")
+        let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-review-\(UUID().uuidString)").path
+        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: directory, name: "review")
         let logger = configuration.logger
         let components = await WardenComponents.build(configuration)
         let review = components.review
@@ -78,31 +92,49 @@ struct ReviewBench: AsyncParsableCommand {
         let receiver = BenchReceiver(secret: "whsec_bench")
         let receiverApp = Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                       onServerRunning: { channel in receiver.port.withLock { $0 = channel.localAddress?.port ?? 0 } }, logger: logger)
-        var webhookSettings = WebhookSettings(url: nil, secret: "whsec_bench")
-        webhookSettings.maxPerSecond = webhookRate
-        let webhook = Mutex(webhookSettings)
-        let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger,
-                                        metrics: DocumentedMetricsFactory(registry: configuration.registry))
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [PeriodicService.checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
-                                          logger: logger) { port in portContinuation.yield(port) }
+        let report: Report
+        if serverProcess {
+            report = try await withThrowingTaskGroup(of: Report?.self) { group in
+                group.addTask {
+                    try await receiverApp.runService(gracefulShutdownSignals: [])
+                    return nil
+                }
+                while receiver.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                let server = try await ChildServer.start(dataDir: directory, pack: pack.policyPack, port: serverPort,
+                                                         webhook: "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks", secret: "whsec_bench")
+                defer { server.stop() }
+                var report = try await drive(url: "http://127.0.0.1:\(serverPort)", secrets: secrets, receiver: receiver, store: store)
+                report.serverPeakMiB = memoryMiB(pid: String(server.pid)).peak
+                group.cancelAll()
+                return report
+            }
+        } else {
+            var webhookSettings = WebhookSettings(url: nil, secret: "whsec_bench")
+            webhookSettings.maxPerSecond = webhookRate
+            let webhook = Mutex(webhookSettings)
+            let deliverer = OutboxDeliverer(store: store, settings: { webhook.withLock { $0 } }, logger: logger,
+                                            metrics: DocumentedMetricsFactory(registry: configuration.registry))
+            let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let app = WardenApplication.build(components, services: [deliverer] + (checkpointInterval > 0 ? [PeriodicService.checkpointer(store: store, interval: .milliseconds(checkpointInterval), logger: logger)] : []),
+                                              logger: logger) { port in portContinuation.yield(port) }
 
-        let report = try await withThrowingTaskGroup(of: Report?.self) { group in
-            group.addTask {
-                try await app.runService(gracefulShutdownSignals: [])
-                return nil
+            report = try await withThrowingTaskGroup(of: Report?.self) { group in
+                group.addTask {
+                    try await app.runService(gracefulShutdownSignals: [])
+                    return nil
+                }
+                group.addTask {
+                    try await receiverApp.runService(gracefulShutdownSignals: [])
+                    return nil
+                }
+                var iterator = portStream.makeAsyncIterator()
+                guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
+                while receiver.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                webhook.withLock { $0.url = "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks" }
+                let report = try await drive(url: "http://127.0.0.1:\(port)", secrets: secrets, receiver: receiver, store: store)
+                group.cancelAll()
+                return report
             }
-            group.addTask {
-                try await receiverApp.runService(gracefulShutdownSignals: [])
-                return nil
-            }
-            var iterator = portStream.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
-            while receiver.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            webhook.withLock { $0.url = "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks" }
-            let report = try await drive(url: "http://127.0.0.1:\(port)", secrets: secrets, receiver: receiver, store: store)
-            group.cancelAll()
-            return report
         }
         print(report.render(json: json))
         if report.doubleClaims > 0 || report.lost > 0 { throw ExitCode(1) }
@@ -153,6 +185,8 @@ struct ReviewBench: AsyncParsableCommand {
         /// The unmeasured warm-up and its p99 (claims and decisions together).
         var warmupSeconds: Double = 0
         var warmupP99: Double = 0
+        /// With `--server-process`, the server's peak resident memory (this process's otherwise).
+        var serverPeakMiB: Double?
 
         func render(json: Bool) -> String {
             let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
@@ -163,7 +197,8 @@ struct ReviewBench: AsyncParsableCommand {
                     "decide_ms": ["p50": ms(decide, 0.5), "p90": ms(decide, 0.9), "p99": ms(decide, 0.99), "max": ms(decide, 1)],
                     "double_claims": doubleClaims, "deliveries_expected": expected, "deliveries_applied": applied, "lost": lost,
                     "repeated_at_wire": repeated, "refused_during_outage": refusedDuringOutage, "drain_seconds": drainSeconds,
-                    "rss_peak_mib": memoryMiB().peak.rounded(),
+                    "rss_peak_mib": (serverPeakMiB ?? memoryMiB().peak).rounded(),
+                    "server": serverPeakMiB == nil ? "embedded" : "child process",
                     "warmup_seconds": warmupSeconds, "warmup_p99_ms": (warmupP99 * 1000 * 100).rounded() / 100,
                     "decide_p99_ms_by_10s": windows.map { ["start_s": $0.start, "p99": ($0.p99 * 1000 * 100).rounded() / 100] as [String: Any] },
                 ]
@@ -177,7 +212,7 @@ struct ReviewBench: AsyncParsableCommand {
                 double claims: \(doubleClaims)
                 webhooks: \(expected) expected, \(applied) applied once, \(lost) lost, \(repeated) repeated at the wire (absorbed by idempotency key), \
                 \(refusedDuringOutage) refused during the outage; outbox drained \(String(format: "%.1f", drainSeconds))s after the run
-                resident memory: peak \(Int(memoryMiB().peak)) MiB
+                resident memory: peak \(Int(serverPeakMiB ?? memoryMiB().peak)) MiB (\(serverPeakMiB == nil ? "this process, the embedded server included" : "the server process"))
                 decide p99 by 10 s of the run (ms):
                 \(windows.map { window in
                     let bar = String(repeating: "█", count: min(60, Int((window.p99 * 1000 / 2).rounded())))
@@ -339,5 +374,55 @@ final class BenchReceiver: Sendable {
             return Response(status: .ok)
         }
         return router
+    }
+}
+
+/// A `warden serve` child process for `bench review --server-process`: started on a data directory,
+/// ready once `/readyz` answers, stopped with SIGTERM.
+struct ChildServer {
+    let process: Process
+    var pid: Int32 { process.processIdentifier }
+
+    static func start(dataDir: String, pack: String, port: Int, webhook: String, secret: String) async throws -> ChildServer {
+        var probe = HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz")
+        probe.method = .GET
+        if (try? await HTTPClient.shared.execute(probe, timeout: .seconds(2))) != nil {
+            throw ValidationError("something already listens on port \(port): stop it or pass another --server-port")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.arguments = ["serve", "--data-dir", dataDir, "--policy-pack", pack, "--port", String(port), "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARDEN_WEBHOOK_URL"] = webhook
+        environment["WARDEN_WEBHOOK_SECRET"] = secret
+        process.environment = environment
+        let log = dataDir + "/bench-serve.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let server = ChildServer(process: process)
+        let started = ContinuousClock.now
+        while true {
+            guard process.isRunning else {
+                throw ValidationError("warden serve exited with status \(process.terminationStatus); its output is in \(log)")
+            }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz")
+            request.method = .GET
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok { break }
+            if started.duration(to: .now) > .seconds(300) {
+                server.stop()
+                throw ValidationError("warden serve was not ready on port \(port) within 5 minutes; its output is in \(log)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return server
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
     }
 }
