@@ -103,8 +103,18 @@ struct ReviewBench: AsyncParsableCommand {
                 let server = try await ChildServer.start(dataDir: directory, pack: pack.policyPack, port: serverPort,
                                                          webhook: "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks", secret: "whsec_bench")
                 defer { server.stop() }
-                var report = try await drive(url: "http://127.0.0.1:\(serverPort)", secrets: secrets, receiver: receiver, store: store)
+                let url = "http://127.0.0.1:\(serverPort)"
+                // The server's own request durations over the measured part: its histograms read as the warm-up ends and again after.
+                let warmupEnd = ContinuousClock.now + .seconds(warmup)
+                let atWarmupEnd = Task { () -> ServerTimings? in
+                    try? await Task.sleep(until: warmupEnd)
+                    return try? await ServerTimings.scrape(url)
+                }
+                var report = try await drive(url: url, secrets: secrets, receiver: receiver, store: store)
                 report.serverPeakMiB = memoryMiB(pid: String(server.pid)).peak
+                if let before = await atWarmupEnd.value, let after = try? await ServerTimings.scrape(url) {
+                    report.serverSide = after.since(before)
+                }
                 group.cancelAll()
                 return report
             }
@@ -139,6 +149,9 @@ struct ReviewBench: AsyncParsableCommand {
         print(report.render(json: json))
         if report.doubleClaims > 0 || report.lost > 0 { throw ExitCode(1) }
     }
+
+    static let claimRoute = "/v1/queues/{queue}/next"
+    static let decideRoute = "/v1/cases/{id}/decision"
 
     /// Seeds open spam cases (through the case builder's merge) up to `cases`; a store holding them already is reused.
     static func seed(_ cases: Int, store: any CaseStore, policy: ReviewPolicy) async throws {
@@ -187,6 +200,8 @@ struct ReviewBench: AsyncParsableCommand {
         var warmupP99: Double = 0
         /// With `--server-process`, the server's peak resident memory (this process's otherwise).
         var serverPeakMiB: Double?
+        /// With `--server-process`, the server's own request durations over the measured part.
+        var serverSide: ServerTimings?
 
         func render(json: Bool) -> String {
             let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
@@ -199,6 +214,13 @@ struct ReviewBench: AsyncParsableCommand {
                     "repeated_at_wire": repeated, "refused_during_outage": refusedDuringOutage, "drain_seconds": drainSeconds,
                     "rss_peak_mib": (serverPeakMiB ?? memoryMiB().peak).rounded(),
                     "server": serverPeakMiB == nil ? "embedded" : "child process",
+                    "server_side_ms": serverSide.map { timings in
+                        Dictionary(uniqueKeysWithValues: [("claim", ReviewBench.claimRoute), ("decide", ReviewBench.decideRoute)].map { name, route in
+                            (name, ["p50": timings.quantile(route, 0.5).map { ($0 * 1000 * 100).rounded() / 100 } ?? -1,
+                                    "p99": timings.quantile(route, 0.99).map { ($0 * 1000 * 100).rounded() / 100 } ?? -1,
+                                    "requests": timings.count(route)] as [String: Any])
+                        })
+                    } ?? [:],
                     "warmup_seconds": warmupSeconds, "warmup_p99_ms": (warmupP99 * 1000 * 100).rounded() / 100,
                     "decide_p99_ms_by_10s": windows.map { ["start_s": $0.start, "p99": ($0.p99 * 1000 * 100).rounded() / 100] as [String: Any] },
                 ]
@@ -212,7 +234,11 @@ struct ReviewBench: AsyncParsableCommand {
                 double claims: \(doubleClaims)
                 webhooks: \(expected) expected, \(applied) applied once, \(lost) lost, \(repeated) repeated at the wire (absorbed by idempotency key), \
                 \(refusedDuringOutage) refused during the outage; outbox drained \(String(format: "%.1f", drainSeconds))s after the run
-                resident memory: peak \(Int(serverPeakMiB ?? memoryMiB().peak)) MiB (\(serverPeakMiB == nil ? "this process, the embedded server included" : "the server process"))
+                \(serverSide.map { timings in
+                    let ms = { (route: String, q: Double) in timings.quantile(route, q).map { String(format: "%.1f", $0 * 1000) } ?? "-" }
+                    return "inside the server (its histograms, interpolated in buckets): claim-next p50 \(ms(ReviewBench.claimRoute, 0.5)) p99 \(ms(ReviewBench.claimRoute, 0.99)) ms, "
+                        + "decide p50 \(ms(ReviewBench.decideRoute, 0.5)) p99 \(ms(ReviewBench.decideRoute, 0.99)) ms\n"
+                } ?? "")resident memory: peak \(Int(serverPeakMiB ?? memoryMiB().peak)) MiB (\(serverPeakMiB == nil ? "this process, the embedded server included" : "the server process"))
                 decide p99 by 10 s of the run (ms):
                 \(windows.map { window in
                     let bar = String(repeating: "█", count: min(60, Int((window.p99 * 1000 / 2).rounded())))
@@ -223,7 +249,23 @@ struct ReviewBench: AsyncParsableCommand {
     }
 
     private func drive(url: String, secrets: [String], receiver: BenchReceiver, store: SQLiteStore) async throws -> Report {
-        let client = HTTPClient.shared
+        // A connection per reviewer, as each person's browser has its own. (HTTPClient.shared keeps
+        // 8 per host: 50 reviewers queued for them inside this process, and the latencies included
+        // the wait, ~36 ms of a 42 ms median at 500 decisions/s on 1M cases.)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: reviewers)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        do {
+            let report = try await drive(client: client, url: url, secrets: secrets, receiver: receiver, store: store)
+            try await client.shutdown()
+            return report
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func drive(client: HTTPClient, url: String, secrets: [String], receiver: BenchReceiver, store: SQLiteStore) async throws -> Report {
         let tally = ClaimTally()
         let started = ContinuousClock.now
         let deadline = started + .seconds(warmup + seconds)
@@ -424,5 +466,61 @@ struct ChildServer {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
+    }
+}
+
+/// A server's request durations per route, from the `http_server_request_duration` histograms of
+/// its `/metrics`: cumulative counts per bucket bound, all statuses of a route together.
+struct ServerTimings {
+    var buckets: [String: [Double: Double]] = [:]
+
+    static func scrape(_ base: String) async throws -> ServerTimings {
+        var request = HTTPClientRequest(url: base + "/metrics")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return parse(String(buffer: try await response.body.collect(upTo: 64 << 20)))
+    }
+
+    static func parse(_ text: String) -> ServerTimings {
+        var timings = ServerTimings()
+        func label(_ name: String, in line: Substring) -> Substring? {
+            guard let start = line.range(of: name + "=\"") else { return nil }
+            let rest = line[start.upperBound...]
+            return rest.firstIndex(of: "\"").map { rest[..<$0] }
+        }
+        for line in text.split(separator: "\n") where line.hasPrefix("http_server_request_duration_bucket{") {
+            guard let route = label("http_route", in: line), let le = label("le", in: line),
+                  let bound = le == "+Inf" ? Double.infinity : Double(le),
+                  let count = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            timings.buckets[String(route), default: [:]][bound, default: 0] += count
+        }
+        return timings
+    }
+
+    /// The requests between `earlier` and this scrape.
+    func since(_ earlier: ServerTimings) -> ServerTimings {
+        var difference = self
+        for (route, counts) in earlier.buckets {
+            for (bound, count) in counts { difference.buckets[route]?[bound, default: 0] -= count }
+        }
+        return difference
+    }
+
+    func count(_ route: String) -> Int { Int(buckets[route]?[.infinity] ?? 0) }
+
+    /// The `q` quantile as Prometheus's `histogram_quantile` estimates it: linear within the bucket it falls in.
+    func quantile(_ route: String, _ q: Double) -> Double? {
+        guard let counts = buckets[route], let total = counts[.infinity], total > 0 else { return nil }
+        let rank = q * total
+        var lower = 0.0, below = 0.0
+        for (bound, count) in counts.sorted(by: { $0.key < $1.key }) {
+            if count >= rank {
+                guard bound.isFinite else { return lower }
+                return count == below ? bound : lower + (bound - lower) * (rank - below) / (count - below)
+            }
+            lower = bound
+            below = count
+        }
+        return lower
     }
 }

@@ -196,3 +196,62 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         }
     }
 }
+
+@Suite struct QueueTallyTests {
+    static let warningFlags = SLAEvent.allCases.filter { !$0.isBreach }.reduce(0) { $0 | $1.flag }
+    static let breachFlags = SLAEvent.allCases.filter(\.isBreach).reduce(0) { $0 | $1.flag }
+
+    /// Undecided cases counted straight from the cases, as `queueStats` did before v31's tally.
+    static func counted(_ store: SQLiteStore) async throws -> [QueueStat] {
+        try await store.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT queue, band, state, count(*) AS n, min(created_at) AS oldest,
+                       sum((sla_raised & ?) != 0 AND (sla_raised & ?) = 0) AS warned, sum((sla_raised & ?) != 0) AS breached
+                FROM review_case WHERE state IN ('open', 'in_review', 'on_hold', 'escalated')
+                GROUP BY queue, band, state ORDER BY queue, band, state
+                """, arguments: [warningFlags, breachFlags, breachFlags]).map { row in
+                QueueStat(queue: row["queue"], band: row["band"], state: row["state"], count: row["n"], oldestCreatedAt: row["oldest"],
+                          warnings: row["warned"], breaches: row["breached"])
+            }
+        }
+    }
+
+    static func stats(_ store: SQLiteStore) async throws -> [QueueStat] {
+        try await store.queueStats(warningFlags: warningFlags, breachFlags: breachFlags)
+            .sorted { ($0.queue, $0.band, $0.state) < ($1.queue, $1.band, $1.state) }
+    }
+
+    /// Through a review day (cases merged, claimed, decided, appealed, leases lapsed, SLA events
+    /// raised) and a case put on hold, moved and deleted, the triggers' tally answers what counting
+    /// the cases answers; and v31's backfill, run on the same cases, fills the same tally.
+    @Test func theTriggersAndTheBackfillCountWhatTheCasesSay() async throws {
+        try await withStore { store, _ in
+            _ = try await ReviewConformanceTests.reviewDay(store)
+            let policy = ReviewConformanceTests.policy, ana = ReviewConformanceTests.ana, now = ReviewConformanceTests.now
+            if let held = try await store.claimNext(queue: "general", reviewer: ana, avoiding: [], policy: policy, now: now + 40) {
+                _ = try await store.change(caseID: held.id, .command(.hold, note: "waiting on the product team"), actor: ana, policy: policy, now: now + 41)
+            }
+            let truth = try await Self.counted(store)
+            #expect(Set(truth.map(\.state)).count >= 2, "the day leaves cases in several states: \(truth)")
+            #expect(truth.contains { $0.warnings + $0.breaches > 0 }, "the day raises SLA events: \(truth)")
+            #expect(try await Self.stats(store) == truth)
+
+            // A case moved to another queue and band by hand, and one deleted, change the tally with them.
+            try await store.pool.write { db in
+                try db.execute(sql: "UPDATE review_case SET queue = 'elsewhere', band = 4 WHERE id = (SELECT min(id) FROM review_case WHERE state = 'open')")
+                try db.execute(sql: """
+                    DELETE FROM review_case WHERE id = (SELECT max(id) FROM review_case WHERE state = 'open')
+                    AND NOT EXISTS (SELECT 1 FROM case_item WHERE case_id = review_case.id)
+                    """)
+            }
+            #expect(try await Self.stats(store) == (try await Self.counted(store)))
+
+            let before = try await Self.stats(store)
+            try await store.pool.write { db in
+                try db.execute(sql: "DELETE FROM queue_tally")
+                try db.execute(sql: Schema.queueTallyFromCases)
+            }
+            #expect(try await Self.stats(store) == before)
+        }
+    }
+}
