@@ -94,6 +94,8 @@ import WardenReview
         note("decision counts", try await store.decisionCounts(since: 0))
         note("resolved", try await store.resolvedCases(since: 0, limit: 10).map(\.id))
         note("queues", try await store.queueCounts(now: now + hour))
+        note("queue stats", try await store.queueStats(warningFlags: QueueTallyTests.warningFlags, breachFlags: QueueTallyTests.breachFlags)
+            .sorted { ($0.queue, $0.band, $0.state) < ($1.queue, $1.band, $1.state) })
         note("claims", try await store.claims(by: ana, queue: "general", since: 0))
         note("claims by category", try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(now)).sorted { $0.key < $1.key })
         note("claims by category, the day before", try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(now) - 86_400_000))
