@@ -80,7 +80,16 @@ public final class DetectionPipeline: Service, Sendable {
                     group.addTask { try await self.snapshotLoop() }
                     while !Task.isCancelled {
                         do {
-                            if try await self.processNext() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                            // In one process the tail says when intake commits; a store shared with other
+                            // nodes (no tail) is polled.
+                            let seen = self.tail?.generation ?? 0
+                            if try await self.processNext() == 0 {
+                                if let tail = self.tail {
+                                    await tail.waitForCommit(after: seen, timeout: .seconds(1))
+                                } else {
+                                    try await Task.sleep(for: .milliseconds(5))
+                                }
+                            }
                         } catch is CancellationError {
                             break
                         } catch {

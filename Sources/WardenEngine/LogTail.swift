@@ -4,6 +4,10 @@ public import WardenCore
 /// The newest committed events, kept in memory as intake commits them, so consumers that keep up
 /// (detection) read them without going back to the store and parsing them again. A consumer that
 /// falls behind the window, or a process that did not see the commits, reads the store instead.
+///
+/// A consumer with nothing to do waits for the next commit (``waitForCommit(after:timeout:)``)
+/// instead of polling the store: it wakes as soon as intake commits, and an idle server does not
+/// read the log hundreds of times a second.
 public final class LogTail: Sendable {
     /// One committed event.
     public struct Entry: Sendable {
@@ -17,6 +21,17 @@ public final class LogTail: Sendable {
 
     private let entries = Mutex<[Entry]>([])
     private let capacity: Int
+
+    private struct Signal {
+        /// Commits appended so far.
+        var generation: UInt64 = 0
+        var nextWaiter: UInt64 = 0
+        var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waiters released (timed out, cancelled) before they began waiting.
+        var released: Set<UInt64> = []
+    }
+
+    private let signal = Mutex(Signal())
 
     /// A tail holding up to `capacity` events.
     public init(capacity: Int = 50_000) {
@@ -33,6 +48,56 @@ public final class LogTail: Sendable {
             entries.append(contentsOf: committed)
             if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         }
+        let woken = signal.withLock { signal in
+            signal.generation &+= 1
+            defer { signal.waiting.removeAll() }
+            return Array(signal.waiting.values)
+        }
+        for waiter in woken { waiter.resume() }
+    }
+
+    /// How many commits the tail has seen. Read it before looking for work and pass it to
+    /// ``waitForCommit(after:timeout:)``, so a commit in between is not slept through.
+    public var generation: UInt64 { signal.withLock { $0.generation } }
+
+    /// Returns once a commit after `generation` was appended, after `timeout`, or when the task is
+    /// cancelled, whichever comes first.
+    public func waitForCommit(after generation: UInt64, timeout: Duration) async {
+        let id = signal.withLock { signal -> UInt64 in
+            signal.nextWaiter &+= 1
+            return signal.nextWaiter
+        }
+        let timer = Task {
+            do {
+                try await Task.sleep(for: timeout)
+                self.release(id)
+            } catch {}
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = signal.withLock { signal -> Bool in
+                    if signal.generation != generation || signal.released.remove(id) != nil { return true }
+                    signal.waiting[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            self.release(id)
+        }
+        timer.cancel()
+        await timer.value
+        signal.withLock { _ = $0.released.remove(id) }
+    }
+
+    /// Wakes waiter `id`, or marks it released if it has not begun waiting.
+    private func release(_ id: UInt64) {
+        let waiter = signal.withLock { signal -> CheckedContinuation<Void, Never>? in
+            if let waiter = signal.waiting.removeValue(forKey: id) { return waiter }
+            signal.released.insert(id)
+            return nil
+        }
+        waiter?.resume()
     }
 
     /// Up to `limit` events after `seq`, if the tail holds the one right after it; nil when the

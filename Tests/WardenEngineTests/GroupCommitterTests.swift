@@ -99,6 +99,47 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
         #expect(tail.events(after: 15, limit: 3) == nil)
         #expect(tail.events(after: 19, limit: 3)?.map(\.seq) == [20, 21])
     }
+
+    /// A consumer waiting for work wakes when intake commits, not at its timeout; a commit it read
+    /// the generation before is not slept through; with nothing committed it waits out the timeout;
+    /// cancelled, it returns at once.
+    @Test func waitersWakeOnTheNextCommitOrTheirTimeoutOrCancellation() async throws {
+        let tail = LogTail()
+        let clock = ContinuousClock()
+
+        let seen = tail.generation
+        let waiter = Task { () -> ContinuousClock.Instant in
+            await tail.waitForCommit(after: seen, timeout: .seconds(30))
+            return clock.now
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let appendedAt = clock.now
+        tail.append(entries(1...1))
+        let wokeAt = await waiter.value
+        #expect(wokeAt >= appendedAt && appendedAt.duration(to: wokeAt) < .seconds(10), "woke \(appendedAt.duration(to: wokeAt)) after the commit")
+
+        // The commit came between reading the generation and waiting: no wait at all.
+        let stale = seen
+        let started = clock.now
+        await tail.waitForCommit(after: stale, timeout: .seconds(30))
+        #expect(started.duration(to: clock.now) < .seconds(10))
+
+        // Nothing committed: the timeout.
+        let idle = clock.now
+        await tail.waitForCommit(after: tail.generation, timeout: .milliseconds(200))
+        let idled = idle.duration(to: clock.now)
+        #expect(idled >= .milliseconds(200) && idled < .seconds(10), "timed out after \(idled)")
+
+        // Cancelled while waiting.
+        let cancelled = Task { () -> Duration in
+            let started = clock.now
+            await tail.waitForCommit(after: tail.generation, timeout: .seconds(30))
+            return started.duration(to: clock.now)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        cancelled.cancel()
+        #expect(await cancelled.value < .seconds(10))
+    }
 }
 
 @Suite struct EndpointHealthTests {
