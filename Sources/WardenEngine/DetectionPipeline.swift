@@ -80,16 +80,8 @@ public final class DetectionPipeline: Service, Sendable {
                     group.addTask { try await self.snapshotLoop() }
                     while !Task.isCancelled {
                         do {
-                            // In one process the tail says when intake commits; a store shared with other
-                            // nodes (no tail) is polled.
                             let seen = self.tail?.generation ?? 0
-                            if try await self.processNext() == 0 {
-                                if let tail = self.tail {
-                                    await tail.waitForCommit(after: seen, timeout: .seconds(1))
-                                } else {
-                                    try await Task.sleep(for: .milliseconds(5))
-                                }
-                            }
+                            if try await self.processNext() == 0 { try await LogTail.idle(self.tail, seen: seen, poll: .milliseconds(5)) }
                         } catch is CancellationError {
                             break
                         } catch {

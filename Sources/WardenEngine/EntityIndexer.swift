@@ -18,11 +18,14 @@ public import WardenStore
 public struct EntityIndexer: Service {
     private let store: any EventStore
     private let batchSize: Int
+    /// Intake's tail, to wait for its commits when caught up (nil: poll).
+    private let tail: LogTail?
     private let logger: Logger
 
     /// An indexer over `store`.
-    public init(store: any EventStore, batchSize: Int = 10_000, logger: Logger) {
+    public init(store: any EventStore, batchSize: Int = 10_000, tail: LogTail? = nil, logger: Logger) {
         self.store = store
+        self.tail = tail
         self.batchSize = batchSize
         self.logger = logger
     }
@@ -31,8 +34,9 @@ public struct EntityIndexer: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
+                    let seen = tail?.generation ?? 0
                     let progress = try await store.indexEntities(limit: batchSize)
-                    if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(50)) }
+                    if progress.indexed == 0 { try await LogTail.idle(tail, seen: seen, poll: .milliseconds(50)) }
                 } catch is CancellationError {
                     return
                 } catch {

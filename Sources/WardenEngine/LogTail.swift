@@ -112,3 +112,17 @@ public final class LogTail: Sendable {
         }
     }
 }
+
+extension LogTail {
+    /// What a consumer of the log does when it found nothing new. With a tail (the store is this
+    /// process's alone) it waits for intake's next commit, read as `seen` before it looked, for at
+    /// most a second; without one (a store shared between nodes, which commit where no tail sees
+    /// it) it polls, sleeping `poll`.
+    static func idle(_ tail: LogTail?, seen: UInt64, poll: Duration) async throws {
+        if let tail {
+            await tail.waitForCommit(after: seen, timeout: .seconds(1))
+        } else {
+            try await Task.sleep(for: poll)
+        }
+    }
+}

@@ -11,10 +11,13 @@ public struct SearchIndexer: Service {
     private let store: any SearchStore
     private let fields: @Sendable () -> [[String]]
     private let batchSize: Int
+    /// Intake's tail, to wait for its commits when caught up (nil: poll).
+    private let tail: LogTail?
     private let logger: Logger
 
-    public init(store: any SearchStore, fields: @escaping @Sendable () -> [[String]], batchSize: Int = 5_000, logger: Logger) {
+    public init(store: any SearchStore, fields: @escaping @Sendable () -> [[String]], batchSize: Int = 5_000, tail: LogTail? = nil, logger: Logger) {
         self.store = store
+        self.tail = tail
         self.fields = fields
         self.batchSize = batchSize
         self.logger = logger
@@ -24,8 +27,9 @@ public struct SearchIndexer: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
+                    let seen = tail?.generation ?? 0
                     let progress = try await store.indexSearch(limit: batchSize, fields: fields())
-                    if progress.indexed == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                    if progress.indexed == 0 { try await LogTail.idle(tail, seen: seen, poll: .milliseconds(100)) }
                 } catch is CancellationError {
                     return
                 } catch {

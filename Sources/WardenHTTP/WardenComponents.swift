@@ -161,12 +161,14 @@ public struct WardenComponents: Sendable {
         let detection = self.detection
         let store = self.store
         let clock = self.clock
+        // Consumers of the log wait for intake's commits through its tail, unless other nodes commit too.
+        let tail = store.isShared ? nil : intake.tail
         func leased(_ name: String, _ work: any Service) -> any Service {
             LeasedService(name, work: work, store: store, owner: node, logger: logger)
         }
         var services: [any Service] = [
-            leased("entity_graph", EntityIndexer(store: store, logger: logger)),
-            leased("search", SearchIndexer(store: store, fields: { packs.pack.searchFields }, logger: logger)),
+            leased("entity_graph", EntityIndexer(store: store, tail: tail, logger: logger)),
+            leased("search", SearchIndexer(store: store, fields: { packs.pack.searchFields }, tail: tail, logger: logger)),
             leased("detection", detection),
             PackWatcher(manager: packs),
             leased("derived_tables", DerivedTableScheduler(tables: derived, logger: logger)),

@@ -121,7 +121,7 @@ struct IngestBench: AsyncParsableCommand {
         let components = await WardenComponents.build(configuration)
         let (_, secret) = try await components.tokens.create(name: "bench", scopes: [.eventsWrite])
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let indexer = EntityIndexer(store: store, logger: logger)
+        let indexer = EntityIndexer(store: store, tail: components.intake.tail, logger: logger)
         let app = WardenApplication.build(components, services: [indexer, PeriodicService.checkpointer(store: store, logger: logger)], logger: logger) { port in
             portContinuation.yield(port)
         }

@@ -30,7 +30,9 @@ final class FakeModelServer: Sendable {
                 return Self.chat("0")
             case "case:pause":
                 self.inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
-                try await Task.sleep(for: .milliseconds(100))
+                // Long enough that the two allowed at once overlap even when a loaded machine starts
+                // the second late (at 100 ms a full parallel test run once saw only one at a time).
+                try await Task.sleep(for: .milliseconds(400))
                 self.inFlight.withLock { $0.now -= 1 }
                 return Self.chat("0")
             case "case:flaky" where count == 1, "case:fail":
