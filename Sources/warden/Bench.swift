@@ -132,7 +132,7 @@ struct IngestBench: AsyncParsableCommand {
             }
             var iterator = portStream.makeAsyncIterator()
             guard let port = await iterator.next() else { throw ValidationError("the embedded server did not start") }
-            let report = try await drive(bodies, url: "http://127.0.0.1:\(port)", token: secret)
+            let report = try await drive(bodies, url: "http://127.0.0.1:\(port)", token: secret, store: store)
             group.cancelAll()
             return report
         }
@@ -183,7 +183,9 @@ struct IngestBench: AsyncParsableCommand {
         print(report.render(json: json))
     }
 
-    private func drive(_ bodies: [[UInt8]], url: String, token: String?) async throws -> BenchReport {
+    /// Sends `bodies`, then waits for the entity graph: through `store` when the server is embedded
+    /// (it runs no metrics sampler), through the server's `/metrics` otherwise.
+    private func drive(_ bodies: [[UInt8]], url: String, token: String?, store: SQLiteStore? = nil) async throws -> BenchReport {
         let client = HTTPClient.shared
         let sender = HTTPSender(client: client, baseURL: url, token: token)
         let next = NextIndex()
@@ -213,7 +215,13 @@ struct IngestBench: AsyncParsableCommand {
         }
         progress.finish()
         let seconds = started.duration(to: .now).seconds
-        try await waitForEntityGraph(url: url)
+        if let store {
+            while try await store.consumerLags().first(where: { $0.consumer == "entity_graph" })?.items ?? 0 > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        } else {
+            try await waitForEntityGraph(url: url)
+        }
         let graphSeconds = started.duration(to: .now).seconds
         let eventCount = bodies.reduce(0) { $0 + $1.count(where: { $0 == UInt8(ascii: "\n") }) }
         return BenchReport(events: eventCount, seconds: seconds, graphSeconds: graphSeconds, latencies: latencies, batch: batch,
