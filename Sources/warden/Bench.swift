@@ -216,7 +216,9 @@ struct IngestBench: AsyncParsableCommand {
         progress.finish()
         let seconds = started.duration(to: .now).seconds
         if let store {
+            let deadline = ContinuousClock.now + .seconds(600)
             while try await store.consumerLags().first(where: { $0.consumer == "entity_graph" })?.items ?? 0 > 0 {
+                guard ContinuousClock.now < deadline else { throw ValidationError("the entity graph did not catch up within 10 minutes") }
                 try await Task.sleep(for: .milliseconds(20))
             }
         } else {

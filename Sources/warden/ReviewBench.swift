@@ -44,8 +44,8 @@ struct ReviewBench: AsyncParsableCommand {
     @Option(help: "When the receiver goes down (seconds into the run).") var outageAt = 30.0
     @Option(help: "How long it stays down (seconds).") var outage = 60.0
     @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
-    @Option(help: "Milliseconds between WAL checkpoints (0: only SQLite's own backstop), as serve does every 100.") var checkpointInterval = 100
-    @Option(help: "Webhook attempts per second at most (enforcement.yaml webhook.max_per_second).") var webhookRate = 1000
+    @Option(help: "Milliseconds between WAL checkpoints (0: only SQLite's own backstop), as serve does every 100 (embedded server only).") var checkpointInterval = 100
+    @Option(help: "Webhook attempts per second at most, as enforcement.yaml's webhook.max_per_second (embedded server only; a --server-process server uses the pack's).") var webhookRate = 1000
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time the store's claim and decide alone, one reviewer, no HTTP (to see what HTTP adds).") var storeOnly = false
     @Flag(help: "Run the server as a `warden serve` child process (see the discussion).") var serverProcess = false
