@@ -546,12 +546,26 @@ struct RulesBench: AsyncParsableCommand {
     }
 }
 
-/// What a benchmark's embedded server is built from: the store on a data directory (the one given,
-/// kept; or a fresh temporary one), quiet logging, a free port, no classifiers and no people unless
-/// `passwordCost` is given.
-func benchConfiguration(pack: PolicyPack, dataDir: String?, name: String, passwordCost: UInt8? = nil) throws -> (SQLiteStore, WardenConfiguration) {
-    let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(name)-\(UUID().uuidString)").path
-    let data = DataDirectory(path: directory)
+/// A benchmark's data directory: the one given, kept afterwards; or a fresh temporary one, which
+/// `discard()` removes (benches call it in a `defer`, so a failed run leaves nothing behind either).
+struct BenchDirectory {
+    let path: String
+    let isTemporary: Bool
+
+    init(given: String?, name: String) {
+        path = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(name)-\(UUID().uuidString)").path
+        isTemporary = given == nil
+    }
+
+    func discard() {
+        if isTemporary { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// What a benchmark's embedded server is built from: the store on `directory`, quiet logging, a
+/// free port, no classifiers and no people unless `passwordCost` is given.
+func benchConfiguration(pack: PolicyPack, directory: BenchDirectory, passwordCost: UInt8? = nil) throws -> (SQLiteStore, WardenConfiguration) {
+    let data = DataDirectory(path: directory.path)
     try data.prepare()
     let store = try SQLiteStore(path: data.databasePath)
     var logger = Logger(label: "warden-bench")

@@ -31,12 +31,14 @@ struct ConsoleBench: AsyncParsableCommand {
     @Option(help: "Open cases to seed.") var cases = 1_000_000
     @Option(help: "Rounds (each claims, renders every page once, decides).") var rounds = 300
     @Option(help: "Rounds first, unmeasured.") var warmup = 20
-    @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
+    @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise, removed afterwards.") var dataDir: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let policyPack = try pack.load()
-        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: dataDir, name: "console", passwordCost: 4)
+        let directory = BenchDirectory(given: dataDir, name: "console")
+        defer { directory.discard() }
+        let (store, configuration) = try benchConfiguration(pack: policyPack, directory: directory, passwordCost: 4)
         let logger = configuration.logger
         let components = await WardenComponents.build(configuration)
         try await ReviewBench.seed(cases, store: store, policy: components.review.policy)

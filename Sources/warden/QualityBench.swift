@@ -34,7 +34,9 @@ struct QualityBench: AsyncParsableCommand {
 
     func run() async throws {
         let policyPack = try pack.load()
-        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: dataDir, name: "quality", passwordCost: 4)
+        let directory = BenchDirectory(given: dataDir, name: "quality")
+        defer { directory.discard() }
+        let (store, configuration) = try benchConfiguration(pack: policyPack, directory: directory, passwordCost: 4)
         let components = await WardenComponents.build(configuration)
         let review = components.review
         let now = SystemWallClock().nowMillis()

@@ -43,7 +43,7 @@ struct ReviewBench: AsyncParsableCommand {
     @Option(help: "Seconds reviewers work first without being measured (caches fill); reported apart.") var warmup = 10.0
     @Option(help: "When the receiver goes down (seconds into the run).") var outageAt = 30.0
     @Option(help: "How long it stays down (seconds).") var outage = 60.0
-    @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise.") var dataDir: String?
+    @Option(help: "Reuse (or keep) this data directory; a fresh temporary one otherwise, removed afterwards.") var dataDir: String?
     @Option(help: "Milliseconds between WAL checkpoints (0: only SQLite's own backstop), as serve does every 100 (embedded server only).") var checkpointInterval = 100
     @Option(help: "Webhook attempts per second at most, as enforcement.yaml's webhook.max_per_second (embedded server only; a --server-process server uses the pack's).") var webhookRate = 1000
     @Flag(help: "Print JSON.") var json = false
@@ -60,8 +60,9 @@ struct ReviewBench: AsyncParsableCommand {
 
     func run() async throws {
         let policyPack = try pack.load()
-        let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-review-\(UUID().uuidString)").path
-        let (store, configuration) = try benchConfiguration(pack: policyPack, dataDir: directory, name: "review")
+        let directory = BenchDirectory(given: dataDir, name: "review")
+        defer { directory.discard() }
+        let (store, configuration) = try benchConfiguration(pack: policyPack, directory: directory)
         let logger = configuration.logger
         let components = await WardenComponents.build(configuration)
         let review = components.review
@@ -100,7 +101,7 @@ struct ReviewBench: AsyncParsableCommand {
                     return nil
                 }
                 while receiver.port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-                let server = try await ChildServer.start(dataDir: directory, pack: pack.policyPack, port: serverPort,
+                let server = try await ChildServer.start(dataDir: directory.path, pack: pack.policyPack, port: serverPort,
                                                          webhook: "http://127.0.0.1:\(receiver.port.withLock { $0 })/hooks", secret: "whsec_bench")
                 defer { server.stop() }
                 let url = "http://127.0.0.1:\(serverPort)"
@@ -448,18 +449,24 @@ struct ChildServer {
         let started = ContinuousClock.now
         while true {
             guard process.isRunning else {
-                throw ValidationError("warden serve exited with status \(process.terminationStatus); its output is in \(log)")
+                throw ValidationError("warden serve exited with status \(process.terminationStatus); the end of its output (\(log)):\n\(tail(of: log))")
             }
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz")
             request.method = .GET
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok { break }
             if started.duration(to: .now) > .seconds(300) {
                 server.stop()
-                throw ValidationError("warden serve was not ready on port \(port) within 5 minutes; its output is in \(log)")
+                throw ValidationError("warden serve was not ready on port \(port) within 5 minutes; the end of its output (\(log)):\n\(tail(of: log))")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
         return server
+    }
+
+    /// The last lines of the child's log, for an error that outlives a temporary data directory.
+    private static func tail(of log: String, lines: Int = 20) -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     func stop() {

@@ -206,8 +206,11 @@ final class FakeModelServer: Sendable {
             let classifier = PolicyPromptClassifier(name: "p", client: client, policy: policy, category: "spam")
             let text = "case:binary mail bob@example.com or call +44 20 7946 0958 from 203.0.113.9"
             _ = try await classifier.classify(ClassifierInput(text: text))
+            // The same text again is answered from the cache: no request. (Counted from after the
+            // first answer: on a loaded machine the first may have needed a retry.)
+            let sentBefore = server.bodies.withLock { $0.count }
             _ = try await classifier.classify(ClassifierInput(text: text))
-            #expect(await client.statistics().cacheHits == 1 && server.bodies.withLock { $0.count } == 1)
+            #expect(await client.statistics().cacheHits == 1 && server.bodies.withLock { $0.count } == sentBefore)
             let sent = try #require(server.firstBody?["messages"] as? [[String: String]])
             #expect(sent.last?["content"] == "case:binary mail [email] or call [phone] from [ip]")
             _ = try await classifier.classify(ClassifierInput(text: "case:binary other"))

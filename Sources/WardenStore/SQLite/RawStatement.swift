@@ -68,6 +68,37 @@ final class RawStatement {
     }
 
     var changes: Int32 { sqlite3_changes(connection) }
+
+    /// Inserts `count` rows through multi-row `VALUES` lists of up to `chunk` rows, so SQLite runs
+    /// one statement (one reset, one halt, one statement journal) per chunk instead of per row.
+    /// `head` is everything up to `VALUES`, `tail` anything after the list (an `ON CONFLICT`
+    /// clause); `bind(statement, row, parameter)` binds row `row`'s `columns` values from
+    /// `parameter` on.
+    static func insertRows(_ db: Database, _ head: String, columns: Int, tail: String = "", count: Int, chunk: Int = 64,
+                           bind: (RawStatement, _ row: Int, _ parameter: Int32) -> Void) throws {
+        func statement(rows: Int) throws -> RawStatement {
+            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+            return try RawStatement(db, head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ", ") + tail)
+        }
+        var full: RawStatement?
+        var start = 0
+        while start < count {
+            let rows = min(chunk, count - start)
+            let insert: RawStatement
+            if rows == chunk {
+                if full == nil { full = try statement(rows: chunk) }
+                insert = full!
+            } else {
+                insert = try statement(rows: rows)
+            }
+            insert.reset()
+            for offset in 0..<rows {
+                bind(insert, start + offset, Int32(offset * columns + 1))
+            }
+            try insert.step()
+            start += rows
+        }
+    }
 }
 
 private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)

@@ -63,8 +63,6 @@ extension SQLiteStore {
             RETURNING key, first_seen_at
             """)
         let lowerFirstSeen = try RawStatement(db, "UPDATE entity SET first_seen_at = ? WHERE key = ? AND first_seen_at > ?")
-        let insertMention = try RawStatement(db, "INSERT INTO event_entity_recent (entity, seq) VALUES (?, ?)")
-        let insertLink = try RawStatement(db, "INSERT INTO entity_link_recent (a, b, first_seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
 
         var staged = EntityCache.Staged()
         var mentions: [Mention] = []
@@ -116,19 +114,16 @@ extension SQLiteStore {
         // Index rows go in key order: neighbouring inserts then touch neighbouring B-tree pages,
         // so a batch dirties (and writes to the WAL) far fewer pages than arrival order would.
         mentions.sort()
-        for mention in mentions {
-            insertMention.reset()
-            insertMention.bind(1, mention.entity)
-            insertMention.bind(2, mention.seq)
-            try insertMention.step()
+        try RawStatement.insertRows(db, "INSERT INTO event_entity_recent (entity, seq)", columns: 2, count: mentions.count) { insert, row, parameter in
+            insert.bind(parameter, mentions[row].entity)
+            insert.bind(parameter + 1, mentions[row].seq)
         }
         links.sort()
-        for link in links {
-            insertLink.reset()
-            insertLink.bind(1, link.a)
-            insertLink.bind(2, link.b)
-            insertLink.bind(3, link.seq)
-            try insertLink.step()
+        try RawStatement.insertRows(db, "INSERT INTO entity_link_recent (a, b, first_seq)", columns: 3, tail: " ON CONFLICT DO NOTHING",
+                                    count: links.count) { insert, row, parameter in
+            insert.bind(parameter, links[row].a)
+            insert.bind(parameter + 1, links[row].b)
+            insert.bind(parameter + 2, links[row].seq)
         }
         if indexed > 0 {
             try db.execute(sql: "UPDATE graph_cursor SET seq = ?, recent_rows = recent_rows + ? WHERE id = 1", arguments: [through, mentions.count])
