@@ -115,6 +115,18 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         }
     }
 
+    /// Writers' statement and savepoint journals stay in memory (temp_store = 2); readers keep
+    /// SQLite's default (0: temporary files), so a large sort in the SQL console does not grow the heap.
+    @Test func writersKeepJournalsInMemoryAndReadersSpill() async throws {
+        try await withStore { store, _ in
+            for database in [store.pool, store.graph, store.search] {
+                let writer = try await database.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }
+                let reader = try await database.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }
+                #expect(writer == 2 && reader == 0)
+            }
+        }
+    }
+
     @Test func checkpointsRunBesideTheWriter() async throws {
         try await withStore { store, _ in
             _ = try await store.append([try event("e1")], receivedAt: 1)
