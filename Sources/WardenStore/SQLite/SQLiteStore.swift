@@ -66,7 +66,6 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -Self.readerCacheKiB : -49152)")
             // Checkpoints run off the indexer's commits, as the log's do; this is the backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
-            try Self.keepWriterJournalsInMemory(db)
         }
         graph = try DatabasePool(path: Self.graphPath(for: path), configuration: graphConfiguration)
         try GraphSchema.migrator.migrate(graph)
@@ -79,7 +78,6 @@ public final class SQLiteStore: Sendable {
             // The writer appends segments; merging reads them back, mostly recent ones.
             try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -Self.readerCacheKiB : -16384)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.backstopCheckpointPages)")
-            try Self.keepWriterJournalsInMemory(db)
         }
         search = try DatabasePool(path: Self.searchPath(for: path), configuration: searchConfiguration)
         try SearchSchema.migrator.migrate(search)
@@ -91,12 +89,14 @@ public final class SQLiteStore: Sendable {
         investigator = try Investigator(path: path, graphPath: Self.graphPath(for: path))
     }
 
-    /// A writer's statement and savepoint journals (the pages a statement or savepoint first
-    /// changes, kept to roll it back) stay in memory: by default SQLite moves them to a temporary
-    /// file past 64 KiB, and the write batcher's savepoint per job inside one transaction of many
-    /// jobs crossed that, so a profile of review at 500 decisions/s spent ~27 % of the decide
-    /// writes in `pwrite` to that file. Writers' statements are small; readers (the SQL console's
-    /// large sorts among them) keep SQLite's default of spilling temporary data to files.
+    /// The log's writer keeps its statement and savepoint journals (the pages a statement or
+    /// savepoint first changes, kept to roll it back) in memory: by default SQLite moves them to a
+    /// temporary file past 64 KiB, and the write batcher's savepoint per job inside one transaction
+    /// of many jobs crossed that, so a profile of review at 500 decisions/s spent ~27 % of the
+    /// decide writes in `pwrite` to that file. A job's journal is a few dozen pages. Readers (the
+    /// SQL console's large sorts among them) keep SQLite's default of spilling to files, and so do
+    /// the graph's and search's writers, whose merges rewrite pages by the hundred thousand in one
+    /// statement and would hold a journal of them all in memory.
     static func keepWriterJournalsInMemory(_ db: Database) throws {
         if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
     }
