@@ -245,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "WardenStoreTests",
             dependencies: [
-                "WardenCore", "WardenReview", "WardenInvestigations", "WardenStore",
+                "WardenCore", "WardenReview", "WardenInvestigations", "WardenIncidents", "WardenStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -50,6 +50,18 @@ func memoryMiB(pid: String = "self") -> (peak: Double, current: Double) {
     return (value("VmHWM:"), value("VmRSS:"))
 }
 
+/// CPU time a process has used so far (user and system, all its threads), in seconds, from
+/// `/proc/<pid>/stat`; nil when the process cannot be read.
+func cpuSeconds(pid: String = "self") -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    // After the command name (which may hold spaces, so read from its closing parenthesis): state is
+    // field 3, utime and stime fields 14 and 15, in clock ticks.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 struct IngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -72,7 +84,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Concurrent connections.") var connections = 4
     @Option(help: "Base URL of a running server (default: an embedded one).") var to: String?
     @Option(help: "API token for --to (default: $WARDEN_TOKEN).") var token: String?
-    @Option(help: "With --to, the server's pid, to report its resident memory.") var serverPid: String?
+    @Option(help: "With --to, the server's pid, to report its resident memory (and, with --rate, its CPU time per event).") var serverPid: String?
     @Option(help: "Random seed for the simulated events.") var seed: UInt64 = 7
     @Option(help: "Sustained mode: offer this many events per second (see the discussion).") var rate: Double?
     @Option(help: "Sustained mode: for this many seconds.") var duration: Double = 60

@@ -28,6 +28,8 @@ struct SustainedLoad {
         var lagSeconds: [String: Double]
         var lagItems: [String: Double]
         var rssMiB: Double
+        /// The server's CPU time so far, in seconds (nil when /proc cannot say).
+        var cpuSeconds: Double?
     }
 
     struct Report {
@@ -38,6 +40,8 @@ struct SustainedLoad {
         var late: Int
         var samples: [Sample]
         var caughtUpAfter: Double?
+        /// The server's CPU time from the first batch until everything caught up (or the last sample).
+        var serverCPUSeconds: Double?
         var batch: Int
         var connections: Int
     }
@@ -58,6 +62,8 @@ struct SustainedLoad {
         let sender = HTTPSender(client: .shared, baseURL: url, token: token)
         let clock = ContinuousClock()
         let batch = self.batch, seconds = self.seconds
+        // Only a server of its own has CPU time apart from the load's (embedded, it is this process).
+        let cpuAtStart = serverPid.flatMap { cpuSeconds(pid: $0) }
         let started = clock.now
 
         // The monitor: one sample a second until the load ends and every consumer has caught up.
@@ -124,8 +130,9 @@ struct SustainedLoad {
         let sendSeconds = started.duration(to: clock.now).seconds
         shared.stop.store(true, ordering: .relaxed)
         let (samples, caughtUp) = await monitor.value
+        let cpu = cpuAtStart.flatMap { start in samples.last?.cpuSeconds.map { $0 - start } }
         return Report(offered: rate, seconds: sendSeconds, events: total * batch, latencies: results.0, late: results.1, samples: samples,
-                      caughtUpAfter: caughtUp, batch: batch, connections: connections)
+                      caughtUpAfter: caughtUp, serverCPUSeconds: cpu, batch: batch, connections: connections)
     }
 
     static func simulator(rate: Double, seed: UInt64) -> Simulator {
@@ -149,7 +156,8 @@ struct SustainedLoad {
                 if isSeconds { seconds[String(rest[..<quote])] = value } else { items[String(rest[..<quote])] = value }
             }
         }
-        return Sample(at: at, sent: sent, lagSeconds: seconds, lagItems: items, rssMiB: memoryMiB(pid: serverPid ?? "self").current)
+        return Sample(at: at, sent: sent, lagSeconds: seconds, lagItems: items, rssMiB: memoryMiB(pid: serverPid ?? "self").current,
+                      cpuSeconds: cpuSeconds(pid: serverPid ?? "self"))
     }
 }
 
@@ -164,6 +172,14 @@ extension SustainedLoad.Report {
             summary[consumer] = (percentile(values, 0.5), percentile(values, 0.99), values.last ?? 0)
         }
         return summary
+    }
+
+    /// The server's CPU time per event offered, in microseconds: what the whole pipeline (intake,
+    /// every consumer, checkpoints) costs an event, whatever the machine's other load. Meaningful
+    /// once everything caught up; until then the backlog's work is missing from it.
+    var cpuMicrosecondsPerEvent: Double? {
+        guard caughtUpAfter != nil, let serverCPUSeconds, events > 0 else { return nil }
+        return serverCPUSeconds / Double(events) * 1_000_000
     }
 
     func render(json: Bool) -> String {
@@ -184,6 +200,8 @@ extension SustainedLoad.Report {
                 },
             ]
             object["caught_up_after_seconds"] = caughtUpAfter.map { ($0 * 10).rounded() / 10 } ?? NSNull()
+            object["server_cpu_seconds"] = serverCPUSeconds.map { ($0 * 100).rounded() / 100 } ?? NSNull()
+            object["server_cpu_us_per_event"] = cpuMicrosecondsPerEvent.map { ($0 * 10).rounded() / 10 } ?? NSNull()
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
@@ -195,6 +213,10 @@ extension SustainedLoad.Report {
             text += "lag \(consumer): p50 \(String(format: "%.1f", lag.p50))s  p99 \(String(format: "%.1f", lag.p99))s  max \(String(format: "%.1f", lag.max))s\n"
         }
         text += "server resident memory: peak \(Int(peak)) MiB\n"
+        if let serverCPUSeconds, let perEvent = cpuMicrosecondsPerEvent {
+            text += "server CPU: \(String(format: "%.1f", serverCPUSeconds)) s until caught up, \(String(format: "%.1f", perEvent)) µs an event"
+            text += " (\(Int(1_000_000 / perEvent)) events/s a core)\n"
+        }
         text += caughtUpAfter.map { "every consumer caught up \(String(format: "%.1f", $0))s after the first event" } ?? "consumers had not caught up"
         text += "\nover time (every 60 s): " + samples.filter { Int($0.at) % 60 == 0 }.map { sample in
             "\(Int(sample.at))s " + sample.lagSeconds.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(String(format: "%.1f", $0.value))s" }

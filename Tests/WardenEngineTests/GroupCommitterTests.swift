@@ -95,6 +95,12 @@ func events(_ prefix: String, _ count: Int) -> [IncomingEvent] {
         tail.append(entries(1...15))
         #expect(tail.events(after: 2, limit: 5) == nil)
         #expect(tail.events(after: 5, limit: 3)?.map(\.seq) == [6, 7, 8])
+        // The window is trimmed back to its capacity once it passes a quarter over it.
+        tail.append(entries(16...17))
+        #expect(tail.events(after: 5, limit: 1)?.map(\.seq) == [6])
+        tail.append(entries(18...18))
+        #expect(tail.events(after: 7, limit: 1) == nil)
+        #expect(tail.events(after: 8, limit: 1)?.map(\.seq) == [9])
         tail.append(entries(20...21))
         #expect(tail.events(after: 15, limit: 3) == nil)
         #expect(tail.events(after: 19, limit: 3)?.map(\.seq) == [20, 21])

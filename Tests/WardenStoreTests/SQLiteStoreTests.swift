@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import WardenCore
+import WardenIncidents
 import WardenReview
 @testable import WardenStore
 
@@ -24,6 +25,19 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("warden.sqlite").path
     return try await body(try SQLiteStore(path: path), path)
+}
+
+/// Every entity, mention and link of a store's graph as sorted lines, merged and recent alike.
+func graphDump(_ store: SQLiteStore) async throws -> [String] {
+    try await store.graph.read { db in
+        try String.fetchAll(db, sql: """
+            SELECT 'e' || type || ':' || id || '@' || first_seen_at || '#' || first_seq FROM entity
+            UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity
+            UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity_recent
+            UNION ALL SELECT 'l' || a || '-' || b || ':' || min(first_seq)
+                FROM (SELECT a, b, first_seq FROM entity_link UNION ALL SELECT a, b, first_seq FROM entity_link_recent) GROUP BY a, b
+            """).sorted()
+    }
 }
 
 @Suite struct SQLiteStoreTests {
@@ -77,15 +91,7 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
                 _ = try await store.append(events, receivedAt: 1)
                 while try await store.indexEntities(limit: batch).indexed > 0 {}
                 #expect(try await store.indexEntities(limit: batch).indexed == 0)
-                return try await store.graph.read { db in
-                    try String.fetchAll(db, sql: """
-                        SELECT 'e' || type || ':' || id || '@' || first_seen_at || '#' || first_seq FROM entity
-                        UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity
-                        UNION ALL SELECT 'm' || entity || ':' || seq FROM event_entity_recent
-                        UNION ALL SELECT 'l' || a || '-' || b || ':' || min(first_seq)
-                            FROM (SELECT a, b, first_seq FROM entity_link UNION ALL SELECT a, b, first_seq FROM entity_link_recent) GROUP BY a, b
-                        """).sorted()
-                }
+                return try await graphDump(store)
             }
         }
         let whole = try await graph(1000)
@@ -95,6 +101,53 @@ func withStore<T>(_ body: (SQLiteStore, String) async throws -> T) async throws 
         // Merging recent mentions and links into the main tables changes nothing either.
         #expect(try await graph(7, mergeRows: 20) == whole)
         #expect(try await graph(1, mergeRows: 5) == whole)
+    }
+
+    /// A batch whose transaction rolls back leaves nothing behind, in the graph's database or in the
+    /// entity cache the indexer fills as it writes: the retry writes every entity and link again.
+    @Test func aRolledBackBatchLeavesTheEntityCacheEmpty() async throws {
+        var events: [IncomingEvent] = []
+        for index in 0..<40 {
+            events.append(try event("e\(index)", actor: "u\(index % 7)", ip: "203.0.113.\(index % 5)", at: "2026-11-23T10:\(10 + index % 40):00Z"))
+        }
+        let whole = try await withStore { store, _ in
+            _ = try await store.append(events, receivedAt: 1)
+            while try await store.indexEntities(limit: 15).indexed > 0 {}
+            return try await graphDump(store)
+        }
+        let retried = try await withStore { store, _ in
+            _ = try await store.append(events, receivedAt: 1)
+            _ = try await store.indexEntities(limit: 15)
+            // The second batch fails at its last statement, after its entities and links were learned.
+            try await store.graph.write { db in
+                try db.execute(sql: "CREATE TRIGGER injected BEFORE UPDATE ON graph_cursor WHEN NEW.seq > 15 BEGIN SELECT RAISE(ABORT, 'injected'); END")
+            }
+            await #expect(throws: DatabaseError.self) { try await store.indexEntities(limit: 15) }
+            #expect(store.cache.withLock { $0.entities.isEmpty && $0.links.isEmpty })
+            try await store.graph.write { db in try db.execute(sql: "DROP TRIGGER injected") }
+            while try await store.indexEntities(limit: 15).indexed > 0 {}
+            return try await graphDump(store)
+        }
+        #expect(retried.count > 50)
+        #expect(retried == whole)
+    }
+
+    /// Alert series count the log in passes of at most `batch` items, each counted once however the
+    /// passes fall; a pass with nothing new writes nothing.
+    @Test func alertSeriesCountEveryEventOnceAcrossPasses() async throws {
+        try await withStore { store, _ in
+            _ = try await store.append((1...5).map { try event("a\($0)") }, receivedAt: 60_000 * 3 + 5)
+            _ = try await store.append([try incoming(#"{"id":"s1","type":"user.signup","occurred_at":"2026-11-23T10:00:00Z","actor":{"type":"user","id":"u9"}}"#)],
+                                       receivedAt: 60_000 * 4)
+            _ = try await store.append((6...7).map { try event("a\($0)") }, receivedAt: 60_000 * 4 + 1)
+            var passes = 0
+            while try await store.recordSeries(batch: 3) > 0 { passes += 1 }
+            #expect(passes >= 3)
+            #expect(try await store.recordSeries(batch: 3) == 0)
+            let buckets = try await store.seriesBuckets(.events, after: 0, through: 10)
+            #expect(buckets == [SeriesCount(minute: 3, key: "message.sent", count: 5), SeriesCount(minute: 4, key: "message.sent", count: 2),
+                                SeriesCount(minute: 4, key: "user.signup", count: 1)])
+        }
     }
 
     /// Reads see mentions and links whether merged or still recent.

@@ -37,9 +37,15 @@ final class RawStatement {
         if let text { bind(index, text) } else { sqlite3_bind_null(handle, index) }
     }
 
-    func bind(_ index: Int32, utf8 bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            _ = sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count), transient)
+    /// Binds `bytes` as text without copying them and runs one step (SQLite reads a bound value only
+    /// while stepping, and copies it into the row it writes), for intake's event bodies: a copy at
+    /// bind time was a malloc and a memcpy of every body. Rebind before stepping again.
+    @discardableResult
+    func step(binding index: Int32, utf8 bytes: [UInt8]) throws -> Bool {
+        try bytes.withUnsafeBufferPointer { buffer in
+            sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count), nil)
+            defer { sqlite3_bind_null(handle, index) }
+            return try step()
         }
     }
 

@@ -5,7 +5,17 @@ import WardenCore
 /// contain control characters (intake refuses them), so a newline separates them safely.
 enum EntityList {
     static func encode(_ refs: [EntityRef]) -> String {
-        refs.map(\.description).joined(separator: "\n")
+        // Appended in place: intake encodes every event's list, and interpolating each reference's
+        // description and joining them was a tenth of its append.
+        var text = ""
+        text.reserveCapacity(refs.reduce(0) { $0 + $1.type.utf8.count + $1.id.utf8.count + 2 })
+        for ref in refs {
+            if !text.isEmpty { text += "\n" }
+            text += ref.type
+            text += ":"
+            text += ref.id
+        }
+        return text
     }
 
     static func decode(_ text: [UInt8]) -> [EntityRef] {
@@ -38,12 +48,14 @@ extension SQLiteStore {
                 }
                 return (rows, try Int64.fetchOne(log, sql: "SELECT max(seq) FROM event") ?? 0)
             }
-            // The cache is read in place (borrowed, never copied) and extended only once the
-            // transaction has committed, on the writer queue, so it never holds an uncommitted key.
-            let (progress, staged) = try cache.withLock { known in
-                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, mergeRows: mergeRows, known: known)
+            // The cache learns this batch's keys and links as it goes, under its lock, which the graph's
+            // writer queue already serialises. If the transaction rolls back it forgets everything (the
+            // hook is registered before the first write), so it never holds a key the graph lacks; a
+            // forgotten entry only costs an upsert later.
+            db.afterNextTransaction(onCommit: { _ in }, onRollback: { _ in cache.withLock { $0.removeAll() } })
+            let progress = try cache.withLock { known in
+                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, mergeRows: mergeRows, known: &known)
             }
-            db.afterNextTransaction(onCommit: { _ in cache.withLock { $0.merge(staged) } })
             return progress
         }
     }
@@ -56,7 +68,7 @@ extension SQLiteStore {
     }
 
     private static func index(_ rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])], in db: Database, cursor: Int64, lastSeq: Int64,
-                              mergeRows: Int, known: EntityCache) throws -> (EntityIndexProgress, EntityCache.Staged) {
+                              mergeRows: Int, known: inout EntityCache) throws -> EntityIndexProgress {
         let upsertEntity = try RawStatement(db, """
             INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
             ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
@@ -64,7 +76,6 @@ extension SQLiteStore {
             """)
         let lowerFirstSeen = try RawStatement(db, "UPDATE entity SET first_seen_at = ? WHERE key = ? AND first_seen_at > ?")
 
-        var staged = EntityCache.Staged()
         var mentions: [Mention] = []
         var links: [Link] = []
         var keys: [Int64] = []
@@ -76,7 +87,7 @@ extension SQLiteStore {
             keys.removeAll(keepingCapacity: true)
             for ref in row.refs {
                 let key: Int64
-                if let entry = staged.entities[ref] ?? known.entities[ref] {
+                if let entry = known.entities[ref] {
                     key = entry.key
                     if row.occurredAt < entry.firstSeenAt {
                         lowerFirstSeen.reset()
@@ -84,7 +95,7 @@ extension SQLiteStore {
                         lowerFirstSeen.bind(2, key)
                         lowerFirstSeen.bind(3, row.occurredAt)
                         try lowerFirstSeen.step()
-                        staged.entities[ref] = .init(key: key, firstSeenAt: row.occurredAt)
+                        known.entities[ref] = .init(key: key, firstSeenAt: row.occurredAt)
                     }
                 } else {
                     upsertEntity.reset()
@@ -94,7 +105,7 @@ extension SQLiteStore {
                     upsertEntity.bind(4, row.seq)
                     guard try upsertEntity.step() else { throw StoreError.inconsistent("entity \(ref) was not returned") }
                     key = upsertEntity.int64(0)
-                    staged.entities[ref] = .init(key: key, firstSeenAt: upsertEntity.int64(1))
+                    known.remember(ref, .init(key: key, firstSeenAt: upsertEntity.int64(1)))
                     while try upsertEntity.step() {}
                 }
                 mentions.append(Mention(key, row.seq))
@@ -102,11 +113,9 @@ extension SQLiteStore {
             }
             for (offset, first) in keys.enumerated() {
                 for second in keys[(offset + 1)...] {
-                    let pair = EntityCache.Link(first, second)
-                    guard !staged.links.contains(pair), !known.links.contains(pair) else { continue }
+                    guard known.remember(EntityCache.Link(first, second)) else { continue }
                     links.append(Link(first, second, row.seq))
                     links.append(Link(second, first, row.seq))
-                    staged.links.insert(pair)
                 }
             }
         }
@@ -140,7 +149,7 @@ extension SQLiteStore {
                     """)
             }
         }
-        return (EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: max(lastSeq, through)), staged)
+        return EntityIndexProgress(indexed: indexed, indexedThroughSeq: through, lastSeq: max(lastSeq, through))
     }
 }
 

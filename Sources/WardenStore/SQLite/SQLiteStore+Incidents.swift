@@ -252,90 +252,109 @@ extension SQLiteStore: IncidentStore {
 
     static let seriesCursors = (events: "series.events", signals: "series.signals", cases: "series.cases", flags: "series.flags")
 
+    /// Counts what arrived since the series' cursors in a read snapshot, then adds the counts and
+    /// advances the cursors in one short write. Counting inside the write transaction held the
+    /// log's writer, and so intake's commits, for the whole scan (up to `batch` events a pass, every
+    /// second under load). The write checks the cursors still stand where the count began (one
+    /// recorder runs per process; a second one's pass would simply be counted again later).
     public func recordSeries(batch: Int) async throws -> Int {
-        try await pool.write { db in
-            func cursor(_ name: String) throws -> Int64 {
-                try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [name]) ?? 0
+        let counted = try await pool.read { db in try Self.countSeries(db, batch: batch) }
+        guard counted.read > 0 else { return 0 }
+        return try await pool.write { db in
+            for (name, from, _) in counted.cursors {
+                let now = try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [name]) ?? 0
+                guard now == from else { return 0 }
             }
-            func advance(_ name: String, _ value: Int64) throws {
-                try db.run(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq", arguments: [name, value])
+            for (name, from, through) in counted.cursors where through > from {
+                try db.run(sql: "INSERT INTO consumer_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq", arguments: [name, through])
             }
-            var counts: [SeriesKey: Int64] = [:]
-            var read = 0
-            // Events by type, and reports by reason.
-            let eventCursor = try cursor(Self.seriesCursors.events)
-            let head = try db.cachedOne(Int64.self, sql: "SELECT max(seq) FROM event") ?? 0
-            let eventsThrough = min(head, eventCursor + Int64(batch))
-            if eventsThrough > eventCursor {
-                for row in try db.cachedRows(sql: "SELECT type, received_at / 60000 AS m, count(*) AS n FROM event WHERE seq > ? AND seq <= ? GROUP BY type, m",
-                                             arguments: [eventCursor, eventsThrough]) {
-                    counts[SeriesKey(series: .events, minute: row["m"], key: row["type"]), default: 0] += row["n"]
-                }
-                for row in try db.cachedRows(sql: """
-                    SELECT json_extract(body, '$.data.reason') AS reason, received_at / 60000 AS m, count(*) AS n FROM event INDEXED BY event_by_type
-                    WHERE type = 'report' AND seq > ? AND seq <= ? GROUP BY reason, m
-                    """, arguments: [eventCursor, eventsThrough]) {
-                    counts[SeriesKey(series: .reports, minute: row["m"], key: (row["reason"] as String?) ?? "unknown"), default: 0] += row["n"]
-                }
-                read += Int(eventsThrough - eventCursor)
-                try advance(Self.seriesCursors.events, eventsThrough)
-            }
-            // Signals by rule and category; SLA signals by queue.
-            let signalCursor = try cursor(Self.seriesCursors.signals)
-            let signalsThrough = min(try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM signal") ?? 0, signalCursor + Int64(batch))
-            if signalsThrough > signalCursor {
-                for row in try db.cachedRows(sql: """
-                    SELECT rule, rule_version, category, queue, created_at / 60000 AS m, count(*) AS n FROM signal WHERE id > ? AND id <= ?
-                    GROUP BY rule, rule_version, category, queue, m
-                    """, arguments: [signalCursor, signalsThrough]) {
-                    let rule: String = row["rule"]
-                    let minute: Int64 = row["m"]
-                    let n: Int64 = row["n"]
-                    if rule == "sla" {
-                        let event: String = row["rule_version"]
-                        let queue: String = (row["queue"] as String?) ?? ""
-                        counts[SeriesKey(series: event.hasSuffix("breached") ? .slaBreaches : .slaWarnings, minute: minute, key: queue), default: 0] += n
-                    } else {
-                        counts[SeriesKey(series: .signalsByRule, minute: minute, key: rule), default: 0] += n
-                        counts[SeriesKey(series: .signalsByCategory, minute: minute, key: row["category"]), default: 0] += n
-                    }
-                }
-                read += Int(signalsThrough - signalCursor)
-                try advance(Self.seriesCursors.signals, signalsThrough)
-            }
-            // Cases opened by queue.
-            let caseCursor = try cursor(Self.seriesCursors.cases)
-            let casesThrough = min(try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM review_case") ?? 0, caseCursor + Int64(batch))
-            if casesThrough > caseCursor {
-                for row in try db.cachedRows(sql: "SELECT queue, created_at / 60000 AS m, count(*) AS n FROM review_case WHERE id > ? AND id <= ? GROUP BY queue, m",
-                                             arguments: [caseCursor, casesThrough]) {
-                    counts[SeriesKey(series: .cases, minute: row["m"], key: row["queue"]), default: 0] += row["n"]
-                }
-                read += Int(casesThrough - caseCursor)
-                try advance(Self.seriesCursors.cases, casesThrough)
-            }
-            // Classifier flags: jobs settled as fired, up to the first job still pending (so none is skipped).
-            let flagCursor = try cursor(Self.seriesCursors.flags)
-            let firstPending = try db.cachedOne(Int64.self, sql: "SELECT min(id) FROM classification_job INDEXED BY classification_job_due WHERE state = 'pending'")
-            let lastJob = try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM classification_job") ?? 0
-            let flagsThrough = min(firstPending.map { $0 - 1 } ?? lastJob, flagCursor + Int64(batch))
-            if flagsThrough > flagCursor {
-                for row in try db.cachedRows(sql: """
-                    SELECT rule, settled_at / 60000 AS m, count(*) AS n FROM classification_job WHERE id > ? AND id <= ? AND state = 'fired' GROUP BY rule, m
-                    """, arguments: [flagCursor, flagsThrough]) {
-                    counts[SeriesKey(series: .classifierFlags, minute: row["m"], key: row["rule"]), default: 0] += row["n"]
-                }
-                read += Int(flagsThrough - flagCursor)
-                try advance(Self.seriesCursors.flags, flagsThrough)
-            }
-            for (key, count) in counts {
+            for (key, count) in counted.counts {
                 try db.run(sql: """
                     INSERT INTO series_bucket (series, minute, key, count) VALUES (?, ?, ?, ?)
                     ON CONFLICT (series, minute, key) DO UPDATE SET count = count + excluded.count
                     """, arguments: [key.series.rawValue, key.minute, key.key, count])
             }
-            return read
+            return counted.read
         }
+    }
+
+    /// The counts of one pass of ``recordSeries(batch:)``: per bucket, each cursor's position before
+    /// and after, and how many items were read.
+    private static func countSeries(_ db: Database, batch: Int) throws
+        -> (counts: [SeriesKey: Int64], cursors: [(name: String, from: Int64, through: Int64)], read: Int) {
+        func cursor(_ name: String) throws -> Int64 {
+            try db.cachedOne(Int64.self, sql: "SELECT seq FROM consumer_cursor WHERE name = ?", arguments: [name]) ?? 0
+        }
+        var cursors: [(name: String, from: Int64, through: Int64)] = []
+        var counts: [SeriesKey: Int64] = [:]
+        var read = 0
+        // Events by type, and reports by reason.
+        let eventCursor = try cursor(Self.seriesCursors.events)
+        let head = try db.cachedOne(Int64.self, sql: "SELECT max(seq) FROM event") ?? 0
+        let eventsThrough = min(head, eventCursor + Int64(batch))
+        if eventsThrough > eventCursor {
+            for row in try db.cachedRows(sql: "SELECT type, received_at / 60000 AS m, count(*) AS n FROM event WHERE seq > ? AND seq <= ? GROUP BY type, m",
+                                         arguments: [eventCursor, eventsThrough]) {
+                counts[SeriesKey(series: .events, minute: row["m"], key: row["type"]), default: 0] += row["n"]
+            }
+            for row in try db.cachedRows(sql: """
+                SELECT json_extract(body, '$.data.reason') AS reason, received_at / 60000 AS m, count(*) AS n FROM event INDEXED BY event_by_type
+                WHERE type = 'report' AND seq > ? AND seq <= ? GROUP BY reason, m
+                """, arguments: [eventCursor, eventsThrough]) {
+                counts[SeriesKey(series: .reports, minute: row["m"], key: (row["reason"] as String?) ?? "unknown"), default: 0] += row["n"]
+            }
+            read += Int(eventsThrough - eventCursor)
+            cursors.append((Self.seriesCursors.events, eventCursor, eventsThrough))
+        }
+        // Signals by rule and category; SLA signals by queue.
+        let signalCursor = try cursor(Self.seriesCursors.signals)
+        let signalsThrough = min(try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM signal") ?? 0, signalCursor + Int64(batch))
+        if signalsThrough > signalCursor {
+            for row in try db.cachedRows(sql: """
+                SELECT rule, rule_version, category, queue, created_at / 60000 AS m, count(*) AS n FROM signal WHERE id > ? AND id <= ?
+                GROUP BY rule, rule_version, category, queue, m
+                """, arguments: [signalCursor, signalsThrough]) {
+                let rule: String = row["rule"]
+                let minute: Int64 = row["m"]
+                let n: Int64 = row["n"]
+                if rule == "sla" {
+                    let event: String = row["rule_version"]
+                    let queue: String = (row["queue"] as String?) ?? ""
+                    counts[SeriesKey(series: event.hasSuffix("breached") ? .slaBreaches : .slaWarnings, minute: minute, key: queue), default: 0] += n
+                } else {
+                    counts[SeriesKey(series: .signalsByRule, minute: minute, key: rule), default: 0] += n
+                    counts[SeriesKey(series: .signalsByCategory, minute: minute, key: row["category"]), default: 0] += n
+                }
+            }
+            read += Int(signalsThrough - signalCursor)
+            cursors.append((Self.seriesCursors.signals, signalCursor, signalsThrough))
+        }
+        // Cases opened by queue.
+        let caseCursor = try cursor(Self.seriesCursors.cases)
+        let casesThrough = min(try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM review_case") ?? 0, caseCursor + Int64(batch))
+        if casesThrough > caseCursor {
+            for row in try db.cachedRows(sql: "SELECT queue, created_at / 60000 AS m, count(*) AS n FROM review_case WHERE id > ? AND id <= ? GROUP BY queue, m",
+                                         arguments: [caseCursor, casesThrough]) {
+                counts[SeriesKey(series: .cases, minute: row["m"], key: row["queue"]), default: 0] += row["n"]
+            }
+            read += Int(casesThrough - caseCursor)
+            cursors.append((Self.seriesCursors.cases, caseCursor, casesThrough))
+        }
+        // Classifier flags: jobs settled as fired, up to the first job still pending (so none is skipped).
+        let flagCursor = try cursor(Self.seriesCursors.flags)
+        let firstPending = try db.cachedOne(Int64.self, sql: "SELECT min(id) FROM classification_job INDEXED BY classification_job_due WHERE state = 'pending'")
+        let lastJob = try db.cachedOne(Int64.self, sql: "SELECT max(id) FROM classification_job") ?? 0
+        let flagsThrough = min(firstPending.map { $0 - 1 } ?? lastJob, flagCursor + Int64(batch))
+        if flagsThrough > flagCursor {
+            for row in try db.cachedRows(sql: """
+                SELECT rule, settled_at / 60000 AS m, count(*) AS n FROM classification_job WHERE id > ? AND id <= ? AND state = 'fired' GROUP BY rule, m
+                """, arguments: [flagCursor, flagsThrough]) {
+                counts[SeriesKey(series: .classifierFlags, minute: row["m"], key: row["rule"]), default: 0] += row["n"]
+            }
+            read += Int(flagsThrough - flagCursor)
+            cursors.append((Self.seriesCursors.flags, flagCursor, flagsThrough))
+        }
+        return (counts, cursors, read)
     }
 
     struct SeriesKey: Hashable {

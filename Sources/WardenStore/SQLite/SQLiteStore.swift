@@ -32,6 +32,10 @@ public final class SQLiteStore: Sendable {
     /// a WAL into its database never holds that database's writer: intake and the indexers keep
     /// committing meanwhile. The log's comes first.
     private let checkpointers: [DatabaseQueue]
+    /// How often ``checkpoint(truncate:)`` copies the derived databases' WALs.
+    static let derivedCheckpointInterval = Duration.seconds(1)
+    /// When it last did.
+    private let lastDerivedCheckpoint = Mutex<ContinuousClock.Instant?>(nil)
     /// Read-only connections for investigators' SQL (see `Investigator`).
     let investigator: Investigator
 
@@ -104,10 +108,22 @@ public final class SQLiteStore: Sendable {
     /// Copies committed WAL frames into each database file (the log's, the graph's, search's)
     /// without blocking readers or writers (`PASSIVE`), or, with `truncate`, waits for them and
     /// resets each WAL to zero bytes. Returns the log's WAL size in frames before the call.
+    ///
+    /// The graph's and search's databases are checkpointed at most once per
+    /// ``derivedCheckpointInterval`` (except with `truncate`): their indexers commit a few large
+    /// batches a second, each rewriting many of the same pages (the recent mentions' B-tree spreads a
+    /// batch's inserts over most of its pages), so a checkpoint after every commit copied those
+    /// pages into the file again and again; one a second copies each page once per second.
     @discardableResult
     public func checkpoint(truncate: Bool = false) async throws -> Int {
+        let now = ContinuousClock.now
+        let derivedToo = truncate || lastDerivedCheckpoint.withLock { last in
+            guard last.map({ $0.duration(to: now) >= Self.derivedCheckpointInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
         var logFrames = 0
-        for (index, checkpointer) in checkpointers.enumerated() {
+        for (index, checkpointer) in checkpointers.enumerated() where index == 0 || derivedToo {
             let frames: Int = try await checkpointer.writeWithoutTransaction { db in
                 let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
                 return row?[1] ?? 0
@@ -167,8 +183,7 @@ extension SQLiteStore: EventStore {
             insertEvent.bind(4, parsed.occurredAt)
             insertEvent.bind(5, receivedAt)
             insertEvent.bind(6, EntityList.encode(parsed.involvedEntities))
-            insertEvent.bind(7, utf8: event.body)
-            try insertEvent.step()
+            try insertEvent.step(binding: 7, utf8: event.body)
             if insertEvent.changes == 1 {
                 outcomes.append(.accepted(seq: nextSeq))
                 nextSeq += 1
