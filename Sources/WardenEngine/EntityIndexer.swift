@@ -3,18 +3,19 @@ public import ServiceLifecycle
 public import WardenStore
 
 /// Keeps the entity graph following the event log. Intake acknowledges once events are durable;
-/// this consumer then derives entities, mentions and links in batches of up to 10,000 events, with
+/// this consumer then derives entities, mentions and links in batches of up to 20,000 events, with
 /// its cursor committed in the same transaction. Its lag is exported as
 /// `warden_consumer_lag_events{consumer="entity_graph"}` (and `warden_consumer_lag_seconds`) by
 /// `OperationsMetrics`.
 ///
 /// The graph has its own database and so its own writer: its transactions never keep intake's
 /// commits waiting, and it keeps up by working in large batches rather than by giving way. Batch
-/// size is what makes it fast: a batch dirties about one page per distinct entity it mentions (the
-/// tail of that entity's mentions and links), so the same entities seen many times in one batch
-/// cost one page write each, not one per event (on a 1.5M-event log: 5,000-event batches indexed
-/// ~37,000 events/s, 10,000 ~45,000, 50,000 ~59,000; but 50,000-event transactions held ~200 MiB
-/// more memory at 50,000 events/s offered, so 10,000 it is).
+/// size is what makes it fast: a batch rewrites most pages of the recent mentions' and links' tables
+/// (their B-trees take its rows all over, 32–68 MB of WAL a commit near a merge), whatever its size,
+/// so bigger batches write fewer pages per event. At 50,000 events/s offered (BENCHMARKS.md, "CPU
+/// per event"), the whole server spent 60–66 µs of CPU an event with 10,000-event batches, 56 with
+/// 20,000 and 54–55 with 40,000, while peak memory rose by ~50 and ~110 MiB; 20,000 it is. A batch
+/// is that large only while the graph is behind: caught up, it takes what the last commits added.
 public struct EntityIndexer: Service {
     private let store: any EventStore
     private let batchSize: Int
@@ -23,7 +24,7 @@ public struct EntityIndexer: Service {
     private let logger: Logger
 
     /// An indexer over `store`.
-    public init(store: any EventStore, batchSize: Int = 10_000, tail: LogTail? = nil, logger: Logger) {
+    public init(store: any EventStore, batchSize: Int = 20_000, tail: LogTail? = nil, logger: Logger) {
         self.store = store
         self.tail = tail
         self.batchSize = batchSize
