@@ -73,8 +73,9 @@ struct IngestBench: AsyncParsableCommand {
             With --rate, a sustained run instead: batches offered at that many events/s for --duration seconds (open loop), \
             with each log consumer's lag (entity graph, detection, case builder, classification) and the server's memory read \
             once a second; it reports intake latency from each batch's scheduled time, lag percentiles per consumer, peak \
-            memory, when everything caught up, and the lag over time. The embedded server runs every consumer; for figures \
-            worth writing down, run `warden serve` apart and pass --to and --server-pid.
+            memory, when everything caught up, and the lag over time; with --server-pid, also the server's CPU time per event \
+            until everything caught up. The embedded server runs every consumer; for figures worth writing down, run \
+            `warden serve` apart and pass --to and --server-pid.
             """
     )
 

@@ -171,18 +171,21 @@ final class FakeModelServer: Sendable {
 
     @Test func timeoutsRetriesAndTheCircuitBreaker() async throws {
         try await withServer { _, url in
+            // A 500 then an answer: the retry succeeds. This client's deadline is long: on a loaded
+            // machine (a full parallel run on two cores) a local answer once took over 1.5 s.
+            let patient = LanguageModelClient(settings: settings(url) { $0.timeout = .seconds(60); $0.retries = 1 })
+            let flaky = try await PolicyPromptClassifier(name: "p", client: patient, policy: policy, category: "spam")
+                .classify(ClassifierInput(text: "case:flaky"))
+            #expect(flaky.flagged.isEmpty)
+            #expect(await patient.statistics().retries == 1)
             let client = LanguageModelClient(settings: settings(url) {
-                // Long enough for a loaded machine to answer the flaky case; far shorter than the slow one.
+                // Far shorter than the slow case's 5 s (a loaded machine only makes it later).
                 $0.timeout = .milliseconds(1_500)
                 $0.retries = 1
                 $0.breakerThreshold = 2
                 $0.breakerCooldown = .seconds(60)
             })
             let classifier = PolicyPromptClassifier(name: "p", client: client, policy: policy, category: "spam")
-            // A 500 then an answer: the retry succeeds.
-            let flaky = try await classifier.classify(ClassifierInput(text: "case:flaky"))
-            #expect(flaky.flagged.isEmpty)
-            #expect(await client.statistics().retries == 1)
             // Too slow twice: unavailable, not safe. The client's deadline ended each attempt (the
             // server takes 5 s); asserted by the error rather than by wall time, which a loaded CI
             // machine stretches.
