@@ -13,7 +13,7 @@ public import WardenStore
 /// size is what makes it fast: a batch rewrites most pages of the recent mentions' and links' tables
 /// (their B-trees take its rows all over, 32–68 MB of WAL a commit near a merge), whatever its size,
 /// so bigger batches write fewer pages per event. At 50,000 events/s offered (BENCHMARKS.md, "CPU
-/// per event"), the whole server spent 60–66 µs of CPU an event with 10,000-event batches, 56 with
+/// per event"), the whole server spent 59–66 µs of CPU an event with 10,000-event batches, 56 with
 /// 20,000 and 54–55 with 40,000, while peak memory rose by ~50 and ~110 MiB; 20,000 it is. A batch
 /// is that large only while the graph is behind: caught up, it takes what the last commits added.
 public struct EntityIndexer: Service {

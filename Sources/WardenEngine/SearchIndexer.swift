@@ -16,9 +16,10 @@ public struct SearchIndexer: Service {
     private let logger: Logger
 
     /// An indexer over `store`, `batchSize` events a transaction at most. Each commit writes a new
-    /// FTS5 segment that later merges rewrite, so fewer, larger segments cost less: 20,000 rather
-    /// than 5,000 took a few µs of CPU an event off a sustained run at 50,000 events/s offered
-    /// (BENCHMARKS.md, "CPU per event").
+    /// FTS5 segment that later merges rewrite, so fewer, larger segments should cost less; at 50,000
+    /// events/s offered, runs with 20,000-event batches used 52.6 and 57.7 µs of the server's CPU an
+    /// event against 56.0 with 5,000 (single runs, within this machine's noise; BENCHMARKS.md, "CPU
+    /// per event"). It matches the graph's batches.
     public init(store: any SearchStore, fields: @escaping @Sendable () -> [[String]], batchSize: Int = 20_000, tail: LogTail? = nil, logger: Logger) {
         self.store = store
         self.tail = tail
