@@ -132,6 +132,35 @@ func graphDump(_ store: SQLiteStore) async throws -> [String] {
         #expect(retried == whole)
     }
 
+    /// The log's WAL is checkpointed on every call, the graph's at most once per interval, and
+    /// every WAL on a truncating call. Read from each database's WAL index (the `-shm` file, whose
+    /// layout SQLite documents): frames in the WAL (`mxFrame`, byte 16) against frames copied back
+    /// into the database (`nBackfill`, byte 96).
+    @Test func theGraphsWALIsCheckpointedLessOftenThanTheLogs() async throws {
+        try await withStore { _, path in
+            let store = try SQLiteStore(path: path, derivedCheckpointInterval: .seconds(3600))
+            func frames(_ database: String) throws -> (inWAL: UInt32, copied: UInt32) {
+                let header = try Data(contentsOf: URL(fileURLWithPath: database + "-shm")).prefix(100)
+                func word(_ offset: Int) -> UInt32 { header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) } }
+                return (word(16), word(96))
+            }
+            let graph = SQLiteStore.graphPath(for: path)
+            _ = try await store.append([try event("e1")], receivedAt: 1)
+            _ = try await store.indexEntities(limit: 100)
+            try await store.checkpoint()
+            // Within the interval: the log's new frames are copied, the graph's are not.
+            _ = try await store.append([try event("e2", actor: "u2")], receivedAt: 2)
+            _ = try await store.indexEntities(limit: 100)
+            try await store.checkpoint()
+            let log = try frames(path), derived = try frames(graph)
+            #expect(log.inWAL > 0 && log.copied == log.inWAL)
+            #expect(derived.inWAL > derived.copied)
+            // Truncating empties every WAL.
+            try await store.checkpoint(truncate: true)
+            #expect(try frames(graph).inWAL == 0 && frames(path).inWAL == 0)
+        }
+    }
+
     /// Alert series count the log in passes of at most `batch` items, each counted once however the
     /// passes fall; a pass with nothing new writes nothing.
     @Test func alertSeriesCountEveryEventOnceAcrossPasses() async throws {

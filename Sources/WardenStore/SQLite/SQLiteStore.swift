@@ -32,17 +32,20 @@ public final class SQLiteStore: Sendable {
     /// a WAL into its database never holds that database's writer: intake and the indexers keep
     /// committing meanwhile. The log's comes first.
     private let checkpointers: [DatabaseQueue]
-    /// How often ``checkpoint(truncate:)`` copies the derived databases' WALs.
-    static let derivedCheckpointInterval = Duration.seconds(1)
+    /// How often ``checkpoint(truncate:)`` copies the derived databases' WALs at most.
+    let derivedCheckpointInterval: Duration
     /// When it last did.
     private let lastDerivedCheckpoint = Mutex<ContinuousClock.Instant?>(nil)
     /// Read-only connections for investigators' SQL (see `Investigator`).
     let investigator: Investigator
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them.
-    public init(path: String, graphMergeRows: Int = 1_000_000) throws {
+    /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them;
+    /// `derivedCheckpointInterval` how often ``checkpoint(truncate:)`` checkpoints the graph's and
+    /// search's databases at most.
+    public init(path: String, graphMergeRows: Int = 1_000_000, derivedCheckpointInterval: Duration = .seconds(1)) throws {
         self.graphMergeRows = graphMergeRows
+        self.derivedCheckpointInterval = derivedCheckpointInterval
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -118,7 +121,7 @@ public final class SQLiteStore: Sendable {
     public func checkpoint(truncate: Bool = false) async throws -> Int {
         let now = ContinuousClock.now
         let derivedToo = truncate || lastDerivedCheckpoint.withLock { last in
-            guard last.map({ $0.duration(to: now) >= Self.derivedCheckpointInterval }) ?? true else { return false }
+            guard last.map({ $0.duration(to: now) >= derivedCheckpointInterval }) ?? true else { return false }
             last = now
             return true
         }
