@@ -39,7 +39,9 @@ extension PeriodicService {
     /// database never stalls a commit (SQLite's automatic checkpoint runs inside whichever commit
     /// crosses its threshold, which showed up as 200–300 ms intake stalls under load). Small, frequent
     /// checkpoints keep each one's writes and fsync short: every 500 ms, review commits at 1M cases
-    /// stalled behind them in waves (BENCHMARKS.md); an idle checkpoint costs next to nothing.
+    /// stalled behind them in waves (BENCHMARKS.md); an idle checkpoint costs next to nothing. (On
+    /// SQLite the log's WAL is checkpointed on every call, the entity graph's and search's at most
+    /// once a second: see `SQLiteStore.checkpoint(truncate:)`.)
     public static func checkpointer(store: any EventStore, interval: Duration = .milliseconds(100), logger: Logger) -> PeriodicService {
         PeriodicService("checkpoint", every: interval, logger: logger) { try await store.checkpoint(truncate: false) }
     }
