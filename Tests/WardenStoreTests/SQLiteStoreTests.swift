@@ -197,6 +197,71 @@ func graphDump(_ store: SQLiteStore) async throws -> [String] {
         }
     }
 
+    /// Each indexer batch is a run of the recent tables, appended after the runs before it; an
+    /// entity's recent rows are read with one seek per run, never a scan, and the runs are merged
+    /// once there are `graphMergeRuns` of them, however few mentions they hold.
+    @Test func recentMentionsAreRunsReadBySeeksAndMergedWhenMany() async throws {
+        try await withStore { _, path in
+            let store = try SQLiteStore(path: path, graphMergeRuns: 3)
+            func counts() async throws -> (runs: Int, recent: Int, merged: Int) {
+                try await store.graph.read { db in
+                    (try Int.fetchOne(db, sql: "SELECT count(*) FROM graph_run") ?? 0,
+                     try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity_recent") ?? 0,
+                     try Int.fetchOne(db, sql: "SELECT count(*) FROM event_entity") ?? 0)
+                }
+            }
+            _ = try await store.append([try event("e1"), try event("e2", actor: "u2")], receivedAt: 5)
+            _ = try await store.indexEntities(limit: 1)
+            _ = try await store.indexEntities(limit: 1)
+            let runs = try await store.graph.read { db in try Int64.fetchAll(db, sql: "SELECT run FROM graph_run ORDER BY run") }
+            #expect(runs == [1, 2])
+            let first = try await counts()
+            #expect(first == (2, 4, 0), "\(first)")  // two mentions an event (user, ip)
+            _ = try await store.append([try event("e3", actor: "u3")], receivedAt: 6)
+            _ = try await store.indexEntities(limit: 10)
+            let second = try await counts()
+            #expect(second == (0, 0, 6), "\(second)")
+
+            let plans = try await store.graph.read { db in
+                try [GraphSchema.recentMentions(of: "?1"), GraphSchema.recentLinks(from: "?1")].map { sql in
+                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1]).map { $0["detail"] as String }.joined(separator: " | ")
+                }
+            }
+            #expect(plans[0].contains("SEARCH event_entity_recent USING PRIMARY KEY (run=? AND entity=?)"), "\(plans[0])")
+            #expect(plans[1].contains("SEARCH entity_link_recent USING PRIMARY KEY (run=? AND a=?)"), "\(plans[1])")
+            #expect(!plans.joined().contains("SCAN event_entity_recent") && !plans.joined().contains("SCAN entity_link_recent"))
+        }
+    }
+
+    /// A graph written before runs (GraphSchema v2) keeps every mention and link: the migration
+    /// merges the old recent tables before replacing them.
+    @Test func theRunsMigrationMergesTheOldRecentTables() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let queue = try DatabaseQueue(path: directory.appendingPathComponent("graph.sqlite").path)
+        try GraphSchema.migrator.migrate(queue, upTo: "v2: recent mentions")
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO entity (key, type, id, first_seen_at, first_seq) VALUES (1, 'user', 'u1', 10, 1), (2, 'ip', '203.0.113.7', 10, 1);
+                INSERT INTO event_entity (entity, seq) VALUES (1, 1), (2, 1);
+                INSERT INTO entity_link (a, b, first_seq) VALUES (1, 2, 1), (2, 1, 1);
+                INSERT INTO event_entity_recent (entity, seq) VALUES (1, 2), (2, 2);
+                INSERT INTO entity_link_recent (a, b, first_seq) VALUES (1, 2, 2), (2, 1, 2);
+                UPDATE graph_cursor SET seq = 2, recent_rows = 2;
+                """)
+        }
+        try GraphSchema.migrator.migrate(queue)
+        let (mentions, links, recent) = try await queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT entity || ':' || seq FROM event_entity ORDER BY entity, seq"),
+             try String.fetchAll(db, sql: "SELECT a || '-' || b || ':' || first_seq FROM entity_link ORDER BY a, b"),
+             try Int.fetchOne(db, sql: "SELECT count(*) + (SELECT count(*) FROM entity_link_recent) + (SELECT recent_rows FROM graph_cursor) FROM event_entity_recent"))
+        }
+        #expect(mentions == ["1:1", "1:2", "2:1", "2:2"])
+        #expect(links == ["1-2:1", "2-1:1"])
+        #expect(recent == 0)
+    }
+
     /// The log's writer keeps its statement and savepoint journals in memory (temp_store = 2);
     /// its readers, and the graph's and search's connections, keep SQLite's default (0: temporary
     /// files), so a large sort in the SQL console or a graph merge does not grow the heap.

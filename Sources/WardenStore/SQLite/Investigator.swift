@@ -72,7 +72,8 @@ final class Investigator: Sendable {
             FROM graph.entity_link l JOIN graph.entity x ON x.key = l.a JOIN graph.entity y ON y.key = l.b
             UNION ALL
             SELECT x.type || ':' || x.id, y.type || ':' || y.id, r.first_seq
-            FROM graph.entity_link_recent r JOIN graph.entity x ON x.key = r.a JOIN graph.entity y ON y.key = r.b
+            FROM (SELECT a, b, min(first_seq) AS first_seq FROM graph.entity_link_recent GROUP BY a, b) r
+            JOIN graph.entity x ON x.key = r.a JOIN graph.entity y ON y.key = r.b
             WHERE NOT EXISTS (SELECT 1 FROM graph.entity_link l WHERE l.a = r.a AND l.b = r.b)
             """,
         "labels": "SELECT entity, name, source, created_at, expires_at FROM main.entity_label",

@@ -31,7 +31,7 @@ extension SQLiteStore {
     public func indexEntities(limit: Int) async throws -> EntityIndexProgress {
         let cache = self.cache
         let pool = self.pool
-        let mergeRows = graphMergeRows
+        let merge = (rows: graphMergeRows, runs: graphMergeRuns)
         // The graph is derived from the log and committed with its cursor: a commit the OS loses in
         // a power cut takes the cursor back with it and the events are indexed again, so the
         // graph's database runs with synchronous=NORMAL (still durable against a process crash).
@@ -54,7 +54,7 @@ extension SQLiteStore {
             // forgotten entry only costs an upsert later.
             db.afterNextTransaction(onCommit: { _ in }, onRollback: { _ in cache.withLock { $0.removeAll() } })
             let progress = try cache.withLock { known in
-                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, mergeRows: mergeRows, known: &known)
+                try Self.index(rows, in: db, cursor: cursor, lastSeq: lastSeq, merge: merge, known: &known)
             }
             return progress
         }
@@ -68,7 +68,7 @@ extension SQLiteStore {
     }
 
     private static func index(_ rows: [(seq: Int64, occurredAt: Int64, refs: [EntityRef])], in db: Database, cursor: Int64, lastSeq: Int64,
-                              mergeRows: Int, known: inout EntityCache) throws -> EntityIndexProgress {
+                              merge: (rows: Int, runs: Int), known: inout EntityCache) throws -> EntityIndexProgress {
         let upsertEntity = try RawStatement(db, """
             INSERT INTO entity (type, id, first_seen_at, first_seq) VALUES (?, ?, ?, ?)
             ON CONFLICT (type, id) DO UPDATE SET first_seen_at = min(first_seen_at, excluded.first_seen_at)
@@ -120,31 +120,40 @@ extension SQLiteStore {
             }
         }
 
-        // Index rows go in key order: neighbouring inserts then touch neighbouring B-tree pages,
-        // so a batch dirties (and writes to the WAL) far fewer pages than arrival order would.
-        mentions.sort()
-        try RawStatement.insertRows(db, "INSERT INTO event_entity_recent (entity, seq)", columns: 2, count: mentions.count) { insert, row, parameter in
-            insert.bind(parameter, mentions[row].entity)
-            insert.bind(parameter + 1, mentions[row].seq)
-        }
-        links.sort()
-        try RawStatement.insertRows(db, "INSERT INTO entity_link_recent (a, b, first_seq)", columns: 3, tail: " ON CONFLICT DO NOTHING",
-                                    count: links.count) { insert, row, parameter in
-            insert.bind(parameter, links[row].a)
-            insert.bind(parameter + 1, links[row].b)
-            insert.bind(parameter + 2, links[row].seq)
+        // The batch is one run of the recent tables, named by its first event: its rows sort after
+        // every earlier run's, so they fill new pages at the end of each B-tree (GraphSchema v3), and
+        // in key order within the run.
+        if let run = rows.first?.seq, !mentions.isEmpty {
+            mentions.sort()
+            try RawStatement.insertRows(db, "INSERT INTO event_entity_recent (run, entity, seq)", columns: 3, count: mentions.count) { insert, row, parameter in
+                insert.bind(parameter, run)
+                insert.bind(parameter + 1, mentions[row].entity)
+                insert.bind(parameter + 2, mentions[row].seq)
+            }
+            links.sort()
+            try RawStatement.insertRows(db, "INSERT INTO entity_link_recent (run, a, b, first_seq)", columns: 4, tail: " ON CONFLICT DO NOTHING",
+                                        count: links.count) { insert, row, parameter in
+                insert.bind(parameter, run)
+                insert.bind(parameter + 1, links[row].a)
+                insert.bind(parameter + 2, links[row].b)
+                insert.bind(parameter + 3, links[row].seq)
+            }
+            try db.execute(sql: "INSERT INTO graph_run (run) VALUES (?)", arguments: [run])
         }
         if indexed > 0 {
             try db.execute(sql: "UPDATE graph_cursor SET seq = ?, recent_rows = recent_rows + ? WHERE id = 1", arguments: [through, mentions.count])
             let recent = try Int.fetchOne(db, sql: "SELECT recent_rows FROM graph_cursor WHERE id = 1") ?? 0
-            if recent >= mergeRows {
+            let runs = try Int.fetchOne(db, sql: "SELECT count(*) FROM graph_run") ?? 0
+            if recent >= merge.rows || runs >= merge.runs {
                 // In key order: each entity's last page is read and written once for the whole merge.
+                // A link in more than one run (the entity cache forgot it) keeps its first event.
                 try db.execute(sql: """
                     INSERT INTO event_entity (entity, seq) SELECT entity, seq FROM event_entity_recent ORDER BY entity, seq;
                     DELETE FROM event_entity_recent;
-                    INSERT INTO entity_link (a, b, first_seq) SELECT a, b, first_seq FROM entity_link_recent WHERE true ORDER BY a, b
+                    INSERT INTO entity_link (a, b, first_seq) SELECT a, b, min(first_seq) FROM entity_link_recent WHERE true GROUP BY a, b ORDER BY a, b
                         ON CONFLICT (a, b) DO UPDATE SET first_seq = min(first_seq, excluded.first_seq);
                     DELETE FROM entity_link_recent;
+                    DELETE FROM graph_run;
                     UPDATE graph_cursor SET recent_rows = 0 WHERE id = 1;
                     """)
             }

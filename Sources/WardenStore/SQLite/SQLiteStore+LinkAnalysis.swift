@@ -72,7 +72,7 @@ extension SQLiteStore: LinkStore {
                 found[text] = try String.fetchAll(db, sql: """
                     SELECT DISTINCT n.type || ':' || n.id FROM (
                         SELECT b FROM (SELECT b FROM entity_link WHERE a = ?1 LIMIT ?2)
-                        UNION SELECT b FROM (SELECT b FROM entity_link_recent WHERE a = ?1 LIMIT ?2)) l
+                        UNION SELECT b FROM (\(GraphSchema.recentLinks(from: "?1")) LIMIT ?2)) l
                     JOIN entity n ON n.key = l.b LIMIT ?2
                     """, arguments: [key, limit])
             }
@@ -88,7 +88,7 @@ extension SQLiteStore: LinkStore {
                 guard let ref = EntityRef(parsing: text),
                       let row = try Row.fetchOne(db, sql: """
                         SELECT first_seen_at, max(coalesce((SELECT max(seq) FROM event_entity WHERE entity = e.key), 0),
-                                                  coalesce((SELECT max(seq) FROM event_entity_recent WHERE entity = e.key), 0)) AS last_seq
+                                                  coalesce((SELECT max(seq) FROM (\(GraphSchema.recentMentions(of: "e.key")))), 0)) AS last_seq
                         FROM entity e WHERE type = ? AND id = ?
                         """, arguments: [ref.type, ref.id])
                 else { continue }

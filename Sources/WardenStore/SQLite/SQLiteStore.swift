@@ -21,6 +21,7 @@ public final class SQLiteStore: Sendable {
     let cache = SharedEntityCache()
     /// Recent mentions that trigger a merge into the graph's main tables (see GraphSchema v2).
     let graphMergeRows: Int
+    let graphMergeRuns: Int
     /// Group commit for review's small write transactions.
     let batcher: WriteBatcher
 
@@ -40,11 +41,13 @@ public final class SQLiteStore: Sendable {
     let investigator: Investigator
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them;
+    /// `graphMergeRows` is how many recent mentions the entity graph gathers before merging them,
+    /// `graphMergeRuns` how many runs (indexer batches) at most, since a read seeks once per run;
     /// `derivedCheckpointInterval` how often ``checkpoint(truncate:)`` checkpoints the graph's and
     /// search's databases at most.
-    public init(path: String, graphMergeRows: Int = 1_000_000, derivedCheckpointInterval: Duration = .seconds(1)) throws {
+    public init(path: String, graphMergeRows: Int = 1_000_000, graphMergeRuns: Int = 32, derivedCheckpointInterval: Duration = .seconds(1)) throws {
         self.graphMergeRows = graphMergeRows
+        self.graphMergeRuns = graphMergeRuns
         self.derivedCheckpointInterval = derivedCheckpointInterval
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -253,17 +256,17 @@ extension SQLiteStore: EventStore {
             let key: Int64 = row["key"]
             // Mentions are in `event_entity` and, since the last merge, `event_entity_recent`.
             let eventCount = try Int.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM event_entity WHERE entity = ?1) + (SELECT count(*) FROM event_entity_recent WHERE entity = ?1)
+                SELECT (SELECT count(*) FROM event_entity WHERE entity = ?1) + (SELECT count(*) FROM (\(GraphSchema.recentMentions(of: "?1"))))
                 """, arguments: [key]) ?? 0
             let seqs = try Int64.fetchAll(db, sql: """
-                SELECT seq FROM (SELECT seq FROM event_entity_recent WHERE entity = ?1 ORDER BY seq DESC LIMIT ?2)
+                SELECT seq FROM (\(GraphSchema.recentMentions(of: "?1")) ORDER BY seq DESC LIMIT ?2)
                 UNION ALL SELECT seq FROM (SELECT seq FROM event_entity WHERE entity = ?1 ORDER BY seq DESC LIMIT ?2)
                 ORDER BY seq DESC LIMIT ?2
                 """, arguments: [key, recentLimit])
             let links = try Row.fetchAll(db, sql: """
                 SELECT n.type, n.id, l.first_seq
                 FROM (SELECT b, min(first_seq) AS first_seq FROM (
-                        SELECT b, first_seq FROM entity_link WHERE a = ?1 UNION ALL SELECT b, first_seq FROM entity_link_recent WHERE a = ?1)
+                        SELECT b, first_seq FROM entity_link WHERE a = ?1 UNION ALL \(GraphSchema.recentLinks(from: "?1")))
                       GROUP BY b) l
                 JOIN entity n ON n.key = l.b ORDER BY l.first_seq DESC LIMIT ?2
                 """, arguments: [key, linkLimit]).map { row in
