@@ -107,14 +107,19 @@ struct ReviewBench: AsyncParsableCommand {
                 let url = "http://127.0.0.1:\(serverPort)"
                 // The server's own request durations over the measured part: its histograms read as the warm-up ends and again after.
                 let warmupEnd = ContinuousClock.now + .seconds(warmup)
-                let atWarmupEnd = Task { () -> ServerTimings? in
+                let atWarmupEnd = Task { () -> (ServerTimings?, Double?) in
                     try? await Task.sleep(until: warmupEnd)
-                    return try? await ServerTimings.scrape(url)
+                    return (try? await ServerTimings.scrape(url), cpuSeconds(pid: String(server.pid)))
                 }
                 var report = try await drive(url: url, secrets: secrets, receiver: receiver, store: store)
+                let cpuAfter = cpuSeconds(pid: String(server.pid))
                 report.serverPeakMiB = memoryMiB(pid: String(server.pid)).peak
-                if let before = await atWarmupEnd.value, let after = try? await ServerTimings.scrape(url) {
+                let (timingsBefore, cpuBefore) = await atWarmupEnd.value
+                if let before = timingsBefore, let after = try? await ServerTimings.scrape(url) {
                     report.serverSide = after.since(before)
+                }
+                if let cpuBefore, let cpuAfter, report.decisions > 0 {
+                    report.serverCPUPerDecision = (cpuAfter - cpuBefore) / Double(report.decisions)
                 }
                 group.cancelAll()
                 return report
@@ -203,6 +208,10 @@ struct ReviewBench: AsyncParsableCommand {
         var serverPeakMiB: Double?
         /// With `--server-process`, the server's own request durations over the measured part.
         var serverSide: ServerTimings?
+        /// With `--server-process`, the server's CPU time (user and system) from the warm-up's end
+        /// until the outbox drained, per decision: its claim, its decision and its webhook. A
+        /// steadier figure than latencies on a noisy machine.
+        var serverCPUPerDecision: Double?
 
         func render(json: Bool) -> String {
             let ms = { (values: [Double], p: Double) in (percentile(values, p) * 1000 * 100).rounded() / 100 }
@@ -222,6 +231,7 @@ struct ReviewBench: AsyncParsableCommand {
                                     "requests": timings.count(route)] as [String: Any])
                         })
                     } ?? [:],
+                    "server_cpu_ms_per_decision": serverCPUPerDecision.map { ($0 * 1000 * 1000).rounded() / 1000 } ?? -1,
                     "warmup_seconds": warmupSeconds, "warmup_p99_ms": (warmupP99 * 1000 * 100).rounded() / 100,
                     "decide_p99_ms_by_10s": windows.map { ["start_s": $0.start, "p99": ($0.p99 * 1000 * 100).rounded() / 100] as [String: Any] },
                 ]
@@ -239,7 +249,7 @@ struct ReviewBench: AsyncParsableCommand {
                     let ms = { (route: String, q: Double) in timings.quantile(route, q).map { String(format: "%.1f", $0 * 1000) } ?? "-" }
                     return "inside the server (its histograms, interpolated in buckets): claim-next p50 \(ms(ReviewBench.claimRoute, 0.5)) p99 \(ms(ReviewBench.claimRoute, 0.99)) ms, "
                         + "decide p50 \(ms(ReviewBench.decideRoute, 0.5)) p99 \(ms(ReviewBench.decideRoute, 0.99)) ms\n"
-                } ?? "")resident memory: peak \(Int(serverPeakMiB ?? memoryMiB().peak)) MiB (\(serverPeakMiB == nil ? "this process, the embedded server included" : "the server process"))
+                } ?? "")\(serverCPUPerDecision.map { String(format: "server CPU: %.2f ms per decision (its claim, decision and webhook)\n", $0 * 1000) } ?? "")resident memory: peak \(Int(serverPeakMiB ?? memoryMiB().peak)) MiB (\(serverPeakMiB == nil ? "this process, the embedded server included" : "the server process"))
                 decide p99 by 10 s of the run (ms):
                 \(windows.map { window in
                     let bar = String(repeating: "█", count: min(60, Int((window.p99 * 1000 / 2).rounded())))

@@ -41,6 +41,80 @@ func graphDump(_ store: SQLiteStore) async throws -> [String] {
 }
 
 @Suite struct SQLiteStoreTests {
+    /// The log's writer commits with `synchronous = FULL` (the WAL fsynced at every commit), and
+    /// stays so after detection's commit, which skips the fsync for itself; the derived graph and
+    /// search databases commit with `NORMAL`. (GRDB sets `NORMAL` on a pool's writer when it turns
+    /// WAL on, after the connection's own setup ran: this test failed until the store set it after.)
+    @Test func theLogsCommitsWaitForTheDisk() async throws {
+        try await withStore { store, _ in
+            let full = 2, normal = 1
+            #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == full)
+            try await store.commitDetection(DetectionBatch(throughSeq: 0))
+            #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == full)
+            #expect(try await store.graph.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == normal)
+            #expect(try await store.search.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == normal)
+        }
+    }
+
+    /// Review's group commit: many concurrent writes each get their own answer (one that throws
+    /// rolls back alone), every answered write is in the database, and the writer still commits
+    /// with `synchronous = FULL`.
+    @Test func batchedWritesAnswerEachCaller() async throws {
+        try await withStore { store, _ in
+            try await store.pool.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)") }
+            let results = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        do {
+                            return (index, try await store.batcher.write { db -> Int in
+                                if index % 50 == 7 { throw StoreError.inconsistent("refused \(index)") }
+                                try db.execute(sql: "INSERT INTO t (id, v) VALUES (?, ?)", arguments: [index, "v\(index)"])
+                                return index * 2
+                            })
+                        } catch StoreError.inconsistent {
+                            return (index, nil)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Int?]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(results.count == 300)
+            for (index, answer) in results { #expect(answer == (index % 50 == 7 ? nil : index * 2)) }
+            let stored = try await store.pool.read { try Int.fetchAll($0, sql: "SELECT id FROM t ORDER BY id") }
+            #expect(stored == (0..<300).filter { $0 % 50 != 7 })
+            #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        }
+    }
+
+    /// Live strikes count the policy's own and its sub-policies' by the name's bytes, as
+    /// PostgreSQL's `starts_with` does: `spam` counts `spam` and `spam.links`, never `spammer`,
+    /// `spam-v1`, `spam/x` or `SPAM.links`; expired and removed strikes are not live. (The count
+    /// reads a range, not a `LIKE`, so its cached statement is not prepared again on every call.)
+    @Test func liveStrikesCountThePolicyAndItsSubPolicies() async throws {
+        try await withStore { store, _ in
+            try await store.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                let strikes: [(String, String, Int64, Int64?)] = [
+                    ("user:u1", "spam", 100, nil), ("user:u1", "spam.links", 100, nil), ("user:u1", "spam.links.dm", 100, nil),
+                    ("user:u1", "spammer", 100, nil), ("user:u1", "spam-v1", 100, nil), ("user:u1", "spam/x", 100, nil),
+                    ("user:u1", "SPAM.links", 100, nil), ("user:u1", "spa", 100, nil), ("user:u1", "spam.old", 5, nil),
+                    ("user:u1", "spam.removed", 100, 7), ("user:u2", "spam", 100, nil),
+                ]
+                for (index, strike) in strikes.enumerated() {
+                    try db.execute(sql: "INSERT INTO strike (subject, policy, decision_id, at, expires_at, removed_at) VALUES (?, ?, ?, 1, ?, ?)",
+                                   arguments: [strike.0, strike.1, index + 1, strike.2, strike.3])
+                }
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+            }
+            #expect(try await store.liveStrikes(subject: "user:u1", policy: "spam", now: 10) == 3)
+            #expect(try await store.liveStrikes(subject: "user:u1", policy: "spam.links", now: 10) == 2)
+            #expect(try await store.liveStrikes(subject: "user:u1", policy: "spammer", now: 10) == 1)
+            #expect(try await store.liveStrikes(subject: "user:u1", policy: "fraud", now: 10) == 0)
+            #expect(try await store.liveStrikes(subject: "user:u2", policy: "spam", now: 10) == 1)
+            #expect(try await store.liveStrikes(subject: "user:u1", policy: "spam", now: 100) == 0)
+        }
+    }
+
     @Test func theLogIsAppendOnlyInTheDatabaseItself() async throws {
         try await withStore { store, _ in
             _ = try await store.append([try event("e1")], receivedAt: 5)

@@ -5,7 +5,7 @@ import WardenCore
 extension SQLiteStore: ClassificationJobStore {
     public func dueClassificationJobs(at now: Int64, limit: Int) async throws -> [ClassificationJob] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+            try db.cachedRows(sql: """
                 SELECT * FROM classification_job WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """, arguments: [now, limit]).map(Self.job(from:))
         }

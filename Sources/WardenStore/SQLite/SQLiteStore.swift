@@ -52,7 +52,6 @@ public final class SQLiteStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Page caches are per connection, and a full one stays full for the life of the process.
             // The writer's holds the indexes commits touch. Readers mostly scan the log's tail, each
             // page once, and the OS caches the file for all of them, so each keeps 2 MiB (at 8 MiB the
@@ -65,6 +64,11 @@ public final class SQLiteStore: Sendable {
             try Self.keepWriterJournalsInMemory(db)
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // The log's commits wait for the disk (`synchronous = FULL`: the WAL is fsynced at each
+        // commit), so what intake and review acknowledge survives a power cut, not only a crash of
+        // the process. Set here, on the pool's one writer, because GRDB turns WAL on after
+        // `prepareDatabase` and sets `synchronous = NORMAL` as it does.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         batcher = WriteBatcher(pool: pool)
         try Schema.migrator.migrate(pool)
         var graphConfiguration = Configuration()
