@@ -67,7 +67,10 @@ public final class ReviewService: Sendable {
             }
             return result
         }
-        return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: inherited(\.dsaCategory), dsaKeywords: inherited(\.dsaKeywords))
+        return DecisionContext(catalogue: pack.review.catalogue, dsaCategories: inherited(\.dsaCategory), dsaKeywords: inherited(\.dsaKeywords),
+                               renderMacro: { draft, record in
+                                   draft.macro.flatMap { message(macro: $0, caseID: record.id, record: record, draft: draft, pack: pack) }
+                               })
     }
 
     // MARK: Reads
@@ -153,19 +156,18 @@ public final class ReviewService: Sendable {
         }
         try await checkCertification(queue, reviewer: reviewer)
         try await checkExposure(definition, reviewer: reviewer)
-        let exposure = policy.configuration.exposure
-        let avoiding = try await exposureStanding(of: reviewer).overCap ? exposure.sensitiveCategories : []
-        if let mixed = try await mixGolden(queue: queue, reviewer: reviewer, policy: policy, avoiding: avoiding) { return mixed }
-        return try await store.claimNext(queue: queue, reviewer: reviewer, avoiding: avoiding, policy: policy, now: clock.nowMillis())
+        if let mixed = try await mixGolden(queue: queue, reviewer: reviewer, policy: policy) { return mixed }
+        // The store applies the daily exposure cap inside the claim's transaction.
+        return try await store.claimNext(queue: queue, reviewer: reviewer, policy: policy, now: clock.nowMillis())
     }
 
     /// At the queue's `golden_mix` rate (quality.yaml), a person's claim-next is a golden item mixed
     /// into the queue instead: the copy of a past case whose right answer is known, which looks and
     /// is worked like any case; deciding it enforces nothing and scores the answer. Not while the
     /// reviewer is over the exposure cap (a golden copy is not checked against it), and only for people.
-    private func mixGolden(queue: String, reviewer: ActorRef, policy: ReviewPolicy, avoiding: [String]) async throws -> CaseRecord? {
-        guard reviewer.kind == .user, avoiding.isEmpty, let rate = pack.quality.goldenMix[queue], goldenDraw() < rate,
-              let mixing = store as? any GoldenMixing else { return nil }
+    private func mixGolden(queue: String, reviewer: ActorRef, policy: ReviewPolicy) async throws -> CaseRecord? {
+        guard reviewer.kind == .user, let rate = pack.quality.goldenMix[queue], goldenDraw() < rate,
+              let mixing = store as? any GoldenMixing, try await !exposureStanding(of: reviewer).overCap else { return nil }
         return try await mixing.mixGolden(queue: queue, reviewer: reviewer, pick: goldenDraw(), policy: policy, now: clock.nowMillis())
     }
 
@@ -235,12 +237,11 @@ public final class ReviewService: Sendable {
         }
     }
 
-    /// Checks a decision against the pack and the case's queue, completes it (a decision tree's
-    /// outcome, the ladder's step, the macro's messages), then records it. With `tree`, the walk's
-    /// outcome supplies category, violation, actions, policy and macro; the path is recorded.
-    /// Checks a decision against the pack and the case's queue, walks its tree, resolves the ladder,
-    /// renders its macro and records it. `read` is the case as the caller already read it (the
-    /// store re-checks state and holder inside the decision's transaction), to spare a read.
+    /// Checks a decision against the pack and the case's queue, walks its tree, then records it; the
+    /// planner completes it inside the decision's transaction (the ladder's step from the live
+    /// strikes, the macro's message). With `tree`, the walk's outcome supplies category, violation,
+    /// actions, policy and macro; the path is recorded. `read` is the case as the caller already read
+    /// it (the store re-checks state and holder inside the decision's transaction), to spare a read.
     public func decide(caseID: Int64, _ submitted: DecisionDraft, tree: (name: String, answers: [String])? = nil, actor: ActorRef,
                        read: CaseRecord? = nil) async throws -> DecisionRecord {
         let found: CaseRecord?
@@ -271,15 +272,8 @@ public final class ReviewService: Sendable {
         problems += Self.problems(of: draft, queue: record.queue, kind: record.kind, pack: pack)
         guard problems.isEmpty else { throw ReviewError(.invalid, problems.joined(separator: "; ")) }
 
-        // No actions named on a violation: the category's ladder decides from the live strikes.
-        if draft.actions.isEmpty, draft.violation, record.kind == .review, let ladder = pack.review.catalogue.ladder(for: draft.category) {
-            let live = try await store.liveStrikes(subject: record.subject.description, policy: ladder.category, now: clock.nowMillis())
-            let step = ladder.step(afterStrikes: live)
-            draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
-        }
-        if let name = draft.macro, let message = Self.message(macro: name, caseID: caseID, record: record, draft: draft, pack: pack) {
-            draft.messages = [message]
-        }
+        // No actions named on a violation: the planner takes the category's ladder step from the
+        // strikes live in the decision's own transaction, then renders the macro.
         draft.packVersion = pack.version
         let decision = try await store.decide(caseID: caseID, draft, actor: actor, context: decisionContext, policy: policy, now: clock.nowMillis())
         let outcome = draft.appealOutcome?.rawValue ?? (draft.violation ? "violation" : "no_violation")

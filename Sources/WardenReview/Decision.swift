@@ -84,12 +84,17 @@ public struct DecisionContext: Sendable {
     public var dsaCategories: [String: String]
     /// DSA specification keywords of each taxonomy category (inherited likewise).
     public var dsaKeywords: [String: [String]]
+    /// Renders the draft's macro for the case (nil: no such macro). A pure function of the pack; the
+    /// planner calls it once the actions are final, so a message says what is actually done.
+    public var renderMacro: @Sendable (_ draft: DecisionDraft, _ record: CaseRecord) -> OutgoingMessage?
 
     /// Creates a context.
-    public init(catalogue: EnforcementCatalogue, dsaCategories: [String: String], dsaKeywords: [String: [String]] = [:]) {
+    public init(catalogue: EnforcementCatalogue, dsaCategories: [String: String], dsaKeywords: [String: [String]] = [:],
+                renderMacro: @escaping @Sendable (_ draft: DecisionDraft, _ record: CaseRecord) -> OutgoingMessage? = { _, _ in nil }) {
         self.catalogue = catalogue
         self.dsaCategories = dsaCategories
         self.dsaKeywords = dsaKeywords
+        self.renderMacro = renderMacro
     }
 }
 

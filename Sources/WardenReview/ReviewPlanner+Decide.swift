@@ -13,16 +13,20 @@ public struct DecisionState: Sendable, Equatable {
     public var appealed: AppealedDecision?
     /// For a golden item mixed into a live queue: the item and its key.
     public var golden: GoldenKey?
+    /// The subject's live strikes under the policy ``ReviewPlanner/ladderPolicy(for:on:context:)``
+    /// names, counted in the decision's own transaction (0 when it names none).
+    public var liveStrikes: Int
 
     /// Creates a decision state.
     public init(record: CaseRecord, reporters: [ReporterRecord], nextDecisionID: Int64, nextActionID: Int64, appealed: AppealedDecision? = nil,
-                golden: GoldenKey? = nil) {
+                golden: GoldenKey? = nil, liveStrikes: Int = 0) {
         self.record = record
         self.reporters = reporters
         self.nextDecisionID = nextDecisionID
         self.nextActionID = nextActionID
         self.appealed = appealed
         self.golden = golden
+        self.liveStrikes = liveStrikes
     }
 }
 
@@ -64,6 +68,29 @@ public struct ReversalState: Sendable, Equatable {
 }
 
 extension ReviewPlanner {
+    /// The enforcement policy whose live strikes planning `draft` needs: a violation on a review case
+    /// that names no actions takes its category's ladder step. Nil when the ladder does not apply.
+    /// The store counts them inside the decision's transaction, so two decisions on one subject
+    /// climb the ladder one after the other instead of both taking the same step.
+    public static func ladderPolicy(for draft: DecisionDraft, on record: CaseRecord, context: DecisionContext) -> String? {
+        guard draft.actions.isEmpty, draft.violation, record.kind == .review else { return nil }
+        return context.catalogue.ladder(for: draft.category)?.category
+    }
+
+    /// `draft` with what the pack completes: the ladder's step when it names no actions, then its
+    /// macro's message rendered against those actions.
+    static func completed(_ submitted: DecisionDraft, on record: CaseRecord, liveStrikes: Int, context: DecisionContext) -> DecisionDraft {
+        var draft = submitted
+        if ladderPolicy(for: draft, on: record, context: context) != nil, let ladder = context.catalogue.ladder(for: draft.category) {
+            let step = ladder.step(afterStrikes: liveStrikes)
+            draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
+        }
+        if draft.macro != nil, let message = context.renderMacro(draft, record) {
+            draft.messages = [message]
+        }
+        return draft
+    }
+
     /// Records a decision on a case its holder is reviewing: the actions (each delivered by
     /// webhook), a strike on a violation under the category's ladder, a statement of reasons when
     /// something is restricted, the reporters' trust, the rendered messages; the case resolves.
@@ -73,17 +100,18 @@ extension ReviewPlanner {
     /// On a golden item mixed into a live queue the decision is recorded and the case resolves as
     /// any other, but nothing is enforced or sent (no actions, strikes, statement, reporter trust or
     /// messages: the content was decided before) and the answer is scored against the item's key.
-    public func decide(_ state: DecisionState, _ draft: DecisionDraft, actor: ActorRef, context: DecisionContext) throws(ReviewError)
+    public func decide(_ state: DecisionState, _ submitted: DecisionDraft, actor: ActorRef, context: DecisionContext) throws(ReviewError)
         -> (ReviewPlan, DecisionRecord) {
         var record = state.record
         let caseID = record.id
         try requireHolder(record, actor, toDo: "decide")
         guard record.state == .inReview else { throw ReviewError(.conflict, "case \(caseID) is on hold; resume it before deciding") }
+        let draft = Self.completed(submitted, on: record, liveStrikes: state.liveStrikes, context: context)
         var plan = ReviewPlan()
         let decisionID = state.nextDecisionID
         plan.decisions.append(DecisionRow(id: decisionID, caseID: caseID, decidedBy: actor, at: now, draft: draft))
 
-        // The actions come resolved (the engine applies the ladder), so what was rendered into the
+        // The actions are final here (the ladder applied above), so what the macro rendered into the
         // decision's messages is exactly what is done.
         var nextActionID = state.nextActionID
         var applied: [StatementOfReasons.AppliedAction] = []

@@ -42,6 +42,16 @@ public struct ExposurePolicy: Sendable, Equatable {
         return Standing(sensitive: sensitive, cap: dailyCap, overCap: overCap, breakDue: breakDue)
     }
 
+    /// Whether claim-next must count the reviewer's claims today: only a daily cap on sensitive
+    /// categories makes it pass anything over.
+    public var limitsClaims: Bool { dailyCap != nil && !sensitiveCategories.isEmpty }
+
+    /// The categories (with their sub-categories) claim-next passes over for a reviewer who claimed
+    /// `claims` today: the sensitive ones once the cap is reached, none before.
+    public func avoided(claimedToday claims: [String: Int]) -> [String] {
+        limitsClaims && standing(claimedToday: claims).overCap ? sensitiveCategories : []
+    }
+
     /// The start of the UTC day holding `now` (exposure counts per day).
     public static func startOfDay(_ now: Int64) -> Int64 { now - ((now % 86_400_000) + 86_400_000) % 86_400_000 }
 }

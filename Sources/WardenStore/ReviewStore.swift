@@ -176,10 +176,10 @@ public protocol CaseStore: Sendable {
     /// Returns the ids of the cases created or changed.
     @discardableResult
     func mergeIntoCases(_ inputs: [CaseInput], signalsThrough: Int64, reportsThrough: Int64, policy: ReviewPolicy, now: Int64) async throws -> [Int64]
-    /// Claims the most urgent waiting case of `queue` that `reviewer` may take.
-    /// Claims the queue's most urgent waiting case for `reviewer`, passing over cases in the
-    /// `avoiding` categories (and their sub-categories): a reviewer over the exposure cap.
-    func claimNext(queue: String, reviewer: ActorRef, avoiding: [String], policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
+    /// Claims the queue's most urgent waiting case for `reviewer`. A reviewer who has reached the
+    /// policy's daily exposure cap (``ExposurePolicy/avoided(claimedToday:)``, counted in the claim's
+    /// own transaction) is passed over the sensitive categories' cases.
+    func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord?
     /// Claims a named case.
     func claim(caseID: Int64, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord
     /// Moves or annotates a case. Only its holder may move a held case.

@@ -85,7 +85,7 @@ struct CaseStoreBench: AsyncParsableCommand {
                     var claims: [Double] = [], decides: [Double] = [], ids: [Int64] = []
                     while remaining.take() {
                         let claimStarted = ContinuousClock.now
-                        guard let claimed = try await store.claimNext(queue: "spam", reviewer: reviewer, avoiding: [], policy: policy,
+                        guard let claimed = try await store.claimNext(queue: "spam", reviewer: reviewer, policy: policy,
                                                                       now: SystemWallClock().nowMillis()) else { break }
                         claims.append(claimStarted.duration(to: .now).seconds)
                         ids.append(claimed.id)

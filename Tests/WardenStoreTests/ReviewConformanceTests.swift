@@ -50,7 +50,7 @@ import WardenReview
         note("merged", try await store.mergeIntoCases(inputs, signalsThrough: 3, reportsThrough: 11, policy: policy, now: now))
         note("cursors", try await store.caseBuilderCursors())
         note("reporters", try await store.reporters(caseID: 1))
-        let claimed = try #require(try await store.claimNext(queue: "general", reviewer: ana, avoiding: [], policy: policy, now: now))
+        let claimed = try #require(try await store.claimNext(queue: "general", reviewer: ana, policy: policy, now: now))
         note("claimed", claimed)
         await #expect(throws: ReviewError.self) { try await store.claim(caseID: claimed.id, reviewer: bo, policy: policy, now: now) }
         note("comment", try await store.change(caseID: claimed.id, .comment("looks like a bot"), actor: ana, policy: policy, now: now + 1))
@@ -74,7 +74,7 @@ import WardenReview
                                                       rationale: "a shared device", appealOutcome: .overturned),
                                                       actor: bo, context: context, policy: policy, now: now + 9))
         // A second case claimed and left: its lease lapses.
-        note("claimed again", try await store.claimNext(queue: "general", reviewer: ana, avoiding: ["fraud"], policy: policy, now: now + 10) as Any)
+        note("claimed again", try await store.claimNext(queue: "general", reviewer: ana, policy: policy, now: now + 10) as Any)
         note("leases expired", try await store.expireLeases(policy: policy, now: now + 10 + policy.leaseMillis + 1))
         note("sla events", try await store.raiseSLAEvents(policy: policy, now: now + 30 * hour, limit: 100))
         note("muted", try await store.setReporter("r1", muted: true, actor: cy, policy: policy, now: now + 11))
@@ -170,7 +170,7 @@ import WardenReview
                         let reviewer = ActorRef(.user, "r\(index)-\(seat)")
                         group.addTask {
                             var mine: [(Int64, String)] = []
-                            while let record = try await node.claimNext(queue: "general", reviewer: reviewer, avoiding: [], policy: Self.policy, now: Self.now) {
+                            while let record = try await node.claimNext(queue: "general", reviewer: reviewer, policy: Self.policy, now: Self.now) {
                                 #expect(record.assignee == reviewer && record.state == .inReview)
                                 mine.append((record.id, reviewer.description))
                             }
@@ -188,6 +188,72 @@ import WardenReview
             var verifier = AuditChain.Verifier(digest: SQLiteStore.auditDigest)
             for entry in try await store.auditEntries(after: 0, limit: 10_000) { try verifier.check(entry) }
             try verifier.finish(expectedHead: try await store.auditHead())
+        }
+    }
+
+    /// Violations that name no actions take the category's ladder step from the subject's strikes
+    /// counted inside the decision's own transaction (sub-policies count under their policy), and the
+    /// macro's message names the step actually taken.
+    @Test(arguments: Backend.underTest) func violationsWithoutActionsClimbTheLadder(_ backend: Backend) async throws {
+        var context = Self.context
+        context.catalogue.ladders = [EnforcementLadder(category: "spam", steps: [LadderStep(action: "warn"), LadderStep(action: "suspend", duration: Self.hour),
+                                                                                LadderStep(action: "suspend", duration: 24 * Self.hour)],
+                                                       strikeExpiry: 90 * 24 * Self.hour)]
+        context.renderMacro = { draft, record in
+            OutgoingMessage(kind: .userNotice, macro: draft.macro ?? "", text: "\(record.subject) gets \(draft.actions.map(\.name).joined(separator: ", "))")
+        }
+        try await backend.withStore { store, _ in
+            let subject = EntityRef(type: "user", id: "repeat")
+            var steps: [String] = []
+            // One open case per subject at a time: each signal opens the next case once the last is decided.
+            for (n, category) in ["spam", "spam.links", "spam", "spam.links"].enumerated() {
+                let at = Self.now + Int64(n) * 10
+                let input = CaseInput(kind: .signal, ref: Int64(n + 1), subject: subject, category: category, severity: "high", rule: "r", at: at)
+                try await store.mergeIntoCases([input], signalsThrough: Int64(n + 1), reportsThrough: 0, policy: Self.policy, now: at)
+                let record = try #require(try await store.claimNext(queue: "general", reviewer: Self.ana, policy: Self.policy, now: at + 1))
+                let decision = try await store.decide(caseID: record.id, DecisionDraft(category: category, violation: true, actions: [], macro: "notice"),
+                                                      actor: Self.ana, context: context, policy: Self.policy, now: at + 2)
+                let step = decision.actions.map { "\($0.action)\($0.duration.map { " \($0 / Self.hour)h" } ?? "")" }.joined(separator: ", ")
+                steps.append(step)
+                let notice = try await store.outbox(state: nil, limit: 100).first { $0.idempotencyKey == "decision:\(decision.id):notice" }
+                #expect(notice?.body.contains("\(subject) gets \(decision.actions.map(\.action).joined(separator: ", "))") == true)
+            }
+            #expect(steps == ["warn", "suspend 1h", "suspend 24h", "suspend 24h"])
+            #expect(try await store.liveStrikes(subject: subject.description, policy: "spam", now: Self.now + 100) == 4)
+            // A decision that names its actions takes them as named, and a no-violation none.
+            let input = CaseInput(kind: .signal, ref: 9, subject: subject, category: "spam", severity: "high", rule: "r", at: Self.now + 100)
+            try await store.mergeIntoCases([input], signalsThrough: 9, reportsThrough: 0, policy: Self.policy, now: Self.now + 100)
+            let record = try #require(try await store.claimNext(queue: "general", reviewer: Self.ana, policy: Self.policy, now: Self.now + 101))
+            let named = try await store.decide(caseID: record.id, DecisionDraft(category: "spam", violation: true, actions: [RequestedAction(name: "warn", duration: nil)]),
+                                               actor: Self.ana, context: context, policy: Self.policy, now: Self.now + 102)
+            #expect(named.actions.map(\.action) == ["warn"])
+        }
+    }
+
+    /// A reviewer who has reached the daily exposure cap is passed over the sensitive categories'
+    /// cases by claim-next, counted inside the claim's transaction: the cap holds however fast they claim.
+    @Test(arguments: Backend.underTest) func claimNextPassesOverSensitiveCasesAtTheCap(_ backend: Backend) async throws {
+        var policy = Self.policy
+        policy.configuration.routing = []
+        policy.configuration.exposure = ExposurePolicy(sensitiveCategories: ["fraud"], dailyCap: 2)
+        try await backend.withStore { store, _ in
+            // Most urgent first: three fraud cases (high), then two spam cases (low).
+            let categories = ["fraud", "fraud", "fraud.cards", "spam", "spam"]
+            let inputs = categories.enumerated().map { n, category -> CaseInput in
+                CaseInput(kind: .signal, ref: Int64(n + 1), subject: EntityRef(type: "user", id: "s\(n)"), category: category,
+                          severity: category == "spam" ? "low" : "high", rule: "r", at: Self.now - Int64(n + 1) * 1000)
+            }
+            try await store.mergeIntoCases(inputs, signalsThrough: 5, reportsThrough: 0, policy: policy, now: Self.now)
+            let ana = Self.ana
+            var claimed: [String] = []
+            while let record = try await store.claimNext(queue: "general", reviewer: ana, policy: policy, now: Self.now) {
+                claimed.append(record.category)
+            }
+            // Two fraud cases reach the cap; the third (a sub-category) is passed over for the spam.
+            #expect(claimed == ["fraud", "fraud", "spam", "spam"])
+            // Someone else is not capped, and the next UTC day starts afresh.
+            #expect(try await store.claimNext(queue: "general", reviewer: Self.bo, policy: policy, now: Self.now)?.category == "fraud.cards")
+            #expect(try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(Self.now)) == ["fraud": 2, "spam": 2])
         }
     }
 }

@@ -90,9 +90,13 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
 
     /// The queue's most urgent waiting case that no other transaction holds: a case another node is
     /// claiming is passed over, not waited for, so two reviewers never get the same case.
-    public func claimNext(queue: String, reviewer: ActorRef, avoiding: [String], policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
+    public func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
         let logger = self.logger
         return try await transaction { connection -> CaseRecord? in
+            // The daily exposure cap, from the tally inside the claim's own transaction.
+            let exposure = policy.configuration.exposure
+            let avoiding = exposure.limitsClaims
+                ? exposure.avoided(claimedToday: try await Self.claimsByCategory(connection, logger, by: reviewer, onDay: ExposurePolicy.startOfDay(now))) : []
             var bindings = PostgresBindings()
             bindings.append(queue)
             bindings.append(reviewer.description)
@@ -252,8 +256,12 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
                 FROM (SELECT 1) one LEFT JOIN review_case c ON c.id = \(caseID) LEFT JOIN golden_item g ON g.id = c.golden_item
                 """, logger: logger).first!.decode((Int64, Int64, Int64?, String?).self)
             let golden = goldenID.flatMap { id in goldenAnswer.map { GoldenKey(id: id, answer: $0) } }
+            var strikes = 0
+            if let ladder = ReviewPlanner.ladderPolicy(for: draft, on: record, context: context) {
+                strikes = try await Self.liveStrikes(connection, logger, subject: record.subject.description, policy: ladder, now: now)
+            }
             let state = DecisionState(record: record, reporters: reporters, nextDecisionID: nextDecision, nextActionID: nextAction,
-                                      appealed: appealed, golden: golden)
+                                      appealed: appealed, golden: golden, liveStrikes: strikes)
             let (plan, decision) = try ReviewPlanner(policy: policy, now: now).decide(state, draft, actor: actor, context: context)
             try await Self.apply(plan, connection, logger)
             return decision
@@ -451,8 +459,13 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
     }
 
     public func claimsByCategory(by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int] {
+        try await client.withConnection { connection in try await Self.claimsByCategory(connection, self.logger, by: reviewer, onDay: day) }
+    }
+
+    static func claimsByCategory(_ connection: PostgresConnection, _ logger: Logger, by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int] {
         var claims: [String: Int] = [:]
-        for row in try await rows("SELECT category, claims FROM claim_tally WHERE actor = \(reviewer.description) AND day = \(day)") {
+        for row in try await connection.rows("SELECT category, claims FROM claim_tally WHERE actor = \(reviewer.description) AND day = \(day)",
+                                             logger: logger) {
             let (category, count) = try row.decode((String, Int64).self)
             claims[category] = Int(count)
         }
@@ -611,10 +624,19 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
     }
 
     public func liveStrikes(subject: String, policy: String, now: Int64) async throws -> Int {
-        Int(try await rows("""
-            SELECT count(*) FROM strike WHERE subject = \(subject) AND (policy = \(policy) OR starts_with(policy, \(policy + ".")))
-              AND expires_at > \(now) AND removed_at IS NULL
-            """).first?.decode(Int64.self) ?? 0)
+        Int(try await rows(Self.liveStrikesQuery(subject: subject, policy: policy, now: now)).first?.decode(Int64.self) ?? 0)
+    }
+
+    static func liveStrikes(_ connection: PostgresConnection, _ logger: Logger, subject: String, policy: String, now: Int64) async throws -> Int {
+        Int(try await connection.rows(liveStrikesQuery(subject: subject, policy: policy, now: now), logger: logger).first?.decode(Int64.self) ?? 0)
+    }
+
+    /// The subject's strikes in force under `policy` and its sub-policies.
+    static func liveStrikesQuery(subject: String, policy: String, now: Int64) -> PostgresQuery {
+        """
+        SELECT count(*) FROM strike WHERE subject = \(subject) AND (policy = \(policy) OR starts_with(policy, \(policy + ".")))
+          AND expires_at > \(now) AND removed_at IS NULL
+        """
     }
 
     public func reporters(caseID: Int64) async throws -> [String] {

@@ -70,8 +70,12 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
 
     // MARK: Claiming and moving
 
-    public func claimNext(queue: String, reviewer: ActorRef, avoiding: [String], policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
+    public func claimNext(queue: String, reviewer: ActorRef, policy: ReviewPolicy, now: Int64) async throws -> CaseRecord? {
         try await batcher.write { db in
+            // The daily exposure cap, from the tally inside the claim's own transaction.
+            let exposure = policy.configuration.exposure
+            let avoiding = exposure.limitsClaims
+                ? exposure.avoided(claimedToday: try Self.claimsByCategory(db, by: reviewer, onDay: ExposurePolicy.startOfDay(now))) : []
             var avoid = ""
             var arguments: StatementArguments = [queue, reviewer.description]
             for category in avoiding {
@@ -200,8 +204,11 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             let golden = try db.cachedRow(sql: """
                 SELECT g.id, g.answer FROM review_case c JOIN golden_item g ON g.id = c.golden_item WHERE c.id = ?
                 """, arguments: [caseID]).map { GoldenKey(id: $0[0], answer: $0[1]) }
+            let strikes = try ReviewPlanner.ladderPolicy(for: draft, on: record, context: context)
+                .map { try Self.liveStrikes(db, subject: record.subject.description, policy: $0, now: now) } ?? 0
             let state = DecisionState(record: record, reporters: reporters, nextDecisionID: try Self.nextID(db, "decision"),
-                                      nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed, golden: golden)
+                                      nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed, golden: golden,
+                                      liveStrikes: strikes)
             let (plan, decision) = try ReviewPlanner(policy: policy, now: now).decide(state, draft, actor: actor, context: context)
             try Self.apply(plan, db)
             return decision
@@ -340,14 +347,15 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
     }
 
     public func claimsByCategory(by reviewer: ActorRef, onDay day: Int64) async throws -> [String: Int] {
-        try await pool.read { db in
-            var claims: [String: Int] = [:]
-            for row in try db.cachedRows(sql: "SELECT category, claims FROM claim_tally WHERE actor = ? AND day = ?",
-                                         arguments: [reviewer.description, day]) {
-                claims[row[0]] = row[1]
-            }
-            return claims
+        try await pool.read { db in try Self.claimsByCategory(db, by: reviewer, onDay: day) }
+    }
+
+    static func claimsByCategory(_ db: Database, by reviewer: ActorRef, onDay day: Int64) throws -> [String: Int] {
+        var claims: [String: Int] = [:]
+        for row in try db.cachedRows(sql: "SELECT category, claims FROM claim_tally WHERE actor = ? AND day = ?", arguments: [reviewer.description, day]) {
+            claims[row[0]] = row[1]
         }
+        return claims
     }
 
     public func activity(by actor: ActorRef, kind: TimelineEntry.Kind, since: Int64, limit: Int) async throws -> [(caseID: Int64, entry: TimelineEntry)] {
