@@ -70,8 +70,8 @@ public struct ReversalState: Sendable, Equatable {
 extension ReviewPlanner {
     /// The enforcement policy whose live strikes planning `draft` needs: a violation on a review case
     /// that names no actions takes its category's ladder step. Nil when the ladder does not apply.
-    /// The store counts them inside the decision's transaction, so two decisions on one subject
-    /// climb the ladder one after the other instead of both taking the same step.
+    /// The store counts them inside the decision's transaction, so the step is chosen from the same
+    /// state the decision's own strike is added to, without a read of its own before it.
     public static func ladderPolicy(for draft: DecisionDraft, on record: CaseRecord, context: DecisionContext) -> String? {
         guard draft.actions.isEmpty, draft.violation, record.kind == .review else { return nil }
         return context.catalogue.ladder(for: draft.category)?.category
