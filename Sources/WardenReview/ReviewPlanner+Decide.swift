@@ -13,8 +13,7 @@ public struct DecisionState: Sendable, Equatable {
     public var appealed: AppealedDecision?
     /// For a golden item mixed into a live queue: the item and its key.
     public var golden: GoldenKey?
-    /// The subject's live strikes under the policy ``ReviewPlanner/ladderPolicy(for:on:context:)``
-    /// names, counted in the decision's own transaction (0 when it names none).
+    /// The subject's live strikes under the category of ``ReviewPlanner/ladder(for:on:context:)``, counted in the decision's own transaction (0 when it names none).
     public var liveStrikes: Int
 
     /// Creates a decision state.
@@ -68,20 +67,20 @@ public struct ReversalState: Sendable, Equatable {
 }
 
 extension ReviewPlanner {
-    /// The enforcement policy whose live strikes planning `draft` needs: a violation on a review case
-    /// that names no actions takes its category's ladder step. Nil when the ladder does not apply.
-    /// The store counts them inside the decision's transaction, so the step is chosen from the same
-    /// state the decision's own strike is added to, without a read of its own before it.
-    public static func ladderPolicy(for draft: DecisionDraft, on record: CaseRecord, context: DecisionContext) -> String? {
+    /// The ladder whose live strikes planning `draft` needs: a violation on a review case that names
+    /// no actions takes its category's ladder step. Nil when no ladder applies. The store counts the
+    /// strikes under its category inside the decision's transaction, so the step is chosen from the
+    /// same state the decision's own strike is added to, without a read of its own before it.
+    public static func ladder(for draft: DecisionDraft, on record: CaseRecord, context: DecisionContext) -> EnforcementLadder? {
         guard draft.actions.isEmpty, draft.violation, record.kind == .review else { return nil }
-        return context.catalogue.ladder(for: draft.category)?.category
+        return context.catalogue.ladder(for: draft.category)
     }
 
     /// `draft` with what the pack completes: the ladder's step when it names no actions, then its
     /// macro's message rendered against those actions.
     static func completed(_ submitted: DecisionDraft, on record: CaseRecord, liveStrikes: Int, context: DecisionContext) -> DecisionDraft {
         var draft = submitted
-        if ladderPolicy(for: draft, on: record, context: context) != nil, let ladder = context.catalogue.ladder(for: draft.category) {
+        if let ladder = ladder(for: draft, on: record, context: context) {
             let step = ladder.step(afterStrikes: liveStrikes)
             draft.actions = [RequestedAction(name: step.action, duration: step.duration)]
         }

@@ -49,7 +49,7 @@ public struct ExposurePolicy: Sendable, Equatable {
     /// The categories (with their sub-categories) claim-next passes over for a reviewer who claimed
     /// `claims` today: the sensitive ones once the cap is reached, none before.
     public func avoided(claimedToday claims: [String: Int]) -> [String] {
-        limitsClaims && standing(claimedToday: claims).overCap ? sensitiveCategories : []
+        standing(claimedToday: claims).overCap ? sensitiveCategories : []
     }
 
     /// The start of the UTC day holding `now` (exposure counts per day).

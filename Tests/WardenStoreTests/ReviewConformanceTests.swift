@@ -220,7 +220,7 @@ import WardenReview
             }
             #expect(steps == ["warn", "suspend 1h", "suspend 24h", "suspend 24h"])
             #expect(try await store.liveStrikes(subject: subject.description, policy: "spam", now: Self.now + 100) == 4)
-            // A decision that names its actions takes them as named, and a no-violation none.
+            // A decision that names its actions takes them as named.
             let input = CaseInput(kind: .signal, ref: 9, subject: subject, category: "spam", severity: "high", rule: "r", at: Self.now + 100)
             try await store.mergeIntoCases([input], signalsThrough: 9, reportsThrough: 0, policy: Self.policy, now: Self.now + 100)
             let record = try #require(try await store.claimNext(queue: "general", reviewer: Self.ana, policy: Self.policy, now: Self.now + 101))
@@ -231,29 +231,31 @@ import WardenReview
     }
 
     /// A reviewer who has reached the daily exposure cap is passed over the sensitive categories'
-    /// cases by claim-next, counted inside the claim's transaction: the cap holds however fast they claim.
+    /// cases by claim-next, from the tally read inside the claim's own transaction.
     @Test(arguments: Backend.underTest) func claimNextPassesOverSensitiveCasesAtTheCap(_ backend: Backend) async throws {
         var policy = Self.policy
         policy.configuration.routing = []
         policy.configuration.exposure = ExposurePolicy(sensitiveCategories: ["fraud"], dailyCap: 2)
         try await backend.withStore { store, _ in
-            // Most urgent first: three fraud cases (high), then two spam cases (low).
-            let categories = ["fraud", "fraud", "fraud.cards", "spam", "spam"]
+            // Most urgent first: four fraud cases (high), then two spam cases (low).
+            let categories = ["fraud", "fraud", "fraud.cards", "fraud", "spam", "spam"]
             let inputs = categories.enumerated().map { n, category -> CaseInput in
                 CaseInput(kind: .signal, ref: Int64(n + 1), subject: EntityRef(type: "user", id: "s\(n)"), category: category,
                           severity: category == "spam" ? "low" : "high", rule: "r", at: Self.now - Int64(n + 1) * 1000)
             }
-            try await store.mergeIntoCases(inputs, signalsThrough: 5, reportsThrough: 0, policy: policy, now: Self.now)
+            try await store.mergeIntoCases(inputs, signalsThrough: 6, reportsThrough: 0, policy: policy, now: Self.now)
             let ana = Self.ana
             var claimed: [String] = []
             while let record = try await store.claimNext(queue: "general", reviewer: ana, policy: policy, now: Self.now) {
                 claimed.append(record.category)
             }
-            // Two fraud cases reach the cap; the third (a sub-category) is passed over for the spam.
+            // Two fraud cases reach the cap; the rest (a sub-category among them) are passed over for the spam.
             #expect(claimed == ["fraud", "fraud", "spam", "spam"])
+            #expect(try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(Self.now)) == ["fraud": 2, "spam": 2])
             // Someone else is not capped, and the next UTC day starts afresh.
             #expect(try await store.claimNext(queue: "general", reviewer: Self.bo, policy: policy, now: Self.now)?.category == "fraud.cards")
-            #expect(try await store.claimsByCategory(by: ana, onDay: ExposurePolicy.startOfDay(Self.now)) == ["fraud": 2, "spam": 2])
+            let tomorrow = ExposurePolicy.startOfDay(Self.now) + 86_400_000
+            #expect(try await store.claimNext(queue: "general", reviewer: ana, policy: policy, now: tomorrow)?.category == "fraud")
         }
     }
 }

@@ -257,8 +257,8 @@ extension PostgresStore: CaseStore, OutboxStore, StatementStore {
                 """, logger: logger).first!.decode((Int64, Int64, Int64?, String?).self)
             let golden = goldenID.flatMap { id in goldenAnswer.map { GoldenKey(id: id, answer: $0) } }
             var strikes = 0
-            if let ladder = ReviewPlanner.ladderPolicy(for: draft, on: record, context: context) {
-                strikes = try await Self.liveStrikes(connection, logger, subject: record.subject.description, policy: ladder, now: now)
+            if let ladder = ReviewPlanner.ladder(for: draft, on: record, context: context) {
+                strikes = try await Self.liveStrikes(connection, logger, subject: record.subject.description, policy: ladder.category, now: now)
             }
             let state = DecisionState(record: record, reporters: reporters, nextDecisionID: nextDecision, nextActionID: nextAction,
                                       appealed: appealed, golden: golden, liveStrikes: strikes)

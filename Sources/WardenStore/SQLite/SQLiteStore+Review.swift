@@ -204,8 +204,8 @@ extension SQLiteStore: CaseStore, OutboxStore, StatementStore, AuditStore {
             let golden = try db.cachedRow(sql: """
                 SELECT g.id, g.answer FROM review_case c JOIN golden_item g ON g.id = c.golden_item WHERE c.id = ?
                 """, arguments: [caseID]).map { GoldenKey(id: $0[0], answer: $0[1]) }
-            let strikes = try ReviewPlanner.ladderPolicy(for: draft, on: record, context: context)
-                .map { try Self.liveStrikes(db, subject: record.subject.description, policy: $0, now: now) } ?? 0
+            let strikes = try ReviewPlanner.ladder(for: draft, on: record, context: context)
+                .map { try Self.liveStrikes(db, subject: record.subject.description, policy: $0.category, now: now) } ?? 0
             let state = DecisionState(record: record, reporters: reporters, nextDecisionID: try Self.nextID(db, "decision"),
                                       nextActionID: try Self.nextID(db, "enforcement_action"), appealed: appealed, golden: golden,
                                       liveStrikes: strikes)
